@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The few kernel API differences between Debian's 6.1 and 6.12 that l4u
+ * touches, kept in one place.
+ */
+#ifndef _L4U_COMPAT_H
+#define _L4U_COMPAT_H
+
+#include <linux/mm.h>
+#include <linux/version.h>
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+/* 6.3 made vma->vm_flags const behind vm_flags_set()/vm_flags_clear(). */
+static inline void l4_vm_flags_set(struct vm_area_struct *vma, unsigned long flags)
+{
+	vma->vm_flags |= flags;
+}
+
+static inline void l4_vm_flags_clear(struct vm_area_struct *vma, unsigned long flags)
+{
+	vma->vm_flags &= ~flags;
+}
+#else
+static inline void l4_vm_flags_set(struct vm_area_struct *vma, unsigned long flags)
+{
+	vm_flags_set(vma, flags);
+}
+
+static inline void l4_vm_flags_clear(struct vm_area_struct *vma, unsigned long flags)
+{
+	vm_flags_clear(vma, flags);
+}
+#endif
+
+#endif /* _L4U_COMPAT_H */

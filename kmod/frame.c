@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Frames: the "physical memory" of l4u, handed out by the in-kernel sigma0.
+ *
+ * A frame is a page the module allocated itself (zeroed, charged to the
+ * memory cgroup of the task that touched it first), bounded by the space's
+ * own limit and by the module parameter max_frames. Each frame carries the
+ * root node of its derivation tree.
+ */
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+
+#include "l4u.h"
+
+static struct kmem_cache *l4_frame_cache;
+
+/* Take one unit of @count unless that would pass @limit (0: no limit). */
+static bool l4_charge(atomic_long_t *count, unsigned long limit)
+{
+	long old = atomic_long_read(count);
+
+	do {
+		if (limit && old >= (long)limit)
+			return false;
+	} while (!atomic_long_try_cmpxchg(count, &old, old + 1));
+	return true;
+}
+
+/*
+ * Allocate a zeroed frame for @space. The root node is set up for the caller
+ * to insert: it maps the frame with all rights at depth 0. Returns
+ * ERR_PTR(-ENOSPC) when a frame limit refuses, ERR_PTR(-ENOMEM) when the
+ * page allocator or the memory cgroup does.
+ */
+struct l4_frame *l4_frame_alloc(struct l4_space *space)
+{
+	struct l4_frame *frame;
+	int err = -ENOSPC;
+
+	if (!l4_charge(&space->frames, space->max_frames))
+		return ERR_PTR(-ENOSPC);
+	if (!l4_charge(&l4_counters.frames, READ_ONCE(l4_max_frames)))
+		goto err_space;
+
+	err = -ENOMEM;
+	frame = kmem_cache_zalloc(l4_frame_cache, L4_GFP_META);
+	if (!frame)
+		goto err_global;
+	frame->page = alloc_page(L4_GFP_FRAME);
+	if (!frame->page)
+		goto err_frame;
+
+	mutex_init(&frame->lock);
+	frame->charged = space;
+	frame->root.frame = frame;
+	frame->root.rights = L4_FPAGE_RWX;
+	INIT_LIST_HEAD(&frame->root.children);
+	INIT_LIST_HEAD(&frame->root.sibling);
+	atomic_long_inc(&l4_counters.frames_allocated);
+	return frame;
+
+err_frame:
+	kmem_cache_free(l4_frame_cache, frame);
+err_global:
+	atomic_long_dec(&l4_counters.frames);
+err_space:
+	atomic_long_dec(&space->frames);
+	return ERR_PTR(err);
+}
+
+static void l4_frame_free_rcu(struct rcu_head *head)
+{
+	kmem_cache_free(l4_frame_cache, container_of(head, struct l4_frame, rcu));
+}
+
+/*
+ * Free a frame whose root node has left its space. No PTE may map the page
+ * any more (the caller zapped them or no window existed); concurrent
+ * lock-free readers may still hold the frame pointer, hence RCU, and may
+ * still try to take a speculative page reference, hence put_page.
+ */
+void l4_frame_free(struct l4_frame *frame)
+{
+	WARN_ON_ONCE(!list_empty(&frame->root.children));
+	atomic_long_dec(&frame->charged->frames);
+	atomic_long_dec(&l4_counters.frames);
+	atomic_long_inc(&l4_counters.frames_freed);
+	put_page(frame->page);
+	/* call_rcu, not kfree_rcu: rcu_barrier() at exit must cover it */
+	call_rcu(&frame->rcu, l4_frame_free_rcu);
+}
+
+int l4_frame_init(void)
+{
+	l4_frame_cache = KMEM_CACHE(l4_frame, SLAB_ACCOUNT);
+	return l4_frame_cache ? 0 : -ENOMEM;
+}
+
+void l4_frame_exit(void)
+{
+	/* l4_frame_free_rcu() callbacks must have run before the cache goes */
+	rcu_barrier();
+	kmem_cache_destroy(l4_frame_cache);
+}

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * l4u internal objects. The lifetime and locking rules are written down in
+ * docs/design.md; the short form:
+ *
+ *   l4_space   kref. The space file holds one reference (file->private_data);
+ *              windows pin the file (vma->vm_file), so a space lives until
+ *              its last fd and its last window are gone. The space holds a
+ *              reference on its own inode so that revocation can always
+ *              reach inode->i_mapping.
+ *   l4_frame   one module-allocated page plus the root of its derivation
+ *              tree. The frame lives exactly as long as its root node; it is
+ *              freed through RCU so that lock-free lookups may dereference
+ *              it, and its page is put at once (readers take page
+ *              references speculatively and recheck under the page lock).
+ *   l4_node    one entry of one space: (space, page index) -> frame, rights.
+ *              Stored in space->entries. The root node is embedded in its
+ *              frame.
+ */
+#ifndef _L4U_INTERNAL_H
+#define _L4U_INTERNAL_H
+
+#include <linux/atomic.h>
+#include <linux/fs.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mm_types.h>
+#include <linux/mutex.h>
+#include <linux/rcupdate.h>
+#include <linux/types.h>
+#include <linux/xarray.h>
+
+#include <linux/l4.h>
+
+#define L4_MAPDB_MAX_DEPTH	255
+
+/* Allocations on behalf of a user: charged to its memory cgroup, and never
+ * an OOM kill of the user -- a refused charge becomes an error (SIGBUS). */
+#define L4_GFP_META	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
+#define L4_GFP_FRAME	(GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT | \
+			 __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
+
+struct l4_frame;
+struct l4_space;
+
+/*
+ * A mapping-database node: one page of one space. Nodes of one frame form
+ * its derivation tree (parent/children), protected by frame->lock. The
+ * space's xarray slot points to the node; lookups on the fault path read it
+ * under RCU and recheck under the page lock.
+ */
+struct l4_node {
+	struct l4_frame *frame;
+	struct l4_space *space;		/* owner; stable while in the tree */
+	unsigned long index;		/* page number in the space */
+	struct l4_node *parent;		/* NULL for the root (sigma0's) */
+	struct list_head children;	/* derived nodes */
+	struct list_head sibling;	/* entry in parent->children */
+	u8 rights;			/* L4_FPAGE_R/W/X */
+	u8 depth;			/* 0 for the root, <= L4_MAPDB_MAX_DEPTH */
+};
+
+struct l4_frame {
+	struct page *page;		/* one module reference */
+	struct mutex lock;		/* the derivation tree of this frame */
+	struct l4_space *charged;	/* space whose frame count holds it */
+	struct rcu_head rcu;
+	struct l4_node root;
+};
+
+struct l4_space {
+	struct kref ref;
+	u64 id;
+	u32 flags;			/* L4_SPACE_* */
+	unsigned long pages;		/* size in pages */
+	unsigned long max_frames;	/* 0: no own limit */
+	atomic_long_t frames;		/* frames charged to this space */
+	atomic_long_t nodes;		/* entries present */
+	atomic_t windows;		/* window vmas, all processes */
+	struct xarray entries;		/* page index -> struct l4_node * */
+	struct inode *inode;		/* own inode, one reference */
+};
+
+/* Module-wide counters (struct l4_stats). */
+struct l4_counters {
+	atomic_long_t spaces;
+	atomic_long_t frames;
+	atomic_long_t nodes;
+	atomic_long_t windows;
+	atomic_long_t frames_allocated;
+	atomic_long_t frames_freed;
+	atomic_long_t kernel_faults;
+	atomic_long_t limit_faults;
+};
+
+extern struct l4_counters l4_counters;
+extern unsigned long l4_max_frames;
+
+/* main.c */
+void l4_fill_stats(struct l4_stats *st);
+
+/* space.c */
+int l4_space_init(void);
+void l4_space_exit(void);
+long l4_space_create_ioctl(struct l4_space_create __user *uarg);
+void l4_space_put(struct l4_space *space);
+
+/* window.c */
+extern const struct vm_operations_struct l4_window_vm_ops;
+int l4_window_mmap(struct l4_space *space, struct vm_area_struct *vma);
+
+/* frame.c */
+int l4_frame_init(void);
+void l4_frame_exit(void);
+struct l4_frame *l4_frame_alloc(struct l4_space *space);
+void l4_frame_free(struct l4_frame *frame);
+
+/* mapdb.c */
+struct page *l4_space_get_page(struct l4_space *space, unsigned long index,
+			       u8 *rights);
+bool l4_space_maps_page(struct l4_space *space, unsigned long index,
+			struct page *page, u8 rights);
+int l4_sigma0_populate(struct l4_space *space, unsigned long index);
+void l4_space_flush_all(struct l4_space *space);
+
+#endif /* _L4U_INTERNAL_H */

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Windows: MAP_SHARED mappings of a space fd. The file offset is the space
+ * address. The PTEs of a window are a cache of the space's entries, filled
+ * here on access and zapped through the space inode's i_mapping when an
+ * entry goes away. A window holds no reference of its own: vma->vm_file
+ * pins the space file, which holds the space.
+ */
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/sched/signal.h>
+
+#include "compat.h"
+#include "l4u.h"
+
+static void l4_window_open(struct vm_area_struct *vma)
+{
+	struct l4_space *space = vma->vm_private_data;
+
+	atomic_inc(&space->windows);
+	atomic_long_inc(&l4_counters.windows);
+}
+
+static void l4_window_close(struct vm_area_struct *vma)
+{
+	struct l4_space *space = vma->vm_private_data;
+
+	atomic_dec(&space->windows);
+	atomic_long_dec(&l4_counters.windows);
+}
+
+/*
+ * Find (or, in a sigma0-backed space, create) the entry at @index with at
+ * least @rights and return its page locked and referenced in vmf->page.
+ */
+static vm_fault_t l4_window_get_locked(struct vm_fault *vmf, u8 rights)
+{
+	struct l4_space *space = vmf->vma->vm_private_data;
+	unsigned long index = vmf->pgoff;
+	struct page *page;
+	u8 have;
+	int err;
+
+	for (;;) {
+		if (fatal_signal_pending(current))
+			return VM_FAULT_SIGBUS;
+
+		page = l4_space_get_page(space, index, &have);
+		if (page) {
+			if ((have & rights) != rights) {
+				/* rights faults go to the pager (fault IPC) */
+				put_page(page);
+				return VM_FAULT_SIGSEGV;
+			}
+			lock_page(page);
+			if (l4_space_maps_page(space, index, page, rights)) {
+				vmf->page = page;
+				atomic_long_inc(&l4_counters.kernel_faults);
+				return VM_FAULT_LOCKED;
+			}
+			unlock_page(page);
+			put_page(page);
+			continue;
+		}
+
+		if (!(space->flags & L4_SPACE_SIGMA0))
+			return VM_FAULT_SIGBUS;	/* no pager yet */
+
+		err = l4_sigma0_populate(space, index);
+		if (err == -EEXIST || !err)
+			continue;
+		atomic_long_inc(&l4_counters.limit_faults);
+		return VM_FAULT_SIGBUS;
+	}
+}
+
+static vm_fault_t l4_window_fault(struct vm_fault *vmf)
+{
+	/*
+	 * A write fault on an absent page comes here first and then to
+	 * ->page_mkwrite, which checks W; reads need R.
+	 */
+	return l4_window_get_locked(vmf, L4_FPAGE_R);
+}
+
+/*
+ * The first write to a page that is mapped read-only. The page has no
+ * ->mapping, so it must come back locked (VM_FAULT_LOCKED): the core's
+ * fallback would treat an unlocked mapping-less page as truncated.
+ */
+static vm_fault_t l4_window_page_mkwrite(struct vm_fault *vmf)
+{
+	struct l4_space *space = vmf->vma->vm_private_data;
+	struct page *page = vmf->page;
+
+	lock_page(page);
+	if (l4_space_maps_page(space, vmf->pgoff, page, L4_FPAGE_W))
+		return VM_FAULT_LOCKED;
+	unlock_page(page);
+	/* gone meanwhile: let the fault start over; held without W: refuse */
+	if (!l4_space_maps_page(space, vmf->pgoff, page, 0))
+		return VM_FAULT_NOPAGE;
+	return VM_FAULT_SIGSEGV;
+}
+
+const struct vm_operations_struct l4_window_vm_ops = {
+	.open		= l4_window_open,
+	.close		= l4_window_close,
+	.fault		= l4_window_fault,
+	.page_mkwrite	= l4_window_page_mkwrite,
+};
+
+int l4_window_mmap(struct l4_space *space, struct vm_area_struct *vma)
+{
+	/* a window is a view of the space, never a private copy of it */
+	if (!(vma->vm_flags & VM_MAYSHARE))
+		return -EINVAL;
+	if (vma->vm_pgoff >= space->pages ||
+	    vma_pages(vma) > space->pages - vma->vm_pgoff)
+		return -ENXIO;
+
+	l4_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
+	vma->vm_ops = &l4_window_vm_ops;
+	vma->vm_private_data = space;
+	l4_window_open(vma);
+	return 0;
+}
