@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libl4u: the C library over /dev/l4 (uapi/linux/l4.h).
+ *
+ * Every function returns 0 (or a non-negative fd) on success and -errno on
+ * failure; none of them touches errno's value visibly to the caller.
+ * A space is an fd (a capability): pass it over fork or SCM_RIGHTS to share.
+ */
+#ifndef L4U_L4U_H
+#define L4U_L4U_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/l4.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define L4U_VERSION_MAJOR	0
+#define L4U_VERSION_MINOR	1
+#define L4U_VERSION_PATCH	0
+#define L4U_CHECK_VERSION(major, minor)					\
+	(L4U_VERSION_MAJOR > (major) ||					\
+	 (L4U_VERSION_MAJOR == (major) && L4U_VERSION_MINOR >= (minor)))
+
+/* Open /dev/l4 (O_RDWR | O_CLOEXEC) and check that its ABI major matches. */
+int l4u_open(void);
+
+int l4u_version(int dev, struct l4_version *v);
+int l4u_stats(int dev, struct l4_stats *st);
+
+/*
+ * Create a space of @size bytes. @flags: L4_SPACE_*; @max_frames: its own
+ * frame limit (0: none). Returns the space fd; *@id gets its id if @id.
+ */
+int l4u_space_create(int dev, uint64_t size, uint32_t flags,
+		     uint64_t max_frames, uint64_t *id);
+int l4u_space_info(int space, struct l4_space_info *info);
+
+/*
+ * Open a window of @len bytes onto space address @addr with @prot
+ * (PROT_READ/PROT_WRITE/PROT_EXEC). With @at non-NULL the window is placed
+ * at @at exactly (MAP_FIXED_NOREPLACE); pass @at == (void *)@addr to make
+ * space addresses equal virtual addresses. The window's address goes to
+ * *@win.
+ */
+int l4u_window_open(int space, uint64_t addr, size_t len, int prot,
+		    void *at, void **win);
+int l4u_window_close(void *win, size_t len);
+
+/* Human-readable name of an L4_FPAGE_* rights mask, e.g. "rw-". */
+const char *l4u_rights_str(unsigned int rights, char buf[4]);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* L4U_L4U_H */

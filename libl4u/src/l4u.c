@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: MIT
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "l4u/l4u.h"
+
+/* ioctl() with the result as 0/fd or -errno. */
+static int l4u_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	int ret = ioctl(fd, cmd, arg);
+
+	return ret < 0 ? -errno : ret;
+}
+
+int l4u_version(int dev, struct l4_version *v)
+{
+	return l4u_ioctl(dev, L4_IOC_VERSION, v);
+}
+
+int l4u_stats(int dev, struct l4_stats *st)
+{
+	return l4u_ioctl(dev, L4_IOC_STATS, st);
+}
+
+int l4u_open(void)
+{
+	struct l4_version v;
+	int dev, ret;
+
+	dev = open(L4_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+	if (dev < 0)
+		return -errno;
+	ret = l4u_version(dev, &v);
+	if (!ret && v.major != L4_ABI_MAJOR)
+		ret = -EPROTO;
+	if (ret) {
+		close(dev);
+		return ret;
+	}
+	return dev;
+}
+
+int l4u_space_create(int dev, uint64_t size, uint32_t flags,
+		     uint64_t max_frames, uint64_t *id)
+{
+	struct l4_space_create req = {
+		.size		= size,
+		.max_frames	= max_frames,
+		.flags		= flags,
+	};
+	int fd;
+
+	fd = l4u_ioctl(dev, L4_IOC_CREATE_SPACE, &req);
+	if (fd >= 0 && id)
+		*id = req.id;
+	return fd;
+}
+
+int l4u_space_info(int space, struct l4_space_info *info)
+{
+	return l4u_ioctl(space, L4_IOC_SPACE_INFO, info);
+}
+
+int l4u_window_open(int space, uint64_t addr, size_t len, int prot,
+		    void *at, void **win)
+{
+	int flags = MAP_SHARED | (at ? MAP_FIXED_NOREPLACE : 0);
+	void *p;
+
+	p = mmap(at, len, prot, flags, space, (off_t)addr);
+	if (p == MAP_FAILED)
+		return -errno;
+	if (at && p != at) {
+		/* kernels before 4.17 ignore MAP_FIXED_NOREPLACE */
+		munmap(p, len);
+		return -EEXIST;
+	}
+	*win = p;
+	return 0;
+}
+
+int l4u_window_close(void *win, size_t len)
+{
+	return munmap(win, len) ? -errno : 0;
+}
+
+const char *l4u_rights_str(unsigned int rights, char buf[4])
+{
+	buf[0] = rights & L4_FPAGE_R ? 'r' : '-';
+	buf[1] = rights & L4_FPAGE_W ? 'w' : '-';
+	buf[2] = rights & L4_FPAGE_X ? 'x' : '-';
+	buf[3] = '\0';
+	return buf;
+}
