@@ -32,4 +32,10 @@ static inline void l4_vm_flags_clear(struct vm_area_struct *vma, unsigned long f
 }
 #endif
 
+/* 6.12 hides struct fd's members behind fd_file() */
+#include <linux/file.h>
+#ifndef fd_file
+#define fd_file(f)	((f).file)
+#endif
+
 #endif /* _L4U_COMPAT_H */

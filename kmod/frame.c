@@ -51,9 +51,10 @@ struct l4_frame *l4_frame_alloc(struct l4_space *space)
 	if (!frame->page)
 		goto err_frame;
 
+	refcount_set(&frame->users, 1);
 	mutex_init(&frame->lock);
-	frame->charged = space;
 	frame->root.frame = frame;
+	frame->root.space = space;
 	frame->root.rights = L4_FPAGE_RWX;
 	INIT_LIST_HEAD(&frame->root.children);
 	INIT_LIST_HEAD(&frame->root.sibling);
@@ -75,15 +76,17 @@ static void l4_frame_free_rcu(struct rcu_head *head)
 }
 
 /*
- * Free a frame whose root node has left its space. No PTE may map the page
- * any more (the caller zapped them or no window existed); concurrent
- * lock-free readers may still hold the frame pointer, hence RCU, and may
- * still try to take a speculative page reference, hence put_page.
+ * Drop a frame reference. The last one goes when the root node has left its
+ * space (which uncharged it) and no operation pins the frame any more, by
+ * then with no PTE left on the page (revocation zapped them). Lock-free
+ * readers may still hold the frame pointer, hence RCU, and may still try to
+ * take a speculative page reference, hence put_page and not a free.
  */
-void l4_frame_free(struct l4_frame *frame)
+void l4_frame_put(struct l4_frame *frame)
 {
+	if (!refcount_dec_and_test(&frame->users))
+		return;
 	WARN_ON_ONCE(!list_empty(&frame->root.children));
-	atomic_long_dec(&frame->charged->frames);
 	atomic_long_dec(&l4_counters.frames);
 	atomic_long_inc(&l4_counters.frames_freed);
 	put_page(frame->page);

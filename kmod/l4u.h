@@ -9,13 +9,14 @@
  *              reference on its own inode so that revocation can always
  *              reach inode->i_mapping.
  *   l4_frame   one module-allocated page plus the root of its derivation
- *              tree. The frame lives exactly as long as its root node; it is
- *              freed through RCU so that lock-free lookups may dereference
- *              it, and its page is put at once (readers take page
- *              references speculatively and recheck under the page lock).
+ *              tree; refcount_t users: the root node holds one, operations
+ *              that must lock the frame pin it with another. Freed through
+ *              RCU so that lock-free lookups may dereference it; its page is
+ *              put at once (readers take page references speculatively and
+ *              recheck under the page lock).
  *   l4_node    one entry of one space: (space, page index) -> frame, rights.
- *              Stored in space->entries. The root node is embedded in its
- *              frame.
+ *              Stored in space->entries, linked into its frame's tree; freed
+ *              through RCU. The root node is embedded in its frame.
  */
 #ifndef _L4U_INTERNAL_H
 #define _L4U_INTERNAL_H
@@ -58,14 +59,15 @@ struct l4_node {
 	struct list_head sibling;	/* entry in parent->children */
 	u8 rights;			/* L4_FPAGE_R/W/X */
 	u8 depth;			/* 0 for the root, <= L4_MAPDB_MAX_DEPTH */
+	struct rcu_head rcu;
 };
 
 struct l4_frame {
 	struct page *page;		/* one module reference */
+	refcount_t users;		/* the root node + pinning operations */
 	struct mutex lock;		/* the derivation tree of this frame */
-	struct l4_space *charged;	/* space whose frame count holds it */
 	struct rcu_head rcu;
-	struct l4_node root;
+	struct l4_node root;		/* root->space is charged for the frame */
 };
 
 struct l4_space {
@@ -91,6 +93,10 @@ struct l4_counters {
 	atomic_long_t frames_freed;
 	atomic_long_t kernel_faults;
 	atomic_long_t limit_faults;
+	atomic_long_t maps;
+	atomic_long_t grants;
+	atomic_long_t unmaps;
+	atomic_long_t revoked;
 };
 
 extern struct l4_counters l4_counters;
@@ -104,6 +110,7 @@ int l4_space_init(void);
 void l4_space_exit(void);
 long l4_space_create_ioctl(struct l4_space_create __user *uarg);
 void l4_space_put(struct l4_space *space);
+struct l4_space *l4_space_from_file(struct file *file);
 
 /* window.c */
 extern const struct vm_operations_struct l4_window_vm_ops;
@@ -113,7 +120,7 @@ int l4_window_mmap(struct l4_space *space, struct vm_area_struct *vma);
 int l4_frame_init(void);
 void l4_frame_exit(void);
 struct l4_frame *l4_frame_alloc(struct l4_space *space);
-void l4_frame_free(struct l4_frame *frame);
+void l4_frame_put(struct l4_frame *frame);
 
 /* mapdb.c */
 struct page *l4_space_get_page(struct l4_space *space, unsigned long index,
@@ -122,5 +129,9 @@ bool l4_space_maps_page(struct l4_space *space, unsigned long index,
 			struct page *page, u8 rights);
 int l4_sigma0_populate(struct l4_space *space, unsigned long index);
 void l4_space_flush_all(struct l4_space *space);
+int l4_mapdb_init(void);
+void l4_mapdb_exit(void);
+long l4_map_ioctl(struct l4_space *dst, struct l4_map __user *uarg);
+long l4_unmap_ioctl(struct l4_space *space, struct l4_unmap __user *uarg);
 
 #endif /* _L4U_INTERNAL_H */

@@ -29,6 +29,10 @@ void l4_fill_stats(struct l4_stats *st)
 	st->frames_freed = atomic_long_read(&l4_counters.frames_freed);
 	st->kernel_faults = atomic_long_read(&l4_counters.kernel_faults);
 	st->limit_faults = atomic_long_read(&l4_counters.limit_faults);
+	st->maps = atomic_long_read(&l4_counters.maps);
+	st->grants = atomic_long_read(&l4_counters.grants);
+	st->unmaps = atomic_long_read(&l4_counters.unmaps);
+	st->revoked = atomic_long_read(&l4_counters.revoked);
 }
 
 static long l4_version_ioctl(struct l4_version __user *uarg)
@@ -90,9 +94,12 @@ static int __init l4_init(void)
 	err = l4_frame_init();
 	if (err)
 		return err;
-	err = l4_space_init();
+	err = l4_mapdb_init();
 	if (err)
 		goto err_frame;
+	err = l4_space_init();
+	if (err)
+		goto err_mapdb;
 	err = misc_register(&l4_miscdev);
 	if (err)
 		goto err_space;
@@ -102,6 +109,8 @@ static int __init l4_init(void)
 
 err_space:
 	l4_space_exit();
+err_mapdb:
+	l4_mapdb_exit();
 err_frame:
 	l4_frame_exit();
 	return err;
@@ -111,6 +120,7 @@ static void __exit l4_exit(void)
 {
 	misc_deregister(&l4_miscdev);
 	l4_space_exit();
+	l4_mapdb_exit();
 	l4_frame_exit();
 }
 

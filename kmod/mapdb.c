@@ -5,9 +5,19 @@
  *
  * Each space keeps an xarray from page number to its l4_node. Each frame
  * keeps a derivation tree of the nodes that map it, rooted in the node of
- * the sigma0-backed space that allocated it (depth 0). This file holds the
- * lookups the fault path needs and sigma0's root insertion; map, grant and
- * recursive unmap build on the same nodes.
+ * the sigma0-backed space that allocated it (depth 0).
+ *
+ * Locking:
+ *   frame->lock (mutex)  the tree of that frame: parent/children links,
+ *                        rights, and every change of a slot that holds one
+ *                        of its nodes (insert, remove, move).
+ *     xa_lock            taken inside (by the xarray calls).
+ *     page lock          taken inside, to order revocation with faults.
+ *     i_mmap_rwsem, PTL  inside, by unmap_mapping_range().
+ * Only one frame lock is held at a time: where an operation needs another
+ * frame's slot emptied it drops its lock, flushes, and starts over.
+ * Every node of a subtree maps the same frame, so revoking a subtree takes
+ * one lock. A slot that holds a node of a locked frame is stable.
  *
  * Fault-path protocol (no lock held across the lookup):
  *   1. rcu_read_lock, xa_load, take a speculative page reference
@@ -15,15 +25,29 @@
  *   2. lock_page, then recheck with l4_space_maps_page() that the slot
  *      still maps that very page with the rights asked for;
  *   3. return the page locked; the core installs the PTE before unlocking.
- * A revoker removes the slot first, then locks and unlocks each page, then
- * zaps the PTEs: a fault that passed step 2 before the removal holds the
- * page lock until its PTE exists, so the zap finds it; a fault after the
- * removal fails the recheck and retries.
+ * A revoker changes the slot or the rights first, then locks and unlocks the
+ * page, then zaps the PTEs: a fault that passed step 2 before the change
+ * holds the page lock until its PTE exists, so the zap finds it; a fault
+ * after the change fails the recheck and looks again.
+ *
+ * Lifetime: nodes and frames are freed through RCU (lock-free readers). A
+ * removed node's space is pinned (kref) until its PTEs are zapped; that
+ * kref is safe to take under the frame lock while the node is still in the
+ * slot, because tearing a space down removes every node under its frame's
+ * lock while the space file still holds its reference.
  */
+#include <linux/file.h>
+#include <linux/log2.h>
 #include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 
+#include "compat.h"
 #include "l4u.h"
+
+static struct kmem_cache *l4_node_cache;
 
 /*
  * The page that @index of @space maps, with a reference, and the node's
@@ -69,6 +93,216 @@ static void l4_node_account(struct l4_space *space, long delta)
 }
 
 /*
+ * Pin and lock the frame of the node at @index of @space. Returns the node
+ * (its frame locked and pinned) or NULL if the slot is empty.
+ */
+static struct l4_node *l4_slot_lock(struct l4_space *space, unsigned long index)
+{
+	struct l4_frame *frame;
+	struct l4_node *node;
+
+	for (;;) {
+		rcu_read_lock();
+		node = xa_load(&space->entries, index);
+		frame = node ? node->frame : NULL;
+		if (frame && !refcount_inc_not_zero(&frame->users))
+			frame = ERR_PTR(-EAGAIN);	/* dying: look again */
+		rcu_read_unlock();
+		if (!frame)
+			return NULL;
+		if (IS_ERR(frame)) {
+			cond_resched();
+			continue;
+		}
+		mutex_lock(&frame->lock);
+		node = xa_load(&space->entries, index);
+		if (node && node->frame == frame)
+			return node;
+		mutex_unlock(&frame->lock);
+		l4_frame_put(frame);
+	}
+}
+
+static void l4_frame_unlock(struct l4_frame *frame)
+{
+	mutex_unlock(&frame->lock);
+	l4_frame_put(frame);
+}
+
+static void l4_zap(struct l4_space *space, unsigned long index, unsigned long pages)
+{
+	unmap_mapping_range(space->inode->i_mapping, (loff_t)index << PAGE_SHIFT,
+			    (loff_t)pages << PAGE_SHIFT, 1);
+}
+
+/* Wait for faults that validated the old state to finish installing PTEs. */
+static void l4_fault_barrier(struct l4_frame *frame)
+{
+	lock_page(frame->page);
+	unlock_page(frame->page);
+}
+
+/*
+ * Take @node out of its slot (frame lock held). Its space is pinned and the
+ * node queued on @dead for l4_reap() after the frame is unlocked. A root
+ * leaving its space uncharges the frame there and drops the root's frame
+ * reference (the caller's pin keeps the frame until the reap).
+ */
+static void l4_node_detach(struct l4_node *node, struct list_head *dead)
+{
+	struct l4_space *space = node->space;
+
+	lockdep_assert_held(&node->frame->lock);
+	kref_get(&space->ref);
+	WARN_ON_ONCE(xa_erase(&space->entries, node->index) != node);
+	l4_node_account(space, -1);
+	list_del(&node->sibling);
+	list_add_tail(&node->sibling, dead);
+	if (!node->parent)
+		atomic_long_dec(&space->frames);
+	atomic_long_inc(&l4_counters.revoked);
+}
+
+static void l4_node_free_rcu(struct rcu_head *head)
+{
+	kmem_cache_free(l4_node_cache, container_of(head, struct l4_node, rcu));
+}
+
+/*
+ * Zap and free detached nodes of @frame (frame unlocked, still pinned by
+ * the caller), and drop their space references.
+ */
+static void l4_reap(struct l4_frame *frame, struct list_head *dead)
+{
+	struct l4_node *node, *next;
+
+	if (list_empty(dead))
+		return;
+	l4_fault_barrier(frame);
+	list_for_each_entry_safe(node, next, dead, sibling) {
+		l4_zap(node->space, node->index, 1);
+		l4_space_put(node->space);
+		if (node->parent)
+			call_rcu(&node->rcu, l4_node_free_rcu);
+		else
+			l4_frame_put(frame);	/* the root's reference */
+		cond_resched();
+	}
+}
+
+/*
+ * Remove @top's descendants, and @top itself if @self, iteratively
+ * (post-order with a cursor: O(nodes), no recursion). Frame lock held.
+ */
+static unsigned long l4_revoke_tree(struct l4_node *top, bool self,
+				    struct list_head *dead)
+{
+	struct l4_node *node = top, *parent;
+	unsigned long count = 0;
+
+	for (;;) {
+		if (!list_empty(&node->children)) {
+			node = list_first_entry(&node->children, struct l4_node, sibling);
+			continue;
+		}
+		if (node == top)
+			break;
+		parent = node->parent;
+		l4_node_detach(node, dead);
+		count++;
+		node = parent;
+		cond_resched();
+	}
+	if (self) {
+		l4_node_detach(top, dead);
+		count++;
+	}
+	return count;
+}
+
+/* The next node of @top's subtree in pre-order after @node, or NULL. */
+static struct l4_node *l4_tree_next(struct l4_node *top, struct l4_node *node)
+{
+	if (!list_empty(&node->children))
+		return list_first_entry(&node->children, struct l4_node, sibling);
+	while (node != top) {
+		if (!list_is_last(&node->sibling, &node->parent->children))
+			return list_next_entry(node, sibling);
+		node = node->parent;
+	}
+	return NULL;
+}
+
+/*
+ * Take @rights from @top's descendants (and @top if @self) without removing
+ * them; zap their PTEs so that the next access faults with the new rights.
+ * Frame lock held.
+ */
+static unsigned long l4_downgrade_tree(struct l4_node *top, u8 rights, bool self)
+{
+	struct l4_node *node = self ? top : l4_tree_next(top, top);
+	unsigned long count = 0;
+
+	for (; node; node = l4_tree_next(top, node)) {
+		if (node->rights & rights) {
+			WRITE_ONCE(node->rights, node->rights & ~rights);
+			count++;
+		}
+	}
+	if (!count)
+		return 0;
+	l4_fault_barrier(top->frame);
+	/* every node is still in its slot: its space is pinned by our lock */
+	node = self ? top : l4_tree_next(top, top);
+	for (; node; node = l4_tree_next(top, node)) {
+		l4_zap(node->space, node->index, 1);
+		cond_resched();
+	}
+	atomic_long_add(count, &l4_counters.revoked);
+	return count;
+}
+
+/* Collect and clear what the kernel knows of accesses to a flushed page. */
+static u64 l4_page_access(struct page *page)
+{
+	u64 access = 0;
+
+	if (folio_test_clear_referenced(page_folio(page)))
+		access |= L4_FPAGE_R;
+	if (folio_test_clear_dirty(page_folio(page)))
+		access |= L4_FPAGE_W;
+	return access;
+}
+
+/*
+ * Revoke @rights at @index of @space (see struct l4_unmap). Returns the
+ * number of nodes hit; ORs access bits into *@access.
+ */
+static unsigned long l4_unmap_one(struct l4_space *space, unsigned long index,
+				  u8 rights, bool self, u64 *access)
+{
+	struct l4_node *node;
+	struct l4_frame *frame;
+	unsigned long count;
+	LIST_HEAD(dead);
+
+	node = l4_slot_lock(space, index);
+	if (!node)
+		return 0;
+	frame = node->frame;
+	if (rights & L4_FPAGE_R)
+		count = l4_revoke_tree(node, self, &dead);
+	else
+		count = l4_downgrade_tree(node, rights, self);
+	mutex_unlock(&frame->lock);
+	l4_reap(frame, &dead);
+	if (count && access)
+		*access |= l4_page_access(frame->page);
+	l4_frame_put(frame);
+	return count;
+}
+
+/*
  * Sigma0: put a fresh zeroed frame at @index of @space. -EEXIST if the slot
  * got filled meanwhile (the caller looks again), -ENOSPC past a frame
  * limit, -ENOMEM if the page allocator or the memory cgroup refuses.
@@ -81,33 +315,21 @@ int l4_sigma0_populate(struct l4_space *space, unsigned long index)
 	frame = l4_frame_alloc(space);
 	if (IS_ERR(frame))
 		return PTR_ERR(frame);
-	frame->root.space = space;
 	frame->root.index = index;
 
 	old = xa_cmpxchg(&space->entries, index, NULL, &frame->root, L4_GFP_META);
 	if (old) {
-		l4_frame_free(frame);
+		atomic_long_dec(&space->frames);
+		l4_frame_put(frame);
 		return xa_is_err(old) ? xa_err(old) : -EEXIST;
 	}
 	l4_node_account(space, 1);
 	return 0;
 }
 
-/* Drop a node that has left its space's xarray. */
-static void l4_node_release(struct l4_node *node)
-{
-	l4_node_account(node->space, -1);
-	if (!node->parent) {
-		l4_frame_free(node->frame);
-		return;
-	}
-	/* derived nodes arrive with map/grant */
-	WARN_ON_ONCE(1);
-}
-
 /*
- * Empty a space that no window maps any more (its last file reference is
- * gone, so no fault can run on it and there are no PTEs to zap).
+ * Empty a space whose file is going away (no window maps it any more, so
+ * there is nothing to zap in it), revoking everything derived from it.
  */
 void l4_space_flush_all(struct l4_space *space)
 {
@@ -115,8 +337,301 @@ void l4_space_flush_all(struct l4_space *space)
 	unsigned long index;
 
 	xa_for_each(&space->entries, index, node) {
-		xa_erase(&space->entries, index);
-		l4_node_release(node);
+		l4_unmap_one(space, index, L4_FPAGE_RWX, true, NULL);
 		cond_resched();
 	}
+}
+
+/* Move @node (frame lock held) from its slot to @index of @dst. */
+static int l4_node_move(struct l4_node *node, struct l4_space *dst,
+			unsigned long index)
+{
+	struct l4_space *src = node->space;
+	void *old;
+
+	old = xa_cmpxchg(&dst->entries, index, NULL, node, L4_GFP_META);
+	if (old)
+		return xa_is_err(old) ? xa_err(old) : -EAGAIN;
+	xa_erase(&src->entries, node->index);
+	l4_node_account(src, -1);
+	l4_node_account(dst, 1);
+	if (!node->parent) {
+		/* the space holding the root is charged for the frame */
+		atomic_long_dec(&src->frames);
+		atomic_long_inc(&dst->frames);
+	}
+	/* the sender's PTEs: the slot changed before this barrier */
+	l4_fault_barrier(node->frame);
+	l4_zap(src, node->index, 1);
+	WRITE_ONCE(node->space, dst);
+	WRITE_ONCE(node->index, index);
+	return 0;
+}
+
+/*
+ * Map (or grant) the page at @sidx of @src to @didx of @dst with at most
+ * @rights. Returns 1 if the page was mapped, 0 if the source slot is empty
+ * or nothing could be mapped, -errno on error.
+ */
+static int l4_map_one(struct l4_space *src, unsigned long sidx,
+		      struct l4_space *dst, unsigned long didx, u8 rights,
+		      bool grant)
+{
+	struct l4_node *snode, *dnode, *child;
+	struct l4_frame *frame;
+	bool is_child;
+	int ret;
+
+again:
+	snode = l4_slot_lock(src, sidx);
+	if (!snode)
+		return 0;
+	frame = snode->frame;
+	rights &= snode->rights;
+	ret = 0;
+	if (!rights)
+		goto out;
+
+	/* a node of another frame may be freed under us: RCU for the look */
+	rcu_read_lock();
+	dnode = xa_load(&dst->entries, didx);
+	is_child = dnode && dnode->frame == frame && dnode->parent == snode;
+	rcu_read_unlock();
+	if (dnode == snode) {
+		ret = 1;		/* onto itself: nothing changes */
+		goto out;
+	}
+	if (is_child && !grant) {
+		/* an existing child: upgrade within the parent's rights */
+		WRITE_ONCE(dnode->rights, dnode->rights | rights);
+		atomic_long_inc(&l4_counters.maps);
+		ret = 1;
+		goto out;
+	}
+	if (dnode) {
+		/* anything else there goes first, with its subtree */
+		l4_frame_unlock(frame);
+		l4_unmap_one(dst, didx, L4_FPAGE_RWX, true, NULL);
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		goto again;
+	}
+
+	if (grant) {
+		ret = l4_node_move(snode, dst, didx);
+		if (ret == -EAGAIN) {
+			l4_frame_unlock(frame);
+			goto again;
+		}
+		if (ret)
+			goto out;
+		if (rights != snode->rights) {
+			WRITE_ONCE(snode->rights, rights);
+			l4_downgrade_tree(snode, (u8)~rights & L4_FPAGE_RWX, false);
+		}
+		atomic_long_inc(&l4_counters.grants);
+		ret = 1;
+		goto out;
+	}
+
+	ret = -EMLINK;
+	if (snode->depth >= L4_MAPDB_MAX_DEPTH)
+		goto out;
+	ret = -ENOMEM;
+	child = kmem_cache_zalloc(l4_node_cache, L4_GFP_META);
+	if (!child)
+		goto out;
+	child->frame = frame;
+	child->space = dst;
+	child->index = didx;
+	child->parent = snode;
+	child->rights = rights;
+	child->depth = snode->depth + 1;
+	INIT_LIST_HEAD(&child->children);
+	dnode = xa_cmpxchg(&dst->entries, didx, NULL, child, L4_GFP_META);
+	if (dnode) {
+		kmem_cache_free(l4_node_cache, child);
+		ret = xa_is_err(dnode) ? xa_err(dnode) : -EAGAIN;
+		if (ret == -EAGAIN) {
+			l4_frame_unlock(frame);
+			goto again;
+		}
+		goto out;
+	}
+	list_add_tail(&child->sibling, &snode->children);
+	l4_node_account(dst, 1);
+	atomic_long_inc(&l4_counters.maps);
+	ret = 1;
+out:
+	l4_frame_unlock(frame);
+	return ret;
+}
+
+/* A flexpage's range in a space of @pages pages; @whole allows order 63. */
+static int l4_fpage_range(u64 fpage, struct l4_space *space, bool whole,
+			  u64 *addr, unsigned int *order)
+{
+	u64 size;
+
+	if (L4_FPAGE_TYPE(fpage) != L4_FPAGE_TYPE_MEMORY)
+		return -EINVAL;
+	if (L4_FPAGE_RIGHTS(fpage) & ~L4_FPAGE_RWX)
+		return -EINVAL;
+	*order = L4_FPAGE_ORDER(fpage);
+	*addr = L4_FPAGE_ADDR(fpage);
+	if (whole && *order == L4_FPAGE_WHOLE_ORDER && !*addr)
+		return 0;
+	if (*order < L4_FPAGE_MIN_ORDER || *order >= 48)
+		return -EINVAL;
+	size = 1ULL << *order;
+	if (*addr & (size - 1))
+		return -EINVAL;
+	if (*addr + size > (u64)space->pages << PAGE_SHIFT)
+		return -EINVAL;
+	return 0;
+}
+
+static bool l4_reserved_zero(const u64 *r, int n)
+{
+	while (n--)
+		if (r[n])
+			return false;
+	return true;
+}
+
+long l4_map_ioctl(struct l4_space *dst, struct l4_map __user *uarg)
+{
+	unsigned int sorder, rorder, order;
+	u64 saddr, raddr, hot, from, to, pages;
+	unsigned long index, first, last;
+	struct l4_space *src;
+	struct l4_node *node;
+	struct l4_map req;
+	struct fd f;
+	bool grant;
+	u8 rights;
+	long ret;
+
+	if (copy_from_user(&req, uarg, sizeof(req)))
+		return -EFAULT;
+	if (req.flags || req.dst_addr || req.pages ||
+	    !l4_reserved_zero(req.reserved, ARRAY_SIZE(req.reserved)))
+		return -EINVAL;
+	if (!(req.item.control & L4_MAP_ITEM_MAP) ||
+	    (req.item.control & ~L4_FPAGE_ADDR_MASK & ~L4_MAP_ITEM_KNOWN))
+		return -EINVAL;
+
+	f = fdget(req.src_fd);
+	if (!fd_file(f))
+		return -EBADF;
+	ret = -EINVAL;
+	src = l4_space_from_file(fd_file(f));
+	if (!src)
+		goto out;
+	ret = l4_fpage_range(req.item.fpage, src, false, &saddr, &sorder);
+	if (ret)
+		goto out;
+	ret = l4_fpage_range(req.rcv_fpage, dst, true, &raddr, &rorder);
+	if (ret)
+		goto out;
+
+	/* the flexpage offset rule */
+	hot = req.item.control & L4_FPAGE_ADDR_MASK;
+	if (rorder >= sorder) {
+		order = sorder;
+		from = saddr;
+		to = raddr + ((hot & ((1ULL << rorder) - 1)) & ~((1ULL << sorder) - 1));
+	} else {
+		order = rorder;
+		from = saddr + ((hot & ((1ULL << sorder) - 1)) & ~((1ULL << rorder) - 1));
+		to = raddr;
+	}
+	ret = -EINVAL;
+	if (to + (1ULL << order) > (u64)dst->pages << PAGE_SHIFT)
+		goto out;
+
+	grant = req.item.control & L4_MAP_ITEM_GRANT;
+	rights = L4_FPAGE_RIGHTS(req.item.fpage);
+	pages = 0;
+	ret = 0;
+	first = from >> PAGE_SHIFT;
+	last = first + (1UL << (order - PAGE_SHIFT)) - 1;
+	/* only present source pages: holes are skipped by the xarray search */
+	xa_for_each_range(&src->entries, index, node, first, last) {
+		ret = l4_map_one(src, index, dst, (to >> PAGE_SHIFT) + (index - first),
+				 rights, grant);
+		if (ret < 0)
+			break;
+		pages += ret;
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		cond_resched();
+	}
+	if (ret >= 0)
+		ret = pages ? 0 : -ENOENT;
+	req.dst_addr = to;
+	req.pages = pages;
+	if (copy_to_user(uarg, &req, sizeof(req)))
+		ret = -EFAULT;
+out:
+	fdput(f);
+	return ret;
+}
+
+long l4_unmap_ioctl(struct l4_space *space, struct l4_unmap __user *uarg)
+{
+	unsigned long index, last;
+	struct l4_unmap req;
+	struct l4_node *node;
+	unsigned int order;
+	u64 addr, access = 0, count = 0;
+	bool self;
+	u8 rights;
+	int ret;
+
+	if (copy_from_user(&req, uarg, sizeof(req)))
+		return -EFAULT;
+	if ((req.flags & ~L4_UNMAP_FLAGS_KNOWN) || req.pad || req.revoked ||
+	    req.access || !l4_reserved_zero(req.reserved, ARRAY_SIZE(req.reserved)))
+		return -EINVAL;
+	ret = l4_fpage_range(req.fpage, space, true, &addr, &order);
+	if (ret)
+		return ret;
+	rights = L4_FPAGE_RIGHTS(req.fpage);
+	if (!rights)
+		return -EINVAL;
+	self = req.flags & L4_UNMAP_ALL_SPACES;
+
+	index = addr >> PAGE_SHIFT;
+	last = order == L4_FPAGE_WHOLE_ORDER ? space->pages - 1 :
+		index + (1UL << (order - PAGE_SHIFT)) - 1;
+	/* holes are skipped by the xarray search */
+	xa_for_each_range(&space->entries, index, node, index, last) {
+		count += l4_unmap_one(space, index, rights, self, &access);
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		cond_resched();
+	}
+	atomic_long_inc(&l4_counters.unmaps);
+	req.revoked = count;
+	req.access = access;
+	if (copy_to_user(uarg, &req, sizeof(req)))
+		return -EFAULT;
+	return ret;
+}
+
+int l4_mapdb_init(void)
+{
+	l4_node_cache = KMEM_CACHE(l4_node, SLAB_ACCOUNT);
+	return l4_node_cache ? 0 : -ENOMEM;
+}
+
+void l4_mapdb_exit(void)
+{
+	rcu_barrier();
+	kmem_cache_destroy(l4_node_cache);
 }

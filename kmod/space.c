@@ -24,14 +24,17 @@ static DEFINE_XARRAY_ALLOC(l4_spaces);	/* id -> space, for introspection */
 static atomic64_t l4_next_space_id = ATOMIC64_INIT(0);
 static const struct file_operations l4_space_fops;
 
+/*
+ * The last reference: by now the space file is gone and the space was
+ * flushed; what remained were pins of revocations in flight.
+ */
 static void l4_space_destroy(struct kref *ref)
 {
 	struct l4_space *space = container_of(ref, struct l4_space, ref);
 
-	xa_erase(&l4_spaces, space->id);
-	l4_space_flush_all(space);
 	WARN_ON_ONCE(atomic_long_read(&space->nodes));
 	WARN_ON_ONCE(atomic_long_read(&space->frames));
+	WARN_ON_ONCE(!xa_empty(&space->entries));
 	xa_destroy(&space->entries);
 	iput(space->inode);
 	atomic_long_dec(&l4_counters.spaces);
@@ -43,10 +46,26 @@ void l4_space_put(struct l4_space *space)
 	kref_put(&space->ref, l4_space_destroy);
 }
 
+/*
+ * The last fd and the last window are gone: nothing can reach the space's
+ * entries any more except revocations from other spaces' trees. Flush it
+ * (revoking all that was derived from it) while the file's reference still
+ * keeps it alive, then drop that reference.
+ */
 static int l4_space_release(struct inode *inode, struct file *file)
 {
-	l4_space_put(file->private_data);
+	struct l4_space *space = file->private_data;
+
+	xa_erase(&l4_spaces, space->id);
+	l4_space_flush_all(space);
+	l4_space_put(space);
 	return 0;
+}
+
+/* The space behind @file, or NULL if @file is no space file. */
+struct l4_space *l4_space_from_file(struct file *file)
+{
+	return file->f_op == &l4_space_fops ? file->private_data : NULL;
 }
 
 static long l4_space_info_ioctl(struct l4_space *space,
@@ -73,6 +92,10 @@ static long l4_space_ioctl(struct file *file, unsigned int cmd, unsigned long ar
 	switch (cmd) {
 	case L4_IOC_SPACE_INFO:
 		return l4_space_info_ioctl(space, uarg);
+	case L4_IOC_MAP:
+		return l4_map_ioctl(space, uarg);
+	case L4_IOC_UNMAP:
+		return l4_unmap_ioctl(space, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -139,6 +162,7 @@ static struct l4_space *l4_space_alloc(const struct l4_space_create *req)
 err_inode:
 	iput(space->inode);
 err_free:
+	xa_destroy(&space->entries);
 	kfree(space);
 	return ERR_PTR(err);
 }

@@ -69,6 +69,28 @@
 #define L4_FPAGE_RIGHTS(fp)	((__u64)(fp) & L4_FPAGE_RIGHTS_MASK)
 #define L4_FPAGE_TYPE(fp)	(((__u64)(fp) & L4_FPAGE_TYPE_MASK) >> L4_FPAGE_TYPE_SHIFT)
 
+/* Order 63 at address 0: the whole space (as a receive window). */
+#define L4_FPAGE_WHOLE_ORDER	63
+#define L4_FPAGE_WHOLE_SPACE	L4_FPAGE(0, L4_FPAGE_WHOLE_ORDER, 0)
+
+/*
+ * A map item: {control, send fpage}. control = send base (the "hot spot",
+ * page-aligned) | L4_MAP_ITEM_MAP, plus L4_MAP_ITEM_GRANT to grant instead
+ * of map (Fiasco's L4_MAP_ITEM_MAP / L4_MAP_ITEM_GRANT).
+ */
+#define L4_MAP_ITEM_GRANT	0x2ULL
+#define L4_MAP_ITEM_MAP		0x8ULL
+#define L4_MAP_ITEM_KNOWN	(L4_MAP_ITEM_GRANT | L4_MAP_ITEM_MAP)
+
+struct l4_map_item {
+	__u64 control;		/* send base | L4_MAP_ITEM_MAP [| L4_MAP_ITEM_GRANT] */
+	__u64 fpage;		/* send flexpage in the source space, with rights */
+};
+
+#define L4_MAP_ITEM(base, grant)					\
+	((((__u64)(base)) & L4_FPAGE_ADDR_MASK) | L4_MAP_ITEM_MAP |	\
+	 ((grant) ? L4_MAP_ITEM_GRANT : 0))
+
 /* ------------------------------------------------------------------ */
 /* /dev/l4 ioctls                                                      */
 /* ------------------------------------------------------------------ */
@@ -76,7 +98,8 @@
 /* Feature bits reported by L4_IOC_VERSION. */
 #define L4_FEAT_SPACES		(1ULL << 0)	/* spaces, windows */
 #define L4_FEAT_SIGMA0		(1ULL << 1)	/* sigma0-backed spaces */
-#define L4_FEATURES_KNOWN	(L4_FEAT_SPACES | L4_FEAT_SIGMA0)
+#define L4_FEAT_MAPDB		(1ULL << 2)	/* map, grant, unmap */
+#define L4_FEATURES_KNOWN	(L4_FEAT_SPACES | L4_FEAT_SIGMA0 | L4_FEAT_MAPDB)
 
 struct l4_version {
 	__u32 major;		/* out: L4_ABI_MAJOR of the module */
@@ -115,7 +138,11 @@ struct l4_stats {
 	__u64 frames_freed;	/* frames ever freed */
 	__u64 kernel_faults;	/* faults resolved in the kernel */
 	__u64 limit_faults;	/* faults refused by a frame limit (SIGBUS) */
-	__u64 reserved[7];	/* out: zero */
+	__u64 maps;		/* pages mapped (L4_IOC_MAP without grant) */
+	__u64 grants;		/* pages granted */
+	__u64 unmaps;		/* L4_IOC_UNMAP calls */
+	__u64 revoked;		/* nodes removed or downgraded by revocation */
+	__u64 reserved[3];	/* out: zero */
 };
 
 /* on /dev/l4 */
@@ -141,6 +168,61 @@ struct l4_space_info {
 };
 
 #define L4_IOC_SPACE_INFO	_IOR(L4_IOC_MAGIC, 0x40, struct l4_space_info)
+
+/*
+ * Map or grant from a source space into this one (L4::Task::map): issued on
+ * the destination space's fd. The receive window rcv_fpage (rights ignored;
+ * L4_FPAGE_WHOLE_SPACE for all of it) and the send fpage place the mapping
+ * by the flexpage offset rule (S = send order, R = receive order, h = send
+ * base):
+ *   R >= S: 2^S bytes from the send fpage to
+ *           rcv + ((h mod 2^R) & ~(2^S - 1))
+ *   R <  S: 2^R bytes from send + ((h mod 2^S) & ~(2^R - 1)) to rcv
+ * Rights are those of the send fpage, never more than the source entry's.
+ * Pages absent from the source are skipped. A destination page holding
+ * another mapping is flushed (with its subtree) first; one holding a child
+ * of the same source entry gets its rights upgraded. Grant moves the source
+ * entry (its derived mappings stay attached); other aliases remain.
+ * Errors: EBADF src_fd is no fd; EINVAL it is no space, or bad fpage (type,
+ * order < 12, misaligned, unknown rights, outside its space), bad control
+ * word, pad/reserved/flags; ENOENT nothing in the source range; EMLINK the
+ * derivation tree would grow deeper than 255; ENOMEM; EINTR (fatal signal,
+ * partly done: see mapped).
+ */
+struct l4_map {
+	__s32 src_fd;		/* in: source space fd (may be this space) */
+	__u32 flags;		/* in: zero (none defined yet) */
+	struct l4_map_item item; /* in: send base + grant bit, send fpage */
+	__u64 rcv_fpage;	/* in: receive window in this space */
+	__u64 dst_addr;		/* out: where the mapped range starts here */
+	__u64 pages;		/* out: pages mapped or granted */
+	__u64 reserved[3];	/* in: zero */
+};
+
+/*
+ * Revoke rights from everything derived from the entries of this space in
+ * fpage (no partner's consent). The fpage's rights say what to revoke:
+ * with R the derived mappings go away with their whole subtrees; with only
+ * W and/or X they are downgraded. L4_UNMAP_ALL_SPACES also revokes from
+ * this space's own entries (Fiasco's L4_FP_ALL_SPACES); without it only
+ * other spaces (descendants) are hit. Holes in the range are skipped.
+ * access reports, where the kernel can tell, whether the flushed pages were
+ * referenced (L4_FPAGE_R) or written (L4_FPAGE_W) since the last report.
+ */
+#define L4_UNMAP_ALL_SPACES	0x80000000U
+#define L4_UNMAP_FLAGS_KNOWN	(L4_UNMAP_ALL_SPACES)
+
+struct l4_unmap {
+	__u64 fpage;		/* in: range and rights to revoke */
+	__u32 flags;		/* in: L4_UNMAP_* */
+	__u32 pad;		/* in: zero */
+	__u64 revoked;		/* out: nodes removed or downgraded */
+	__u64 access;		/* out: L4_FPAGE_R referenced, L4_FPAGE_W dirty */
+	__u64 reserved[2];	/* in: zero */
+};
+
+#define L4_IOC_MAP		_IOWR(L4_IOC_MAGIC, 0x41, struct l4_map)
+#define L4_IOC_UNMAP		_IOWR(L4_IOC_MAGIC, 0x42, struct l4_unmap)
 
 /*
  * Windows: mmap(MAP_SHARED) of a space fd; the file offset is the space
