@@ -65,6 +65,39 @@ int l4u_space_info(int space, struct l4_space_info *info)
 	return l4u_ioctl(space, L4_IOC_SPACE_INFO, info);
 }
 
+int l4u_map(int dst, int src, uint64_t fpage, uint64_t base, int grant,
+	    uint64_t rcv, uint64_t *dst_addr, uint64_t *pages)
+{
+	struct l4_map req = {
+		.src_fd		= src,
+		.item		= { L4_MAP_ITEM(base, grant), fpage },
+		.rcv_fpage	= rcv,
+	};
+	int ret = l4u_ioctl(dst, L4_IOC_MAP, &req);
+
+	if (dst_addr)
+		*dst_addr = req.dst_addr;
+	if (pages)
+		*pages = req.pages;
+	return ret;
+}
+
+int l4u_unmap(int space, uint64_t fpage, uint32_t flags, uint64_t *revoked,
+	      uint64_t *access)
+{
+	struct l4_unmap req = {
+		.fpage	= fpage,
+		.flags	= flags,
+	};
+	int ret = l4u_ioctl(space, L4_IOC_UNMAP, &req);
+
+	if (revoked)
+		*revoked = req.revoked;
+	if (access)
+		*access = req.access;
+	return ret;
+}
+
 int l4u_window_open(int space, uint64_t addr, size_t len, int prot,
 		    void *at, void **win)
 {

@@ -49,6 +49,23 @@ int l4u_window_open(int space, uint64_t addr, size_t len, int prot,
 		    void *at, void **win);
 int l4u_window_close(void *win, size_t len);
 
+/*
+ * Map (or, with @grant, grant) send flexpage @fpage of space @src, with hot
+ * spot @base, into receive window @rcv of space @dst (L4::Task::map).
+ * *@dst_addr / *@pages (if non-NULL) tell where it landed and how many
+ * pages were mapped.
+ */
+int l4u_map(int dst, int src, uint64_t fpage, uint64_t base, int grant,
+	    uint64_t rcv, uint64_t *dst_addr, uint64_t *pages);
+
+/*
+ * Revoke the rights in @fpage from what was derived from @space's entries
+ * in that range (and from the entries themselves with L4_UNMAP_ALL_SPACES).
+ * *@revoked: nodes hit; *@access: L4_FPAGE_R referenced, L4_FPAGE_W dirty.
+ */
+int l4u_unmap(int space, uint64_t fpage, uint32_t flags, uint64_t *revoked,
+	      uint64_t *access);
+
 /* Human-readable name of an L4_FPAGE_* rights mask, e.g. "rw-". */
 const char *l4u_rights_str(unsigned int rights, char buf[4]);
 
