@@ -62,9 +62,13 @@ struct l4_node {
 	struct rcu_head rcu;
 };
 
+/* a fault mapped the frame since unmap last reported on it */
+#define L4_FRAME_REFERENCED	0
+
 struct l4_frame {
 	struct page *page;		/* one module reference */
 	refcount_t users;		/* the root node + pinning operations */
+	unsigned long flags;		/* L4_FRAME_* bits */
 	struct mutex lock;		/* the derivation tree of this frame */
 	struct rcu_head rcu;
 	struct l4_node root;		/* root->space is charged for the frame */
@@ -125,8 +129,8 @@ void l4_frame_put(struct l4_frame *frame);
 /* mapdb.c */
 struct page *l4_space_get_page(struct l4_space *space, unsigned long index,
 			       u8 *rights);
-bool l4_space_maps_page(struct l4_space *space, unsigned long index,
-			struct page *page, u8 rights);
+bool l4_space_access_page(struct l4_space *space, unsigned long index,
+			  struct page *page, u8 rights);
 int l4_sigma0_populate(struct l4_space *space, unsigned long index);
 void l4_space_flush_all(struct l4_space *space);
 int l4_mapdb_init(void);

@@ -22,7 +22,7 @@
  * Fault-path protocol (no lock held across the lookup):
  *   1. rcu_read_lock, xa_load, take a speculative page reference
  *      (get_page_unless_zero: the frame may be dying), rcu_read_unlock;
- *   2. lock_page, then recheck with l4_space_maps_page() that the slot
+ *   2. lock_page, then recheck with l4_space_access_page() that the slot
  *      still maps that very page with the rights asked for;
  *   3. return the page locked; the core installs the PTE before unlocking.
  * A revoker changes the slot or the rights first, then locks and unlocks the
@@ -71,9 +71,15 @@ struct page *l4_space_get_page(struct l4_space *space, unsigned long index,
 	return page;
 }
 
-/* Does @index of @space (still) map @page with at least @rights? */
-bool l4_space_maps_page(struct l4_space *space, unsigned long index,
-			struct page *page, u8 rights)
+/*
+ * The fault path's recheck: does @index of @space (still) map @page with at
+ * least @rights? If so the access goes ahead, which is what unmap reports
+ * as "referenced": every access after a revocation faults here again (its
+ * PTEs were zapped). The PTE young bit would not do: the zap turns it into
+ * page-flag changes of the LRU code, which a non-LRU page does not keep.
+ */
+bool l4_space_access_page(struct l4_space *space, unsigned long index,
+			  struct page *page, u8 rights)
 {
 	struct l4_node *node;
 	bool ret;
@@ -82,6 +88,8 @@ bool l4_space_maps_page(struct l4_space *space, unsigned long index,
 	node = xa_load(&space->entries, index);
 	ret = node && node->frame->page == page &&
 	      (READ_ONCE(node->rights) & rights) == rights;
+	if (ret && !test_bit(L4_FRAME_REFERENCED, &node->frame->flags))
+		set_bit(L4_FRAME_REFERENCED, &node->frame->flags);
 	rcu_read_unlock();
 	return ret;
 }
@@ -262,14 +270,18 @@ static unsigned long l4_downgrade_tree(struct l4_node *top, u8 rights, bool self
 	return count;
 }
 
-/* Collect and clear what the kernel knows of accesses to a flushed page. */
-static u64 l4_page_access(struct page *page)
+/*
+ * Collect and clear what the kernel knows of accesses to a flushed frame:
+ * referenced by our fault path, dirty by the core (a write fault on a
+ * shared window, or a dirty PTE at zap time, dirties the page).
+ */
+static u64 l4_frame_access(struct l4_frame *frame)
 {
 	u64 access = 0;
 
-	if (folio_test_clear_referenced(page_folio(page)))
+	if (test_and_clear_bit(L4_FRAME_REFERENCED, &frame->flags))
 		access |= L4_FPAGE_R;
-	if (folio_test_clear_dirty(page_folio(page)))
+	if (folio_test_clear_dirty(page_folio(frame->page)))
 		access |= L4_FPAGE_W;
 	return access;
 }
@@ -297,7 +309,7 @@ static unsigned long l4_unmap_one(struct l4_space *space, unsigned long index,
 	mutex_unlock(&frame->lock);
 	l4_reap(frame, &dead);
 	if (count && access)
-		*access |= l4_page_access(frame->page);
+		*access |= l4_frame_access(frame);
 	l4_frame_put(frame);
 	return count;
 }

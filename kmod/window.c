@@ -53,7 +53,7 @@ static vm_fault_t l4_window_get_locked(struct vm_fault *vmf, u8 rights)
 				return VM_FAULT_SIGSEGV;
 			}
 			lock_page(page);
-			if (l4_space_maps_page(space, index, page, rights)) {
+			if (l4_space_access_page(space, index, page, rights)) {
 				vmf->page = page;
 				atomic_long_inc(&l4_counters.kernel_faults);
 				return VM_FAULT_LOCKED;
@@ -94,11 +94,11 @@ static vm_fault_t l4_window_page_mkwrite(struct vm_fault *vmf)
 	struct page *page = vmf->page;
 
 	lock_page(page);
-	if (l4_space_maps_page(space, vmf->pgoff, page, L4_FPAGE_W))
+	if (l4_space_access_page(space, vmf->pgoff, page, L4_FPAGE_W))
 		return VM_FAULT_LOCKED;
 	unlock_page(page);
 	/* gone meanwhile: let the fault start over; held without W: refuse */
-	if (!l4_space_maps_page(space, vmf->pgoff, page, 0))
+	if (!l4_space_access_page(space, vmf->pgoff, page, 0))
 		return VM_FAULT_NOPAGE;
 	return VM_FAULT_SIGSEGV;
 }

@@ -51,6 +51,64 @@ static void show_space(const char *who, int space)
 	       (unsigned long long)info.nodes, (unsigned long long)info.windows);
 }
 
+/*
+ * The mapping database: the sigma0 space (the "pager") maps one of its pages
+ * into a client space read-only, the client reads it, tries to write
+ * (SIGSEGV), and the pager revokes it again (the client's next read: SIGBUS,
+ * since nobody pages the client).
+ */
+static void mapdb_demo(int dev, int pager, char *pager_win)
+{
+	uint64_t dst, pages, revoked, access;
+	char *client_win;
+	int client, ret, status;
+	pid_t pid;
+
+	client = l4u_space_create(dev, SPACE_SIZE, 0, 0, NULL);
+	if (client < 0)
+		die("create client space", client);
+	ret = l4u_window_open(client, 0, 1 << 20, PROT_READ | PROT_WRITE, NULL,
+			      (void **)&client_win);
+	if (ret)
+		die("client window", ret);
+	/* send fpage: pager's 4 KiB page 0x1000, read-only; hot spot 0x7000;
+	 * receive window: the whole client space -> lands at 0x7000 */
+	ret = l4u_map(client, pager, L4_FPAGE(0x1000, 12, L4_FPAGE_R), 0x7000, 0,
+		      L4_FPAGE_WHOLE_SPACE, &dst, &pages);
+	if (ret)
+		die("map", ret);
+	printf("pager    mapped its page 0x1000 read-only into the client: %llu page at 0x%llx\n",
+	       (unsigned long long)pages, (unsigned long long)dst);
+	printf("client   reads 0x%llx: \"%s\"\n", (unsigned long long)dst, client_win + dst);
+
+	pid = fork();
+	if (pid == 0) {
+		client_win[dst] = 'X';
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	printf("client   writes 0x%llx: %s\n", (unsigned long long)dst,
+	       WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "no signal?!");
+
+	ret = l4u_unmap(pager, L4_FPAGE(0x1000, 12, L4_FPAGE_RWX), 0, &revoked, &access);
+	if (ret)
+		die("unmap", ret);
+	printf("pager    unmapped 0x1000 from everything derived from it: %llu mapping(s) revoked, %s\n",
+	       (unsigned long long)revoked, access & L4_FPAGE_R ? "it had been read" : "never read");
+	pid = fork();
+	if (pid == 0) {
+		printf("%d", client_win[dst]);
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	printf("client   reads 0x%llx again: %s (no pager serves the client)\n",
+	       (unsigned long long)dst,
+	       WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "no signal?!");
+	printf("pager    still reads its own page: \"%s\"\n", pager_win + PAGE);
+	l4u_window_close(client_win, 1 << 20);
+	close(client);
+}
+
 int main(void)
 {
 	struct sigaction sa = { .sa_sigaction = on_sigbus, .sa_flags = SA_SIGINFO };
@@ -121,6 +179,8 @@ int main(void)
 	printf("parent   pages it holds still work: space 0x1000 says \"%s\"\n", win_b + PAGE);
 	printf("parent   window %p onto space 0x%llx was never touched: it holds no frame\n",
 	       (void *)win_hi, SPACE_SIZE - (1 << 20));
+
+	mapdb_demo(dev, space, win_b);
 
 	l4u_stats(dev, &st);
 	printf("module   %llu spaces, %llu frames, %llu windows, %llu faults served in the kernel\n",
