@@ -479,6 +479,14 @@ out:
 	return ret;
 }
 
+/* Does [@addr, @addr + @size) lie inside @space? (No overflow at 2^64.) */
+static bool l4_range_fits(struct l4_space *space, u64 addr, u64 size)
+{
+	u64 end = (u64)space->pages << PAGE_SHIFT;
+
+	return addr < end && size <= end - addr;
+}
+
 /* A flexpage's range in a space of @pages pages; @whole allows order 63. */
 static int l4_fpage_range(u64 fpage, struct l4_space *space, bool whole,
 			  u64 *addr, unsigned int *order)
@@ -498,9 +506,7 @@ static int l4_fpage_range(u64 fpage, struct l4_space *space, bool whole,
 	size = 1ULL << *order;
 	if (*addr & (size - 1))
 		return -EINVAL;
-	if (*addr + size > (u64)space->pages << PAGE_SHIFT)
-		return -EINVAL;
-	return 0;
+	return l4_range_fits(space, *addr, size) ? 0 : -EINVAL;
 }
 
 static bool l4_reserved_zero(const u64 *r, int n)
@@ -559,7 +565,7 @@ long l4_map_ioctl(struct l4_space *dst, struct l4_map __user *uarg)
 		to = raddr;
 	}
 	ret = -EINVAL;
-	if (to + (1ULL << order) > (u64)dst->pages << PAGE_SHIFT)
+	if (!l4_range_fits(dst, to, 1ULL << order))
 		goto out;
 
 	grant = req.item.control & L4_MAP_ITEM_GRANT;
