@@ -120,7 +120,7 @@ struct l4_space_create {
 	__u64 max_frames;	/* in: frame limit of this space; 0 = no own limit */
 	__u32 flags;		/* in: L4_SPACE_* */
 	__u32 pad;		/* in: zero */
-	__u64 id;		/* out: the space's id (never reused while loaded) */
+	__u64 id;		/* out: the space's id (never reused while loaded); in: zero */
 	__u64 reserved[4];	/* in: zero */
 };
 
