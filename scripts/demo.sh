@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# `make demo`: build what the demo needs, boot a guest (Debian's 6.1 kernel, or the
+# 6.12 debug kernel with KERNEL=debug), load l4.ko, run /bin/l4u-demo and show its
+# output, then rmmod and reboot. Exit status: the demo's (non-zero also when l4.ko
+# does not load, the guest dies, or the kernel reports a problem).
+#
+# Environment: KERNEL=6.1|debug, DEMO_ARGS="..." (passed to l4u-demo),
+#              VM_TIMEOUT=SECONDS (hard limit for the guest).
+set -euo pipefail
+# shellcheck source=scripts/vm/lib.sh
+. "$(dirname "$0")/vm/lib.sh"
+cd "$l4u_root"
+lock_build
+
+k=${KERNEL:-6.1}
+case $k in 6.1|debug) ;; *) die "KERNEL=$k: use 6.1 or debug" ;; esac
+logs=$l4u_build/logs
+vmdir=$l4u_build/vm
+mkdir -p "$logs" "$vmdir"
+
+quiet_step() {
+	local what=$1 log=$2
+	shift 2
+	echo "-- $what (log: build/logs/$log)"
+	"$@" >"$logs/$log" 2>&1 && return 0
+	tail -n 40 "$logs/$log" >&2
+	die "$what failed"
+}
+
+scripts/deps.sh
+quiet_step "building libl4u and pagers" build-demo.log make -C "$l4u_root" pagers
+if [ "$k" = debug ]; then
+	quiet_step "6.12 debug kernel (built once, about 4 min on 2 cores, then cached)" \
+		debug-kernel.log scripts/build-debug-kernel.sh
+fi
+resolve_kernel "$k" || exit 1
+quiet_step "building l4.ko for $KREL" "$k-module.log" make -C "$l4u_root" module KDIR="$KDIR"
+demo=$l4u_build/pagers/l4u-demo
+[ -x "$demo" ] || die "pagers built no $demo"
+
+initrd=$vmdir/demo-$k.cpio.gz
+scripts/vm/mkinitramfs.sh -o "$initrd" -k "$(kmod_dir "$KREL")/l4.ko" -K "$KREL" -m demo \
+	-D "$demo ${DEMO_ARGS:-}" -T "$(guest_test_timeout "$k")"
+echo "-- booting $KREL under QEMU (TCG)"
+out=$logs/demo-$k.log
+console=$logs/demo-$k.console.log
+rc=0
+scripts/vm/run-qemu.sh "$KIMAGE" "$initrd" "$out" "$console" "$(guest_mem "$k")" "$(guest_timeout "$k")" || rc=$?
+
+# the demo's own lines, between its markers
+log=$(tr -d '\r\000' <"$out")
+echo
+sed -n '/^@@l4u demo-begin/,/^@@l4u demo-end/{/^@@l4u /!p}' <<<"$log"
+echo
+
+status=$(sed -n 's/^@@l4u demo-end rc=\([0-9]*\).*/\1/p' <<<"$log")
+problems=0
+grep -q '^@@l4u insmod ok' <<<"$log" || { echo "demo: insmod l4.ko failed" >&2; problems=1; }
+grep -q '^@@l4u rmmod ok' <<<"$log" || { echo "demo: rmmod l4 failed" >&2; problems=1; }
+if ! grep -q '^@@l4u end' <<<"$log"; then
+	echo "demo: the guest did not run to its end (QEMU status $rc); last kernel console lines:" >&2
+	tail -n 30 "$console" >&2
+	problems=1
+fi
+# kernel reports (WARNING, KASAN, lockdep, leaks...): the test parser judges the dmesg
+report=$(scripts/vm/parse-log.sh "demo/$k" "$out" "$console" /dev/null "$rc" "$vmdir/demo.counts" |
+	sed -n '/ not ok no kernel splat/,$p' | sed '$d')
+if [ -n "$report" ]; then
+	echo "$report" >&2
+	problems=1
+fi
+echo "demo: full guest log in build/logs/demo-$k.log"
+if [ -z "$status" ]; then
+	echo "demo: l4u-demo did not run to its end" >&2
+	exit 1
+fi
+echo "demo: l4u-demo exited with status $status"
+[ "$status" -ne 0 ] && exit "$status"
+exit "$problems"

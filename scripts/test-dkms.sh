@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Prove the DKMS packaging: install the source tree to /usr/src/<name>-<version>,
+# `dkms add`, `dkms build` for Debian's stock cloud kernel, check that l4.ko exists
+# for that kernel and that its vermagic names it, then `dkms remove --all` and clean
+# up. Safe to rerun. Needs root. The last line of output says what was proven.
+#
+# usage: scripts/test-dkms.sh [--keep FILE] [KERNEL_RELEASE]
+#   --keep FILE  copy the module DKMS built to FILE before cleaning up
+set -euo pipefail
+# shellcheck source=scripts/vm/lib.sh
+. "$(dirname "$0")/vm/lib.sh"
+cd "$l4u_root"
+
+keep=
+if [ "${1:-}" = --keep ]; then
+	keep=$2
+	shift 2
+fi
+kver=${1:-}
+[ -n "$kver" ] || kver=$(stock_kver) || die "no Debian cloud kernel with headers found"
+[ -d "/lib/modules/$kver/build" ] || die "no headers for $kver in /lib/modules/$kver/build"
+[ "$(id -u)" = 0 ] || die "the DKMS test needs root (it writes /usr/src and /var/lib/dkms)"
+command -v dkms >/dev/null || die "dkms is not installed (apt-get install dkms)"
+[ -f dkms.conf ] || die "dkms.conf is missing at the top of the source tree: nothing to test"
+
+conf_var() { sed -n "s/^[[:space:]]*$1=[\"']\{0,1\}\([^\"']*\)[\"']\{0,1\}[[:space:]]*$/\1/p" dkms.conf | head -n 1; }
+name=$(conf_var PACKAGE_NAME)
+ver=$(conf_var PACKAGE_VERSION)
+mod=$(conf_var 'BUILT_MODULE_NAME\[0\]')
+[ -n "$name" ] || die "dkms.conf sets no PACKAGE_NAME"
+[ -n "$ver" ] || die "dkms.conf sets no PACKAGE_VERSION"
+[ "$name" = l4u ] || die "dkms.conf: PACKAGE_NAME is '$name', expected l4u"
+mod=${mod:-l4}
+src=/usr/src/$name-$ver
+
+cleanup() {
+	dkms remove -m "$name" -v "$ver" --all >/dev/null 2>&1 || true
+	rm -rf "$src" "/var/lib/dkms/$name/$ver"
+	rmdir "/var/lib/dkms/$name" 2>/dev/null || true
+}
+
+# never clobber a real installation; leftovers of an earlier test run are removed
+status() { dkms status -m "$name" -v "$ver" 2>/dev/null || true; }
+if grep -q ': installed' <<<"$(status)"; then
+	die "$name/$ver is installed through DKMS on this machine; 'dkms remove $name/$ver --all' first"
+fi
+cleanup
+trap cleanup EXIT
+
+echo "installing the source tree to $src"
+mkdir -p "$src"
+tar -c --exclude=./build --exclude=./.git --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
+	--exclude='*.mod' --exclude='*.mod.c' --exclude=modules.order --exclude=Module.symvers . |
+	tar -x -C "$src"
+
+dkms add -m "$name" -v "$ver"
+if ! dkms build -m "$name" -v "$ver" -k "$kver"; then
+	echo "dkms build failed; its make.log:"
+	cat "/var/lib/dkms/$name/$ver/build/make.log" 2>/dev/null || true
+	exit 1
+fi
+dkms status -m "$name" -v "$ver"
+
+ko=$(find "/var/lib/dkms/$name/$ver/$kver" -name "$mod.ko*" -print -quit 2>/dev/null)
+[ -n "$ko" ] || die "dkms build left no $mod.ko under /var/lib/dkms/$name/$ver/$kver"
+vermagic=$(modinfo -F vermagic "$ko")
+echo "built $ko"
+echo "vermagic: $vermagic"
+[ "${vermagic%% *}" = "$kver" ] || die "vermagic of $ko names '${vermagic%% *}', not $kver"
+
+if [ -n "$keep" ]; then
+	mkdir -p "$(dirname "$keep")"
+	case $ko in
+	*.ko) cp "$ko" "$keep" ;;
+	*.ko.xz) xz -dc "$ko" >"$keep" ;;
+	*.ko.zst) zstd -qdc "$ko" >"$keep" ;;
+	*.ko.gz) gzip -dc "$ko" >"$keep" ;;
+	esac
+fi
+
+cleanup
+trap - EXIT
+if [ -e "$src" ] || [ -n "$(status)" ]; then
+	die "dkms remove left $name/$ver behind"
+fi
+echo "$name/$ver added, built for $kver (vermagic ok), removed"
