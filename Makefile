@@ -8,6 +8,7 @@
 #                          T=bin | T=bin:testcase   run a subset (several: T="a b:c")
 #                          KERNELS=6.1 | KERNELS=debug   one kernel (default: both)
 #   make demo            the demo (pagers/l4u-demo) in the 6.1 guest; KERNEL=debug for the other
+#   make bench           the benchmarks (bench/) in the 6.1 guest; B=name for one, KERNEL=debug
 #   make clean
 #
 # Everything is built under build/. l4.ko for kernel release R lands in build/kmod-R/.
@@ -34,7 +35,7 @@ T ?=
 KERNELS ?= 6.1 debug
 KERNEL ?= 6.1
 
-.PHONY: all module user libl4u pagers selftests kselftest-headers check demo clean help
+.PHONY: all module user libl4u pagers selftests kselftest-headers check demo bench bench-build clean help
 
 all: module user
 
@@ -63,7 +64,7 @@ module:
 		echo "l4.ko for the running kernel: build/l4.ko"; \
 	else echo "l4.ko for $(KREL): build/kmod-$(KREL)/l4.ko"; fi
 
-user: libl4u pagers selftests
+user: libl4u pagers selftests bench-build
 
 libl4u:
 	$(MAKE) -C libl4u O=$(BUILD)/libl4u
@@ -90,6 +91,15 @@ check:
 
 demo:
 	+@KERNEL="$(KERNEL)" scripts/demo.sh
+
+# benchmarks run in a guest, one boot each: make bench [B="mapdb ..."] [KERNEL=debug]
+B ?= $(basename $(notdir $(wildcard bench/*.c)))
+bench-build: libl4u
+	$(MAKE) -C bench O=$(BUILD)/bench LIBL4U=$(BUILD)/libl4u
+
+bench: bench-build
+	+@for b in $(B); do echo "== bench $$b ($(KERNEL))"; \
+		DEMO_BIN=$(BUILD)/bench/$$b KERNEL="$(KERNEL)" scripts/demo.sh || exit 1; done
 
 clean:
 	rm -rf $(BUILD)

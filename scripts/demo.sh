@@ -5,6 +5,7 @@
 # does not load, the guest dies, or the kernel reports a problem).
 #
 # Environment: KERNEL=6.1|debug, DEMO_ARGS="..." (passed to l4u-demo),
+#              DEMO_BIN=build/... (run that static program instead),
 #              VM_TIMEOUT=SECONDS (hard limit for the guest).
 set -euo pipefail
 # shellcheck source=scripts/vm/lib.sh
@@ -28,14 +29,15 @@ quiet_step() {
 }
 
 scripts/deps.sh
-quiet_step "building libl4u and pagers" build-demo.log make -C "$l4u_root" pagers
+quiet_step "building libl4u, pagers and benchmarks" build-demo.log make -C "$l4u_root" pagers bench-build
 if [ "$k" = debug ]; then
 	quiet_step "6.12 debug kernel (built once, about 4 min on 2 cores, then cached)" \
 		debug-kernel.log scripts/build-debug-kernel.sh
 fi
 resolve_kernel "$k" || exit 1
 quiet_step "building l4.ko for $KREL" "$k-module.log" make -C "$l4u_root" module KDIR="$KDIR"
-demo=$l4u_build/pagers/l4u-demo
+# DEMO_BIN: another static program to run instead (make bench uses it)
+demo=${DEMO_BIN:-$l4u_build/pagers/l4u-demo}
 [ -x "$demo" ] || die "pagers built no $demo"
 
 initrd=$vmdir/demo-$k.cpio.gz
