@@ -16,6 +16,13 @@ if [ -f "$tree/.l4u-built" ]; then
 	exit 0
 fi
 mkdir -p "$cache"
+# one build at a time: a second caller waits for it and then reuses it
+exec 9>"$cache/.build.lock"
+flock 9
+if [ -f "$tree/.l4u-built" ]; then
+	echo "$tree"
+	exit 0
+fi
 rm -rf "$tree" "$tree.tmp"
 mkdir -p "$tree.tmp"
 echo "build-debug-kernel: building 6.12 debug kernel in $tree (about 4 min on 2 cores)" >&2
