@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build (once) Debian's linux-source-6.12 with KASAN, lockdep, kmemleak, DEBUG_VM and
 # DEBUG_ATOMIC_SLEEP for the test guests. The tree is cached outside git, keyed by the
-# config fragment, this script and the source package version; a second run reuses it.
+# config fragment, the source package version and BUILD_RECIPE (bump it when the way the
+# tree is built changes); a second run reuses it.
 # Prints the path of the built tree (bzImage at arch/x86/boot/bzImage) on stdout.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -9,7 +10,8 @@ cache=${L4U_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/l4u}
 tarball=/usr/src/linux-source-6.12.tar.xz
 [ -r "$tarball" ] || { echo "build-debug-kernel: $tarball missing (apt-get install linux-source-6.12)" >&2; exit 1; }
 srcver=$(dpkg-query -W -f '${Version}' linux-source-6.12 2>/dev/null || echo unknown)
-key=$( { cat "$here/debug-kernel.config" "$0"; echo "$srcver"; } | sha256sum | cut -c1-16)
+BUILD_RECIPE=1
+key=$( { cat "$here/debug-kernel.config"; echo "$srcver recipe $BUILD_RECIPE"; } | sha256sum | cut -c1-16)
 tree=$cache/linux-6.12-debug-$key
 if [ -f "$tree/.l4u-built" ]; then
 	echo "$tree"
