@@ -83,6 +83,9 @@ struct l4_space {
 	atomic_long_t frames;		/* frames charged to this space */
 	atomic_long_t nodes;		/* entries present */
 	atomic_t windows;		/* window vmas, all processes */
+	atomic_long_t maps, grants;	/* pages mapped / granted into it */
+	atomic_long_t unmaps;		/* unmap calls on it */
+	atomic_long_t revoked;		/* its nodes removed or downgraded */
 	struct xarray entries;		/* page index -> struct l4_node * */
 	struct inode *inode;		/* own inode, one reference */
 };

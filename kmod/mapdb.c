@@ -168,6 +168,7 @@ static void l4_node_detach(struct l4_node *node, struct list_head *dead)
 	list_add_tail(&node->sibling, dead);
 	if (!node->parent)
 		atomic_long_dec(&space->frames);
+	atomic_long_inc(&space->revoked);
 	atomic_long_inc(&l4_counters.revoked);
 }
 
@@ -254,6 +255,7 @@ static unsigned long l4_downgrade_tree(struct l4_node *top, u8 rights, bool self
 	for (; node; node = l4_tree_next(top, node)) {
 		if (node->rights & rights) {
 			WRITE_ONCE(node->rights, node->rights & ~rights);
+			atomic_long_inc(&node->space->revoked);
 			count++;
 		}
 	}
@@ -416,6 +418,7 @@ again:
 	if (is_child && !grant) {
 		/* an existing child: upgrade within the parent's rights */
 		WRITE_ONCE(dnode->rights, dnode->rights | rights);
+		atomic_long_inc(&dst->maps);
 		atomic_long_inc(&l4_counters.maps);
 		ret = 1;
 		goto out;
@@ -441,6 +444,7 @@ again:
 			WRITE_ONCE(snode->rights, rights);
 			l4_downgrade_tree(snode, (u8)~rights & L4_FPAGE_RWX, false);
 		}
+		atomic_long_inc(&dst->grants);
 		atomic_long_inc(&l4_counters.grants);
 		ret = 1;
 		goto out;
@@ -472,6 +476,7 @@ again:
 	}
 	list_add_tail(&child->sibling, &snode->children);
 	l4_node_account(dst, 1);
+	atomic_long_inc(&dst->maps);
 	atomic_long_inc(&l4_counters.maps);
 	ret = 1;
 out:
@@ -634,6 +639,7 @@ long l4_unmap_ioctl(struct l4_space *space, struct l4_unmap __user *uarg)
 		}
 		cond_resched();
 	}
+	atomic_long_inc(&space->unmaps);
 	atomic_long_inc(&l4_counters.unmaps);
 	req.revoked = count;
 	req.access = access;

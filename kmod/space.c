@@ -79,6 +79,10 @@ static long l4_space_info_ioctl(struct l4_space *space,
 		.nodes		= atomic_long_read(&space->nodes),
 		.windows	= atomic_read(&space->windows),
 		.flags		= space->flags,
+		.maps		= atomic_long_read(&space->maps),
+		.grants		= atomic_long_read(&space->grants),
+		.unmaps		= atomic_long_read(&space->unmaps),
+		.revoked	= atomic_long_read(&space->revoked),
 	};
 
 	return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;

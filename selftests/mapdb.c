@@ -236,6 +236,16 @@ static __u64 mdb_frames(int space)
 	ASSERT_EQ((s0)->revoked + (d_revoked), s_.revoked);		\
 } while (0)
 
+#define ASSERT_SPACE_OPS(space, maps_, grants_, unmaps_, revoked_) do {	\
+	struct l4_space_info i_;					\
+	ASSERT_EQ(0, l4t_info((space), &i_));				\
+	EXPECT_EQ((__u64)(maps_), i_.maps);				\
+	EXPECT_EQ((__u64)(grants_), i_.grants);				\
+	EXPECT_EQ((__u64)(unmaps_), i_.unmaps);				\
+	EXPECT_EQ((__u64)(revoked_), i_.revoked);			\
+	EXPECT_EQ(0ULL, i_.reserved[0]);				\
+} while (0)
+
 static double mdb_now(void)
 {
 	struct timespec ts;
@@ -1521,6 +1531,13 @@ TEST_F(mapdb, stats_script)
 	ASSERT_EQ(s0.frames_freed + 4, st.frames_freed);
 	ASSERT_EQ(s0.frames_allocated, st.frames_allocated);
 	ASSERT_EQ(0ULL, st.reserved[0] | st.reserved[1] | st.reserved[2]);
+
+	/* the same, per space: maps and grants into it, unmaps on it, its
+	 * entries revoked (R: its four roots; A: three downgraded, then
+	 * removed; B: two downgraded, then removed) */
+	ASSERT_SPACE_OPS(r, 0, 0, 3, 4);
+	ASSERT_SPACE_OPS(a, 4, 0, 0, 6);
+	ASSERT_SPACE_OPS(b, 2, 1, 0, 4);
 }
 
 TEST_HARNESS_MAIN

@@ -164,7 +164,11 @@ struct l4_space_info {
 	__u64 windows;		/* window vmas onto the space, all processes */
 	__u32 flags;		/* L4_SPACE_* given at creation */
 	__u32 pad;		/* zero */
-	__u64 reserved[5];	/* zero */
+	__u64 maps;		/* pages mapped into this space */
+	__u64 grants;		/* pages granted into this space */
+	__u64 unmaps;		/* L4_IOC_UNMAP calls on this space */
+	__u64 revoked;		/* its entries removed or downgraded */
+	__u64 reserved[1];	/* zero */
 };
 
 #define L4_IOC_SPACE_INFO	_IOR(L4_IOC_MAGIC, 0x40, struct l4_space_info)
