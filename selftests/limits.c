@@ -187,6 +187,17 @@ static void __attribute__((noinline)) prefault_stack(void)
 		buf[i] = 0;
 }
 
+/* The static binary's writable data: copied on the first write after fork. */
+extern char __data_start[], _end[];
+
+static void prefault_data(void)
+{
+	volatile char *p = (char *)((uintptr_t)__data_start & ~(PG - 1));
+
+	for (; p < (volatile char *)_end; p += PG)
+		*p = *p;
+}
+
 static void memcg_child(const char *cg, char *win, struct memcg_result *r)
 {
 	static char altstack[64 << 10];
@@ -195,11 +206,13 @@ static void memcg_child(const char *cg, char *win, struct memcg_result *r)
 
 	/*
 	 * Once the frames fill the cgroup, any other charge of this child --
-	 * a stack page for the SIGBUS frame, a copy-on-write of .bss, a page
-	 * table -- would OOM-kill it before the SIGBUS under test arrives.
-	 * Fault all of that in now, while still in the parent's cgroup.
+	 * a stack page for the SIGBUS frame, a copy-on-write of .data/.bss
+	 * (the signal handler's globals), a page table -- would OOM-kill it
+	 * before the SIGBUS under test arrives. Fault all of that in now,
+	 * while still in the parent's cgroup.
 	 */
 	memset(altstack, 0, sizeof(altstack));
+	prefault_data();
 	CHILD_CHECK(!sigaltstack(&ss, NULL));
 	prefault_stack();
 	memset(r, 0, sizeof(*r));
