@@ -35,8 +35,10 @@
 
 #define L4_MAPDB_MAX_DEPTH	255
 
-/* Allocations on behalf of a user: charged to its memory cgroup, and never
- * an OOM kill of the user -- a refused charge becomes an error (SIGBUS). */
+/*
+ * Allocations on behalf of a user: charged to its memory cgroup, and never
+ * an OOM kill of the user -- a refused charge becomes an error (SIGBUS).
+ */
 #define L4_GFP_META	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
 #define L4_GFP_FRAME	(GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT | \
 			 __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
