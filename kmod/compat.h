@@ -32,6 +32,19 @@ static inline void l4_vm_flags_clear(struct vm_area_struct *vma, unsigned long f
 }
 #endif
 
+/* Drop the lock a fault runs under: mmap_lock, or (6.5+) maybe the VMA lock. */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 5, 0)
+static inline void l4_release_fault_lock(struct vm_fault *vmf)
+{
+	mmap_read_unlock(vmf->vma->vm_mm);
+}
+#else
+static inline void l4_release_fault_lock(struct vm_fault *vmf)
+{
+	release_fault_lock(vmf);
+}
+#endif
+
 /* 6.12 hides struct fd's members behind fd_file() */
 #include <linux/file.h>
 #ifndef fd_file

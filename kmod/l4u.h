@@ -22,6 +22,10 @@
 #define _L4U_INTERNAL_H
 
 #include <linux/atomic.h>
+#include <linux/completion.h>
+#include <linux/refcount.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
 #include <linux/fs.h>
 #include <linux/kref.h>
 #include <linux/list.h>
@@ -90,6 +94,50 @@ struct l4_space {
 	atomic_long_t revoked;		/* its nodes removed or downgraded */
 	struct xarray entries;		/* page index -> struct l4_node * */
 	struct inode *inode;		/* own inode, one reference */
+	bool dead;			/* file released: no new entries */
+
+	spinlock_t pager_lock;		/* default_pager, threads' pagers */
+	struct l4_gate *default_pager;	/* one reference, or NULL */
+	struct xarray threads;		/* Linux tid -> struct l4_thread * */
+	struct xarray verdicts;		/* tid -> xa_value: a fault's outcome */
+};
+
+/* A Linux thread registered as an L4 thread of a space (Thread::control). */
+struct l4_thread {
+	struct pid *pid;		/* one reference: tids get reused */
+	struct l4_gate *pager;		/* one reference, or NULL: the default */
+	u64 id;
+};
+
+/* An IPC endpoint; see gate.c for the lock and state rules. */
+struct l4_gate {
+	struct kref ref;
+	struct xarray inflight;		/* token -> l4_ipc; its xa_lock is the gate lock */
+	struct list_head pending;	/* queued, not yet received */
+	wait_queue_head_t wq;		/* receivers, poll */
+	u64 next_token;
+	bool dead;			/* the last fd is gone */
+};
+
+/* One message in flight: from a faulter or a caller to a gate. */
+struct l4_ipc {
+	refcount_t ref;			/* the sender, and the gate while queued */
+	struct list_head link;
+	u64 token;
+	int state;
+	struct completion done;
+	int error;			/* >0 the reply's errno, <0 ours */
+	/* the message */
+	s64 label;
+	u32 nwords;
+	u64 words[L4_MSG_WORDS];
+	u64 space_id, thread_id;
+	struct pid *sender;
+	struct l4_space *rcv_space;	/* one reference, or NULL */
+	u64 rcv_window;
+	/* the answer */
+	s64 reply_label;
+	u64 pages;
 };
 
 /* Module-wide counters (struct l4_stats). */
@@ -106,6 +154,11 @@ struct l4_counters {
 	atomic_long_t grants;
 	atomic_long_t unmaps;
 	atomic_long_t revoked;
+	atomic_long_t gates;
+	atomic_long_t threads;
+	atomic_long_t messages;
+	atomic_long_t replies;
+	atomic_long_t pager_faults;
 };
 
 extern struct l4_counters l4_counters;
@@ -121,6 +174,27 @@ long l4_space_create_ioctl(struct l4_space_create __user *uarg);
 void l4_space_put(struct l4_space *space);
 struct l4_space *l4_space_from_file(struct file *file);
 
+/* gate.c */
+long l4_gate_create_ioctl(unsigned long arg);
+struct l4_gate *l4_gate_get_fd(int fd);
+void l4_gate_put(struct l4_gate *gate);
+struct l4_ipc *l4_ipc_alloc(void);
+void l4_ipc_put(struct l4_ipc *ipc);
+int l4_gate_send(struct l4_gate *gate, struct l4_ipc *ipc);
+int l4_gate_wait(struct l4_gate *gate, struct l4_ipc *ipc, unsigned int state,
+		 long timeout);
+
+/* thread.c */
+long l4_set_pager_ioctl(struct l4_space *space, struct l4_pager __user *uarg);
+long l4_thread_control_ioctl(struct l4_space *space,
+			     struct l4_thread_control __user *uarg);
+struct l4_gate *l4_pager_get(struct l4_space *space, u64 *thread_id);
+void l4_space_release_threads(struct l4_space *space);
+
+/* fault.c */
+vm_fault_t l4_fault_to_pager(struct vm_fault *vmf, u8 rights, bool present);
+vm_fault_t l4_fault_verdict(struct vm_fault *vmf);
+
 /* window.c */
 extern const struct vm_operations_struct l4_window_vm_ops;
 int l4_window_mmap(struct l4_space *space, struct vm_area_struct *vma);
@@ -131,7 +205,23 @@ void l4_frame_exit(void);
 struct l4_frame *l4_frame_alloc(struct l4_space *space);
 void l4_frame_put(struct l4_frame *frame);
 
+/* A map item checked and placed by the flexpage offset rule. */
+struct l4_transfer {
+	struct l4_space *src, *dst;
+	u64 from, to;			/* space addresses */
+	unsigned int order;		/* 2^order bytes */
+	u8 rights;
+	bool grant;
+};
+
 /* mapdb.c */
+bool l4_reserved_zero(const u64 *r, int n);
+int l4_fpage_range(u64 fpage, struct l4_space *space, bool whole,
+		   u64 *addr, unsigned int *order);
+int l4_map_prepare(struct l4_space *src, struct l4_space *dst,
+		   const struct l4_map_item *item, u64 rcv_fpage,
+		   struct l4_transfer *t);
+long l4_map_apply(const struct l4_transfer *t, u64 *pages);
 struct page *l4_space_get_page(struct l4_space *space, unsigned long index,
 			       u8 *rights);
 bool l4_space_access_page(struct l4_space *space, unsigned long index,

@@ -33,6 +33,11 @@ void l4_fill_stats(struct l4_stats *st)
 	st->grants = atomic_long_read(&l4_counters.grants);
 	st->unmaps = atomic_long_read(&l4_counters.unmaps);
 	st->revoked = atomic_long_read(&l4_counters.revoked);
+	st->gates = atomic_long_read(&l4_counters.gates);
+	st->threads = atomic_long_read(&l4_counters.threads);
+	st->messages = atomic_long_read(&l4_counters.messages);
+	st->replies = atomic_long_read(&l4_counters.replies);
+	st->pager_faults = atomic_long_read(&l4_counters.pager_faults);
 }
 
 static long l4_version_ioctl(struct l4_version __user *uarg)
@@ -65,6 +70,8 @@ static long l4_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return l4_space_create_ioctl(uarg);
 	case L4_IOC_STATS:
 		return l4_stats_ioctl(uarg);
+	case L4_IOC_CREATE_GATE:
+		return l4_gate_create_ioctl(arg);
 	default:
 		return -ENOTTY;
 	}

@@ -356,19 +356,42 @@ void l4_space_flush_all(struct l4_space *space)
 	}
 }
 
+/*
+ * Put @node into the empty slot @index of @space (frame lock held).
+ * -EAGAIN: the slot is taken; -ESRCH: the space's file is gone. The space's
+ * release sets `dead` and then flushes; here the store comes first and the
+ * check after it, with full barriers on both sides: either we see `dead`
+ * and take the node out again, or the flush sees the node.
+ */
+static int l4_slot_insert(struct l4_space *space, unsigned long index,
+			  struct l4_node *node)
+{
+	void *old;
+
+	old = xa_cmpxchg(&space->entries, index, NULL, node, L4_GFP_META);
+	if (old)
+		return xa_is_err(old) ? xa_err(old) : -EAGAIN;
+	smp_mb();
+	if (READ_ONCE(space->dead)) {
+		xa_erase(&space->entries, index);
+		return -ESRCH;
+	}
+	l4_node_account(space, 1);
+	return 0;
+}
+
 /* Move @node (frame lock held) from its slot to @index of @dst. */
 static int l4_node_move(struct l4_node *node, struct l4_space *dst,
 			unsigned long index)
 {
 	struct l4_space *src = node->space;
-	void *old;
+	int err;
 
-	old = xa_cmpxchg(&dst->entries, index, NULL, node, L4_GFP_META);
-	if (old)
-		return xa_is_err(old) ? xa_err(old) : -EAGAIN;
+	err = l4_slot_insert(dst, index, node);
+	if (err)
+		return err;
 	xa_erase(&src->entries, node->index);
 	l4_node_account(src, -1);
-	l4_node_account(dst, 1);
 	if (!node->parent) {
 		/* the space holding the root is charged for the frame */
 		atomic_long_dec(&src->frames);
@@ -464,10 +487,10 @@ again:
 	child->rights = rights;
 	child->depth = snode->depth + 1;
 	INIT_LIST_HEAD(&child->children);
-	dnode = xa_cmpxchg(&dst->entries, didx, NULL, child, L4_GFP_META);
-	if (dnode) {
-		kmem_cache_free(l4_node_cache, child);
-		ret = xa_is_err(dnode) ? xa_err(dnode) : -EAGAIN;
+	ret = l4_slot_insert(dst, didx, child);
+	if (ret) {
+		/* it may have been visible to lock-free readers for a moment */
+		call_rcu(&child->rcu, l4_node_free_rcu);
 		if (ret == -EAGAIN) {
 			l4_frame_unlock(frame);
 			goto again;
@@ -475,7 +498,6 @@ again:
 		goto out;
 	}
 	list_add_tail(&child->sibling, &snode->children);
-	l4_node_account(dst, 1);
 	atomic_long_inc(&dst->maps);
 	atomic_long_inc(&l4_counters.maps);
 	ret = 1;
@@ -493,7 +515,7 @@ static bool l4_range_fits(struct l4_space *space, u64 addr, u64 size)
 }
 
 /* A flexpage's range in a space of @pages pages; @whole allows order 63. */
-static int l4_fpage_range(u64 fpage, struct l4_space *space, bool whole,
+int l4_fpage_range(u64 fpage, struct l4_space *space, bool whole,
 			  u64 *addr, unsigned int *order)
 {
 	u64 size;
@@ -514,7 +536,7 @@ static int l4_fpage_range(u64 fpage, struct l4_space *space, bool whole,
 	return l4_range_fits(space, *addr, size) ? 0 : -EINVAL;
 }
 
-static bool l4_reserved_zero(const u64 *r, int n)
+bool l4_reserved_zero(const u64 *r, int n)
 {
 	while (n--)
 		if (r[n])
@@ -522,17 +544,84 @@ static bool l4_reserved_zero(const u64 *r, int n)
 	return true;
 }
 
+/*
+ * Check a map item against its source and the receive window @rcv_fpage of
+ * @dst and work out the transfer by the flexpage offset rule; no side
+ * effect. src_fd is resolved by the caller.
+ */
+int l4_map_prepare(struct l4_space *src, struct l4_space *dst,
+		   const struct l4_map_item *item, u64 rcv_fpage,
+		   struct l4_transfer *t)
+{
+	unsigned int sorder, rorder;
+	u64 saddr, raddr, hot;
+	int ret;
+
+	if (!(item->control & L4_MAP_ITEM_MAP) ||
+	    (item->control & ~L4_FPAGE_ADDR_MASK & ~L4_MAP_ITEM_KNOWN))
+		return -EINVAL;
+	ret = l4_fpage_range(item->fpage, src, false, &saddr, &sorder);
+	if (ret)
+		return ret;
+	ret = l4_fpage_range(rcv_fpage, dst, true, &raddr, &rorder);
+	if (ret)
+		return ret;
+
+	hot = item->control & L4_FPAGE_ADDR_MASK;
+	if (rorder >= sorder) {
+		t->order = sorder;
+		t->from = saddr;
+		t->to = raddr + ((hot & ((1ULL << rorder) - 1)) & ~((1ULL << sorder) - 1));
+	} else {
+		t->order = rorder;
+		t->from = saddr + ((hot & ((1ULL << sorder) - 1)) & ~((1ULL << rorder) - 1));
+		t->to = raddr;
+	}
+	if (!l4_range_fits(dst, t->to, 1ULL << t->order))
+		return -EINVAL;
+	t->src = src;
+	t->dst = dst;
+	t->grant = item->control & L4_MAP_ITEM_GRANT;
+	t->rights = L4_FPAGE_RIGHTS(item->fpage);
+	return 0;
+}
+
+/*
+ * Carry out a prepared transfer. Returns the number of pages mapped
+ * (absent source pages are skipped) or -errno (then *@pages tells how far
+ * it got).
+ */
+long l4_map_apply(const struct l4_transfer *t, u64 *pages)
+{
+	unsigned long index, first, last;
+	struct l4_node *node;
+	int ret;
+
+	*pages = 0;
+	first = t->from >> PAGE_SHIFT;
+	last = first + (1UL << (t->order - PAGE_SHIFT)) - 1;
+	/* only present source pages: holes are skipped by the xarray search */
+	xa_for_each_range(&t->src->entries, index, node, first, last) {
+		ret = l4_map_one(t->src, index, t->dst,
+				 (t->to >> PAGE_SHIFT) + (index - first),
+				 t->rights, t->grant);
+		if (ret < 0)
+			return ret;
+		*pages += ret;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
+	}
+	return *pages;
+}
+
 long l4_map_ioctl(struct l4_space *dst, struct l4_map __user *uarg)
 {
-	unsigned int sorder, rorder, order;
-	u64 saddr, raddr, hot, from, to, pages;
-	unsigned long index, first, last;
+	struct l4_transfer t;
 	struct l4_space *src;
-	struct l4_node *node;
 	struct l4_map req;
 	struct fd f;
-	bool grant;
-	u8 rights;
+	u64 pages = 0;
 	long ret;
 
 	if (copy_from_user(&req, uarg, sizeof(req)))
@@ -540,61 +629,21 @@ long l4_map_ioctl(struct l4_space *dst, struct l4_map __user *uarg)
 	if (req.flags || req.dst_addr || req.pages ||
 	    !l4_reserved_zero(req.reserved, ARRAY_SIZE(req.reserved)))
 		return -EINVAL;
-	if (!(req.item.control & L4_MAP_ITEM_MAP) ||
-	    (req.item.control & ~L4_FPAGE_ADDR_MASK & ~L4_MAP_ITEM_KNOWN))
-		return -EINVAL;
 
 	f = fdget(req.src_fd);
 	if (!fd_file(f))
 		return -EBADF;
 	ret = -EINVAL;
 	src = l4_space_from_file(fd_file(f));
-	if (!src)
-		goto out;
-	ret = l4_fpage_range(req.item.fpage, src, false, &saddr, &sorder);
-	if (ret)
-		goto out;
-	ret = l4_fpage_range(req.rcv_fpage, dst, true, &raddr, &rorder);
+	if (src)
+		ret = l4_map_prepare(src, dst, &req.item, req.rcv_fpage, &t);
 	if (ret)
 		goto out;
 
-	/* the flexpage offset rule */
-	hot = req.item.control & L4_FPAGE_ADDR_MASK;
-	if (rorder >= sorder) {
-		order = sorder;
-		from = saddr;
-		to = raddr + ((hot & ((1ULL << rorder) - 1)) & ~((1ULL << sorder) - 1));
-	} else {
-		order = rorder;
-		from = saddr + ((hot & ((1ULL << sorder) - 1)) & ~((1ULL << rorder) - 1));
-		to = raddr;
-	}
-	ret = -EINVAL;
-	if (!l4_range_fits(dst, to, 1ULL << order))
-		goto out;
-
-	grant = req.item.control & L4_MAP_ITEM_GRANT;
-	rights = L4_FPAGE_RIGHTS(req.item.fpage);
-	pages = 0;
-	ret = 0;
-	first = from >> PAGE_SHIFT;
-	last = first + (1UL << (order - PAGE_SHIFT)) - 1;
-	/* only present source pages: holes are skipped by the xarray search */
-	xa_for_each_range(&src->entries, index, node, first, last) {
-		ret = l4_map_one(src, index, dst, (to >> PAGE_SHIFT) + (index - first),
-				 rights, grant);
-		if (ret < 0)
-			break;
-		pages += ret;
-		if (fatal_signal_pending(current)) {
-			ret = -EINTR;
-			break;
-		}
-		cond_resched();
-	}
+	ret = l4_map_apply(&t, &pages);
 	if (ret >= 0)
 		ret = pages ? 0 : -ENOENT;
-	req.dst_addr = to;
+	req.dst_addr = t.to;
 	req.pages = pages;
 	if (copy_to_user(uarg, &req, sizeof(req)))
 		ret = -EFAULT;

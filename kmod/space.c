@@ -36,6 +36,8 @@ static void l4_space_destroy(struct kref *ref)
 	WARN_ON_ONCE(atomic_long_read(&space->frames));
 	WARN_ON_ONCE(!xa_empty(&space->entries));
 	xa_destroy(&space->entries);
+	/* faulters that slept may still leave verdicts until their last put */
+	xa_destroy(&space->verdicts);
 	iput(space->inode);
 	atomic_long_dec(&l4_counters.spaces);
 	kfree(space);
@@ -57,7 +59,11 @@ static int l4_space_release(struct inode *inode, struct file *file)
 	struct l4_space *space = file->private_data;
 
 	xa_erase(&l4_spaces, space->id);
+	/* no new entries from here on (see l4_slot_insert) */
+	WRITE_ONCE(space->dead, true);
+	smp_mb();
 	l4_space_flush_all(space);
+	l4_space_release_threads(space);
 	l4_space_put(space);
 	return 0;
 }
@@ -100,6 +106,10 @@ static long l4_space_ioctl(struct file *file, unsigned int cmd, unsigned long ar
 		return l4_map_ioctl(space, uarg);
 	case L4_IOC_UNMAP:
 		return l4_unmap_ioctl(space, uarg);
+	case L4_IOC_SET_PAGER:
+		return l4_set_pager_ioctl(space, uarg);
+	case L4_IOC_THREAD_CONTROL:
+		return l4_thread_control_ioctl(space, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -121,13 +131,9 @@ static const struct file_operations l4_space_fops = {
 
 static int l4_space_check(const struct l4_space_create *req)
 {
-	int i;
-
-	if (req->flags & ~L4_SPACE_FLAGS_KNOWN || req->pad || req->id)
+	if (req->flags & ~L4_SPACE_FLAGS_KNOWN || req->pad || req->id ||
+	    !l4_reserved_zero(req->reserved, ARRAY_SIZE(req->reserved)))
 		return -EINVAL;
-	for (i = 0; i < ARRAY_SIZE(req->reserved); i++)
-		if (req->reserved[i])
-			return -EINVAL;
 	if (!req->size || req->size > L4_SPACE_MAX_SIZE ||
 	    !IS_ALIGNED(req->size, PAGE_SIZE))
 		return -EINVAL;
@@ -147,6 +153,9 @@ static struct l4_space *l4_space_alloc(const struct l4_space_create *req)
 	space->pages = req->size >> PAGE_SHIFT;
 	space->max_frames = req->max_frames;
 	xa_init(&space->entries);
+	xa_init(&space->threads);
+	xa_init(&space->verdicts);
+	spin_lock_init(&space->pager_lock);
 
 	space->inode = alloc_anon_inode(l4_mnt->mnt_sb);
 	if (IS_ERR(space->inode)) {
@@ -166,7 +175,6 @@ static struct l4_space *l4_space_alloc(const struct l4_space_create *req)
 err_inode:
 	iput(space->inode);
 err_free:
-	xa_destroy(&space->entries);
 	kfree(space);
 	return ERR_PTR(err);
 }

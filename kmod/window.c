@@ -38,9 +38,13 @@ static vm_fault_t l4_window_get_locked(struct vm_fault *vmf, u8 rights)
 	struct l4_space *space = vmf->vma->vm_private_data;
 	unsigned long index = vmf->pgoff;
 	struct page *page;
+	vm_fault_t verdict;
 	u8 have;
 	int err;
 
+	verdict = l4_fault_verdict(vmf);
+	if (verdict)
+		return verdict;
 	for (;;) {
 		if (fatal_signal_pending(current))
 			return VM_FAULT_SIGBUS;
@@ -48,9 +52,8 @@ static vm_fault_t l4_window_get_locked(struct vm_fault *vmf, u8 rights)
 		page = l4_space_get_page(space, index, &have);
 		if (page) {
 			if ((have & rights) != rights) {
-				/* rights faults go to the pager (fault IPC) */
 				put_page(page);
-				return VM_FAULT_SIGSEGV;
+				return l4_fault_to_pager(vmf, rights, true);
 			}
 			lock_page(page);
 			if (l4_space_access_page(space, index, page, rights)) {
@@ -64,7 +67,7 @@ static vm_fault_t l4_window_get_locked(struct vm_fault *vmf, u8 rights)
 		}
 
 		if (!(space->flags & L4_SPACE_SIGMA0))
-			return VM_FAULT_SIGBUS;	/* no pager yet */
+			return l4_fault_to_pager(vmf, rights, false);
 
 		err = l4_sigma0_populate(space, index);
 		if (err == -EEXIST || !err)
@@ -76,11 +79,16 @@ static vm_fault_t l4_window_get_locked(struct vm_fault *vmf, u8 rights)
 
 static vm_fault_t l4_window_fault(struct vm_fault *vmf)
 {
+	u8 rights = L4_FPAGE_R;
+
 	/*
-	 * A write fault on an absent page comes here first and then to
-	 * ->page_mkwrite, which checks W; reads need R.
+	 * A write needs W already here: a rights fault must reach the pager
+	 * from ->fault, the only place where the core lets us drop the lock
+	 * (->page_mkwrite runs without FAULT_FLAG_ALLOW_RETRY).
 	 */
-	return l4_window_get_locked(vmf, L4_FPAGE_R);
+	if (vmf->flags & FAULT_FLAG_WRITE)
+		rights |= L4_FPAGE_W;
+	return l4_window_get_locked(vmf, rights);
 }
 
 /*
@@ -92,15 +100,29 @@ static vm_fault_t l4_window_page_mkwrite(struct vm_fault *vmf)
 {
 	struct l4_space *space = vmf->vma->vm_private_data;
 	struct page *page = vmf->page;
+	u64 thread_id;
+	struct l4_gate *pager;
 
 	lock_page(page);
 	if (l4_space_access_page(space, vmf->pgoff, page, L4_FPAGE_W))
 		return VM_FAULT_LOCKED;
 	unlock_page(page);
-	/* gone meanwhile: let the fault start over; held without W: refuse */
+	/* gone meanwhile: let the fault start over */
 	if (!l4_space_access_page(space, vmf->pgoff, page, 0))
 		return VM_FAULT_NOPAGE;
-	return VM_FAULT_SIGSEGV;
+	/* held without W, and nobody to ask: refuse */
+	pager = l4_pager_get(space, &thread_id);
+	if (!pager)
+		return VM_FAULT_SIGSEGV;
+	l4_gate_put(pager);
+	/*
+	 * A rights fault for the pager. Drop the read-only PTE and let the
+	 * access repeat: it then comes to ->fault as a write to an absent
+	 * PTE, which may sleep on the pager (here we may not).
+	 */
+	unmap_mapping_range(space->inode->i_mapping,
+			    (loff_t)vmf->pgoff << PAGE_SHIFT, PAGE_SIZE, 1);
+	return VM_FAULT_NOPAGE;
 }
 
 const struct vm_operations_struct l4_window_vm_ops = {

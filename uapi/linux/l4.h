@@ -25,7 +25,7 @@
 #define L4_DEVICE_PATH		"/dev/l4"
 
 #define L4_ABI_MAJOR		0
-#define L4_ABI_MINOR		1
+#define L4_ABI_MINOR		2
 
 #define L4_IOC_MAGIC		0xBC
 
@@ -99,7 +99,9 @@ struct l4_map_item {
 #define L4_FEAT_SPACES		(1ULL << 0)	/* spaces, windows */
 #define L4_FEAT_SIGMA0		(1ULL << 1)	/* sigma0-backed spaces */
 #define L4_FEAT_MAPDB		(1ULL << 2)	/* map, grant, unmap */
-#define L4_FEATURES_KNOWN	(L4_FEAT_SPACES | L4_FEAT_SIGMA0 | L4_FEAT_MAPDB)
+#define L4_FEAT_IPC		(1ULL << 3)	/* gates, threads, fault IPC */
+#define L4_FEATURES_KNOWN	(L4_FEAT_SPACES | L4_FEAT_SIGMA0 | L4_FEAT_MAPDB | \
+				 L4_FEAT_IPC)
 
 struct l4_version {
 	__u32 major;		/* out: L4_ABI_MAJOR of the module */
@@ -142,11 +144,18 @@ struct l4_stats {
 	__u64 grants;		/* pages granted */
 	__u64 unmaps;		/* L4_IOC_UNMAP calls */
 	__u64 revoked;		/* nodes removed or downgraded by revocation */
-	__u64 reserved[3];	/* out: zero */
+	__u64 gates;		/* live gates */
+	__u64 threads;		/* registered L4 threads */
+	__u64 messages;		/* messages received from gates */
+	__u64 replies;		/* replies delivered */
+	__u64 pager_faults;	/* page faults sent to pagers */
+	__u64 reserved[6];	/* out: zero */
 };
 
 /* on /dev/l4 */
 #define L4_IOC_VERSION		_IOR(L4_IOC_MAGIC, 0x00, struct l4_version)
+/* returns a new gate fd (O_RDWR | O_CLOEXEC); arg: unused, must be 0 */
+#define L4_IOC_CREATE_GATE	_IO(L4_IOC_MAGIC, 0x03)
 /* returns a new space fd (O_RDWR | O_CLOEXEC) */
 #define L4_IOC_CREATE_SPACE	_IOWR(L4_IOC_MAGIC, 0x01, struct l4_space_create)
 #define L4_IOC_STATS		_IOR(L4_IOC_MAGIC, 0x02, struct l4_stats)
@@ -238,5 +247,134 @@ struct l4_unmap {
  *           limit (per space, global module parameter max_frames, or the
  *           toucher's memory cgroup) refused a frame
  */
+
+/* ------------------------------------------------------------------ */
+/* Gates, messages, threads                                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A gate is an IPC endpoint (an fd). Servers receive messages from it
+ * (read(2) of struct l4_msg, poll/epoll, L4_IOC_RECV) and answer each with
+ * a reply naming its token (L4_IOC_REPLY), or reply and wait for the next
+ * in one call (L4_IOC_REPLY_WAIT: one system call per fault in steady
+ * state). Clients call it (L4_IOC_CALL) and block for the reply. A space's
+ * page faults arrive at its pager gate as messages labelled
+ * L4_LABEL_PAGE_FAULT.
+ *
+ * When the last fd of a gate is closed the gate is dead: every waiting
+ * caller and faulter gets EPIPE (a faulter: SIGBUS), now and later.
+ */
+#define L4_MSG_WORDS		8	/* message registers */
+#define L4_MSG_ITEMS		4	/* map items in one reply */
+
+/* Fiasco's page-fault protocol label */
+#define L4_LABEL_PAGE_FAULT	(-2LL)
+
+/* word 0 of a page-fault message: (pfa & ~7) | X << 2 | W << 1 | P */
+#define L4_PF_PRESENT		0x1ULL	/* a rights fault: the page is there */
+#define L4_PF_WRITE		0x2ULL
+#define L4_PF_EXEC		0x4ULL
+#define L4_PF_ADDR(w0)		((w0) & ~7ULL)
+
+struct l4_msg {
+	__u64 token;		/* name of this message in the reply */
+	__s64 label;		/* L4_LABEL_PAGE_FAULT or the caller's */
+	__u32 nwords;		/* words used */
+	__u32 flags;		/* zero */
+	__u64 words[L4_MSG_WORDS];
+	__u64 space_id;		/* the sender's space (0: none) */
+	__u64 thread_id;	/* the sender's L4 thread id (0: unregistered) */
+	__s32 tid;		/* the sender's Linux tid (receiver's pid ns; 0 if
+				   not visible there) */
+	__u32 pad;
+	__u64 rcv_window;	/* fpage the sender receives mappings in */
+	__u64 reserved[2];
+};
+
+struct l4_reply_item {
+	__s32 src_fd;		/* source space of the map item */
+	__u32 pad;
+	struct l4_map_item item; /* send base + grant bit, send fpage */
+};
+
+/*
+ * A reply. error 0: success; then the map items are applied into the
+ * sender's receive window (each by the flexpage offset rule) before it
+ * resumes; for a page fault, a reply with no item means "retry". error > 0
+ * (an errno): a call fails with it; a page fault ends in SIGSEGV at the
+ * faulting address. Malformed replies are refused with an errno and leave
+ * the message unanswered: EINVAL bad field or flag, ENOENT unknown token,
+ * ESRCH the sender is gone (the message is then dropped), EBADF/EINVAL an
+ * item's src_fd, ERANGE an item outside the receive window.
+ */
+struct l4_reply {
+	__u64 token;
+	__s64 label;
+	__u32 nwords;
+	__u32 nitems;
+	__s32 error;		/* 0 or a positive errno */
+	__u32 flags;		/* zero */
+	__u64 words[L4_MSG_WORDS];
+	struct l4_reply_item items[L4_MSG_ITEMS];
+	__u64 reserved[2];
+};
+
+/* L4_IOC_REPLY_WAIT: reply (skipped when reply.token == 0), then receive */
+struct l4_reply_wait {
+	struct l4_reply reply;
+	struct l4_msg msg;
+};
+
+/*
+ * L4_IOC_CALL on a gate: send a message and wait (killable) for the reply.
+ * Map items of the reply land in rcv_space_fd's receive window rcv_window.
+ * timeout_ns 0: wait forever. Errors: ETIMEDOUT, EPIPE (gate dead or the
+ * server dropped it), EINTR (fatal signal), the reply's error.
+ */
+struct l4_call {
+	__s64 label;		/* in */
+	__u32 nwords;		/* in/out: words sent / received */
+	__u32 flags;		/* in: zero */
+	__u64 words[L4_MSG_WORDS]; /* in: message; out: reply */
+	__s32 rcv_space_fd;	/* in: -1 for no receive window */
+	__u32 pad;
+	__u64 rcv_window;	/* in: fpage in rcv_space_fd */
+	__s64 timeout_ns;	/* in */
+	__s64 reply_label;	/* out */
+	__u64 pages;		/* out: pages mapped by the reply */
+	__u64 reserved[2];
+};
+
+#define L4_IOC_RECV		_IOR(L4_IOC_MAGIC, 0x80, struct l4_msg)
+#define L4_IOC_REPLY		_IOW(L4_IOC_MAGIC, 0x81, struct l4_reply)
+#define L4_IOC_REPLY_WAIT	_IOWR(L4_IOC_MAGIC, 0x82, struct l4_reply_wait)
+#define L4_IOC_CALL		_IOWR(L4_IOC_MAGIC, 0x83, struct l4_call)
+
+/*
+ * On a space fd. L4_IOC_SET_PAGER: the space's default pager gate (faults
+ * of threads that never registered); gate_fd -1 removes it.
+ * L4_IOC_THREAD_CONTROL (Thread::control): register the calling Linux
+ * thread as an L4 thread of the space with its own pager gate (-1: the
+ * space's default pager), or change that later; L4_THREAD_UNREGISTER
+ * removes it. thread_id comes back.
+ */
+struct l4_pager {
+	__s32 gate_fd;
+	__u32 flags;		/* zero */
+	__u64 reserved[2];
+};
+
+#define L4_THREAD_UNREGISTER	(1U << 0)
+#define L4_THREAD_FLAGS_KNOWN	(L4_THREAD_UNREGISTER)
+
+struct l4_thread_control {
+	__s32 pager_fd;		/* in: gate fd, or -1 for the default pager */
+	__u32 flags;		/* in: L4_THREAD_* */
+	__u64 thread_id;	/* out */
+	__u64 reserved[2];
+};
+
+#define L4_IOC_SET_PAGER	_IOW(L4_IOC_MAGIC, 0x43, struct l4_pager)
+#define L4_IOC_THREAD_CONTROL	_IOWR(L4_IOC_MAGIC, 0x44, struct l4_thread_control)
 
 #endif /* _UAPI_LINUX_L4_H */

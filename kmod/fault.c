@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Page faults that go to a user pager as IPC.
+ *
+ * A fault the space cannot resolve itself becomes a message to the pager
+ * gate of the faulting thread (or the space's default pager). The faulter
+ * never sleeps with the fault lock held: like handle_userfault() it queues
+ * the message, drops mmap_lock (or the VMA lock), waits killably -- or
+ * interruptibly when the fault allows -- and returns VM_FAULT_RETRY; the
+ * retried fault finds what the pager mapped, or asks again.
+ *
+ * Having dropped the lock, the faulter can no longer return an error for
+ * this fault: it leaves a verdict (SIGSEGV for an error reply, SIGBUS for
+ * a dead pager) keyed by its tid in space->verdicts, and the retry, which
+ * the architecture's fault handler makes at once, returns it.
+ */
+#include <linux/mm.h>
+#include <linux/ptrace.h>
+#include <linux/sched.h>
+#include <linux/sched/task_stack.h>
+#include <linux/xarray.h>
+
+#include "compat.h"
+#include "l4u.h"
+
+enum { L4_VERDICT_SEGV = 1, L4_VERDICT_BUS = 2 };
+
+static void l4_verdict_set(struct l4_space *space, pgoff_t index, int verdict)
+{
+	/* a failed store only loses the signal: the retry asks again */
+	xa_store(&space->verdicts, current->pid,
+		 xa_mk_value((index << 2) | verdict), L4_GFP_META);
+}
+
+/* The verdict a previous attempt of this fault left, or 0. */
+vm_fault_t l4_fault_verdict(struct vm_fault *vmf)
+{
+	struct l4_space *space = vmf->vma->vm_private_data;
+	unsigned long val;
+	void *entry;
+
+	if (xa_empty(&space->verdicts))
+		return 0;
+	entry = xa_erase(&space->verdicts, current->pid);
+	if (!xa_is_value(entry))
+		return 0;
+	val = xa_to_value(entry);
+	if ((val >> 2) != vmf->pgoff)
+		return 0;	/* stale: left by a fault elsewhere */
+	return (val & 3) == L4_VERDICT_SEGV ? VM_FAULT_SIGSEGV : VM_FAULT_SIGBUS;
+}
+
+/*
+ * Send the fault at vmf to the pager and wait for its answer. @rights: what
+ * the access needs; @present: the page is there but with fewer rights.
+ */
+vm_fault_t l4_fault_to_pager(struct vm_fault *vmf, u8 rights, bool present)
+{
+	struct l4_space *space = vmf->vma->vm_private_data;
+	pgoff_t index = vmf->pgoff;
+	struct l4_gate *gate;
+	struct l4_ipc *ipc;
+	unsigned int state;
+	u64 pfa, thread_id;
+	int err;
+
+	gate = l4_pager_get(space, &thread_id);
+	if (!gate)
+		return present ? VM_FAULT_SIGSEGV : VM_FAULT_SIGBUS;
+	/* no way to drop the lock (e.g. GUP without `locked`): like uffd */
+	if (!(vmf->flags & FAULT_FLAG_ALLOW_RETRY) || READ_ONCE(gate->dead)) {
+		l4_gate_put(gate);
+		return VM_FAULT_SIGBUS;
+	}
+	if (vmf->flags & FAULT_FLAG_RETRY_NOWAIT) {
+		l4_gate_put(gate);
+		return VM_FAULT_RETRY;
+	}
+
+	ipc = l4_ipc_alloc();
+	if (!ipc) {
+		l4_gate_put(gate);
+		return VM_FAULT_SIGBUS;
+	}
+	pfa = ((u64)index << PAGE_SHIFT) | (vmf->address & ~PAGE_MASK);
+	ipc->label = L4_LABEL_PAGE_FAULT;
+	ipc->nwords = 2;
+	ipc->words[0] = (pfa & ~7ULL) |
+			(rights & L4_FPAGE_X ? L4_PF_EXEC : 0) |
+			((rights & L4_FPAGE_W) || (vmf->flags & FAULT_FLAG_WRITE) ?
+			 L4_PF_WRITE : 0) |
+			(present ? L4_PF_PRESENT : 0);
+	ipc->words[1] = instruction_pointer(task_pt_regs(current));
+	ipc->space_id = space->id;
+	ipc->thread_id = thread_id;
+	kref_get(&space->ref);		/* outlives the vma once we unlock */
+	ipc->rcv_space = space;
+	ipc->rcv_window = L4_FPAGE_WHOLE_SPACE;
+
+	err = l4_gate_send(gate, ipc);
+	if (err) {
+		l4_ipc_put(ipc);
+		l4_gate_put(gate);
+		return VM_FAULT_SIGBUS;
+	}
+	atomic_long_inc(&l4_counters.pager_faults);
+
+	state = vmf->flags & FAULT_FLAG_INTERRUPTIBLE ? TASK_INTERRUPTIBLE :
+							TASK_KILLABLE;
+	l4_release_fault_lock(vmf);
+	/* from here on, vmf->vma may be gone: only space, gate and ipc */
+	err = l4_gate_wait(gate, ipc, state, MAX_SCHEDULE_TIMEOUT);
+	if (err == -EPIPE)
+		l4_verdict_set(space, index, L4_VERDICT_BUS);
+	else if (err > 0)
+		l4_verdict_set(space, index, L4_VERDICT_SEGV);
+	l4_ipc_put(ipc);
+	l4_gate_put(gate);
+	return VM_FAULT_RETRY;
+}
