@@ -394,7 +394,8 @@ static long l4_gate_reply_wait_ioctl(struct file *file, struct l4_gate *gate,
 		return -EFAULT;
 	if (r.token) {
 		err = l4_gate_reply(gate, &r);
-		if (err)
+		/* a sender that left needs no answer: go on receiving */
+		if (err && err != -ESRCH)
 			return err;
 	}
 	return l4_gate_recv(gate, &urw->msg, file->f_flags & O_NONBLOCK);

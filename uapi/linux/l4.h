@@ -319,7 +319,11 @@ struct l4_reply {
 	__u64 reserved[2];
 };
 
-/* L4_IOC_REPLY_WAIT: reply (skipped when reply.token == 0), then receive */
+/*
+ * L4_IOC_REPLY_WAIT: reply (skipped when reply.token == 0), then receive.
+ * A reply refused with ESRCH (its sender left) does not stop the receive;
+ * any other refusal returns at once, with nothing received.
+ */
 struct l4_reply_wait {
 	struct l4_reply reply;
 	struct l4_msg msg;
