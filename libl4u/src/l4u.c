@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -96,6 +97,58 @@ int l4u_unmap(int space, uint64_t fpage, uint32_t flags, uint64_t *revoked,
 	if (access)
 		*access = req.access;
 	return ret;
+}
+
+int l4u_gate_create(int dev)
+{
+	return l4u_ioctl(dev, L4_IOC_CREATE_GATE, NULL);
+}
+
+int l4u_recv(int gate, struct l4_msg *msg)
+{
+	return l4u_ioctl(gate, L4_IOC_RECV, msg);
+}
+
+int l4u_reply(int gate, const struct l4_reply *reply)
+{
+	return l4u_ioctl(gate, L4_IOC_REPLY, (void *)reply);
+}
+
+int l4u_reply_wait(int gate, struct l4_reply_wait *rw)
+{
+	return l4u_ioctl(gate, L4_IOC_REPLY_WAIT, rw);
+}
+
+int l4u_call(int gate, struct l4_call *call)
+{
+	return l4u_ioctl(gate, L4_IOC_CALL, call);
+}
+
+int l4u_set_pager(int space, int gate)
+{
+	struct l4_pager req = { .gate_fd = gate };
+
+	return l4u_ioctl(space, L4_IOC_SET_PAGER, &req);
+}
+
+int l4u_thread_control(int space, int gate, uint64_t *thread_id)
+{
+	struct l4_thread_control req = { .pager_fd = gate };
+	int ret = l4u_ioctl(space, L4_IOC_THREAD_CONTROL, &req);
+
+	if (!ret && thread_id)
+		*thread_id = req.thread_id;
+	return ret;
+}
+
+int l4u_thread_unregister(int space)
+{
+	struct l4_thread_control req = {
+		.pager_fd	= -1,
+		.flags		= L4_THREAD_UNREGISTER,
+	};
+
+	return l4u_ioctl(space, L4_IOC_THREAD_CONTROL, &req);
 }
 
 int l4u_window_open(int space, uint64_t addr, size_t len, int prot,

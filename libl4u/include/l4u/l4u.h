@@ -66,6 +66,57 @@ int l4u_map(int dst, int src, uint64_t fpage, uint64_t base, int grant,
 int l4u_unmap(int space, uint64_t fpage, uint32_t flags, uint64_t *revoked,
 	      uint64_t *access);
 
+/* ---- gates and pagers ------------------------------------------------ */
+
+/* A new gate (IPC endpoint); returns its fd. */
+int l4u_gate_create(int dev);
+
+/* Receive one message (blocks unless the fd is O_NONBLOCK: -EAGAIN). */
+int l4u_recv(int gate, struct l4_msg *msg);
+
+/* Answer a message: l4u_reply_init() + l4u_reply_map() build the reply. */
+int l4u_reply(int gate, const struct l4_reply *reply);
+
+/*
+ * Reply (unless rw->reply.token is 0) and receive the next message into
+ * rw->msg, in one system call: a pager's steady state.
+ */
+int l4u_reply_wait(int gate, struct l4_reply_wait *rw);
+
+static inline void l4u_reply_init(struct l4_reply *r, const struct l4_msg *msg)
+{
+	*r = (struct l4_reply){ .token = msg->token };
+}
+
+/* Add a map (or grant) item: send fpage @fpage of space @src, hot spot @base. */
+static inline int l4u_reply_map(struct l4_reply *r, int src, uint64_t fpage,
+				uint64_t base, int grant)
+{
+	if (r->nitems >= L4_MSG_ITEMS)
+		return -E2BIG;
+	r->items[r->nitems++] = (struct l4_reply_item){
+		.src_fd	= src,
+		.item	= { L4_MAP_ITEM(base, grant), fpage },
+	};
+	return 0;
+}
+
+/*
+ * Call @gate with @call (label, words; rcv_space_fd -1 or a space with
+ * rcv_window) and wait for the reply, which comes back in @call.
+ */
+int l4u_call(int gate, struct l4_call *call);
+
+/* The space's default pager gate (-1: none). */
+int l4u_set_pager(int space, int gate);
+
+/*
+ * Register the calling thread as an L4 thread of @space with pager @gate
+ * (-1: the space's default pager), or change it; *@thread_id if non-NULL.
+ */
+int l4u_thread_control(int space, int gate, uint64_t *thread_id);
+int l4u_thread_unregister(int space);
+
 /* Human-readable name of an L4_FPAGE_* rights mask, e.g. "rw-". */
 const char *l4u_rights_str(unsigned int rights, char buf[4]);
 
