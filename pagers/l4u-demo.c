@@ -8,6 +8,7 @@
  * and at the end every frame goes back.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -109,6 +110,105 @@ static void mapdb_demo(int dev, int pager, char *pager_win)
 	close(client);
 }
 
+/*
+ * Page-fault IPC: a pager process serves the faults of a client space from
+ * its own sigma0-backed space. The client's first touch of each page
+ * becomes a message; the pager answers with a flexpage. For the last fault
+ * it answers with a whole 64 KiB flexpage: the next 15 pages then fault in
+ * the kernel alone, with no message at all.
+ */
+static void pager_loop(int gate, int mem)
+{
+	struct l4_reply_wait rw = { 0 };
+	char rights[4];
+	int ret;
+
+	for (;;) {
+		ret = l4u_reply_wait(gate, &rw);
+		if (ret)
+			_exit(ret == -EINTR ? 0 : 1);
+		struct l4_msg *m = &rw.msg;
+		uint64_t pfa = L4_PF_ADDR(m->words[0]), page = pfa & ~(PAGE - 1);
+		int write = !!(m->words[0] & L4_PF_WRITE);
+		unsigned int order = pfa >= 0x40000 ? 16 : 12;
+		uint64_t fp = L4_FPAGE(page & ~((1ULL << order) - 1), order,
+				       write ? L4_FPAGE_RW : L4_FPAGE_R);
+
+		printf("pager    fault from tid %d at 0x%llx (%s%s) ip 0x%llx -> map %llu KiB [%s] from my 0x%llx\n",
+		       m->tid, (unsigned long long)pfa, write ? "write" : "read",
+		       m->words[0] & L4_PF_PRESENT ? ", page present" : "",
+		       (unsigned long long)m->words[1], (1ULL << order) >> 10,
+		       l4u_rights_str(L4_FPAGE_RIGHTS(fp), rights),
+		       (unsigned long long)L4_FPAGE_ADDR(fp));
+		l4u_reply_init(&rw.reply, m);
+		l4u_reply_map(&rw.reply, mem, fp, pfa, 0);
+	}
+}
+
+static void fault_ipc_demo(int dev)
+{
+	uint64_t before, after;
+	struct l4_stats st;
+	int mem, client, gate, ret, status;
+	char *mem_win, *win;
+	pid_t pager;
+
+	/* the pager's memory: a sigma0-backed space, filled with page labels */
+	mem = l4u_space_create(dev, 1 << 20, L4_SPACE_SIGMA0, 0, NULL);
+	client = l4u_space_create(dev, 1 << 20, 0, 0, NULL);
+	gate = l4u_gate_create(dev);
+	if (mem < 0 || client < 0 || gate < 0)
+		die("create pager objects", mem < 0 ? mem : client < 0 ? client : gate);
+	ret = l4u_window_open(mem, 0, 1 << 20, PROT_READ | PROT_WRITE, NULL, (void **)&mem_win);
+	if (ret)
+		die("pager window", ret);
+	for (unsigned long off = 0; off < (1 << 20); off += PAGE)
+		sprintf(mem_win + off, "pager page 0x%lx", off);
+	ret = l4u_set_pager(client, gate);
+	if (ret)
+		die("set pager", ret);
+	printf("\nclient   space without memory of its own; its pager is a gate served by another process\n");
+
+	pager = fork();
+	if (pager == 0) {
+		close(client);
+		pager_loop(gate, mem);
+	}
+	close(gate);	/* the pager holds the only gate fd now */
+
+	ret = l4u_window_open(client, 0, 1 << 20, PROT_READ | PROT_WRITE, NULL, (void **)&win);
+	if (ret)
+		die("client window", ret);
+	printf("client   reads 0x3000: \"%s\"\n", win + 0x3000);
+	strcpy(win + 0x5000 + 64, "client was here");
+	printf("client   wrote 0x5040; the pager's memory says \"%s\"\n", mem_win + 0x5000 + 64);
+	l4u_stats(dev, &st);
+	before = st.pager_faults;
+	printf("client   reads 0x40000: \"%s\"\n", win + 0x40000);
+	for (unsigned long off = 0x41000; off < 0x50000; off += PAGE)
+		if (strncmp(win + off, "pager page", 10))
+			die("wrong contents", -EIO);
+	l4u_stats(dev, &st);
+	after = st.pager_faults;
+	printf("client   read 15 more pages of that 64 KiB flexpage: %llu more message(s)\n",
+	       (unsigned long long)(after - before - 1));
+
+	kill(pager, SIGKILL);
+	waitpid(pager, &status, 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		(void)*(volatile char *)(win + 0x80000);
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	printf("client   after the pager died, a new fault ends in: %s\n",
+	       WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "no signal?!");
+	l4u_window_close(win, 1 << 20);
+	l4u_window_close(mem_win, 1 << 20);
+	close(client);
+	close(mem);
+}
+
 int main(void)
 {
 	struct sigaction sa = { .sa_sigaction = on_sigbus, .sa_flags = SA_SIGINFO };
@@ -181,6 +281,7 @@ int main(void)
 	       (void *)win_hi, SPACE_SIZE - (1 << 20));
 
 	mapdb_demo(dev, space, win_b);
+	fault_ipc_demo(dev);
 
 	l4u_stats(dev, &st);
 	printf("module   %llu spaces, %llu frames, %llu windows, %llu faults served in the kernel\n",

@@ -10,6 +10,7 @@
 #define L4U_L4U_H
 
 #include <stddef.h>
+#include <errno.h>
 #include <stdint.h>
 #include <linux/l4.h>
 
