@@ -82,7 +82,7 @@ vm_fault_t l4_fault_to_pager(struct vm_fault *vmf, u8 rights, bool present)
 		l4_gate_put(gate);
 		return VM_FAULT_SIGBUS;
 	}
-	pfa = ((u64)index << PAGE_SHIFT) | (vmf->address & ~PAGE_MASK);
+	pfa = ((u64)index << PAGE_SHIFT) | (vmf->real_address & ~PAGE_MASK);
 	ipc->label = L4_LABEL_PAGE_FAULT;
 	ipc->nwords = 2;
 	ipc->words[0] = (pfa & ~7ULL) |
