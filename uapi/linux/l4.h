@@ -305,7 +305,9 @@ struct l4_reply_item {
  * faulting address. Malformed replies are refused with an errno and leave
  * the message unanswered: EINVAL bad field or flag, ENOENT unknown token,
  * ESRCH the sender is gone (the message is then dropped), EBADF/EINVAL an
- * item's src_fd, ERANGE an item outside the receive window.
+ * item's src_fd, EINVAL an item whose target would leave the receiver's
+ * space (by the offset rule an item never lands outside the receive
+ * window). The whole reply is checked before anything is mapped.
  */
 struct l4_reply {
 	__u64 token;

@@ -1,0 +1,1916 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Gates, messages, threads and page-fault IPC: faults served by pager
+ * processes (one page, fault bits, rights upgrade, a bulk answer, an error
+ * answer), a pager dying under its waiters, a faulter dying under its
+ * pager, threads racing on the same pages, a two-level pager hierarchy,
+ * per-thread pagers, calls with a restricted receive window, readiness,
+ * malformed replies, a multi-threaded pager and the ioctls' errnos.
+ *
+ * Pagers and faulters are forked children that die with the test process
+ * (PR_SET_PDEATHSIG); only the main thread forks. No sleeps: children and
+ * parent move in lock-step through pipes and the gates themselves. The
+ * one timing assertion is the correctness bound of SIGBUS after a pager's
+ * death (< 1 s).
+ */
+#include <poll.h>
+#include <pthread.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+
+#include "l4_test_util.h"
+
+L4T_FIXTURE(ipc);
+
+#define PG		L4T_PAGE
+#define SEED		0x17ULL
+#define RW_		L4_FPAGE_RW
+#define R_		L4_FPAGE_R
+#define LOG_MAX		256
+
+extern char __executable_start[], etext[];
+
+/* ------------------------------------------------------------------ */
+/* Helpers                                                             */
+/* ------------------------------------------------------------------ */
+
+/* What pagers saw, in memory shared with the test process. */
+struct ipc_log {
+	volatile int n;			/* messages received */
+	int gate[LOG_MAX];		/* which gate (per-thread pagers) */
+	pid_t server[LOG_MAX];		/* the receiving thread */
+	struct l4_msg msg[LOG_MAX];
+};
+
+static pid_t ipc_gettid(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+
+static struct ipc_log *ipc_log_new(void)
+{
+	return l4t_shared(sizeof(struct ipc_log));
+}
+
+static void ipc_log_add(struct ipc_log *log, int gate, const struct l4_msg *m)
+{
+	int i = __atomic_fetch_add(&log->n, 1, __ATOMIC_SEQ_CST);
+
+	if (i < LOG_MAX) {
+		log->gate[i] = gate;
+		log->server[i] = ipc_gettid();
+		log->msg[i] = *m;
+	}
+}
+
+/* A child that dies with the test process (fork only from the main thread). */
+static pid_t ipc_fork(void)
+{
+	pid_t parent = getpid();
+	pid_t pid = fork();
+
+	if (!pid) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(99);
+	}
+	return pid;
+}
+
+static int ipc_gate(int dev)
+{
+	return ioctl(dev, L4_IOC_CREATE_GATE, 0);
+}
+
+static int ipc_set_pager(int space, int gate)
+{
+	struct l4_pager p = { .gate_fd = gate };
+
+	return ioctl(space, L4_IOC_SET_PAGER, &p);
+}
+
+static int ipc_recv(int gate, struct l4_msg *m)
+{
+	memset(m, 0xa5, sizeof(*m));
+	return ioctl(gate, L4_IOC_RECV, m);
+}
+
+/* A reply of one map item: 2^order bytes of @src around @addr, same place. */
+static void ipc_map_reply(struct l4_reply *r, __u64 token, int src, __u64 addr,
+			  unsigned int order, __u64 rights)
+{
+	memset(r, 0, sizeof(*r));
+	addr &= ~((1ULL << order) - 1);
+	r->token = token;
+	r->nitems = 1;
+	r->items[0].src_fd = src;
+	r->items[0].item.control = L4_MAP_ITEM(addr, 0);
+	r->items[0].item.fpage = L4_FPAGE(addr, order, rights);
+}
+
+static int ipc_reply_map(int gate, __u64 token, int src, __u64 addr,
+			 unsigned int order, __u64 rights)
+{
+	struct l4_reply r;
+
+	ipc_map_reply(&r, token, src, addr, order, rights);
+	return ioctl(gate, L4_IOC_REPLY, &r);
+}
+
+/* How a scripted pager answers its i-th fault. */
+struct ipc_answer {
+	unsigned int order;	/* map 2^order bytes around the fault ... */
+	__u64 rights;		/* ... with these rights */
+	int error;		/* or answer with this error */
+};
+
+/*
+ * A pager process: serves exactly @n faults on @gate from @src (identity
+ * placement), logs them, exits 0. One more fault would find the gate dead
+ * once the test has closed its copy: SIGBUS, so the counts are exact.
+ */
+static pid_t ipc_pager(int gate, int src, const struct ipc_answer *ans, int n,
+		       struct ipc_log *log)
+{
+	struct l4_reply r;
+	struct l4_msg m;
+	pid_t pid;
+	int i;
+
+	pid = ipc_fork();
+	if (pid)
+		return pid;
+	for (i = 0; i < n; i++) {
+		CHILD_CHECK(!ipc_recv(gate, &m));
+		ipc_log_add(log, 0, &m);
+		if (ans[i].error) {
+			memset(&r, 0, sizeof(r));
+			r.token = m.token;
+			r.error = ans[i].error;
+		} else {
+			ipc_map_reply(&r, m.token, src, L4_PF_ADDR(m.words[0]),
+				      ans[i].order, ans[i].rights);
+		}
+		CHILD_CHECK(!ioctl(gate, L4_IOC_REPLY, &r));
+	}
+	_exit(0);
+}
+
+/*
+ * A pager process serving any number of faults with single pages (RW)
+ * through REPLY_WAIT on a nonblocking gate, until @ctrl reads EOF.
+ */
+static pid_t ipc_server(int gate, int src, const int ctrl_pipe[2],
+			struct ipc_log *log)
+{
+	int ctrl = ctrl_pipe[0];
+	struct l4_reply_wait rw;
+	pid_t pid;
+
+	pid = ipc_fork();
+	if (pid)
+		return pid;
+	CHILD_CHECK(!close(ctrl_pipe[1]));	/* EOF when the test closes it */
+	CHILD_CHECK(!fcntl(gate, F_SETFL, O_NONBLOCK));
+	memset(&rw, 0, sizeof(rw));
+	for (;;) {
+		struct pollfd pfd[2] = {
+			{ .fd = gate, .events = POLLIN },
+			{ .fd = ctrl, .events = POLLIN },
+		};
+
+		if (!ioctl(gate, L4_IOC_REPLY_WAIT, &rw)) {
+			ipc_log_add(log, 0, &rw.msg);
+			ipc_map_reply(&rw.reply, rw.msg.token, src,
+				      L4_PF_ADDR(rw.msg.words[0]), 12, RW_);
+			continue;
+		}
+		CHILD_CHECK(errno == EAGAIN);
+		memset(&rw.reply, 0, sizeof(rw.reply));	/* it was delivered */
+		CHILD_CHECK(poll(pfd, 2, -1) > 0);
+		if (!(pfd[0].revents & POLLIN) && pfd[1].revents)
+			_exit(0);
+	}
+}
+
+/* The counters of IPC since @a. */
+#define ASSERT_IPC(a, b, d_msgs, d_replies, d_pf) do {			\
+	ASSERT_EQ((__u64)(d_msgs), (b)->messages - (a)->messages);	\
+	ASSERT_EQ((__u64)(d_replies), (b)->replies - (a)->replies);	\
+	ASSERT_EQ((__u64)(d_pf), (b)->pager_faults - (a)->pager_faults); \
+} while (0)
+
+/* A page-fault message, every field. */
+#define ASSERT_PF_MSG(m, sid, w0, tid_, thread_id_) do {		\
+	int k_;								\
+									\
+	ASSERT_NE(0ULL, (m)->token);					\
+	ASSERT_EQ(L4_LABEL_PAGE_FAULT, (m)->label);			\
+	ASSERT_EQ(2U, (m)->nwords);					\
+	ASSERT_EQ(0U, (m)->flags);					\
+	ASSERT_EQ((__u64)(w0), (m)->words[0]);				\
+	ASSERT_LE((__u64)(uintptr_t)__executable_start, (m)->words[1]);	\
+	ASSERT_GT((__u64)(uintptr_t)etext, (m)->words[1]);		\
+	for (k_ = 2; k_ < L4_MSG_WORDS; k_++)				\
+		ASSERT_EQ(0ULL, (m)->words[k_]);			\
+	ASSERT_EQ((__u64)(sid), (m)->space_id);				\
+	ASSERT_EQ((__u64)(thread_id_), (m)->thread_id);			\
+	ASSERT_EQ((pid_t)(tid_), (m)->tid);				\
+	ASSERT_EQ(0U, (m)->pad);					\
+	ASSERT_EQ(L4_FPAGE_WHOLE_SPACE, (m)->rcv_window);		\
+	ASSERT_EQ(0ULL, (m)->reserved[0]);				\
+	ASSERT_EQ(0ULL, (m)->reserved[1]);				\
+} while (0)
+
+static __u64 ipc_nodes(int space)
+{
+	struct l4_space_info info;
+
+	if (l4t_info(space, &info))
+		return ~0ULL;
+	return info.nodes;
+}
+
+/*
+ * At the end of a test, with everything closed and every child reaped:
+ * gates and threads are back where they were (the fixture checks the rest).
+ */
+static int ipc_settled(int dev, const struct l4_stats *base)
+{
+	struct l4_stats st;
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		if (l4t_stats(dev, &st))
+			return -1;
+		if (st.gates == base->gates && st.threads == base->threads &&
+		    l4t_live_equal(&st, base))
+			return 0;
+		usleep(10000);
+	}
+	return -1;
+}
+
+#define ASSERT_IPC_SETTLED(self) ASSERT_EQ(0, ipc_settled((self)->dev, &(self)->before))
+
+/* A sigma0 space of @pages pages filled with pattern SEED, and its window. */
+static int ipc_source(int dev, size_t pages, char **win)
+{
+	int fd = l4t_space_window(dev, pages, 0, L4_SPACE_SIGMA0, win);
+
+	if (fd >= 0)
+		l4t_fill(*win, 0, pages * PG, SEED);
+	return fd;
+}
+
+/* A non-sigma0 space of @pages pages, its id and a window onto it. */
+static int ipc_client(int dev, size_t pages, __u64 *id, char **win)
+{
+	int fd = l4t_create(dev, pages * PG, 0, 0, id);
+
+	if (fd < 0)
+		return -1;
+	*win = l4t_map(fd, 0, pages * PG);
+	if (*win == MAP_FAILED) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Thread-safe access catching SIGBUS / SIGSEGV (l4t_touch is not). */
+static __thread sigjmp_buf t_jmp;
+static __thread volatile sig_atomic_t t_armed;
+static __thread struct l4t_fault t_caught;
+
+static void t_on_fault(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	if (!t_armed) {
+		signal(sig, SIG_DFL);
+		return;
+	}
+	t_armed = 0;
+	t_caught.sig = sig;
+	t_caught.code = si->si_code;
+	t_caught.addr = si->si_addr;
+	siglongjmp(t_jmp, 1);
+}
+
+static void t_handlers(void)
+{
+	struct sigaction sa = {
+		.sa_sigaction	= t_on_fault,
+		.sa_flags	= SA_SIGINFO,
+	};
+
+	sigaction(SIGBUS, &sa, NULL);
+	sigaction(SIGSEGV, &sa, NULL);
+}
+
+/* Read (or write *val to) the word at @p; returns the signal or 0. */
+static int t_access(volatile __u64 *p, int mode, __u64 *val,
+		    struct l4t_fault *f)
+{
+	memset(&t_caught, 0, sizeof(t_caught));
+	if (!sigsetjmp(t_jmp, 1)) {
+		t_armed = 1;
+		if (mode == L4T_WRITE)
+			*p = *val;
+		else
+			*val = *p;
+		t_armed = 0;
+	}
+	if (f)
+		*f = t_caught;
+	return t_caught.sig;
+}
+
+static __s64 ipc_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__s64)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* ------------------------------------------------------------------ */
+/* Faults served by a pager process                                    */
+/* ------------------------------------------------------------------ */
+
+/*
+ * One read fault: the message tells everything exactly (the space address,
+ * not the window's, with the offset in the page), the page arrives with
+ * the source's contents, and a later write needs no second message.
+ */
+TEST_F(ipc, one_page_fault)
+{
+	static const struct ipc_answer ans[] = { { 12, RW_, 0 } };
+	struct ipc_log *log = ipc_log_new();
+	struct l4_stats s0, s1;
+	int src, cli, gate;
+	char *swin, *cwin;
+	__u64 cid, v;
+	pid_t pid;
+
+	ASSERT_NE(NULL, log);
+	src = ipc_source(self->dev, 16, &swin);
+	ASSERT_LE(0, src);
+	cli = l4t_create(self->dev, 16 * PG, 0, 0, &cid);
+	ASSERT_LE(0, cli);
+	cwin = l4t_map(cli, 2 * PG, 8 * PG);	/* shows space 2..9 */
+	ASSERT_NE(MAP_FAILED, cwin);
+	gate = ipc_gate(self->dev);
+	ASSERT_LE(0, gate);
+	ASSERT_EQ(0, ipc_set_pager(cli, gate));
+	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
+	ASSERT_EQ(s0.gates, self->before.gates + 1);
+
+	pid = ipc_pager(gate, src, ans, 1, log);
+	ASSERT_LE(0, pid);
+	ASSERT_EQ(0, close(gate));
+
+	/* space page 5, word at 0x128 */
+	v = *(volatile __u64 *)(cwin + 3 * PG + 0x128);
+	ASSERT_EQ(l4t_word(SEED, 5 * PG + 0x128), v);
+	ASSERT_EQ(0, l4t_wait(pid));
+	ASSERT_EQ(-1L, l4t_check(cwin + 3 * PG, 5 * PG, PG, SEED));
+	/* mapped RW: the write needs nobody, and the source sees it */
+	*(volatile __u64 *)(cwin + 3 * PG + 8) = 42;
+	ASSERT_EQ(42ULL, *(volatile __u64 *)(swin + 5 * PG + 8));
+
+	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
+	ASSERT_IPC(&s0, &s1, 1, 1, 1);
+	ASSERT_EQ(1, log->n);
+	ASSERT_PF_MSG(&log->msg[0], cid, 5 * PG + 0x128, getpid(), 0);
+	ASSERT_EQ(1ULL, ipc_nodes(cli));
+	/* the gate is dead: another absent page is a SIGBUS */
+	ASSERT_SIGBUS(cwin + 4 * PG, L4T_READ);
+	ASSERT_EQ(1ULL, ipc_nodes(cli));
+
+	ASSERT_EQ(0, munmap(cwin, 8 * PG));
+	ASSERT_EQ(0, munmap(swin, 16 * PG));
+	ASSERT_EQ(0, close(cli));
+	ASSERT_EQ(0, close(src));
+	ASSERT_IPC_SETTLED(self);
+}
+
+/* W only for writes, P = 0 for absent pages, X never (no exec window). */
+TEST_F(ipc, fault_bits_read_write)
+{
+	static const struct ipc_answer ans[] = {
+		{ 12, RW_, 0 }, { 12, RW_, 0 }, { 12, RW_, 0 },
+	};
+	struct ipc_log *log = ipc_log_new();
+	struct l4_stats s0, s1;
+	int src, cli, gate;
+	char *swin, *cwin;
+	__u64 cid, v = 0x1234;
+	pid_t pid;
+
+	ASSERT_NE(NULL, log);
+	src = ipc_source(self->dev, 8, &swin);
+	ASSERT_LE(0, src);
+	cli = ipc_client(self->dev, 8, &cid, &cwin);
+	ASSERT_LE(0, cli);
+	gate = ipc_gate(self->dev);
+	ASSERT_LE(0, gate);
+	ASSERT_EQ(0, ipc_set_pager(cli, gate));
+	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
+	pid = ipc_pager(gate, src, ans, 3, log);
+	ASSERT_LE(0, pid);
+	ASSERT_EQ(0, close(gate));
+
+	ASSERT_EQ(l4t_word(SEED, PG), *(volatile __u64 *)(cwin + PG));
+	*(volatile __u64 *)(cwin + 5 * PG + 0x7f8) = v;
+	ASSERT_EQ(v, *(volatile __u64 *)(swin + 5 * PG + 0x7f8));
+	ASSERT_EQ(l4t_word(SEED, 5 * PG), *(volatile __u64 *)(cwin + 5 * PG));
+	/* unaligned in its word: the low three bits are the flags' */
+	ASSERT_EQ((__u8)(l4t_word(SEED, 7 * PG + 0x10) >> 24),
+		  *(volatile __u8 *)(cwin + 7 * PG + 0x13));
+	ASSERT_EQ(0, l4t_wait(pid));
+
+	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
+	ASSERT_IPC(&s0, &s1, 3, 3, 3);
+	ASSERT_EQ(3, log->n);
+	ASSERT_PF_MSG(&log->msg[0], cid, PG, getpid(), 0);
+	ASSERT_PF_MSG(&log->msg[1], cid, (5 * PG + 0x7f8) | L4_PF_WRITE, getpid(), 0);
+	ASSERT_PF_MSG(&log->msg[2], cid, 7 * PG + 0x10, getpid(), 0);
+	ASSERT_EQ(3ULL, ipc_nodes(cli));
+
+	ASSERT_EQ(0, munmap(cwin, 8 * PG));
+	ASSERT_EQ(0, munmap(swin, 8 * PG));
+	ASSERT_EQ(0, close(cli));
+	ASSERT_EQ(0, close(src));
+	ASSERT_IPC_SETTLED(self);
+}
+
+/*
+ * A page mapped read-only: a write is a rights fault (P = 1, W = 1); the
+ * pager maps the same source page again with W, an upgrade in place, and
+ * the write goes through to the shared frame.
+ */
+TEST_F(ipc, rights_fault_upgrade)
+{
+	static const struct ipc_answer ans[] = { { 12, R_, 0 }, { 12, RW_, 0 } };
+	struct ipc_log *log = ipc_log_new();
+	struct l4_stats s0, s1;
+	int src, cli, gate;
+	char *swin, *cwin;
+	__u64 cid;
+	pid_t pid;
+
+	ASSERT_NE(NULL, log);
+	src = ipc_source(self->dev, 4, &swin);
+	ASSERT_LE(0, src);
+	cli = ipc_client(self->dev, 4, &cid, &cwin);
+	ASSERT_LE(0, cli);
+	gate = ipc_gate(self->dev);
+	ASSERT_LE(0, gate);
+	ASSERT_EQ(0, ipc_set_pager(cli, gate));
+	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
+	pid = ipc_pager(gate, src, ans, 2, log);
+	ASSERT_LE(0, pid);
+	ASSERT_EQ(0, close(gate));
+
+	ASSERT_EQ(-1L, l4t_check(cwin + 2 * PG, 2 * PG, PG, SEED));
+	ASSERT_EQ(1, log->n);
+	ASSERT_EQ(1ULL, ipc_nodes(cli));
+	*(volatile __u64 *)(cwin + 2 * PG + 0x40) = 77;
+	ASSERT_EQ(0, l4t_wait(pid));
+	ASSERT_EQ(77ULL, *(volatile __u64 *)(swin + 2 * PG + 0x40));
+	ASSERT_EQ(77ULL, *(volatile __u64 *)(cwin + 2 * PG + 0x40));
+	ASSERT_EQ(l4t_word(SEED, 2 * PG + 0x48), *(volatile __u64 *)(cwin + 2 * PG + 0x48));
+
+	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
+	ASSERT_IPC(&s0, &s1, 2, 2, 2);
+	ASSERT_EQ(2, log->n);
+	ASSERT_PF_MSG(&log->msg[0], cid, 2 * PG, getpid(), 0);
+	ASSERT_PF_MSG(&log->msg[1], cid,
+		      (2 * PG + 0x40) | L4_PF_WRITE | L4_PF_PRESENT, getpid(), 0);
+	ASSERT_EQ(1ULL, ipc_nodes(cli));
+
+	ASSERT_EQ(0, munmap(cwin, 4 * PG));
+	ASSERT_EQ(0, munmap(swin, 4 * PG));
+	ASSERT_EQ(0, close(cli));
+	ASSERT_EQ(0, close(src));
+	ASSERT_IPC_SETTLED(self);
+}
+
+/*
+ * A 2 MiB flexpage answers one fault; the other 511 pages are then
+ * resolved in the kernel alone: exactly one message, one pager fault.
+ */
+TEST_F(ipc, bulk_reply_2m)
+{
+	static const struct ipc_answer ans[] = { { 21, RW_, 0 } };
+	struct ipc_log *log = ipc_log_new();
+	const size_t n = 512;
+	struct l4_stats s0, s1;
+	int src, cli, gate;
+	char *swin, *cwin;
+	__u64 cid;
+	pid_t pid;
+
+	ASSERT_NE(NULL, log);
+	src = ipc_source(self->dev, n, &swin);
+	ASSERT_LE(0, src);
+	cli = ipc_client(self->dev, n, &cid, &cwin);
+	ASSERT_LE(0, cli);
+	gate = ipc_gate(self->dev);
+	ASSERT_LE(0, gate);
+	ASSERT_EQ(0, ipc_set_pager(cli, gate));
+	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
+	pid = ipc_pager(gate, src, ans, 1, log);
+	ASSERT_LE(0, pid);
+	ASSERT_EQ(0, close(gate));
+
+	ASSERT_EQ(l4t_word(SEED, 7 * PG), *(volatile __u64 *)(cwin + 7 * PG));
+	ASSERT_EQ(0, l4t_wait(pid));	/* gate dead now: a pager fault would SIGBUS */
+	ASSERT_EQ((__u64)n, ipc_nodes(cli));
+	ASSERT_TOUCH(cwin, n, L4T_READ);
+	ASSERT_EQ(-1L, l4t_check(cwin, 0, n * PG, SEED));
+
+	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
+	ASSERT_IPC(&s0, &s1, 1, 1, 1);
+	/* the retry of the first fault and the 511 others */
+	ASSERT_EQ((__u64)n, s1.kernel_faults - s0.kernel_faults);
+	ASSERT_EQ(1, log->n);
+	ASSERT_PF_MSG(&log->msg[0], cid, 7 * PG, getpid(), 0);
+	ASSERT_EQ((__u64)n, ipc_nodes(cli));
+
+	ASSERT_EQ(0, munmap(cwin, n * PG));
+	ASSERT_EQ(0, munmap(swin, n * PG));
+	ASSERT_EQ(0, close(cli));
+	ASSERT_EQ(0, close(src));
+	ASSERT_IPC_SETTLED(self);
+}
+
+/* An error reply: SIGSEGV at the faulting address; then a retry is served. */
+TEST_F(ipc, error_reply_sigsegv)
+{
+	static const struct ipc_answer ans[] = {
+		{ 12, RW_, EFAULT }, { 12, RW_, EPERM }, { 12, RW_, 0 },
+	};
+	struct ipc_log *log = ipc_log_new();
+	struct l4_stats s0, s1;
+	int src, cli, gate;
+	char *swin, *cwin;
+	struct l4t_fault f;
+	__u64 cid, v = 5;
+	pid_t pid;
+
+	ASSERT_NE(NULL, log);
+	src = ipc_source(self->dev, 8, &swin);
+	ASSERT_LE(0, src);
+	cli = ipc_client(self->dev, 8, &cid, &cwin);
+	ASSERT_LE(0, cli);
+	gate = ipc_gate(self->dev);
+	ASSERT_LE(0, gate);
+	ASSERT_EQ(0, ipc_set_pager(cli, gate));
+	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
+	pid = ipc_pager(gate, src, ans, 3, log);
+	ASSERT_LE(0, pid);
+	ASSERT_EQ(0, close(gate));
+	t_handlers();
+
+	ASSERT_EQ(SIGSEGV, t_access((__u64 *)(cwin + 5 * PG + 0x348), L4T_READ, &v, &f));
+	ASSERT_EQ(SEGV_MAPERR, f.code);
+	ASSERT_EQ(cwin + 5 * PG + 0x348, (char *)f.addr);
+	ASSERT_EQ(0ULL, ipc_nodes(cli));
+	ASSERT_EQ(SIGSEGV, t_access((__u64 *)(cwin + 6 * PG + 0x10), L4T_WRITE, &v, &f));
+	ASSERT_EQ(SEGV_MAPERR, f.code);
+	ASSERT_EQ(cwin + 6 * PG + 0x10, (char *)f.addr);
+	ASSERT_EQ(0ULL, ipc_nodes(cli));
+	/* no verdict left behind: the same page again, served this time */
+	ASSERT_EQ(0, t_access((__u64 *)(cwin + 5 * PG + 0x348), L4T_READ, &v, &f));
+	ASSERT_EQ(l4t_word(SEED, 5 * PG + 0x348), v);
+	ASSERT_EQ(0, l4t_wait(pid));
+
+	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
+	ASSERT_IPC(&s0, &s1, 3, 3, 3);
+	ASSERT_EQ(3, log->n);
+	ASSERT_PF_MSG(&log->msg[0], cid, 5 * PG + 0x348, getpid(), 0);
+	ASSERT_PF_MSG(&log->msg[1], cid, (6 * PG + 0x10) | L4_PF_WRITE, getpid(), 0);
+	ASSERT_PF_MSG(&log->msg[2], cid, 5 * PG + 0x348, getpid(), 0);
+	ASSERT_EQ(1ULL, ipc_nodes(cli));
+
+	ASSERT_EQ(0, munmap(cwin, 8 * PG));
+	ASSERT_EQ(0, munmap(swin, 8 * PG));
+	ASSERT_EQ(0, close(cli));
+	ASSERT_EQ(0, close(src));
+	ASSERT_IPC_SETTLED(self);
+}
+
+/*
+ * The kernel itself faults on the window (a syscall's user buffer): the
+ * fault goes to the pager as well, and the syscall sees the page.
+ */
+TEST_F(ipc, syscall_buffer_in_window)
+{
+	static const struct ipc_answer ans[] = { { 12, RW_, 0 }, { 12, RW_, 0 } };
+	struct ipc_log *log = ipc_log_new();
+	int src, cli, gate, p[2];
+	struct l4_stats s0, s1;
+	char *swin, *cwin;
+	__u64 cid, v;
+	pid_t pid;
+
+	ASSERT_NE(NULL, log);
+	src = ipc_source(self->dev, 4, &swin);
+	ASSERT_LE(0, src);
+	cli = ipc_client(self->dev, 4, &cid, &cwin);
+	ASSERT_LE(0, cli);
+	gate = ipc_gate(self->dev);
+	ASSERT_LE(0, gate);
+	ASSERT_EQ(0, ipc_set_pager(cli, gate));
+	ASSERT_EQ(0, pipe(p));
+	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
+	pid = ipc_pager(gate, src, ans, 2, log);
+	ASSERT_LE(0, pid);
+	ASSERT_EQ(0, close(gate));
+
+	/* copy_from_user out of an absent page: a read fault */
+	ASSERT_EQ(8, write(p[1], cwin + 3 * PG + 16, 8));
+	ASSERT_EQ(8, read(p[0], &v, 8));
+	ASSERT_EQ(l4t_word(SEED, 3 * PG + 16), v);
+	/* copy_to_user into an absent page: a write fault */
+	v = 0xabcdef;
+	ASSERT_EQ(8, write(p[1], &v, 8));
+	ASSERT_EQ(8, read(p[0], cwin + PG + 32, 8));
+	ASSERT_EQ(0, l4t_wait(pid));
+	ASSERT_EQ(0xabcdefULL, *(volatile __u64 *)(swin + PG + 32));
+
+	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
+	ASSERT_IPC(&s0, &s1, 2, 2, 2);
+	ASSERT_EQ(2, log->n);
+	ASSERT_EQ(L4_LABEL_PAGE_FAULT, log->msg[0].label);
+	ASSERT_EQ(3 * PG + 16, log->msg[0].words[0]);
+	ASSERT_EQ((PG + 32) | L4_PF_WRITE, log->msg[1].words[0]);
+	ASSERT_EQ(getpid(), log->msg[1].tid);
+	ASSERT_EQ(2ULL, ipc_nodes(cli));
+
+	ASSERT_EQ(0, close(p[0]));
+	ASSERT_EQ(0, close(p[1]));
+	ASSERT_EQ(0, munmap(cwin, 4 * PG));
+	ASSERT_EQ(0, munmap(swin, 4 * PG));
+	ASSERT_EQ(0, close(cli));
+	ASSERT_EQ(0, close(src));
+	ASSERT_IPC_SETTLED(self);
+}
+
+/* ------------------------------------------------------------------ */
+/* Deaths                                                              */
+/* ------------------------------------------------------------------ */
+
+#define NWAIT_THREADS	3
+#define NWAIT_PROCS	2
+#define NWAIT		(NWAIT_THREADS + NWAIT_PROCS)
+
+struct waiter {
+	volatile __u64 *addr;
+	pid_t tid;
+	int sig, code;
+	void *fault_addr;
+	__s64 t;			/* CLOCK_MONOTONIC at the signal */
+	__u64 val;			/* the word read */
+	int done;
+};
+
+static void waiter_run(struct waiter *w)
+{
+	struct l4t_fault f;
+	__u64 v;
+
+	w->tid = ipc_gettid();
+	t_access(w->addr, L4T_READ, &v, &f);
+	w->t = ipc_now_ns();
+	w->sig = f.sig;
+	w->code = f.code;
+	w->fault_addr = f.addr;
+	__atomic_store_n(&w->done, 1, __ATOMIC_SEQ_CST);
+}
+
+static void *waiter_thread(void *arg)
+{
+	waiter_run(arg);
+	return NULL;
+}
+
+/*
+ * The pager is killed with five faulters (three threads, two processes)
+ * blocked on it: each gets SIGBUS at its address within a second of the
+ * kill, and a later fault gets it at once.
+ */
+TEST_F(ipc, pager_killed_sigbus_all)
+{
+	struct ipc_log *log = ipc_log_new();
+	struct waiter *w = l4t_shared(NWAIT * sizeof(*w));
+	pthread_t th[NWAIT_THREADS];
+	pid_t pager, procs[NWAIT_PROCS];
+	struct l4_stats s0, s1;
+	int cli, gate, ready[2], i, j;
+	__s64 t0, worst;
+	__u64 cid;
+	char *cwin;
+
+	ASSERT_NE(NULL, log);
+	ASSERT_NE(NULL, w);
+	cli = ipc_client(self->dev, 8, &cid, &cwin);
+	ASSERT_LE(0, cli);
+	gate = ipc_gate(self->dev);
+	ASSERT_LE(0, gate);
+	ASSERT_EQ(0, ipc_set_pager(cli, gate));
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
+
+	pager = ipc_fork();
+	ASSERT_LE(0, pager);
+	if (!pager) {
+		struct l4_msg m;
+
+		for (i = 0; i < NWAIT; i++) {
+			CHILD_CHECK(!ipc_recv(gate, &m));
+			ipc_log_add(log, 0, &m);
+		}
+		CHILD_CHECK(!l4t_post(ready[1]));
+		for (;;)
+			pause();	/* holds every message: nobody is answered */
+	}
+	/* from here on only the pager holds the gate */
+	ASSERT_EQ(0, close(gate));
+	ASSERT_EQ(0, close(ready[1]));
+	t_handlers();
+
+	for (i = 0; i < NWAIT; i++)
+		w[i].addr = (__u64 *)(cwin + i * PG + 8 * i);
+	for (i = 0; i < NWAIT_PROCS; i++) {
+		procs[i] = ipc_fork();
+		ASSERT_LE(0, procs[i]);
+		if (!procs[i]) {
+			waiter_run(&w[NWAIT_THREADS + i]);
+			_exit(0);
+		}
+	}
+	for (i = 0; i < NWAIT_THREADS; i++)
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, waiter_thread, &w[i]));
+
+	/* every waiter's message was received: they are all blocked now */
+	ASSERT_EQ(0, l4t_pend(ready[0]));
+	for (i = 0; i < NWAIT; i++)
+		ASSERT_EQ(0, __atomic_load_n(&w[i].done, __ATOMIC_SEQ_CST));
+
+	t0 = ipc_now_ns();
+	ASSERT_EQ(0, kill(pager, SIGKILL));
+	for (i = 0; i < NWAIT_THREADS; i++)
+		ASSERT_EQ(0, pthread_join(th[i], NULL));
+	for (i = 0; i < NWAIT_PROCS; i++)
+		ASSERT_EQ(0, l4t_wait(procs[i]));
+	ASSERT_EQ(128 + SIGKILL, l4t_wait(pager));
+
+	for (i = 0, worst = 0; i < NWAIT; i++) {
+		if (w[i].t - t0 > worst)
+			worst = w[i].t - t0;
+		ASSERT_EQ(1, w[i].done);
+		ASSERT_EQ(SIGBUS, w[i].sig);
+		ASSERT_EQ(BUS_ADRERR, w[i].code);
+		ASSERT_EQ((void *)w[i].addr, w[i].fault_addr);
+		ASSERT_LT(w[i].t - t0, 1000000000LL)
+			TH_LOG("waiter %d: SIGBUS %lld ns after the kill", i,
+			       (long long)(w[i].t - t0));
+	}
+	TH_LOG("%d waiters: last SIGBUS %lld us after the kill", NWAIT,
+	       (long long)(worst / 1000));
+	/* every waiter sent exactly one message, for its own address */
+	ASSERT_EQ(NWAIT, log->n);
+	for (i = 0; i < NWAIT; i++) {
+		for (j = 0; j < NWAIT; j++)
+			if (log->msg[j].tid == w[i].tid)
+				break;
+		ASSERT_GT(NWAIT, j);
+		ASSERT_PF_MSG(&log->msg[j], cid,
+			      (__u64)((char *)w[i].addr - cwin), w[i].tid, 0);
+	}
+	/* later faults: SIGBUS at once, no message */
+	ASSERT_SIGBUS(cwin + 6 * PG, L4T_READ);
+	ASSERT_SIGBUS(cwin + 7 * PG + 0x100, L4T_WRITE);
+	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
+	ASSERT_IPC(&s0, &s1, NWAIT, 0, NWAIT);
+	ASSERT_EQ(0ULL, ipc_nodes(cli));
+
+	ASSERT_EQ(0, munmap(cwin, 8 * PG));
+	ASSERT_EQ(0, close(cli));
+	ASSERT_EQ(0, close(ready[0]));
+	ASSERT_IPC_SETTLED(self);
+}
+
+/*
+ * Faulters killed while they wait: one whose message is queued (it is
+ * withdrawn: no readiness, EAGAIN), one whose message was received (the
+ * late reply gets ESRCH and maps nothing, and the token is then gone),
+ * and one whose late answer comes through REPLY_WAIT (which goes on to
+ * receive).
+ */
+TEST_F(ipc, faulter_killed_mid_wait)
+{
+	struct l4_stats s0, s1;
+	struct l4_reply_wait rw;
+	struct l4_msg m;
+	struct pollfd pfd;
+	int src, cli, gate;
+	char *swin, *cwin;
+	__u64 cid;
+	pid_t f;
+
+	src = ipc_source(self->dev, 4, &swin);
+	ASSERT_LE(0, src);
+	cli = ipc_client(self->dev, 4, &cid, &cwin);
+	ASSERT_LE(0, cli);
+	gate = ipc_gate(self->dev);
+	ASSERT_LE(0, gate);
+	ASSERT_EQ(0, ipc_set_pager(cli, gate));
+	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
+
+	/* queued, never received */
+	f = ipc_fork();
+	ASSERT_LE(0, f);
+	if (!f) {
+		(void)*(volatile char *)(cwin + 2 * PG);
+		_exit(0);
+	}
+	pfd.fd = gate;
+	pfd.events = POLLIN;
+	ASSERT_EQ(1, poll(&pfd, 1, -1));
+	ASSERT_EQ(0, kill(f, SIGKILL));
+	ASSERT_EQ(128 + SIGKILL, l4t_wait(f));
+	ASSERT_EQ(0, poll(&pfd, 1, 0));
+	ASSERT_EQ(0, fcntl(gate, F_SETFL, O_NONBLOCK));
+	ASSERT_EQ(-1, ipc_recv(gate, &m));
+	ASSERT_EQ(EAGAIN, errno);
+	ASSERT_EQ(0, fcntl(gate, F_SETFL, 0));
+
+	/* received, then the faulter dies: the reply gets ESRCH */
+	f = ipc_fork();
+	ASSERT_LE(0, f);
+	if (!f) {
+		(void)*(volatile char *)(cwin + PG);
+		_exit(0);
+	}
+	ASSERT_EQ(0, ipc_recv(gate, &m));
+	ASSERT_PF_MSG(&m, cid, PG, f, 0);
+	ASSERT_EQ(0, kill(f, SIGKILL));
+	ASSERT_EQ(128 + SIGKILL, l4t_wait(f));
+	ASSERT_EQ(-1, ipc_reply_map(gate, m.token, src, PG, 12, RW_));
+	ASSERT_EQ(ESRCH, errno);
+	ASSERT_EQ(0ULL, ipc_nodes(cli));
+	ASSERT_EQ(-1, ipc_reply_map(gate, m.token, src, PG, 12, RW_));
+	ASSERT_EQ(ENOENT, errno);
+
+	/* the same through REPLY_WAIT: ESRCH is swallowed, the receive goes on */
+	f = ipc_fork();
+	ASSERT_LE(0, f);
+	if (!f) {
+		(void)*(volatile char *)(cwin + 3 * PG);
+		_exit(0);
+	}
+	ASSERT_EQ(0, ipc_recv(gate, &m));
+	ASSERT_PF_MSG(&m, cid, 3 * PG, f, 0);
+	ASSERT_EQ(0, kill(f, SIGKILL));
+	ASSERT_EQ(128 + SIGKILL, l4t_wait(f));
+	ASSERT_EQ(0, fcntl(gate, F_SETFL, O_NONBLOCK));
+	memset(&rw, 0, sizeof(rw));
+	ipc_map_reply(&rw.reply, m.token, src, 3 * PG, 12, RW_);
+	ASSERT_EQ(-1, ioctl(gate, L4_IOC_REPLY_WAIT, &rw));
+	ASSERT_EQ(EAGAIN, errno);
+	ASSERT_EQ(-1, ipc_reply_map(gate, m.token, src, 3 * PG, 12, RW_));
+	ASSERT_EQ(ENOENT, errno);
+	ASSERT_EQ(0ULL, ipc_nodes(cli));
+
+	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
+	ASSERT_IPC(&s0, &s1, 2, 0, 3);
+	ASSERT_LIVE(&s0, &s1, 0, 0, 0, 0);
+
+	ASSERT_EQ(0, close(gate));
+	ASSERT_EQ(0, munmap(cwin, 4 * PG));
+	ASSERT_EQ(0, munmap(swin, 4 * PG));
+	ASSERT_EQ(0, close(cli));
+	ASSERT_EQ(0, close(src));
+	ASSERT_IPC_SETTLED(self);
+}
+
+/* ------------------------------------------------------------------ */
+/* Concurrency                                                         */
+/* ------------------------------------------------------------------ */
+
+#define RACE_THREADS	8
+#define RACE_PAGES	16
+
+struct racer {
+	pthread_barrier_t *bar;
+	char *win;
+	int i;
+	pid_t tid;
+	int bad;
+};
+
+static void *racer_run(void *arg)
+{
+	struct racer *r = arg;
+	int k, p;
+
+	r->tid = ipc_gettid();
+	pthread_barrier_wait(r->bar);
+	for (k = 0; k < RACE_PAGES; k++) {
+		p = (r->i * 5 + k) % RACE_PAGES;
+		if (l4t_check(r->win + p * PG, p * PG, PG, SEED) != -1)
+			r->bad++;
+	}
+	return NULL;
+}
+
+/*
+ * Eight threads fault on the same sixteen pages at once: every one sees
+ * the right contents, each page is mapped once however many messages it
+ * caused, and every message was answered.
+ */
+TEST_F(ipc, threads_race_same_pages)
+{
+	struct ipc_log *log = ipc_log_new();
+	struct racer r[RACE_THREADS];
+	pthread_t th[RACE_THREADS];
+	pthread_barrier_t bar;
+	struct l4_stats s0, s1;
+	int src, cli, gate, ctrl[2], i, j, n;
+	bool seen[RACE_PAGES] = { false };
+	char *swin, *cwin;
+	pid_t pid;
+	__u64 cid;
+
+	ASSERT_NE(NULL, log);
+	src = ipc_source(self->dev, RACE_PAGES, &swin);
+	ASSERT_LE(0, src);
+	cli = ipc_client(self->dev, RACE_PAGES, &cid, &cwin);
+	ASSERT_LE(0, cli);
+	gate = ipc_gate(self->dev);
+	ASSERT_LE(0, gate);
+	ASSERT_EQ(0, ipc_set_pager(cli, gate));
+	ASSERT_EQ(0, pipe(ctrl));
+	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
+	pid = ipc_server(gate, src, ctrl, log);
+	ASSERT_LE(0, pid);
+	ASSERT_EQ(0, close(gate));
+	ASSERT_EQ(0, close(ctrl[0]));
+
+	ASSERT_EQ(0, pthread_barrier_init(&bar, NULL, RACE_THREADS));
+	for (i = 0; i < RACE_THREADS; i++) {
+		r[i] = (struct racer){ .bar = &bar, .win = cwin, .i = i };
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, racer_run, &r[i]));
+	}
+	for (i = 0; i < RACE_THREADS; i++)
+		ASSERT_EQ(0, pthread_join(th[i], NULL));
+	ASSERT_EQ(0, close(ctrl[1]));
+	ASSERT_EQ(0, l4t_wait(pid));
+	pthread_barrier_destroy(&bar);
+
+	for (i = 0; i < RACE_THREADS; i++)
+		ASSERT_EQ(0, r[i].bad) TH_LOG("thread %d saw wrong contents", i);
+	ASSERT_EQ((__u64)RACE_PAGES, ipc_nodes(cli));
+	ASSERT_EQ(-1L, l4t_check(cwin, 0, RACE_PAGES * PG, SEED));
+
+	n = log->n;
+	ASSERT_LE(RACE_PAGES, n);
+	ASSERT_GE(RACE_THREADS * RACE_PAGES, n);
+	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
+	ASSERT_IPC(&s0, &s1, n, n, n);
+	for (i = 0; i < n; i++) {
+		__u64 a = log->msg[i].words[0];
+
+		ASSERT_EQ(0ULL, a & (PG - 1));	/* page starts, reads */
+		ASSERT_GT((__u64)RACE_PAGES * PG, a);
+		seen[a / PG] = true;
+		for (j = 0; j < RACE_THREADS; j++)
+			if (log->msg[i].tid == r[j].tid)
+				break;
+		ASSERT_GT(RACE_THREADS, j);
+		ASSERT_PF_MSG(&log->msg[i], cid, a, r[j].tid, 0);
+	}
+	for (i = 0; i < RACE_PAGES; i++)
+		ASSERT_TRUE(seen[i]);
+
+	ASSERT_EQ(0, munmap(cwin, RACE_PAGES * PG));
+	ASSERT_EQ(0, munmap(swin, RACE_PAGES * PG));
+	ASSERT_EQ(0, close(cli));
+	ASSERT_EQ(0, close(src));
+	ASSERT_IPC_SETTLED(self);
+}
+
+struct mt_pager {
+	int gate, src;
+	pthread_barrier_t *bar;
+	struct ipc_log *log;
+	int err;
+};
+
+/* One receiver thread: receive, wait until the other holds one too, reply. */
+static void *mt_pager_run(void *arg)
+{
+	struct mt_pager *p = arg;
+	struct l4_reply_wait rw;
+
+	memset(&rw, 0, sizeof(rw));
+	if (ioctl(p->gate, L4_IOC_REPLY_WAIT, &rw)) {
+		p->err = errno;
+		return NULL;
+	}
+	ipc_log_add(p->log, 0, &rw.msg);
+	pthread_barrier_wait(p->bar);	/* two messages in flight at once */
+	if (ipc_reply_map(p->gate, rw.msg.token, p->src,
+			  L4_PF_ADDR(rw.msg.words[0]), 12, RW_))
+		p->err = errno;
+	return NULL;
+}
+
+static void *mt_fault_run(void *arg)
+{
+	struct waiter *w = arg;
+
+	w->tid = ipc_gettid();
+	w->val = *w->addr;
+	return NULL;
+}
+
+/* Two receiver threads on one gate: each takes one fault, both answer. */
+TEST_F(ipc, multithreaded_pager)
+{
+	struct ipc_log *log = ipc_log_new();
+	struct waiter w[2] = { 0 };
+	struct l4_stats s0, s1;
+	pthread_t th[2];
+	int src, cli, gate, i, j;
+	char *swin, *cwin;
+	pid_t pid;
+	__u64 cid;
+
+	ASSERT_NE(NULL, log);
+	src = ipc_source(self->dev, 4, &swin);
+	ASSERT_LE(0, src);
+	cli = ipc_client(self->dev, 4, &cid, &cwin);
+	ASSERT_LE(0, cli);
+	gate = ipc_gate(self->dev);
+	ASSERT_LE(0, gate);
+	ASSERT_EQ(0, ipc_set_pager(cli, gate));
+	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
+
+	pid = ipc_fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		pthread_barrier_t bar;
+		struct mt_pager p[2];
+		pthread_t pt[2];
+
+		CHILD_CHECK(!pthread_barrier_init(&bar, NULL, 2));
+		for (i = 0; i < 2; i++) {
+			p[i] = (struct mt_pager){ gate, src, &bar, log, 0 };
+			CHILD_CHECK(!pthread_create(&pt[i], NULL, mt_pager_run, &p[i]));
+		}
+		for (i = 0; i < 2; i++) {
+			CHILD_CHECK(!pthread_join(pt[i], NULL));
+			errno = p[i].err;
+			CHILD_CHECK(!p[i].err);
+		}
+		_exit(0);
+	}
+	ASSERT_EQ(0, close(gate));
+
+	for (i = 0; i < 2; i++) {
+		w[i].addr = (__u64 *)(cwin + (i + 1) * PG + 16);
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, mt_fault_run, &w[i]));
+	}
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, pthread_join(th[i], NULL));
+	ASSERT_EQ(0, l4t_wait(pid));
+
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(l4t_word(SEED, (i + 1) * PG + 16), w[i].val);
+	ASSERT_EQ(2, log->n);
+	ASSERT_NE(log->server[0], log->server[1]);
+	ASSERT_NE(log->msg[0].token, log->msg[1].token);
+	for (i = 0; i < 2; i++) {
+		j = log->msg[0].tid == w[i].tid ? 0 : 1;
+		ASSERT_PF_MSG(&log->msg[j], cid, (i + 1) * PG + 16, w[i].tid, 0);
+	}
+	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
+	ASSERT_IPC(&s0, &s1, 2, 2, 2);
+	ASSERT_EQ(2ULL, ipc_nodes(cli));
+
+	ASSERT_EQ(0, munmap(cwin, 4 * PG));
+	ASSERT_EQ(0, munmap(swin, 4 * PG));
+	ASSERT_EQ(0, close(cli));
+	ASSERT_EQ(0, close(src));
+	ASSERT_IPC_SETTLED(self);
+}
+
+/* ------------------------------------------------------------------ */
+/* Hierarchies and per-thread pagers                                   */
+/* ------------------------------------------------------------------ */
+
+/*
+ * root (sigma0) -> pager space P (non-sigma0, paged by the root pager)
+ * -> client C (paged by a pager that maps from P). The middle pager
+ * touches P itself first, a fault of its own that the root pager serves.
+ * The client's write reaches the root's frame; revoking at the root
+ * takes the page from both below.
+ */
+TEST_F(ipc, two_level_hierarchy)
+{
+	static const struct ipc_answer ans[] = {
+		{ 12, RW_, 0 }, { 12, RW_, 0 }, { 12, RW_, 0 },
+	};
+	static const __u64 pages[3] = { 1, 5, 9 };
+	struct ipc_log *log_r = ipc_log_new(), *log_p = ipc_log_new();
+	struct l4_unmap u = { .fpage = L4_FPAGE(5 * PG, 12, R_) };
+	int root, ps, cli, g1, g2, i;
+	char *rwin, *pwin, *cwin;
+	struct l4_stats s0, s1;
+	__u64 pid_p, cid;
+	pid_t a, b;
+
+	ASSERT_NE(NULL, log_r);
+	ASSERT_NE(NULL, log_p);
+	root = ipc_source(self->dev, 16, &rwin);
+	ASSERT_LE(0, root);
+	ps = ipc_client(self->dev, 16, &pid_p, &pwin);
+	ASSERT_LE(0, ps);
+	cli = ipc_client(self->dev, 16, &cid, &cwin);
+	ASSERT_LE(0, cli);
+	g1 = ipc_gate(self->dev);
+	ASSERT_LE(0, g1);
+	g2 = ipc_gate(self->dev);
+	ASSERT_LE(0, g2);
+	ASSERT_EQ(0, ipc_set_pager(ps, g1));
+	ASSERT_EQ(0, ipc_set_pager(cli, g2));
+	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
+
+	a = ipc_pager(g1, root, ans, 3, log_r);
+	ASSERT_LE(0, a);
+	b = ipc_fork();
+	ASSERT_LE(0, b);
+	if (!b) {
+		struct l4_msg m;
+		__u64 addr;
+
+		close(g1);
+		for (i = 0; i < 3; i++) {
+			CHILD_CHECK(!ipc_recv(g2, &m));
+			ipc_log_add(log_p, 0, &m);
+			addr = L4_PF_ADDR(m.words[0]) & ~(PG - 1);
+			/* have it in P first: a fault to the root pager */
+			CHILD_CHECK(*(volatile __u64 *)(pwin + addr) ==
+				    l4t_word(SEED, addr));
+			CHILD_CHECK(!ipc_reply_map(g2, m.token, ps, addr, 12, RW_));
+		}
+		_exit(0);
+	}
+	ASSERT_EQ(0, close(g1));
+	ASSERT_EQ(0, close(g2));
+
+	ASSERT_EQ(-1L, l4t_check(cwin + PG, PG, PG, SEED));
+	ASSERT_EQ(-1L, l4t_check(cwin + 5 * PG, 5 * PG, PG, SEED));
+	*(volatile __u64 *)(cwin + 9 * PG + 24) = 99;
+	ASSERT_EQ(0, l4t_wait(b));
+	ASSERT_EQ(0, l4t_wait(a));
+	ASSERT_EQ(99ULL, *(volatile __u64 *)(rwin + 9 * PG + 24));
+	ASSERT_EQ(99ULL, *(volatile __u64 *)(pwin + 9 * PG + 24));
+
+	ASSERT_EQ(16ULL, ipc_nodes(root));
+	ASSERT_EQ(3ULL, ipc_nodes(ps));
+	ASSERT_EQ(3ULL, ipc_nodes(cli));
+	ASSERT_EQ(3, log_r->n);
+	ASSERT_EQ(3, log_p->n);
+	for (i = 0; i < 3; i++) {
+		ASSERT_PF_MSG(&log_p->msg[i], cid,
+			      pages[i] * PG + (i == 2 ? 24 | L4_PF_WRITE : 0),
+			      getpid(), 0);
+		ASSERT_PF_MSG(&log_r->msg[i], pid_p, pages[i] * PG, b, 0);
+	}
+	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
+	ASSERT_IPC(&s0, &s1, 6, 6, 6);
+
+	/* revoked at the root: gone from P and C; C's pager is dead now */
+	ASSERT_EQ(0, ioctl(root, L4_IOC_UNMAP, &u));
+	ASSERT_EQ(2ULL, u.revoked);
+	ASSERT_EQ(2ULL, ipc_nodes(ps));
+	ASSERT_EQ(2ULL, ipc_nodes(cli));
+	ASSERT_SIGBUS(cwin + 5 * PG, L4T_READ);
+	ASSERT_EQ(-1L, l4t_check(cwin + PG, PG, PG, SEED));
+
+	ASSERT_EQ(0, munmap(cwin, 16 * PG));
+	ASSERT_EQ(0, munmap(pwin, 16 * PG));
+	ASSERT_EQ(0, munmap(rwin, 16 * PG));
+	ASSERT_EQ(0, close(cli));
+	ASSERT_EQ(0, close(ps));
+	ASSERT_EQ(0, close(root));
+	ASSERT_IPC_SETTLED(self);
+}
+
+struct pt_thread {
+	int space, pager_fd;
+	volatile __u64 *addr;
+	__u64 thread_id, val;
+	pid_t tid;
+	int err;
+};
+
+static void *pt_run(void *arg)
+{
+	struct pt_thread *t = arg;
+	struct l4_thread_control tc = { .pager_fd = t->pager_fd };
+
+	t->tid = ipc_gettid();
+	if (ioctl(t->space, L4_IOC_THREAD_CONTROL, &tc)) {
+		t->err = errno;
+		return NULL;
+	}
+	t->thread_id = tc.thread_id;
+	t->val = *t->addr;
+	return NULL;
+}
+
+/*
+ * Two threads registered with their own pager gates, one unregistered
+ * thread with the default pager: each fault arrives at the right gate
+ * with the right thread id. Then one changes to the default pager.
+ */
+TEST_F(ipc, per_thread_pagers)
+{
+	struct ipc_log *log = ipc_log_new();
+	struct pt_thread t[2] = { 0 };
+	int src, cli, g[3], i, k;
+	struct l4_thread_control tc;
+	struct l4_stats s0, s1;
+	char *swin, *cwin;
+	pthread_t th;
+	pid_t pid;
+	__u64 cid;
+
+	ASSERT_NE(NULL, log);
+	src = ipc_source(self->dev, 8, &swin);
+	ASSERT_LE(0, src);
+	cli = ipc_client(self->dev, 8, &cid, &cwin);
+	ASSERT_LE(0, cli);
+	for (i = 0; i < 3; i++) {
+		g[i] = ipc_gate(self->dev);
+		ASSERT_LE(0, g[i]);
+	}
+	ASSERT_EQ(0, ipc_set_pager(cli, g[0]));	/* the default */
+	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
+
+	/* one pager process on the three gates, four faults in all */
+	pid = ipc_fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct pollfd pfd[3];
+		struct l4_msg m;
+		int n = 0;
+
+		while (n < 4) {
+			for (i = 0; i < 3; i++)
+				pfd[i] = (struct pollfd){ .fd = g[i], .events = POLLIN };
+			CHILD_CHECK(poll(pfd, 3, -1) > 0);
+			for (i = 0; i < 3; i++) {
+				if (!(pfd[i].revents & POLLIN))
+					continue;
+				CHILD_CHECK(!ipc_recv(g[i], &m));
+				ipc_log_add(log, i, &m);
+				CHILD_CHECK(!ipc_reply_map(g[i], m.token, src,
+							   L4_PF_ADDR(m.words[0]), 12, RW_));
+				n++;
+			}
+		}
+		_exit(0);
+	}
+
+	for (i = 0; i < 2; i++) {
+		t[i] = (struct pt_thread){ .space = cli, .pager_fd = g[i + 1],
+			.addr = (__u64 *)(cwin + (i + 1) * PG) };
+		ASSERT_EQ(0, pthread_create(&th, NULL, pt_run, &t[i]));
+		ASSERT_EQ(0, pthread_join(th, NULL));
+		ASSERT_EQ(0, t[i].err);
+		ASSERT_NE(0ULL, t[i].thread_id);
+		ASSERT_EQ(l4t_word(SEED, (i + 1) * PG), t[i].val);
+	}
+	ASSERT_NE(t[0].thread_id, t[1].thread_id);
+	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
+	ASSERT_EQ(s0.threads + 2, s1.threads);
+	/* the main thread never registered: the default pager */
+	ASSERT_EQ(l4t_word(SEED, 3 * PG), *(volatile __u64 *)(cwin + 3 * PG));
+	/* register the main thread with the default pager (-1) */
+	memset(&tc, 0, sizeof(tc));
+	tc.pager_fd = -1;
+	ASSERT_EQ(0, ioctl(cli, L4_IOC_THREAD_CONTROL, &tc));
+	ASSERT_NE(0ULL, tc.thread_id);
+	ASSERT_NE(t[0].thread_id, tc.thread_id);
+	ASSERT_NE(t[1].thread_id, tc.thread_id);
+	ASSERT_EQ(l4t_word(SEED, 4 * PG), *(volatile __u64 *)(cwin + 4 * PG));
+	ASSERT_EQ(0, l4t_wait(pid));
+
+	ASSERT_EQ(4, log->n);
+	for (k = 0; k < 2; k++) {
+		ASSERT_EQ(k + 1, log->gate[k]);
+		ASSERT_PF_MSG(&log->msg[k], cid, (k + 1) * PG, t[k].tid, t[k].thread_id);
+	}
+	ASSERT_EQ(0, log->gate[2]);
+	ASSERT_PF_MSG(&log->msg[2], cid, 3 * PG, getpid(), 0);
+	ASSERT_EQ(0, log->gate[3]);
+	ASSERT_PF_MSG(&log->msg[3], cid, 4 * PG, getpid(), tc.thread_id);
+	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
+	ASSERT_IPC(&s0, &s1, 4, 4, 4);
+	ASSERT_EQ(s0.threads + 3, s1.threads);
+
+	/* unregistering gives the id back; the exited threads stay until close */
+	memset(&tc, 0, sizeof(tc));
+	tc.pager_fd = -1;
+	tc.flags = L4_THREAD_UNREGISTER;
+	ASSERT_EQ(0, ioctl(cli, L4_IOC_THREAD_CONTROL, &tc));
+	ASSERT_EQ(log->msg[3].thread_id, tc.thread_id);
+	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
+	ASSERT_EQ(s0.threads + 2, s1.threads);
+
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, close(g[i]));
+	ASSERT_EQ(0, munmap(cwin, 8 * PG));
+	ASSERT_EQ(0, munmap(swin, 8 * PG));
+	ASSERT_EQ(0, close(cli));
+	ASSERT_EQ(0, close(src));
+	ASSERT_IPC_SETTLED(self);
+}
+
+/* ------------------------------------------------------------------ */
+/* Calls                                                               */
+/* ------------------------------------------------------------------ */
+
+static void ipc_call_init(struct l4_call *c, __s64 label, int rcv_fd,
+			  __u64 window)
+{
+	memset(c, 0, sizeof(*c));
+	c->label = label;
+	c->rcv_space_fd = rcv_fd;
+	c->rcv_window = window;
+}
+
+/*
+ * A call with a two-page receive window answered by a sixteen-page send
+ * fpage: only the two pages the offset rule picks land, nothing outside
+ * the window. Then an error reply, an item for a call without a window
+ * (refused), and a call that times out and leaves no trace.
+ */
+TEST_F(ipc, call_restricted_window)
+{
+	const __u64 win = L4_FPAGE(8 * PG, 13, 0);
+	struct ipc_log *log = ipc_log_new();
+	struct l4_stats s0, s1;
+	int src, dst, gate, i;
+	char *swin, *dwin;
+	struct l4_call c;
+	struct l4_msg m;
+	__u64 did;
+	pid_t pid;
+
+	ASSERT_NE(NULL, log);
+	src = ipc_source(self->dev, 16, &swin);
+	ASSERT_LE(0, src);
+	dst = ipc_client(self->dev, 16, &did, &dwin);	/* no pager */
+	ASSERT_LE(0, dst);
+	gate = ipc_gate(self->dev);
+	ASSERT_LE(0, gate);
+	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
+
+	pid = ipc_fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct l4_reply r;
+
+		/* 1: items from 64 KiB at 0, hot spot 4 pages in */
+		CHILD_CHECK(!ipc_recv(gate, &m));
+		ipc_log_add(log, 0, &m);
+		memset(&r, 0, sizeof(r));
+		r.token = m.token;
+		r.label = 7;
+		r.nwords = 2;
+		r.words[0] = m.words[0] + 1;
+		r.words[1] = 0xfeed;
+		r.nitems = 1;
+		r.items[0].src_fd = src;
+		r.items[0].item.control = L4_MAP_ITEM(4 * PG, 0);
+		r.items[0].item.fpage = L4_FPAGE(0, 16, RW_);
+		CHILD_CHECK(!ioctl(gate, L4_IOC_REPLY, &r));
+		/* 2: an error */
+		CHILD_CHECK(!ipc_recv(gate, &m));
+		ipc_log_add(log, 0, &m);
+		memset(&r, 0, sizeof(r));
+		r.token = m.token;
+		r.error = ENOSPC;
+		CHILD_CHECK(!ioctl(gate, L4_IOC_REPLY, &r));
+		/* 3: no receive window: an item is refused, words go through */
+		CHILD_CHECK(!ipc_recv(gate, &m));
+		ipc_log_add(log, 0, &m);
+		CHILD_CHECK(ipc_reply_map(gate, m.token, src, 0, 12, RW_) == -1 &&
+			    errno == EINVAL);
+		memset(&r, 0, sizeof(r));
+		r.token = m.token;
+		r.label = -5;
+		r.nwords = 8;
+		for (i = 0; i < 8; i++)
+			r.words[i] = 100 + i;
+		CHILD_CHECK(!ioctl(gate, L4_IOC_REPLY, &r));
+		_exit(0);
+	}
+
+	ipc_call_init(&c, 42, dst, win);
+	c.nwords = 3;
+	c.words[0] = 1;
+	c.words[1] = 2;
+	c.words[2] = 3;
+	ASSERT_EQ(0, ioctl(gate, L4_IOC_CALL, &c));
+	ASSERT_EQ(7LL, c.reply_label);
+	ASSERT_EQ(2U, c.nwords);
+	ASSERT_EQ(2ULL, c.words[0]);
+	ASSERT_EQ(0xfeedULL, c.words[1]);
+	ASSERT_EQ(2ULL, c.pages);
+	ASSERT_EQ(2ULL, ipc_nodes(dst));
+	/* send 0..64K, R = 13 < S = 16: 8 KiB from 4 pages in, to 8 pages in */
+	ASSERT_EQ(-1L, l4t_check(dwin + 8 * PG, 4 * PG, 2 * PG, SEED));
+	ASSERT_SIGBUS(dwin + 7 * PG, L4T_READ);
+	ASSERT_SIGBUS(dwin + 10 * PG, L4T_READ);
+	ASSERT_SIGBUS(dwin + 4 * PG, L4T_READ);
+	ASSERT_EQ(2ULL, ipc_nodes(dst));
+
+	ipc_call_init(&c, 43, dst, win);
+	ASSERT_EQ(-1, ioctl(gate, L4_IOC_CALL, &c));
+	ASSERT_EQ(ENOSPC, errno);
+
+	ipc_call_init(&c, 44, -1, 0);
+	ASSERT_EQ(0, ioctl(gate, L4_IOC_CALL, &c));
+	ASSERT_EQ(-5LL, c.reply_label);
+	ASSERT_EQ(8U, c.nwords);
+	for (i = 0; i < 8; i++)
+		ASSERT_EQ((__u64)(100 + i), c.words[i]);
+	ASSERT_EQ(0ULL, c.pages);
+	ASSERT_EQ(0, l4t_wait(pid));
+
+	ASSERT_EQ(3, log->n);
+	m = log->msg[0];
+	ASSERT_EQ(42LL, m.label);
+	ASSERT_EQ(3U, m.nwords);
+	ASSERT_EQ(1ULL, m.words[0]);
+	ASSERT_EQ(2ULL, m.words[1]);
+	ASSERT_EQ(3ULL, m.words[2]);
+	ASSERT_EQ(0ULL, m.words[3]);
+	ASSERT_EQ(did, m.space_id);
+	ASSERT_EQ(0ULL, m.thread_id);
+	ASSERT_EQ(getpid(), m.tid);
+	ASSERT_EQ(win, m.rcv_window);
+	ASSERT_EQ(0U, m.flags);
+	ASSERT_EQ(43LL, log->msg[1].label);
+	ASSERT_EQ(0U, log->msg[1].nwords);
+	ASSERT_EQ(44LL, log->msg[2].label);
+	ASSERT_EQ(0ULL, log->msg[2].space_id);
+	ASSERT_EQ(0ULL, log->msg[2].rcv_window);
+	ASSERT_NE(log->msg[0].token, log->msg[1].token);
+
+	/* nobody receives: the call times out and its message is withdrawn */
+	ipc_call_init(&c, 45, -1, 0);
+	c.timeout_ns = 20 * 1000 * 1000;
+	ASSERT_EQ(-1, ioctl(gate, L4_IOC_CALL, &c));
+	ASSERT_EQ(ETIMEDOUT, errno);
+	ASSERT_EQ(0, fcntl(gate, F_SETFL, O_NONBLOCK));
+	ASSERT_EQ(-1, ipc_recv(gate, &m));
+	ASSERT_EQ(EAGAIN, errno);
+
+	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
+	ASSERT_IPC(&s0, &s1, 3, 3, 0);
+	ASSERT_EQ(0, close(gate));
+	ASSERT_EQ(0, munmap(dwin, 16 * PG));
+	ASSERT_EQ(0, munmap(swin, 16 * PG));
+	ASSERT_EQ(0, close(dst));
+	ASSERT_EQ(0, close(src));
+	ASSERT_IPC_SETTLED(self);
+}
+
+/* ------------------------------------------------------------------ */
+/* Readiness                                                           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * EPOLLIN exactly while a message is pending (not while it is in flight);
+ * nonblocking RECV and read() give EAGAIN on an empty gate; read() with a
+ * buffer smaller than a message is EINVAL and consumes nothing.
+ */
+TEST_F(ipc, poll_epoll_readiness)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	char buf[sizeof(struct l4_msg) + 16];
+	struct l4_stats s0, s1;
+	int src, cli, gate, ep;
+	struct pollfd pfd;
+	char *swin, *cwin;
+	struct l4_msg m, m2;
+	__u64 cid;
+	pid_t f;
+
+	src = ipc_source(self->dev, 4, &swin);
+	ASSERT_LE(0, src);
+	cli = ipc_client(self->dev, 4, &cid, &cwin);
+	ASSERT_LE(0, cli);
+	gate = ipc_gate(self->dev);
+	ASSERT_LE(0, gate);
+	ASSERT_EQ(0, ipc_set_pager(cli, gate));
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	ASSERT_LE(0, ep);
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, gate, &ev));
+	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
+
+	/* empty */
+	ASSERT_EQ(0, epoll_wait(ep, &ev, 1, 0));
+	pfd = (struct pollfd){ .fd = gate, .events = POLLIN };
+	ASSERT_EQ(0, poll(&pfd, 1, 0));
+	ASSERT_EQ(0, fcntl(gate, F_SETFL, O_NONBLOCK));
+	ASSERT_EQ(-1, ipc_recv(gate, &m));
+	ASSERT_EQ(EAGAIN, errno);
+	ASSERT_EQ(-1, read(gate, buf, sizeof(buf)));
+	ASSERT_EQ(EAGAIN, errno);
+	ASSERT_EQ(-1, read(gate, buf, sizeof(struct l4_msg) - 1));
+	ASSERT_EQ(EINVAL, errno);
+
+	f = ipc_fork();
+	ASSERT_LE(0, f);
+	if (!f) {
+		CHILD_CHECK(*(volatile __u64 *)cwin == l4t_word(SEED, 0));
+		CHILD_CHECK(*(volatile __u64 *)(cwin + 2 * PG) ==
+			    l4t_word(SEED, 2 * PG));
+		_exit(0);
+	}
+
+	/* pending: readable */
+	ev.events = 0;
+	ASSERT_EQ(1, epoll_wait(ep, &ev, 1, -1));
+	ASSERT_EQ((__u32)EPOLLIN, ev.events & (EPOLLIN | EPOLLERR | EPOLLHUP));
+	ASSERT_EQ(1, poll(&pfd, 1, 0));
+	ASSERT_EQ(POLLIN, pfd.revents & (POLLIN | POLLERR | POLLHUP));
+	ASSERT_EQ(0, ipc_recv(gate, &m));
+	ASSERT_PF_MSG(&m, cid, 0, f, 0);
+	/* in flight: not readable */
+	ASSERT_EQ(0, epoll_wait(ep, &ev, 1, 0));
+	ASSERT_EQ(0, poll(&pfd, 1, 0));
+	ASSERT_EQ(-1, ipc_recv(gate, &m2));
+	ASSERT_EQ(EAGAIN, errno);
+	ASSERT_EQ(0, ipc_reply_map(gate, m.token, src, 0, 12, RW_));
+
+	/* the second fault, through read(2) */
+	ASSERT_EQ(1, epoll_wait(ep, &ev, 1, -1));
+	ASSERT_EQ(-1, read(gate, buf, sizeof(struct l4_msg) - 1));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(1, epoll_wait(ep, &ev, 1, 0));	/* still there */
+	ASSERT_EQ((ssize_t)sizeof(struct l4_msg), read(gate, buf, sizeof(buf)));
+	memcpy(&m, buf, sizeof(m));
+	ASSERT_PF_MSG(&m, cid, 2 * PG, f, 0);
+	ASSERT_EQ(0, epoll_wait(ep, &ev, 1, 0));
+	ASSERT_EQ(0, ipc_reply_map(gate, m.token, src, 2 * PG, 12, RW_));
+	ASSERT_EQ(0, l4t_wait(f));
+	ASSERT_EQ(0, epoll_wait(ep, &ev, 1, 0));
+
+	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
+	ASSERT_IPC(&s0, &s1, 2, 2, 2);
+	ASSERT_EQ(2ULL, ipc_nodes(cli));
+	ASSERT_EQ(0, close(ep));
+	ASSERT_EQ(0, close(gate));
+	ASSERT_EQ(0, munmap(cwin, 4 * PG));
+	ASSERT_EQ(0, munmap(swin, 4 * PG));
+	ASSERT_EQ(0, close(cli));
+	ASSERT_EQ(0, close(src));
+	ASSERT_IPC_SETTLED(self);
+}
+
+/* ------------------------------------------------------------------ */
+/* Malformed replies                                                   */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Each malformed reply to a held fault is refused with its errno and has
+ * no effect: nothing mapped, nothing answered, the faulter still waiting.
+ * Then the right reply with the same token lets the faulter go on.
+ */
+TEST_F(ipc, malformed_replies)
+{
+	struct l4_stats s0, s1;
+	int src, cli, gate, other, pfds[2], done[2], i;
+	struct l4_reply_wait rw;
+	struct l4_reply good, r;
+	struct pollfd pfd[2];
+	char *swin, *cwin;
+	struct l4_msg m;
+	__u64 cid;
+	pid_t f;
+
+	src = ipc_source(self->dev, 32, &swin);
+	ASSERT_LE(0, src);
+	cli = ipc_client(self->dev, 16, &cid, &cwin);
+	ASSERT_LE(0, cli);
+	gate = ipc_gate(self->dev);
+	ASSERT_LE(0, gate);
+	other = ipc_gate(self->dev);
+	ASSERT_LE(0, other);
+	ASSERT_EQ(0, ipc_set_pager(cli, gate));
+	ASSERT_EQ(0, pipe(pfds));
+	ASSERT_EQ(0, pipe(done));
+	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
+
+	f = ipc_fork();
+	ASSERT_LE(0, f);
+	if (!f) {
+		CHILD_CHECK(l4t_check(cwin + 2 * PG, 2 * PG, PG, SEED) == -1);
+		CHILD_CHECK(!l4t_post(done[1]));
+		_exit(0);
+	}
+	ASSERT_EQ(0, close(done[1]));
+	ASSERT_EQ(0, ipc_recv(gate, &m));
+	ASSERT_PF_MSG(&m, cid, 2 * PG, f, 0);
+	ipc_map_reply(&good, m.token, src, 2 * PG, 12, RW_);
+
+#define REFUSED(err_, ...) do {						\
+	r = good;							\
+	__VA_ARGS__;							\
+	ASSERT_EQ(-1, ioctl(gate, L4_IOC_REPLY, &r));			\
+	ASSERT_EQ(err_, errno);						\
+	ASSERT_EQ(0ULL, ipc_nodes(cli));				\
+	ASSERT_EQ(0, l4t_stats(self->dev, &s1));			\
+	ASSERT_IPC(&s0, &s1, 1, 0, 1);					\
+} while (0)
+
+	REFUSED(ENOENT, r.token = m.token + 1000);
+	REFUSED(ENOENT, r.token = 0);
+	/* src_fd: no space, no fd */
+	REFUSED(EINVAL, r.items[0].src_fd = gate);
+	REFUSED(EINVAL, r.items[0].src_fd = self->dev);
+	REFUSED(EINVAL, r.items[0].src_fd = pfds[0]);
+	REFUSED(EBADF, r.items[0].src_fd = -1);
+	REFUSED(EBADF, r.items[0].src_fd = 1000);
+	/* send fpages: outside the pager's space, misaligned, bad type, rights, order */
+	REFUSED(EINVAL, r.items[0].item.fpage = L4_FPAGE(32 * PG, 12, RW_));
+	REFUSED(EINVAL, r.items[0].item.fpage = L4_FPAGE(0, 18, RW_));
+	REFUSED(EINVAL, r.items[0].item.fpage = L4_FPAGE(PG, 13, RW_));
+	REFUSED(EINVAL, r.items[0].item.fpage = L4_FPAGE(2 * PG, 11, RW_));
+	REFUSED(EINVAL, r.items[0].item.fpage = 2 * PG | (12 << 6) | RW_);
+	REFUSED(EINVAL, r.items[0].item.fpage |= 0x8);
+	/* control words */
+	REFUSED(EINVAL, r.items[0].item.control = 2 * PG);
+	REFUSED(EINVAL, r.items[0].item.control |= 0x1);
+	REFUSED(EINVAL, r.items[0].item.control |= 0x100);
+	/* the message's fields */
+	REFUSED(EINVAL, r.flags = 1);
+	REFUSED(EINVAL, r.flags = 0x80000000U);
+	REFUSED(EINVAL, r.reserved[0] = 1);
+	REFUSED(EINVAL, r.reserved[1] = 1);
+	REFUSED(EINVAL, r.items[0].pad = 1);
+	REFUSED(EINVAL, r.nwords = L4_MSG_WORDS + 1);
+	REFUSED(EINVAL, r.nitems = L4_MSG_ITEMS + 1);
+	REFUSED(EINVAL, r.error = -1);
+	REFUSED(EINVAL, r.error = -EFAULT);
+	REFUSED(EINVAL, r.error = 4096);
+	REFUSED(EINVAL, r.error = EFAULT);	/* an error with items */
+	/* a good item, then a bad one: all or nothing */
+	REFUSED(EBADF, r.nitems = 2; r.items[1] = r.items[0];
+		r.items[1].src_fd = 1000);
+	REFUSED(EINVAL, r.nitems = 4; r.items[1] = r.items[0];
+		r.items[2] = r.items[0]; r.items[3] = r.items[0];
+		r.items[3].item.fpage = L4_FPAGE(64 * PG, 12, RW_));
+	/* the right token on another gate */
+	r = good;
+	ASSERT_EQ(-1, ioctl(other, L4_IOC_REPLY, &r));
+	ASSERT_EQ(ENOENT, errno);
+	/* REPLY_WAIT refuses at once, receiving nothing */
+	memset(&rw, 0x5a, sizeof(rw));
+	rw.reply = good;
+	rw.reply.flags = 2;
+	ASSERT_EQ(-1, ioctl(gate, L4_IOC_REPLY_WAIT, &rw));
+	ASSERT_EQ(EINVAL, errno);
+	for (i = 0; i < (int)sizeof(rw.msg); i++)
+		ASSERT_EQ(0x5a, ((unsigned char *)&rw.msg)[i]);
+	/* placed outside the faulter's 16-page space (the pager's is 32) */
+	r = good;
+	r.items[0].item.control = L4_MAP_ITEM(20 * PG, 0);
+	r.items[0].item.fpage = L4_FPAGE(20 * PG, 12, RW_);
+	ASSERT_EQ(-1, ioctl(gate, L4_IOC_REPLY, &r));
+	/* like L4_IOC_MAP's destination outside its space */
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(0ULL, ipc_nodes(cli));
+
+	/* still waiting: no message, nothing done */
+	pfd[0] = (struct pollfd){ .fd = done[0], .events = POLLIN };
+	pfd[1] = (struct pollfd){ .fd = gate, .events = POLLIN };
+	ASSERT_EQ(0, poll(pfd, 2, 0));
+
+	/* the right answer, same token */
+	ASSERT_EQ(0, ioctl(gate, L4_IOC_REPLY, &good));
+	ASSERT_EQ(1, poll(pfd, 2, -1));
+	ASSERT_EQ(POLLIN, pfd[0].revents & POLLIN);	/* done ... */
+	ASSERT_EQ(0, pfd[1].revents);		/* ... not another fault */
+	ASSERT_EQ(0, l4t_wait(f));
+	ASSERT_EQ(-1, ioctl(gate, L4_IOC_REPLY, &good));	/* answered */
+	ASSERT_EQ(ENOENT, errno);
+	ASSERT_EQ(1ULL, ipc_nodes(cli));
+	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
+	ASSERT_IPC(&s0, &s1, 1, 1, 1);
+#undef REFUSED
+
+	ASSERT_EQ(0, close(pfds[0]));
+	ASSERT_EQ(0, close(pfds[1]));
+	ASSERT_EQ(0, close(done[0]));
+	ASSERT_EQ(0, close(other));
+	ASSERT_EQ(0, close(gate));
+	ASSERT_EQ(0, munmap(cwin, 16 * PG));
+	ASSERT_EQ(0, munmap(swin, 32 * PG));
+	ASSERT_EQ(0, close(cli));
+	ASSERT_EQ(0, close(src));
+	ASSERT_IPC_SETTLED(self);
+}
+
+/* ------------------------------------------------------------------ */
+/* errnos of the ioctls                                                */
+/* ------------------------------------------------------------------ */
+
+TEST_F(ipc, create_gate_errors)
+{
+	struct l4_stats st;
+	int lowest, gate;
+
+	lowest = l4t_lowest_free_fd();
+	ASSERT_EQ(-1, ioctl(self->dev, L4_IOC_CREATE_GATE, 1UL));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, ioctl(self->dev, L4_IOC_CREATE_GATE, 0x1000UL));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(lowest, l4t_lowest_free_fd());
+	ASSERT_EQ(0, l4t_stats(self->dev, &st));
+	ASSERT_EQ(self->before.gates, st.gates);
+
+	gate = ipc_gate(self->dev);
+	ASSERT_EQ(lowest, gate);
+	ASSERT_EQ(FD_CLOEXEC, fcntl(gate, F_GETFD));
+	ASSERT_EQ(O_RDWR, fcntl(gate, F_GETFL) & O_ACCMODE);
+	ASSERT_EQ(0, l4t_stats(self->dev, &st));
+	ASSERT_EQ(self->before.gates + 1, st.gates);
+	/* space and device ioctls are no gate ioctls */
+	ASSERT_EQ(-1, ioctl(gate, L4_IOC_STATS, &st));
+	ASSERT_EQ(ENOTTY, errno);
+	ASSERT_EQ(-1, ioctl(gate, L4_IOC_SET_PAGER, &(struct l4_pager){ .gate_fd = -1 }));
+	ASSERT_EQ(ENOTTY, errno);
+	ASSERT_EQ(0, close(gate));
+	ASSERT_IPC_SETTLED(self);
+}
+
+TEST_F(ipc, set_pager_and_thread_control_errors)
+{
+	struct l4_thread_control tc;
+	struct l4_pager p;
+	struct l4_stats st;
+	int sp, gate, pfd[2];
+	__u64 id;
+
+	sp = l4t_create(self->dev, 4 * PG, 0, 0, NULL);
+	ASSERT_LE(0, sp);
+	gate = ipc_gate(self->dev);
+	ASSERT_LE(0, gate);
+	ASSERT_EQ(0, pipe(pfd));
+
+#define PAGER_ERR(err_, ...) do {					\
+	memset(&p, 0, sizeof(p));					\
+	p.gate_fd = gate;						\
+	__VA_ARGS__;							\
+	ASSERT_EQ(-1, ioctl(sp, L4_IOC_SET_PAGER, &p));			\
+	ASSERT_EQ(err_, errno);						\
+} while (0)
+	PAGER_ERR(EINVAL, p.gate_fd = sp);
+	PAGER_ERR(EINVAL, p.gate_fd = self->dev);
+	PAGER_ERR(EINVAL, p.gate_fd = pfd[0]);
+	PAGER_ERR(EBADF, p.gate_fd = 1000);
+	PAGER_ERR(EBADF, p.gate_fd = -2);
+	PAGER_ERR(EINVAL, p.flags = 1);
+	PAGER_ERR(EINVAL, p.reserved[0] = 1);
+	PAGER_ERR(EINVAL, p.reserved[1] = 1);
+#undef PAGER_ERR
+	/* on a gate or the device: unknown command */
+	memset(&p, 0, sizeof(p));
+	p.gate_fd = gate;
+	ASSERT_EQ(-1, ioctl(self->dev, L4_IOC_SET_PAGER, &p));
+	ASSERT_EQ(ENOTTY, errno);
+
+	/* a space keeps its pager gate alive after the fd is gone */
+	ASSERT_EQ(0, ipc_set_pager(sp, gate));
+	ASSERT_EQ(0, close(gate));
+	ASSERT_EQ(0, l4t_stats(self->dev, &st));
+	ASSERT_EQ(self->before.gates + 1, st.gates);
+	ASSERT_EQ(0, ipc_set_pager(sp, -1));
+	ASSERT_EQ(0, l4t_stats(self->dev, &st));
+	ASSERT_EQ(self->before.gates, st.gates);
+	gate = ipc_gate(self->dev);
+	ASSERT_LE(0, gate);
+
+#define TC_ERR(err_, ...) do {						\
+	memset(&tc, 0, sizeof(tc));					\
+	tc.pager_fd = gate;						\
+	__VA_ARGS__;							\
+	ASSERT_EQ(-1, ioctl(sp, L4_IOC_THREAD_CONTROL, &tc));		\
+	ASSERT_EQ(err_, errno);						\
+} while (0)
+	TC_ERR(EINVAL, tc.pager_fd = sp);
+	TC_ERR(EINVAL, tc.pager_fd = pfd[1]);
+	TC_ERR(EBADF, tc.pager_fd = 1000);
+	TC_ERR(EINVAL, tc.flags = 2);
+	TC_ERR(EINVAL, tc.thread_id = 1);
+	TC_ERR(EINVAL, tc.reserved[1] = 1);
+	TC_ERR(EINVAL, tc.flags = L4_THREAD_UNREGISTER);	/* with a gate */
+	TC_ERR(ENOENT, tc.flags = L4_THREAD_UNREGISTER; tc.pager_fd = -1);
+	ASSERT_EQ(0, l4t_stats(self->dev, &st));
+	ASSERT_EQ(self->before.threads, st.threads);
+
+	memset(&tc, 0, sizeof(tc));
+	tc.pager_fd = gate;
+	ASSERT_EQ(0, ioctl(sp, L4_IOC_THREAD_CONTROL, &tc));
+	ASSERT_NE(0ULL, tc.thread_id);
+	ASSERT_EQ(0, l4t_stats(self->dev, &st));
+	ASSERT_EQ(self->before.threads + 1, st.threads);
+	id = tc.thread_id;
+	memset(&tc, 0, sizeof(tc));
+	tc.pager_fd = -1;	/* change: same thread */
+	ASSERT_EQ(0, ioctl(sp, L4_IOC_THREAD_CONTROL, &tc));
+	ASSERT_EQ(id, tc.thread_id);
+	memset(&tc, 0, sizeof(tc));
+	tc.pager_fd = -1;
+	tc.flags = L4_THREAD_UNREGISTER;
+	ASSERT_EQ(0, ioctl(sp, L4_IOC_THREAD_CONTROL, &tc));
+	ASSERT_EQ(id, tc.thread_id);
+#undef TC_ERR
+	ASSERT_EQ(0, l4t_stats(self->dev, &st));
+	ASSERT_EQ(self->before.threads, st.threads);
+
+	ASSERT_EQ(0, close(pfd[0]));
+	ASSERT_EQ(0, close(pfd[1]));
+	ASSERT_EQ(0, close(gate));
+	ASSERT_EQ(0, close(sp));
+	ASSERT_IPC_SETTLED(self);
+}
+
+/* Malformed calls fail at once and leave no message behind. */
+TEST_F(ipc, call_errors)
+{
+	struct l4_stats s0, s1;
+	struct l4_call c;
+	struct l4_msg m;
+	int sp, gate;
+
+	sp = l4t_create(self->dev, 4 * PG, 0, 0, NULL);
+	ASSERT_LE(0, sp);
+	gate = ipc_gate(self->dev);
+	ASSERT_LE(0, gate);
+	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
+
+#define CALL_ERR(err_, ...) do {					\
+	ipc_call_init(&c, 1, -1, 0);					\
+	c.timeout_ns = 1;						\
+	__VA_ARGS__;							\
+	ASSERT_EQ(-1, ioctl(gate, L4_IOC_CALL, &c));			\
+	ASSERT_EQ(err_, errno);						\
+} while (0)
+	CALL_ERR(EINVAL, c.flags = 1);
+	CALL_ERR(EINVAL, c.pad = 1);
+	CALL_ERR(EINVAL, c.nwords = L4_MSG_WORDS + 1);
+	CALL_ERR(EINVAL, c.timeout_ns = -1);
+	CALL_ERR(EINVAL, c.reply_label = 1);
+	CALL_ERR(EINVAL, c.pages = 1);
+	CALL_ERR(EINVAL, c.reserved[1] = 1);
+	CALL_ERR(EINVAL, c.rcv_window = L4_FPAGE_WHOLE_SPACE);	/* no space */
+	CALL_ERR(EINVAL, c.rcv_space_fd = -2);
+	CALL_ERR(EBADF, c.rcv_space_fd = 1000; c.rcv_window = L4_FPAGE_WHOLE_SPACE);
+	CALL_ERR(EINVAL, c.rcv_space_fd = gate; c.rcv_window = L4_FPAGE_WHOLE_SPACE);
+	CALL_ERR(EINVAL, c.rcv_space_fd = sp; c.rcv_window = L4_FPAGE(4 * PG, 12, 0));
+	CALL_ERR(EINVAL, c.rcv_space_fd = sp; c.rcv_window = L4_FPAGE(PG, 13, 0));
+	CALL_ERR(EINVAL, c.rcv_space_fd = sp; c.rcv_window = L4_FPAGE(0, 11, 0));
+	/* a call on a space or the device is no call */
+	ipc_call_init(&c, 1, -1, 0);
+	ASSERT_EQ(-1, ioctl(sp, L4_IOC_CALL, &c));
+	ASSERT_EQ(ENOTTY, errno);
+	ASSERT_EQ(-1, ioctl(self->dev, L4_IOC_CALL, &c));
+	ASSERT_EQ(ENOTTY, errno);
+#undef CALL_ERR
+	ASSERT_EQ(0, fcntl(gate, F_SETFL, O_NONBLOCK));
+	ASSERT_EQ(-1, ipc_recv(gate, &m));
+	ASSERT_EQ(EAGAIN, errno);
+	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
+	ASSERT_IPC(&s0, &s1, 0, 0, 0);
+
+	ASSERT_EQ(0, close(gate));
+	ASSERT_EQ(0, close(sp));
+	ASSERT_IPC_SETTLED(self);
+}
+
+TEST_HARNESS_MAIN
