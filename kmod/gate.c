@@ -13,10 +13,12 @@
  *             message is pending or in flight. States:
  *               QUEUED    on gate->pending
  *               RECEIVED  in gate->inflight under its token
- *               CLAIMED   taken out by a replier, being answered
+ *               CLAIMED   a replier is answering it (still in the table)
  *               DONE      answered (or failed); `done` completed
  *               ABANDONED the sender left (killed, timed out) while the
- *                         message was RECEIVED: a late reply gets ESRCH
+ *                         message was RECEIVED or CLAIMED: a late reply
+ *                         gets ESRCH; a reply at work finishes alone
+ * A sender that gives up never waits for anyone: a killed task gets out.
  * The last fd of a gate closing makes it dead: every QUEUED and RECEIVED
  * message fails with EPIPE, and every later send too. No receiver or
  * replier can run then (each holds the file), so nothing races the death.
@@ -146,14 +148,19 @@ int l4_gate_wait(struct l4_gate *gate, struct l4_ipc *ipc, unsigned int state,
 		l4_ipc_put(ipc);	/* the gate's */
 		break;
 	case L4_IPC_RECEIVED:
-		/* the token stays until a reply (ESRCH) or the gate's death */
+	case L4_IPC_CLAIMED:
+		/*
+		 * The token stays until a reply (ESRCH) or the gate's death;
+		 * a replier at work finishes without us (a good reply still
+		 * maps, a refused one drops the message). Never wait here: a
+		 * killed task must get out.
+		 */
 		ipc->state = L4_IPC_ABANDONED;
 		xa_unlock(&gate->inflight);
 		break;
 	default:
-		/* answered meanwhile, or a replier is at it: take the answer */
+		/* answered just now: take the answer */
 		xa_unlock(&gate->inflight);
-		wait_for_completion(&ipc->done);
 		return ipc->error;
 	}
 	return left ? -EINTR : -ETIMEDOUT;
@@ -190,6 +197,12 @@ static struct l4_ipc *l4_gate_take(struct l4_gate *gate)
 		ipc->state = L4_IPC_RECEIVED;
 		/* may drop the lock to allocate; the message is ours meanwhile */
 		err = __xa_insert(&gate->inflight, ipc->token, ipc, L4_GFP_META);
+		if (err && ipc->state == L4_IPC_ABANDONED) {
+			/* its sender left while the lock was dropped */
+			xa_unlock(&gate->inflight);
+			l4_ipc_put(ipc);
+			return ERR_PTR(err);
+		}
 		if (err) {
 			ipc->state = L4_IPC_QUEUED;
 			list_add(&ipc->link, &gate->pending);
@@ -328,15 +341,19 @@ static int l4_gate_reply(struct l4_gate *gate, const struct l4_reply *r)
 	if (err)
 		return err;
 
-	/* claim the message: nobody else may answer it from here on */
+	/*
+	 * Claim the message: nobody else may answer it from here on. It stays
+	 * in the table until the reply is known to be good, so a refused
+	 * reply needs no memory to put it back.
+	 */
 	xa_lock(&gate->inflight);
 	ipc = xa_load(&gate->inflight, r->token);
-	if (!ipc) {
+	if (!ipc || ipc->state == L4_IPC_CLAIMED) {
 		xa_unlock(&gate->inflight);
-		return -ENOENT;
+		return ipc ? -EBUSY : -ENOENT;
 	}
-	__xa_erase(&gate->inflight, r->token);
 	if (ipc->state == L4_IPC_ABANDONED) {
+		__xa_erase(&gate->inflight, r->token);
 		xa_unlock(&gate->inflight);
 		l4_ipc_put(ipc);
 		return -ESRCH;
@@ -345,13 +362,20 @@ static int l4_gate_reply(struct l4_gate *gate, const struct l4_reply *r)
 	xa_unlock(&gate->inflight);
 
 	err = l4_reply_prepare(ipc, r, &ctx);
-	if (err) {
-		/* refused: back in flight under the same token, untouched */
-		l4_reply_ctx_release(&ctx);
-		xa_lock(&gate->inflight);
+	xa_lock(&gate->inflight);
+	if (err && ipc->state != L4_IPC_ABANDONED) {
+		/* refused: in flight again under the same token, untouched */
 		ipc->state = L4_IPC_RECEIVED;
-		WARN_ON_ONCE(__xa_insert(&gate->inflight, ipc->token, ipc, GFP_ATOMIC));
 		xa_unlock(&gate->inflight);
+		l4_reply_ctx_release(&ctx);
+		return err;
+	}
+	__xa_erase(&gate->inflight, r->token);
+	xa_unlock(&gate->inflight);
+	if (err) {
+		/* refused, and its sender left meanwhile: drop it */
+		l4_reply_ctx_release(&ctx);
+		l4_ipc_put(ipc);
 		return err;
 	}
 

@@ -304,6 +304,7 @@ struct l4_reply_item {
  * (an errno): a call fails with it; a page fault ends in SIGSEGV at the
  * faulting address. Malformed replies are refused with an errno and leave
  * the message unanswered: EINVAL bad field or flag, ENOENT unknown token,
+ * EBUSY another reply to the same message is being applied,
  * ESRCH the sender is gone (the message is then dropped), EBADF/EINVAL an
  * item's src_fd, EINVAL an item whose target would leave the receiver's
  * space (by the offset rule an item never lands outside the receive
