@@ -278,54 +278,6 @@ static int ipc_client(int dev, size_t pages, __u64 *id, char **win)
 	return fd;
 }
 
-/* Thread-safe access catching SIGBUS / SIGSEGV (l4t_touch is not). */
-static __thread sigjmp_buf t_jmp;
-static __thread volatile sig_atomic_t t_armed;
-static __thread struct l4t_fault t_caught;
-
-static void t_on_fault(int sig, siginfo_t *si, void *uc)
-{
-	(void)uc;
-	if (!t_armed) {
-		signal(sig, SIG_DFL);
-		return;
-	}
-	t_armed = 0;
-	t_caught.sig = sig;
-	t_caught.code = si->si_code;
-	t_caught.addr = si->si_addr;
-	siglongjmp(t_jmp, 1);
-}
-
-static void t_handlers(void)
-{
-	struct sigaction sa = {
-		.sa_sigaction	= t_on_fault,
-		.sa_flags	= SA_SIGINFO,
-	};
-
-	sigaction(SIGBUS, &sa, NULL);
-	sigaction(SIGSEGV, &sa, NULL);
-}
-
-/* Read (or write *val to) the word at @p; returns the signal or 0. */
-static int t_access(volatile __u64 *p, int mode, __u64 *val,
-		    struct l4t_fault *f)
-{
-	memset(&t_caught, 0, sizeof(t_caught));
-	if (!sigsetjmp(t_jmp, 1)) {
-		t_armed = 1;
-		if (mode == L4T_WRITE)
-			*p = *val;
-		else
-			*val = *p;
-		t_armed = 0;
-	}
-	if (f)
-		*f = t_caught;
-	return t_caught.sig;
-}
-
 static __s64 ipc_now_ns(void)
 {
 	struct timespec ts;
@@ -572,18 +524,18 @@ TEST_F(ipc, error_reply_sigsegv)
 	pid = ipc_pager(gate, src, ans, 3, log);
 	ASSERT_LE(0, pid);
 	ASSERT_EQ(0, close(gate));
-	t_handlers();
+	l4t_catch_faults();
 
-	ASSERT_EQ(SIGSEGV, t_access((__u64 *)(cwin + 5 * PG + 0x348), L4T_READ, &v, &f));
+	ASSERT_EQ(SIGSEGV, l4t_access((__u64 *)(cwin + 5 * PG + 0x348), L4T_READ, &v, &f));
 	ASSERT_EQ(SEGV_MAPERR, f.code);
 	ASSERT_EQ(cwin + 5 * PG + 0x348, (char *)f.addr);
 	ASSERT_EQ(0ULL, ipc_nodes(cli));
-	ASSERT_EQ(SIGSEGV, t_access((__u64 *)(cwin + 6 * PG + 0x10), L4T_WRITE, &v, &f));
+	ASSERT_EQ(SIGSEGV, l4t_access((__u64 *)(cwin + 6 * PG + 0x10), L4T_WRITE, &v, &f));
 	ASSERT_EQ(SEGV_MAPERR, f.code);
 	ASSERT_EQ(cwin + 6 * PG + 0x10, (char *)f.addr);
 	ASSERT_EQ(0ULL, ipc_nodes(cli));
 	/* no verdict left behind: the same page again, served this time */
-	ASSERT_EQ(0, t_access((__u64 *)(cwin + 5 * PG + 0x348), L4T_READ, &v, &f));
+	ASSERT_EQ(0, l4t_access((__u64 *)(cwin + 5 * PG + 0x348), L4T_READ, &v, &f));
 	ASSERT_EQ(l4t_word(SEED, 5 * PG + 0x348), v);
 	ASSERT_EQ(0, l4t_wait(pid));
 
@@ -683,7 +635,7 @@ static void waiter_run(struct waiter *w)
 	__u64 v;
 
 	w->tid = ipc_gettid();
-	t_access(w->addr, L4T_READ, &v, &f);
+	l4t_access(w->addr, L4T_READ, &v, &f);
 	w->t = ipc_now_ns();
 	w->sig = f.sig;
 	w->code = f.code;
@@ -740,7 +692,7 @@ TEST_F(ipc, pager_killed_sigbus_all)
 	/* from here on only the pager holds the gate */
 	ASSERT_EQ(0, close(gate));
 	ASSERT_EQ(0, close(ready[1]));
-	t_handlers();
+	l4t_catch_faults();
 
 	for (i = 0; i < NWAIT; i++)
 		w[i].addr = (__u64 *)(cwin + i * PG + 8 * i);

@@ -307,15 +307,20 @@ struct l4t_fault {
 enum { L4T_READ, L4T_WRITE };
 #define L4T_TOUCH_BYTE	0x5a
 
-static sigjmp_buf l4t_jmp;
-static volatile sig_atomic_t l4t_armed;
-static struct l4t_fault l4t_caught;
+/*
+ * Catching SIGBUS / SIGSEGV around an access, in any thread: the state is
+ * per thread, the handlers are installed for the whole process (a test is a
+ * forked child) and stay. A fault nobody armed for kills the process as if
+ * there were no handler.
+ */
+static __thread sigjmp_buf l4t_jmp;
+static __thread volatile sig_atomic_t l4t_armed;
+static __thread struct l4t_fault l4t_caught;
 
 static void l4t_on_fault(int sig, siginfo_t *si, void *uc)
 {
 	(void)uc;
 	if (!l4t_armed) {
-		/* not one of ours: die of it as if there were no handler */
 		signal(sig, SIG_DFL);
 		return;
 	}
@@ -326,6 +331,33 @@ static void l4t_on_fault(int sig, siginfo_t *si, void *uc)
 	siglongjmp(l4t_jmp, 1);
 }
 
+static inline void l4t_catch_faults(void)
+{
+	struct sigaction sa = {
+		.sa_sigaction	= l4t_on_fault,
+		.sa_flags	= SA_SIGINFO | SA_ONSTACK,	/* if one is set */
+	};
+
+	sigaction(SIGBUS, &sa, NULL);
+	sigaction(SIGSEGV, &sa, NULL);
+}
+
+/*
+ * Run @stmt with SIGBUS and SIGSEGV caught; *(@f) tells the signal
+ * (sig 0: none). Variables @stmt changes and the caller reads afterwards
+ * must be volatile.
+ */
+#define L4T_CATCH(f, stmt) do {						\
+	l4t_catch_faults();						\
+	memset(&l4t_caught, 0, sizeof(l4t_caught));			\
+	if (!sigsetjmp(l4t_jmp, 1)) {					\
+		l4t_armed = 1;						\
+		stmt;							\
+		l4t_armed = 0;						\
+	}								\
+	*(f) = l4t_caught;						\
+} while (0)
+
 /*
  * Touch one byte in each of @n pages starting at @p (a read, or a write of
  * L4T_TOUCH_BYTE), catching SIGBUS and SIGSEGV. Returns the number of pages
@@ -333,33 +365,32 @@ static void l4t_on_fault(int sig, siginfo_t *si, void *uc)
  */
 static inline size_t l4t_touch(void *p, size_t n, int mode, struct l4t_fault *f)
 {
-	struct sigaction sa = {
-		.sa_sigaction	= l4t_on_fault,
-		.sa_flags	= SA_SIGINFO | SA_ONSTACK,	/* if one is set */
-	};
-	struct sigaction old_bus, old_segv;
+	struct l4t_fault caught;
 	volatile size_t i = 0;
 
-	memset(&l4t_caught, 0, sizeof(l4t_caught));
-	sigaction(SIGBUS, &sa, &old_bus);
-	sigaction(SIGSEGV, &sa, &old_segv);
-	if (!sigsetjmp(l4t_jmp, 1)) {
-		l4t_armed = 1;
-		for (; i < n; i++) {
-			volatile char *c = (char *)p + i * L4T_PAGE;
+	L4T_CATCH(&caught, for (; i < n; i++) {
+		volatile char *c = (char *)p + i * L4T_PAGE;
 
-			if (mode == L4T_WRITE)
-				*c = L4T_TOUCH_BYTE;
-			else
-				(void)*c;
-		}
-		l4t_armed = 0;
-	}
-	sigaction(SIGBUS, &old_bus, NULL);
-	sigaction(SIGSEGV, &old_segv, NULL);
+		if (mode == L4T_WRITE)
+			*c = L4T_TOUCH_BYTE;
+		else
+			(void)*c;
+	});
 	if (f)
-		*f = l4t_caught;
+		*f = caught;
 	return i;
+}
+
+/* Read *@val from, or write it to, the word at @p; returns the signal. */
+static inline int l4t_access(volatile __u64 *p, int mode, __u64 *val,
+			     struct l4t_fault *f)
+{
+	struct l4t_fault caught;
+
+	L4T_CATCH(&caught, if (mode == L4T_WRITE) *p = *val; else *val = *p);
+	if (f)
+		*f = caught;
+	return caught.sig;
 }
 
 /* A touch of @p must raise SIGBUS (BUS_ADRERR) with si_addr exactly @p. */

@@ -23,91 +23,34 @@ L4T_FIXTURE(mapdb);
 /* Probes: one word read or written, SIGBUS/SIGSEGV caught             */
 /* ------------------------------------------------------------------ */
 
-static sigjmp_buf mdb_jmp;
-static volatile sig_atomic_t mdb_armed;
-static struct l4t_fault mdb_caught;
-
-static void mdb_on_fault(int sig, siginfo_t *si, void *uc)
-{
-	(void)uc;
-	if (!mdb_armed) {
-		signal(sig, SIG_DFL);
-		return;
-	}
-	mdb_armed = 0;
-	mdb_caught.sig = sig;
-	mdb_caught.code = si->si_code;
-	mdb_caught.addr = si->si_addr;
-	siglongjmp(mdb_jmp, 1);
-}
-
-static void mdb_catch(struct sigaction *ob, struct sigaction *os)
-{
-	struct sigaction sa = {
-		.sa_sigaction	= mdb_on_fault,
-		.sa_flags	= SA_SIGINFO,
-	};
-
-	memset(&mdb_caught, 0, sizeof(mdb_caught));
-	sigaction(SIGBUS, &sa, ob);
-	sigaction(SIGSEGV, &sa, os);
-}
-
-static void mdb_release(struct sigaction *ob, struct sigaction *os)
-{
-	sigaction(SIGBUS, ob, NULL);
-	sigaction(SIGSEGV, os, NULL);
-}
-
 /* Read *@val from, or write it to, the word at @p; returns the signal. */
 static int mdb_word(void *p, int op, __u64 *val, void **addr)
 {
-	struct sigaction ob, os;
+	struct l4t_fault f;
+	int sig = l4t_access(p, op, val, &f);
 
-	mdb_catch(&ob, &os);
-	if (!sigsetjmp(mdb_jmp, 1)) {
-		mdb_armed = 1;
-		if (op == L4T_WRITE)
-			*(volatile __u64 *)p = *val;
-		else
-			*val = *(volatile __u64 *)p;
-		mdb_armed = 0;
-	}
-	mdb_release(&ob, &os);
 	if (addr)
-		*addr = mdb_caught.addr;
-	return mdb_caught.sig;
+		*addr = f.addr;
+	return sig;
 }
 
 /* l4t_check() that survives a signal: -2 then. */
 static long mdb_check(const void *p, __u64 addr, size_t len, __u64 seed)
 {
-	struct sigaction ob, os;
+	struct l4t_fault f;
 	volatile long r = -2;
 
-	mdb_catch(&ob, &os);
-	if (!sigsetjmp(mdb_jmp, 1)) {
-		mdb_armed = 1;
-		r = l4t_check(p, addr, len, seed);
-		mdb_armed = 0;
-	}
-	mdb_release(&ob, &os);
+	L4T_CATCH(&f, r = l4t_check(p, addr, len, seed));
 	return r;
 }
 
 /* As l4t_check_zero(), -2 on a signal. */
 static long mdb_check_zero(const void *p, size_t len)
 {
-	struct sigaction ob, os;
+	struct l4t_fault f;
 	volatile long r = -2;
 
-	mdb_catch(&ob, &os);
-	if (!sigsetjmp(mdb_jmp, 1)) {
-		mdb_armed = 1;
-		r = l4t_check_zero(p, len);
-		mdb_armed = 0;
-	}
-	mdb_release(&ob, &os);
+	L4T_CATCH(&f, r = l4t_check_zero(p, len));
 	return r;
 }
 
