@@ -181,16 +181,22 @@ static void fill_markers(char *base, size_t npages, unsigned int tag)
  * until @npages pages are done or the run's time budget is spent (checked
  * every 32 pages). *done: pages touched.
  */
+/* touch() reads the marker word instead of writing (read faults) */
+static int touch_reads;
+
 static double touch(char *base, size_t npages, uint64_t *seed, size_t *done)
 {
-	uint64_t s = ++stamp_seed << 32;
+	uint64_t s = ++stamp_seed << 32, sink = 0;
 	double t0, t;
 	size_t i;
 
 	*seed = s;
 	t0 = now_ns();
 	for (i = 0; i < npages; i++) {
-		*(volatile uint64_t *)(base + i * PAGE + 8) = s | i;
+		if (touch_reads)
+			sink += *(volatile uint64_t *)(base + i * PAGE);
+		else
+			*(volatile uint64_t *)(base + i * PAGE + 8) = s | i;
 		if ((i & 31) == 31 && now_ns() - t0 > run_budget_ns) {
 			i++;
 			break;
@@ -198,6 +204,7 @@ static double touch(char *base, size_t npages, uint64_t *seed, size_t *done)
 	}
 	t = now_ns() - t0;
 	*done = i;
+	(void)sink;
 	return t;
 }
 
@@ -209,7 +216,7 @@ static void verify(const char *what, char *base, size_t npages, unsigned int tag
 		volatile uint64_t *p = (volatile uint64_t *)(base + i * PAGE);
 		uint64_t want0 = tag ? marker(tag, i) : 0, want1 = seed | i;
 
-		if (p[0] != want0 || p[1] != want1)
+		if (p[0] != want0 || (!touch_reads && p[1] != want1))
 			die("%s: page %zu (%p) holds %#llx %#llx, expected %#llx %#llx",
 			    what, i, (void *)p, (unsigned long long)p[0],
 			    (unsigned long long)p[1], (unsigned long long)want0,
@@ -418,6 +425,9 @@ static void l4_pager_stop(struct l4_pager_ctx *c)
  * @order; touch @npages pages through a window. Returns ns; *msgs: pager
  * messages, *kfaults: faults the kernel resolved on its own.
  */
+/* L4_SPACE_* flags of the client spaces l4_fault_run() creates */
+static uint32_t l4_client_flags;
+
 static double l4_fault_run(struct l4_pager_ctx *c, size_t npages, unsigned int order,
 			   unsigned int tag, size_t *done, unsigned long *msgs,
 			   unsigned long *kfaults)
@@ -431,7 +441,8 @@ static double l4_fault_run(struct l4_pager_ctx *c, size_t npages, unsigned int o
 	double t;
 	int client;
 
-	client = check(l4u_space_create(dev, size, 0, 0, NULL), "create client space");
+	client = check(l4u_space_create(dev, size, l4_client_flags, 0, NULL),
+		       "create client space");
 	sys(ioctl(client, L4_IOC_SET_PAGER, &pg), "L4_IOC_SET_PAGER");
 	check(l4u_window_open(client, 0, size, PROT_READ | PROT_WRITE, NULL, (void **)&win),
 	      "client window");
@@ -442,6 +453,8 @@ static double l4_fault_run(struct l4_pager_ctx *c, size_t npages, unsigned int o
 	st1 = l4_stats_now();
 	*msgs = c->msgs - m0;
 	*kfaults = st1.kernel_faults - st0.kernel_faults;
+	/* pages fault-around mapped count as resolved by the kernel */
+	*kfaults += st1.faultaround_pages - st0.faultaround_pages;
 	if (st1.pager_faults - st0.pager_faults != *msgs)
 		die("module counted %llu pager faults, the pager got %lu messages",
 		    (unsigned long long)(st1.pager_faults - st0.pager_faults), *msgs);
@@ -851,7 +864,7 @@ static struct result shmem_first_touch(size_t npages)
 static void section2(size_t mib)
 {
 	size_t npages = mib * MIB / PAGE;
-	struct result floor, l4_2m, l4_4k, copy4k, copy2m;
+	struct result floor, l4_2m, l4_2m_rd, l4_2m_fa, l4_4k, copy4k, copy2m;
 	struct result cont4k = { .valid = 0 }, cont2m = { .valid = 0 };
 	struct l4_pager_ctx pager;
 	int src, memfd;
@@ -868,6 +881,16 @@ static void section2(size_t mib)
 	l4_pager_start(&pager, src, mib * MIB);
 	l4_2m = l4_fault_bench("2 l4 REPLY_WAIT 2M", &pager, npages, 21, 4);
 	print_row("l4 pager, 2 MiB flexpages (1 msg per 2 MiB)", &l4_2m, &floor);
+	/* read faults: fault-around maps 15 neighbours each (writes it skips) */
+	touch_reads = 1;
+	l4_2m_rd = l4_fault_bench("2 l4 REPLY_WAIT 2M reads", &pager, npages, 21, 4);
+	print_row("l4 pager, 2 MiB flexpages, reads", &l4_2m_rd, &floor);
+	l4_client_flags = L4_SPACE_FAULT_AROUND;
+	l4_2m_fa = l4_fault_bench("2 l4 REPLY_WAIT 2M reads fault-around", &pager, npages,
+				  21, 4);
+	l4_client_flags = 0;
+	touch_reads = 0;
+	print_row("l4 pager, 2 MiB, reads, fault-around 16", &l4_2m_fa, &floor);
 	l4_4k = l4_fault_bench("2 l4 REPLY_WAIT 4K", &pager, npages, 12, 4);
 	print_row("l4 pager, 4 KiB flexpages", &l4_4k, &floor);
 	l4_pager_stop(&pager);
@@ -893,6 +916,7 @@ static void section2(size_t mib)
 	print_row("uffd CONTINUE 2 MiB per fault, memfd", &cont2m, &floor);
 
 	print_goal("l4 2 MiB / shmem floor", &l4_2m, &floor, 2.0);
+	print_goal("l4 2 MiB reads, fault-around / reads", &l4_2m_fa, &l4_2m_rd, 0);
 	print_goal("l4 2 MiB / uffd COPY 4K", &l4_2m, &copy4k, 0);
 	print_goal("l4 2 MiB / uffd COPY 2M", &l4_2m, &copy2m, 0);
 	print_goal("l4 2 MiB / uffd CONTINUE 2M", &l4_2m, &cont2m, 0);

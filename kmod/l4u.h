@@ -159,6 +159,7 @@ struct l4_counters {
 	atomic_long_t messages;
 	atomic_long_t replies;
 	atomic_long_t pager_faults;
+	atomic_long_t faultaround_pages;
 };
 
 extern struct l4_counters l4_counters;

@@ -38,6 +38,7 @@ void l4_fill_stats(struct l4_stats *st)
 	st->messages = atomic_long_read(&l4_counters.messages);
 	st->replies = atomic_long_read(&l4_counters.replies);
 	st->pager_faults = atomic_long_read(&l4_counters.pager_faults);
+	st->faultaround_pages = atomic_long_read(&l4_counters.faultaround_pages);
 }
 
 static long l4_version_ioctl(struct l4_version __user *uarg)

@@ -30,6 +30,44 @@ static void l4_window_close(struct vm_area_struct *vma)
 }
 
 /*
+ * Fault-around (L4_SPACE_FAULT_AROUND): map the present neighbours of the
+ * faulting page in its aligned block, each under the same protocol as a
+ * fault (speculative reference, page lock -- only tried, we hold the
+ * faulting page's -- and recheck). Windows of such spaces are VM_MIXEDMAP,
+ * which vm_insert_page() needs under a shared mmap_lock. The PTEs come
+ * from vm_page_prot: read-only while write-notify is on, so a write still
+ * goes through ->page_mkwrite and its W check.
+ */
+static void l4_window_fault_around(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct l4_space *space = vma->vm_private_data;
+	pgoff_t first = ALIGN_DOWN(vmf->pgoff, L4_FAULT_AROUND_PAGES);
+	pgoff_t last = first + L4_FAULT_AROUND_PAGES - 1;
+	pgoff_t index;
+	struct page *page;
+	u8 have;
+
+	first = max(first, vma->vm_pgoff);
+	last = min(last, vma->vm_pgoff + vma_pages(vma) - 1);
+	for (index = first; index <= last; index++) {
+		if (index == vmf->pgoff)
+			continue;
+		page = l4_space_get_page(space, index, &have);
+		if (!page)
+			continue;
+		if ((have & L4_FPAGE_R) && trylock_page(page)) {
+			if (l4_space_access_page(space, index, page, L4_FPAGE_R) &&
+			    !vm_insert_page(vma, vma->vm_start +
+					    ((index - vma->vm_pgoff) << PAGE_SHIFT), page))
+				atomic_long_inc(&l4_counters.faultaround_pages);
+			unlock_page(page);
+		}
+		put_page(page);
+	}
+}
+
+/*
  * Find (or, in a sigma0-backed space, create) the entry at @index with at
  * least @rights and return its page locked and referenced in vmf->page.
  */
@@ -59,6 +97,14 @@ static vm_fault_t l4_window_get_locked(struct vm_fault *vmf, u8 rights)
 			if (l4_space_access_page(space, index, page, rights)) {
 				vmf->page = page;
 				atomic_long_inc(&l4_counters.kernel_faults);
+				/*
+				 * Only for reads: neighbours come read-only
+				 * (write-notify), so after a write fault each
+				 * would take a write-protect fault anyway.
+				 */
+				if ((space->flags & L4_SPACE_FAULT_AROUND) &&
+				    !(vmf->flags & FAULT_FLAG_WRITE))
+					l4_window_fault_around(vmf);
 				return VM_FAULT_LOCKED;
 			}
 			unlock_page(page);
@@ -142,6 +188,8 @@ int l4_window_mmap(struct l4_space *space, struct vm_area_struct *vma)
 		return -ENXIO;
 
 	l4_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
+	if (space->flags & L4_SPACE_FAULT_AROUND)
+		l4_vm_flags_set(vma, VM_MIXEDMAP);
 	vma->vm_ops = &l4_window_vm_ops;
 	vma->vm_private_data = space;
 	l4_window_open(vma);

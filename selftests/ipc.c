@@ -264,9 +264,10 @@ static int ipc_source(int dev, size_t pages, char **win)
 }
 
 /* A non-sigma0 space of @pages pages, its id and a window onto it. */
-static int ipc_client(int dev, size_t pages, __u64 *id, char **win)
+static int ipc_client_flags(int dev, size_t pages, __u32 flags, __u64 *id,
+			    char **win)
 {
-	int fd = l4t_create(dev, pages * PG, 0, 0, id);
+	int fd = l4t_create(dev, pages * PG, 0, flags, id);
 
 	if (fd < 0)
 		return -1;
@@ -276,6 +277,11 @@ static int ipc_client(int dev, size_t pages, __u64 *id, char **win)
 		return -1;
 	}
 	return fd;
+}
+
+static int ipc_client(int dev, size_t pages, __u64 *id, char **win)
+{
+	return ipc_client_flags(dev, pages, 0, id, win);
 }
 
 static __s64 ipc_now_ns(void)
@@ -490,6 +496,65 @@ TEST_F(ipc, bulk_reply_2m)
 	ASSERT_EQ(1, log->n);
 	ASSERT_PF_MSG(&log->msg[0], cid, 7 * PG, getpid(), 0);
 	ASSERT_EQ((__u64)n, ipc_nodes(cli));
+
+	ASSERT_EQ(0, munmap(cwin, n * PG));
+	ASSERT_EQ(0, munmap(swin, n * PG));
+	ASSERT_EQ(0, close(cli));
+	ASSERT_EQ(0, close(src));
+	ASSERT_IPC_SETTLED(self);
+}
+
+/*
+ * The same with L4_SPACE_FAULT_AROUND, mapped read-only: each fault also
+ * maps the 15 other pages of its 16-page block, so 32 faults (the retry of
+ * the first and one per later block) cover the 512 pages; the neighbours'
+ * PTEs keep the entry's rights (a write is a rights fault, and with the
+ * pager gone, SIGBUS).
+ */
+TEST_F(ipc, bulk_reply_2m_fault_around)
+{
+	static const struct ipc_answer ans[] = { { 21, R_, 0 } };
+	const size_t n = 512, blocks = n / L4_FAULT_AROUND_PAGES;
+	struct ipc_log *log = ipc_log_new();
+	struct l4_stats s0, s1;
+	int src, cli, gate;
+	char *swin, *cwin;
+	__u64 cid;
+	pid_t pid;
+
+	ASSERT_NE(NULL, log);
+	src = ipc_source(self->dev, n, &swin);
+	ASSERT_LE(0, src);
+	cli = ipc_client_flags(self->dev, n, L4_SPACE_FAULT_AROUND, &cid, &cwin);
+	ASSERT_LE(0, cli);
+	gate = ipc_gate(self->dev);
+	ASSERT_LE(0, gate);
+	ASSERT_EQ(0, ipc_set_pager(cli, gate));
+	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
+	pid = ipc_pager(gate, src, ans, 1, log);
+	ASSERT_LE(0, pid);
+	ASSERT_EQ(0, close(gate));
+
+	ASSERT_EQ(l4t_word(SEED, 7 * PG), *(volatile __u64 *)(cwin + 7 * PG));
+	ASSERT_EQ(0, l4t_wait(pid));	/* gate dead now: a pager fault would SIGBUS */
+	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
+	ASSERT_EQ((__u64)(L4_FAULT_AROUND_PAGES - 1),
+		  s1.faultaround_pages - s0.faultaround_pages);
+	ASSERT_TOUCH(cwin, n, L4T_READ);
+	ASSERT_EQ(-1L, l4t_check(cwin, 0, n * PG, SEED));
+
+	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
+	ASSERT_IPC(&s0, &s1, 1, 1, 1);
+	ASSERT_EQ((__u64)blocks, s1.kernel_faults - s0.kernel_faults);
+	ASSERT_EQ((__u64)(blocks * (L4_FAULT_AROUND_PAGES - 1)),
+		  s1.faultaround_pages - s0.faultaround_pages);
+	ASSERT_EQ(1, log->n);
+	ASSERT_PF_MSG(&log->msg[0], cid, 7 * PG, getpid(), 0);
+	ASSERT_EQ((__u64)n, ipc_nodes(cli));
+
+	/* a neighbour mapped by fault-around is read-only like its entry */
+	ASSERT_SIGBUS(cwin + 20 * PG, L4T_WRITE);
+	ASSERT_EQ(l4t_word(SEED, 20 * PG), *(volatile __u64 *)(cwin + 20 * PG));
 
 	ASSERT_EQ(0, munmap(cwin, n * PG));
 	ASSERT_EQ(0, munmap(swin, n * PG));

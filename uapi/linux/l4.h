@@ -25,7 +25,7 @@
 #define L4_DEVICE_PATH		"/dev/l4"
 
 #define L4_ABI_MAJOR		0
-#define L4_ABI_MINOR		2
+#define L4_ABI_MINOR		3
 
 #define L4_IOC_MAGIC		0xBC
 
@@ -100,8 +100,9 @@ struct l4_map_item {
 #define L4_FEAT_SIGMA0		(1ULL << 1)	/* sigma0-backed spaces */
 #define L4_FEAT_MAPDB		(1ULL << 2)	/* map, grant, unmap */
 #define L4_FEAT_IPC		(1ULL << 3)	/* gates, threads, fault IPC */
+#define L4_FEAT_FAULT_AROUND	(1ULL << 4)	/* L4_SPACE_FAULT_AROUND */
 #define L4_FEATURES_KNOWN	(L4_FEAT_SPACES | L4_FEAT_SIGMA0 | L4_FEAT_MAPDB | \
-				 L4_FEAT_IPC)
+				 L4_FEAT_IPC | L4_FEAT_FAULT_AROUND)
 
 struct l4_version {
 	__u32 major;		/* out: L4_ABI_MAJOR of the module */
@@ -112,7 +113,16 @@ struct l4_version {
 
 /* Space creation flags. */
 #define L4_SPACE_SIGMA0		(1U << 0)	/* first touch gets a zeroed frame */
-#define L4_SPACE_FLAGS_KNOWN	(L4_SPACE_SIGMA0)
+/*
+ * Fault-around: a read fault in a window also maps the present neighbours
+ * in its aligned block of L4_FAULT_AROUND_PAGES pages, read-only (fewer
+ * faults after a big flexpage; a write still faults). Unmap then reports those neighbours referenced although
+ * they may not have been touched: leave it off where reference tracking
+ * matters more than fault count (page replacement).
+ */
+#define L4_SPACE_FAULT_AROUND	(1U << 1)
+#define L4_SPACE_FLAGS_KNOWN	(L4_SPACE_SIGMA0 | L4_SPACE_FAULT_AROUND)
+#define L4_FAULT_AROUND_PAGES	16
 
 /* The largest space: 2^47 bytes, a user half of x86-64. */
 #define L4_SPACE_MAX_SIZE	(1ULL << 47)
@@ -149,7 +159,8 @@ struct l4_stats {
 	__u64 messages;		/* messages received from gates */
 	__u64 replies;		/* replies delivered */
 	__u64 pager_faults;	/* page faults sent to pagers */
-	__u64 reserved[6];	/* out: zero */
+	__u64 faultaround_pages; /* pages mapped into windows by fault-around */
+	__u64 reserved[5];	/* out: zero */
 };
 
 /* on /dev/l4 */
