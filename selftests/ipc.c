@@ -264,24 +264,9 @@ static int ipc_source(int dev, size_t pages, char **win)
 }
 
 /* A non-sigma0 space of @pages pages, its id and a window onto it. */
-static int ipc_client_flags(int dev, size_t pages, __u32 flags, __u64 *id,
-			    char **win)
-{
-	int fd = l4t_create(dev, pages * PG, 0, flags, id);
-
-	if (fd < 0)
-		return -1;
-	*win = l4t_map(fd, 0, pages * PG);
-	if (*win == MAP_FAILED) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 static int ipc_client(int dev, size_t pages, __u64 *id, char **win)
 {
-	return ipc_client_flags(dev, pages, 0, id, win);
+	return l4t_space_window_id(dev, pages, 0, 0, id, win);
 }
 
 static __s64 ipc_now_ns(void)
@@ -525,7 +510,7 @@ TEST_F(ipc, bulk_reply_2m_fault_around)
 	ASSERT_NE(NULL, log);
 	src = ipc_source(self->dev, n, &swin);
 	ASSERT_LE(0, src);
-	cli = ipc_client_flags(self->dev, n, L4_SPACE_FAULT_AROUND, &cid, &cwin);
+	cli = l4t_space_window_id(self->dev, n, 0, L4_SPACE_FAULT_AROUND, &cid, &cwin);
 	ASSERT_LE(0, cli);
 	gate = ipc_gate(self->dev);
 	ASSERT_LE(0, gate);

@@ -117,11 +117,11 @@ static inline char *l4t_map(int space, __u64 addr, size_t len)
 		    (off_t)addr);
 }
 
-/* A space of @pages pages and one window onto all of it. */
-static inline int l4t_space_window(int dev, size_t pages, __u64 max_frames,
-				   __u32 flags, char **win)
+/* A space of @pages pages, its id (if @id), and one window onto all of it. */
+static inline int l4t_space_window_id(int dev, size_t pages, __u64 max_frames,
+				      __u32 flags, __u64 *id, char **win)
 {
-	int fd = l4t_create(dev, pages * L4T_PAGE, max_frames, flags, NULL);
+	int fd = l4t_create(dev, pages * L4T_PAGE, max_frames, flags, id);
 
 	if (fd < 0)
 		return -1;
@@ -131,6 +131,12 @@ static inline int l4t_space_window(int dev, size_t pages, __u64 max_frames,
 		return -1;
 	}
 	return fd;
+}
+
+static inline int l4t_space_window(int dev, size_t pages, __u64 max_frames,
+				   __u32 flags, char **win)
+{
+	return l4t_space_window_id(dev, pages, max_frames, flags, NULL, win);
 }
 
 /* The lowest free fd number: it must not move across failing calls. */
