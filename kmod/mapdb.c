@@ -102,9 +102,13 @@ static void l4_node_account(struct l4_space *space, long delta)
 
 /*
  * Pin and lock the frame of the node at @index of @space. Returns the node
- * (its frame locked and pinned) or NULL if the slot is empty.
+ * (its frame locked and pinned), NULL if the slot is empty, or, if
+ * @killable, ERR_PTR(-EINTR) when a fatal signal cuts the wait short.
+ * Teardown is not killable: a process that exits with a fatal signal
+ * pending still flushes its spaces.
  */
-static struct l4_node *l4_slot_lock(struct l4_space *space, unsigned long index)
+static struct l4_node *l4_slot_lock(struct l4_space *space, unsigned long index,
+				    bool killable)
 {
 	struct l4_frame *frame;
 	struct l4_node *node;
@@ -122,7 +126,12 @@ static struct l4_node *l4_slot_lock(struct l4_space *space, unsigned long index)
 			cond_resched();
 			continue;
 		}
-		mutex_lock(&frame->lock);
+		if (!killable)
+			mutex_lock(&frame->lock);
+		else if (mutex_lock_killable(&frame->lock)) {
+			l4_frame_put(frame);
+			return ERR_PTR(-EINTR);
+		}
 		node = xa_load(&space->entries, index);
 		if (node && node->frame == frame)
 			return node;
@@ -290,19 +299,20 @@ static u64 l4_frame_access(struct l4_frame *frame)
 
 /*
  * Revoke @rights at @index of @space (see struct l4_unmap). Returns the
- * number of nodes hit; ORs access bits into *@access.
+ * number of nodes hit, or -EINTR (only if @killable); ORs access bits into
+ * *@access.
  */
-static unsigned long l4_unmap_one(struct l4_space *space, unsigned long index,
-				  u8 rights, bool self, u64 *access)
+static long l4_unmap_one(struct l4_space *space, unsigned long index,
+			 u8 rights, bool self, u64 *access, bool killable)
 {
 	struct l4_node *node;
 	struct l4_frame *frame;
-	unsigned long count;
+	long count;
 	LIST_HEAD(dead);
 
-	node = l4_slot_lock(space, index);
-	if (!node)
-		return 0;
+	node = l4_slot_lock(space, index, killable);
+	if (IS_ERR_OR_NULL(node))
+		return PTR_ERR_OR_ZERO(node);
 	frame = node->frame;
 	if (rights & L4_FPAGE_R)
 		count = l4_revoke_tree(node, self, &dead);
@@ -351,7 +361,7 @@ void l4_space_flush_all(struct l4_space *space)
 	unsigned long index;
 
 	xa_for_each(&space->entries, index, node) {
-		l4_unmap_one(space, index, L4_FPAGE_RWX, true, NULL);
+		l4_unmap_one(space, index, L4_FPAGE_RWX, true, NULL, false);
 		cond_resched();
 	}
 }
@@ -420,9 +430,9 @@ static int l4_map_one(struct l4_space *src, unsigned long sidx,
 	int ret;
 
 again:
-	snode = l4_slot_lock(src, sidx);
-	if (!snode)
-		return 0;
+	snode = l4_slot_lock(src, sidx, true);
+	if (IS_ERR_OR_NULL(snode))
+		return PTR_ERR_OR_ZERO(snode);
 	frame = snode->frame;
 	rights &= snode->rights;
 	ret = 0;
@@ -449,8 +459,8 @@ again:
 	if (dnode) {
 		/* anything else there goes first, with its subtree */
 		l4_frame_unlock(frame);
-		l4_unmap_one(dst, didx, L4_FPAGE_RWX, true, NULL);
-		if (fatal_signal_pending(current))
+		if (l4_unmap_one(dst, didx, L4_FPAGE_RWX, true, NULL, true) < 0 ||
+		    fatal_signal_pending(current))
 			return -EINTR;
 		goto again;
 	}
@@ -681,11 +691,13 @@ long l4_unmap_ioctl(struct l4_space *space, struct l4_unmap __user *uarg)
 		index + (1UL << (order - PAGE_SHIFT)) - 1;
 	/* holes are skipped by the xarray search */
 	xa_for_each_range(&space->entries, index, node, index, last) {
-		count += l4_unmap_one(space, index, rights, self, &access);
-		if (fatal_signal_pending(current)) {
+		long hit = l4_unmap_one(space, index, rights, self, &access, true);
+
+		if (hit < 0 || fatal_signal_pending(current)) {
 			ret = -EINTR;
 			break;
 		}
+		count += hit;
 		cond_resched();
 	}
 	atomic_long_inc(&space->unmaps);
