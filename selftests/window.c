@@ -231,6 +231,60 @@ TEST_F(window, remap_keeps_contents)
 	ASSERT_EQ(0, close(fd));
 }
 
+/*
+ * Fault-around (L4_SPACE_FAULT_AROUND): a read fault maps the 15 other
+ * present pages of its 16-page block (counted), not the absent ones (a
+ * window of a sigma0 space: they would be allocated); a forked child sees
+ * the same pages (VM_MIXEDMAP windows copy their PTEs on fork) and its
+ * writes reach the parent; a write fault maps no neighbours.
+ */
+TEST_F(window, fault_around)
+{
+	struct l4_stats s0, s1;
+	char *win;
+	int fd, status;
+	pid_t pid;
+
+	fd = l4t_space_window(self->dev, 32, 0,
+			      L4_SPACE_SIGMA0 | L4_SPACE_FAULT_AROUND, &win);
+	ASSERT_LE(0, fd);
+	l4t_fill(win, 0, 12 * PG, 7);		/* pages 0..11 present */
+	ASSERT_EQ(0, munmap(win, 32 * PG));
+	win = l4t_map(fd, 0, 32 * PG);
+	ASSERT_NE(MAP_FAILED, win);
+
+	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
+	ASSERT_EQ(-1, l4t_check(win + 3 * PG, 3 * PG, PG, 7));	/* read fault */
+	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
+	EXPECT_EQ(11ULL, s1.faultaround_pages - s0.faultaround_pages);
+	EXPECT_EQ(1ULL, s1.kernel_faults - s0.kernel_faults);
+	EXPECT_EQ(12ULL, l4t_frames(_metadata, fd));
+	ASSERT_EQ(-1, l4t_check(win, 0, 12 * PG, 7));
+	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
+	EXPECT_EQ(s1.kernel_faults, s0.kernel_faults);	/* all mapped already */
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		CHILD_CHECK(l4t_check(win, 0, 12 * PG, 7) == -1);
+		l4t_fill(win + 5 * PG, 5 * PG, PG, 8);
+		_exit(0);
+	}
+	status = l4t_wait(pid);
+	ASSERT_EQ(0, status);
+	ASSERT_EQ(-1, l4t_check(win + 5 * PG, 5 * PG, PG, 8));
+
+	/* a write fault: the new page only, no neighbours */
+	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
+	win[20 * PG] = 1;
+	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
+	EXPECT_EQ(0ULL, s1.faultaround_pages - s0.faultaround_pages);
+	EXPECT_EQ(13ULL, l4t_frames(_metadata, fd));
+
+	ASSERT_EQ(0, munmap(win, 32 * PG));
+	ASSERT_EQ(0, close(fd));
+}
+
 /* windows counts vmas: mmap, a split by munmap, fork, exit, munmap. */
 TEST_F(window, window_counts)
 {
