@@ -121,6 +121,9 @@ int l4u_reply_wait(int gate, struct l4_reply_wait *rw)
 
 int l4u_call(int gate, struct l4_call *call)
 {
+	/* outputs of a previous call must not count as input */
+	call->reply_label = 0;
+	call->pages = 0;
 	return l4u_ioctl(gate, L4_IOC_CALL, call);
 }
 

@@ -319,7 +319,10 @@ struct l4_reply_item {
  * ESRCH the sender is gone (the message is then dropped), EBADF/EINVAL an
  * item's src_fd, EINVAL an item whose target would leave the receiver's
  * space (by the offset rule an item never lands outside the receive
- * window). The whole reply is checked before anything is mapped.
+ * window). The whole reply is checked before anything is mapped. Once it
+ * passed the check the message is answered, even if applying an item then
+ * fails (ENOMEM, EMLINK, EINTR: returned to the replier; a faulter just
+ * faults again).
  */
 struct l4_reply {
 	__u64 token;
@@ -346,8 +349,10 @@ struct l4_reply_wait {
 /*
  * L4_IOC_CALL on a gate: send a message and wait (killable) for the reply.
  * Map items of the reply land in rcv_space_fd's receive window rcv_window.
- * timeout_ns 0: wait forever. Errors: ETIMEDOUT, EPIPE (gate dead or the
- * server dropped it), EINTR (fatal signal), the reply's error.
+ * timeout_ns 0: wait forever. reply_label and pages are outputs and must
+ * be zero on input. Errors: EINVAL (a field, flag or receive window),
+ * EBADF (rcv_space_fd), ENOMEM, ETIMEDOUT, EPIPE (gate dead), EINTR (fatal
+ * signal), or the reply's error.
  */
 struct l4_call {
 	__s64 label;		/* in */
