@@ -87,8 +87,7 @@ vm_fault_t l4_fault_to_pager(struct vm_fault *vmf, u8 rights, bool present)
 	ipc->nwords = 2;
 	ipc->words[0] = (pfa & ~7ULL) |
 			(rights & L4_FPAGE_X ? L4_PF_EXEC : 0) |
-			((rights & L4_FPAGE_W) || (vmf->flags & FAULT_FLAG_WRITE) ?
-			 L4_PF_WRITE : 0) |
+			(rights & L4_FPAGE_W ? L4_PF_WRITE : 0) |
 			(present ? L4_PF_PRESENT : 0);
 	ipc->words[1] = instruction_pointer(task_pt_regs(current));
 	ipc->space_id = space->id;

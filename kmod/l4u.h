@@ -165,9 +165,6 @@ struct l4_counters {
 extern struct l4_counters l4_counters;
 extern unsigned long l4_max_frames;
 
-/* main.c */
-void l4_fill_stats(struct l4_stats *st);
-
 /* space.c */
 int l4_space_init(void);
 void l4_space_exit(void);

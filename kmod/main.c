@@ -17,7 +17,7 @@ unsigned long l4_max_frames;
 module_param_named(max_frames, l4_max_frames, ulong, 0644);
 MODULE_PARM_DESC(max_frames, "most frames (pages) all spaces together may hold (default: half of RAM)");
 
-void l4_fill_stats(struct l4_stats *st)
+static void l4_fill_stats(struct l4_stats *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->spaces = atomic_long_read(&l4_counters.spaces);
