@@ -13,7 +13,7 @@ PROGS := $(patsubst %.c,$(O)/%,$(wildcard *.c))
 
 all: $(PROGS)
 
-$(O)/%: %.c $(LIBL4U)/libl4u.a $(TOP)/libl4u/include/l4u/l4u.h | $(O)
+$(O)/%: %.c $(LIBL4U)/libl4u.a $(wildcard $(TOP)/libl4u/include/l4u/*.h) | $(O)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBL4U)/libl4u.a
 
 $(O):

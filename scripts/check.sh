@@ -144,7 +144,7 @@ for k in $KERNELS; do
 	echo
 	echo "== $k: ${krel[$k]}, module ${kmod[$k]#"$l4u_root"/} =="
 	initrd=$vmdir/$k.cpio.gz
-	if ! scripts/vm/mkinitramfs.sh -o "$initrd" -k "${kmod[$k]}" -K "${krel[$k]}" -m check \
+	if ! scripts/vm/mkinitramfs.sh -o "$initrd" -k "${kmod[$k]}" -K "${krel[$k]}" -m check -p "$l4u_build/pagers" \
 			-d "$l4u_build/selftests" -r "$runlist" -T "$(guest_test_timeout "$k")"; then
 		echo "[$k] not ok build the initramfs"
 		add 0 1 0

@@ -42,7 +42,7 @@ demo=${DEMO_BIN:-$l4u_build/pagers/l4u-demo}
 
 initrd=$vmdir/demo-$k.cpio.gz
 scripts/vm/mkinitramfs.sh -o "$initrd" -k "$(kmod_dir "$KREL")/l4.ko" -K "$KREL" -m demo \
-	-D "$demo ${DEMO_ARGS:-}" -T "$(guest_test_timeout "$k")"
+	-D "$demo ${DEMO_ARGS:-}" -T "$(guest_test_timeout "$k")" -p "$l4u_build/pagers"
 echo "-- booting $KREL under QEMU (TCG)"
 out=$logs/demo-$k.log
 console=$logs/demo-$k.console.log

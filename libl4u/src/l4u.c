@@ -104,6 +104,11 @@ int l4u_gate_create(int dev)
 	return l4u_ioctl(dev, L4_IOC_CREATE_GATE, NULL);
 }
 
+int l4u_gate_send_cap(int gate)
+{
+	return l4u_ioctl(gate, L4_IOC_GATE_SEND_CAP, NULL);
+}
+
 int l4u_recv(int gate, struct l4_msg *msg)
 {
 	return l4u_ioctl(gate, L4_IOC_RECV, msg);

@@ -2,20 +2,21 @@
 # Build the busybox-static initramfs (cpio.gz) of an l4u test guest.
 #
 # usage: mkinitramfs.sh -o OUT.cpio.gz -k l4.ko [-K KREL] [-m check|demo]
-#                       [-d TESTDIR -r RUNLIST] [-D "demo-binary args"] [-T SECONDS]
+#                       [-d TESTDIR -r RUNLIST] [-D "demo-binary args"] [-T SECONDS] [-p PROGDIR]
 #   -k  the module; if it depends on other modules, they are taken from
 #       /lib/modules/KREL (-K) and loaded first
 #   -d  directory of the static test binaries (copied to /tests)
 #   -r  run list: one "<binary> [args...]" per line, in run order
 #   -D  demo command: its first word is a static binary copied to /bin
 #   -T  how long one test binary (or the demo) may run in the guest
+#   -p  directory of static programs (pagers, dataspace managers) copied to /bin
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=scripts/vm/lib.sh
 . "$here/lib.sh"
 
-out='' ko='' krel='' mode=check testdir='' runlist='' demo='' tmo=240
-while getopts o:k:K:m:d:r:D:T: opt; do
+out='' ko='' krel='' mode=check testdir='' runlist='' demo='' tmo=240 progdir=''
+while getopts o:k:K:m:d:r:D:T:p: opt; do
 	case $opt in
 	o) out=$OPTARG ;;
 	k) ko=$OPTARG ;;
@@ -25,6 +26,7 @@ while getopts o:k:K:m:d:r:D:T: opt; do
 	r) runlist=$OPTARG ;;
 	D) demo=$OPTARG ;;
 	T) tmo=$OPTARG ;;
+	p) progdir=$OPTARG ;;
 	*) die "mkinitramfs.sh: bad option" ;;
 	esac
 done
@@ -69,6 +71,15 @@ if [ -n "${deps// /}" ]; then
 		preload="$preload /lib/modules/$(basename "$m")"
 	done <"$stage/preload.list"
 	rm "$stage/preload.list"
+fi
+
+# programs the tests and demos start (pagers, dataspace managers) go to /bin
+if [ -n "$progdir" ] && [ -d "$progdir" ]; then
+	for p in "$progdir"/*; do
+		[ -f "$p" ] && [ -x "$p" ] || continue
+		need_static "$p"
+		cp "$p" "$stage/bin/"
+	done
 fi
 
 if [ "$mode" = check ]; then

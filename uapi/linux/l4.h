@@ -25,7 +25,7 @@
 #define L4_DEVICE_PATH		"/dev/l4"
 
 #define L4_ABI_MAJOR		0
-#define L4_ABI_MINOR		3
+#define L4_ABI_MINOR		4
 
 #define L4_IOC_MAGIC		0xBC
 
@@ -101,8 +101,10 @@ struct l4_map_item {
 #define L4_FEAT_MAPDB		(1ULL << 2)	/* map, grant, unmap */
 #define L4_FEAT_IPC		(1ULL << 3)	/* gates, threads, fault IPC */
 #define L4_FEAT_FAULT_AROUND	(1ULL << 4)	/* L4_SPACE_FAULT_AROUND */
+#define L4_FEAT_SEND_CAP	(1ULL << 5)	/* send capabilities, no-senders */
 #define L4_FEATURES_KNOWN	(L4_FEAT_SPACES | L4_FEAT_SIGMA0 | L4_FEAT_MAPDB | \
-				 L4_FEAT_IPC | L4_FEAT_FAULT_AROUND)
+				 L4_FEAT_IPC | L4_FEAT_FAULT_AROUND | \
+				 L4_FEAT_SEND_CAP)
 
 struct l4_version {
 	__u32 major;		/* out: L4_ABI_MAJOR of the module */
@@ -274,12 +276,26 @@ struct l4_unmap {
  *
  * When the last fd of a gate is closed the gate is dead: every waiting
  * caller and faulter gets EPIPE (a faulter: SIGBUS), now and later.
+ *
+ * Send capabilities (L4_IOC_GATE_SEND_CAP): an fd that names the same gate
+ * but can only send -- L4_IOC_CALL, and being named as a pager
+ * (L4_IOC_SET_PAGER, L4_IOC_THREAD_CONTROL). It is what a server hands to
+ * its clients (fork, SCM_RIGHTS). Receiving on it (read, L4_IOC_RECV,
+ * L4_IOC_REPLY, L4_IOC_REPLY_WAIT) gives EPERM; poll reports EPOLLHUP once
+ * the gate is dead. Send capabilities do not keep a gate alive: it dies
+ * when its last *receive* fd (what L4_IOC_CREATE_GATE returned, and dups
+ * of it) closes. When the last send capability of a gate closes, the gate
+ * receives one message labelled L4_LABEL_NO_SENDERS (token 0, no words, no
+ * reply), each time that happens: the server learns that no client holds
+ * the object any more (Mach's no-senders notification).
  */
 #define L4_MSG_WORDS		8	/* message registers */
 #define L4_MSG_ITEMS		4	/* map items in one reply */
 
 /* Fiasco's page-fault protocol label */
 #define L4_LABEL_PAGE_FAULT	(-2LL)
+/* the last send capability of the gate was closed (token 0, no reply) */
+#define L4_LABEL_NO_SENDERS	(-3LL)
 
 /* word 0 of a page-fault message: (pfa & ~7) | X << 2 | W << 1 | P */
 #define L4_PF_PRESENT		0x1ULL	/* a rights fault: the page is there */
@@ -313,7 +329,9 @@ struct l4_reply_item {
  * sender's receive window (each by the flexpage offset rule) before it
  * resumes; for a page fault, a reply with no item means "retry". error > 0
  * (an errno): a call fails with it; a page fault ends in SIGSEGV at the
- * faulting address. Malformed replies are refused with an errno and leave
+ * faulting address -- or in SIGBUS for EIO and EPIPE (the memory behind
+ * the address is gone, e.g. its dataspace manager died), as for a dead
+ * pager. Malformed replies are refused with an errno and leave
  * the message unanswered: EINVAL bad field or flag, ENOENT unknown token,
  * EBUSY another reply to the same message is being applied,
  * ESRCH the sender is gone (the message is then dropped), EBADF/EINVAL an
@@ -372,6 +390,8 @@ struct l4_call {
 #define L4_IOC_REPLY		_IOW(L4_IOC_MAGIC, 0x81, struct l4_reply)
 #define L4_IOC_REPLY_WAIT	_IOWR(L4_IOC_MAGIC, 0x82, struct l4_reply_wait)
 #define L4_IOC_CALL		_IOWR(L4_IOC_MAGIC, 0x83, struct l4_call)
+/* on a gate fd (receive or send): a new send capability fd; arg must be 0 */
+#define L4_IOC_GATE_SEND_CAP	_IO(L4_IOC_MAGIC, 0x84)
 
 /*
  * On a space fd. L4_IOC_SET_PAGER: the space's default pager gate (faults

@@ -69,8 +69,17 @@ int l4u_unmap(int space, uint64_t fpage, uint32_t flags, uint64_t *revoked,
 
 /* ---- gates and pagers ------------------------------------------------ */
 
-/* A new gate (IPC endpoint); returns its fd. */
+/* A new gate (IPC endpoint); returns its fd (the receive end). */
 int l4u_gate_create(int dev);
+
+/*
+ * A send capability of @gate (a receive fd or another send capability):
+ * an fd that can call the gate and be named as a pager, but not receive.
+ * Hand it to clients; the gate still dies with its last receive fd, and
+ * receives an L4_LABEL_NO_SENDERS message when its last send capability
+ * closes. Returns the new fd.
+ */
+int l4u_gate_send_cap(int gate);
 
 /* Receive one message (blocks unless the fd is O_NONBLOCK: -EAGAIN). */
 int l4u_recv(int gate, struct l4_msg *msg);
