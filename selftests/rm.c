@@ -4,8 +4,8 @@
  * detach (whole, head, tail, split, several regions), areas, find, faults
  * resolved through the region manager and a dataspace manager, the
  * receive window restricted to the region, read-only and private regions,
- * eager mapping, a manager that dies, identity placement, and 8 threads
- * using it at once.
+ * eager mapping, a manager that dies (SIGBUS), identity placement, and 8
+ * threads using it at once.
  *
  * The dataspace manager here is a test fixture (fx_dsm_*): a thread of the
  * test process serving one gate with the dataspace protocol of
@@ -818,6 +818,41 @@ TEST_F(rm, destroy_unmaps)
 	ASSERT_SIG(SIGSEGV, p, L4T_READ);
 	ASSERT_EQ(0, rmt_stop(&t));
 	fx_dsm_stop(&d);
+	ASSERT_RM_SETTLED(self);
+}
+
+/*
+ * The dataspace's manager dies (its receive fd closes; the region manager
+ * holds a send capability): the pages it had mapped are revoked with its
+ * space, and every fault in the region is answered EPIPE: SIGBUS. Eager
+ * attaching fails with -EPIPE.
+ */
+TEST_F(rm, manager_gone_sigbus)
+{
+	struct fx_dsm d;
+	struct l4u_ds ds;
+	struct rmt t;
+	char *p = NULL, *q = NULL;
+
+	ASSERT_EQ(0, fx_dsm_start(self->dev, &d, 8, L4U_DS_RIGHTS, 0x2e, 12));
+	ds = fx_ds(&d);
+	ds.cap = l4u_gate_send_cap(d.gate);
+	ASSERT_LE(0, ds.cap);
+	ASSERT_EQ(0, rmt_start(self->dev, &t, NULL));
+	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p, 4 * PG,
+				   L4U_RM_RW | L4U_RM_SEARCH_ADDR, &ds, 0, 0));
+	ASSERT_EQ(-1L, l4t_check(p, 0, PG, 0x2e));
+	ASSERT_EQ(1ULL, rm_nodes(t.ti.space));
+	fx_dsm_stop(&d);
+	ASSERT_EQ(0ULL, rm_nodes(t.ti.space));
+	ASSERT_SIG(SIGBUS, p, L4T_READ);
+	ASSERT_SIG(SIGBUS, p + 3 * PG + 8, L4T_WRITE);
+	ASSERT_SIG(SIGSEGV, p + 4 * PG, L4T_READ);	/* no region: still SEGV */
+	ASSERT_EQ(-EPIPE, l4u_rm_attach(t.rm, (void **)&q, PG,
+					L4U_RM_R | L4U_RM_SEARCH_ADDR | L4U_RM_EAGER_MAP,
+					&ds, 0, 0));
+	ASSERT_EQ(0, close(ds.cap));
+	ASSERT_EQ(0, rmt_stop(&t));
 	ASSERT_RM_SETTLED(self);
 }
 
