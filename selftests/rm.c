@@ -962,6 +962,97 @@ static void *mt_main(void *arg)
 	return NULL;
 }
 
+/*
+ * Detach racing with faults in the same range: readers fault continuously
+ * while the range is attached and detached again and again (alternating
+ * between two offsets of the dataspace). A reader sees the contents of one
+ * of the two offsets or SIGSEGV, never anything else; and right after each
+ * detach returns the task's space holds no page at all: no map that was in
+ * flight can land after the unmap.
+ */
+#define RACE_READERS	4
+#define RACE_ROUNDS	150
+#define RACE_PAGES	8
+
+struct race_arg {
+	char *p;
+	volatile int *stop;
+	int err;
+	unsigned long reads, segvs;
+};
+
+static void *race_reader(void *arg)
+{
+	struct race_arg *a = arg;
+	unsigned int i = 0;
+
+	while (!*a->stop) {
+		unsigned int pg = i++ % RACE_PAGES;
+		__u64 v = 0, at = pg * PG + 64;
+		struct l4t_fault f;
+
+		if (l4t_access((volatile __u64 *)(a->p + at), L4T_READ, &v, &f)) {
+			if (f.sig != SIGSEGV) {
+				a->err = __LINE__;
+				return NULL;
+			}
+			a->segvs++;
+			continue;
+		}
+		if (v != l4t_word(0x30, at) && v != l4t_word(0x30, RACE_PAGES * PG + at)) {
+			a->err = __LINE__;
+			return NULL;
+		}
+		a->reads++;
+	}
+	return NULL;
+}
+
+TEST_F(rm, detach_races_faults)
+{
+	struct race_arg args[RACE_READERS];
+	pthread_t th[RACE_READERS];
+	volatile int stop = 0;
+	struct fx_dsm d;
+	struct l4u_ds ds;
+	unsigned int res;
+	unsigned long reads = 0;
+	struct rmt t;
+	char *p;
+	int i, r;
+
+	ASSERT_EQ(0, fx_dsm_start(self->dev, &d, 2 * RACE_PAGES, L4U_DS_RIGHTS,
+				  0x30, 12));
+	ds = fx_ds(&d);
+	ASSERT_EQ(0, rmt_start(self->dev, &t, NULL));
+	p = t.ti.win + (1ULL << 21);
+	for (i = 0; i < RACE_READERS; i++) {
+		args[i] = (struct race_arg){ .p = p, .stop = &stop };
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, race_reader, &args[i]));
+	}
+	for (r = 0; r < RACE_ROUNDS; r++) {
+		char *q = p;
+
+		ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&q, RACE_PAGES * PG,
+					   L4U_RM_R, &ds, (r & 1) * RACE_PAGES * PG, 0));
+		usleep(500);
+		ASSERT_EQ(0, l4u_rm_detach(t.rm, p, RACE_PAGES * PG, 0, &res, NULL));
+		ASSERT_EQ((unsigned int)L4U_RM_DETACHED_DS, res);
+		ASSERT_EQ(0ULL, rm_nodes(t.ti.space)) TH_LOG("round %d", r);
+	}
+	stop = 1;
+	for (i = 0; i < RACE_READERS; i++) {
+		ASSERT_EQ(0, pthread_join(th[i], NULL));
+		EXPECT_EQ(0, args[i].err) TH_LOG("reader %d failed at line %d",
+						  i, args[i].err);
+		reads += args[i].reads;
+	}
+	TH_LOG("%lu reads in %d rounds", reads, RACE_ROUNDS);
+	ASSERT_EQ(0, rmt_stop(&t));
+	fx_dsm_stop(&d);
+	ASSERT_RM_SETTLED(self);
+}
+
 TEST_F(rm, eight_threads)
 {
 	struct mt_arg args[MT_THREADS];
