@@ -971,7 +971,7 @@ static void *mt_main(void *arg)
  * flight can land after the unmap.
  */
 #define RACE_READERS	4
-#define RACE_ROUNDS	150
+#define RACE_ROUNDS	60
 #define RACE_PAGES	8
 
 struct race_arg {
