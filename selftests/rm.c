@@ -23,6 +23,7 @@
 #include <l4u/dataspace.h>
 #include <l4u/rm.h>
 #include <l4u/task.h>
+#include <l4u/util.h>
 
 L4T_FIXTURE(rm);
 
@@ -63,59 +64,53 @@ static unsigned int fx_order(const struct fx_dsm *d, uint64_t off, uint64_t hot)
 	return k;
 }
 
+/* One message to the fixture (served with l4u_serve()). */
+static int fx_dsm_handle(void *arg, const struct l4_msg *m, struct l4_reply *r)
+{
+	struct fx_dsm *d = arg;
+
+	if (m->label == FX_STOP)
+		return L4U_SERVE_STOP;
+	if (!m->token)
+		return L4U_SERVE_NO_REPLY;	/* e.g. no senders */
+	if (m->label == L4U_DS_INFO) {
+		r->nwords = 3;
+		r->words[0] = d->size;
+		r->words[1] = d->flags;
+		r->words[2] = (uint64_t)(uintptr_t)d;
+	} else if (m->label == L4U_DS_MAP) {
+		uint64_t off = m->words[0], hot = m->words[1];
+		uint64_t rights = m->words[2];
+		unsigned int k;
+
+		if ((off & (PG - 1)) || (hot & (PG - 1)) ||
+		    (rights & ~L4_FPAGE_RWX)) {
+			r->error = EINVAL;
+		} else if (off >= d->size) {
+			r->error = ERANGE;
+		} else if (rights & ~d->flags & L4U_DS_RIGHTS) {
+			r->error = EACCES;
+		} else {
+			k = fx_order(d, off, hot);
+			d->last_order = k;
+			d->last_rcv = m->rcv_window;
+			__atomic_fetch_add(&d->maps, 1, __ATOMIC_SEQ_CST);
+			l4u_reply_map(r, d->space,
+				      L4_FPAGE(off & ~((1ULL << k) - 1), k, rights),
+				      hot, 0);
+		}
+	} else {
+		r->error = ENOSYS;
+	}
+	return 0;
+}
+
 static void *fx_dsm_main(void *arg)
 {
 	struct fx_dsm *d = arg;
-	struct l4_reply_wait rw;
 
-	memset(&rw, 0, sizeof(rw));
-	for (;;) {
-		struct l4_msg *m = &rw.msg;
-		struct l4_reply *r = &rw.reply;
-
-		if (l4u_reply_wait(d->gate, &rw)) {
-			memset(r, 0, sizeof(*r));
-			continue;
-		}
-		l4u_reply_init(r, m);
-		if (m->label == FX_STOP) {
-			l4u_reply(d->gate, r);
-			return NULL;
-		}
-		if (!m->token) {
-			r->token = 0;
-			continue;
-		}
-		if (m->label == L4U_DS_INFO) {
-			r->nwords = 3;
-			r->words[0] = d->size;
-			r->words[1] = d->flags;
-			r->words[2] = (uint64_t)(uintptr_t)d;
-		} else if (m->label == L4U_DS_MAP) {
-			uint64_t off = m->words[0], hot = m->words[1];
-			uint64_t rights = m->words[2];
-			unsigned int k;
-
-			if ((off & (PG - 1)) || (hot & (PG - 1)) ||
-			    (rights & ~L4_FPAGE_RWX)) {
-				r->error = EINVAL;
-			} else if (off >= d->size) {
-				r->error = ERANGE;
-			} else if (rights & ~d->flags & L4U_DS_RIGHTS) {
-				r->error = EACCES;
-			} else {
-				k = fx_order(d, off, hot);
-				d->last_order = k;
-				d->last_rcv = m->rcv_window;
-				__atomic_fetch_add(&d->maps, 1, __ATOMIC_SEQ_CST);
-				l4u_reply_map(r, d->space,
-					      L4_FPAGE(off & ~((1ULL << k) - 1), k, rights),
-					      hot, 0);
-			}
-		} else {
-			r->error = ENOSYS;
-		}
-	}
+	l4u_serve(d->gate, fx_dsm_handle, d);
+	return NULL;
 }
 
 /* A manager of one dataspace of @pages pages with rights @flags. */
@@ -906,6 +901,107 @@ TEST_F(rm, l4_thread_paged_by_rm)
 	ASSERT_EQ(0, rmt_stop(&t));
 	fx_dsm_stop(&d);
 	free(stack);
+	ASSERT_RM_SETTLED(self);
+}
+
+/* ------------------------------------------------------------------ */
+/* The helpers of l4u/util.h                                           */
+/* ------------------------------------------------------------------ */
+
+TEST_F(rm, fpage_helpers)
+{
+	const uint64_t M2 = 2ULL << 20;
+	uint64_t revoked = 7;
+	struct l4_space_info si;
+	char *win;
+	int sp;
+
+	ASSERT_EQ(13U, l4u_fpage_order_fit(M2 + 2 * PG, M2 + PG, M2 + 4 * PG));
+	ASSERT_EQ(12U, l4u_fpage_order_fit(M2 + PG + 5, M2 + PG, M2 + 4 * PG));
+	ASSERT_EQ(15U, l4u_fpage_order_fit(5 * PG, 0, 8 * PG));
+	ASSERT_EQ(47U, l4u_fpage_order_fit(12345, 0, 1ULL << 47));
+	ASSERT_EQ(21U, l4u_fpage_order_fit(M2 + 77 * PG, M2, 2 * M2));
+	ASSERT_EQ(0U, l4u_fpage_order_fit(M2, M2 + PG, M2 + 4 * PG));	/* below */
+	ASSERT_EQ(0U, l4u_fpage_order_fit(M2 + 4 * PG, M2, M2 + 4 * PG));	/* at hi */
+	ASSERT_EQ(0U, l4u_fpage_order_fit(0x1800, 0x1800, 0x3000));	/* page sticks out */
+	ASSERT_EQ(L4_FPAGE(M2 + 2 * PG, 13, L4_FPAGE_RW),
+		  l4u_fpage_fit(M2 + 3 * PG, M2 + PG, M2 + 4 * PG, L4_FPAGE_RW));
+	ASSERT_EQ(0ULL, l4u_fpage_fit(0, PG, 2 * PG, L4_FPAGE_RW));
+
+	sp = l4t_space_window(self->dev, 16, 0, L4_SPACE_SIGMA0, &win);
+	ASSERT_LE(0, sp);
+	ASSERT_TOUCH(win, 16, L4T_WRITE);
+	ASSERT_EQ(-EINVAL, l4u_unmap_range(sp, PG, PG, L4_FPAGE_RWX, 0, NULL));
+	ASSERT_EQ(-EINVAL, l4u_unmap_range(sp, PG + 1, 2 * PG, L4_FPAGE_RWX, 0, NULL));
+	ASSERT_EQ(-EINVAL, l4u_unmap_range(sp, PG, 2 * PG + 8, L4_FPAGE_RWX, 0, NULL));
+	/* 3..13: 3, 4-7, 8-11, 12: four flexpages, ten pages */
+	ASSERT_EQ(0, l4u_unmap_range(sp, 3 * PG, 13 * PG, L4_FPAGE_RWX,
+				     L4_UNMAP_ALL_SPACES, &revoked));
+	ASSERT_EQ(10ULL, revoked);
+	ASSERT_EQ(0, l4t_info(sp, &si));
+	ASSERT_EQ(6ULL, si.nodes);
+	ASSERT_EQ(0, munmap(win, 16 * PG));
+	ASSERT_EQ(0, close(sp));
+}
+
+static int serve_count(void *arg, const struct l4_msg *m, struct l4_reply *r)
+{
+	int *n = arg;
+
+	(*n)++;
+	if (m->label == 1) {
+		r->nwords = 1;
+		r->words[0] = m->words[0] + 1;
+		return 0;
+	}
+	if (m->label == 2)
+		return -ENOSPC;
+	return L4U_SERVE_STOP;
+}
+
+static void *serve_thread(void *arg)
+{
+	int *gate = arg;
+	int n = 0;
+
+	/* two answered calls, then a stop: l4u_serve returns 0 */
+	if (l4u_serve(*gate, serve_count, &n) || n != 3)
+		return (void *)1;
+	/* a handler's error ends it */
+	if (l4u_serve(*gate, serve_count, &n) != -ENOSPC || n != 4)
+		return (void *)2;
+	return NULL;
+}
+
+TEST_F(rm, serve_loop)
+{
+	struct l4_call c = { .label = 1, .nwords = 1, .rcv_space_fd = -1 };
+	pthread_t th;
+	void *res;
+	int gate, n = 0;
+
+	gate = l4u_gate_create(self->dev);
+	ASSERT_LE(0, gate);
+	ASSERT_EQ(-EINVAL, l4u_serve(gate, NULL, NULL));
+	ASSERT_EQ(0, pthread_create(&th, NULL, serve_thread, &gate));
+	c.words[0] = 41;
+	ASSERT_EQ(0, l4u_call(gate, &c));
+	ASSERT_EQ(42ULL, c.words[0]);
+	c.words[0] = 9;
+	ASSERT_EQ(0, l4u_call(gate, &c));
+	ASSERT_EQ(10ULL, c.words[0]);
+	c.label = 3;
+	ASSERT_EQ(0, l4u_call(gate, &c));
+	c.label = 2;
+	c.timeout_ns = 50 * 1000 * 1000;	/* never answered */
+	ASSERT_EQ(-ETIMEDOUT, l4u_call(gate, &c));
+	ASSERT_EQ(0, pthread_join(th, &res));
+	ASSERT_EQ(NULL, res);
+	/* nothing queued on a nonblocking gate */
+	ASSERT_EQ(0, fcntl(gate, F_SETFL, O_NONBLOCK));
+	ASSERT_EQ(-EAGAIN, l4u_serve(gate, serve_count, &n));
+	ASSERT_EQ(0, n);
+	ASSERT_EQ(0, close(gate));
 	ASSERT_RM_SETTLED(self);
 }
 

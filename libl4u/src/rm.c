@@ -26,6 +26,7 @@
 #include "l4u/dataspace.h"
 #include "l4u/task.h"
 #include "l4u/rm.h"
+#include "l4u/util.h"
 #include "task_int.h"
 
 #define PAGE		4096ULL
@@ -89,25 +90,6 @@ static int rm_va_ok(const struct l4u_rm *rm, const void *va)
 	const char *p = va;
 
 	return p >= rm->task->win && p < rm->task->win + rm->task->win_len;
-}
-
-/*
- * The largest size-aligned block around @addr within [@lo, @hi) (the
- * receive window of a fault there), as a flexpage order.
- */
-static unsigned int rm_block_order(uint64_t addr, uint64_t lo, uint64_t hi)
-{
-	unsigned int k = 12;
-
-	while (k < 47) {
-		uint64_t s = 1ULL << (k + 1);
-		uint64_t b = addr & ~(s - 1);
-
-		if (b < lo || b + s > hi)
-			break;
-		k++;
-	}
-	return k;
 }
 
 /* ---- the arrays -------------------------------------------------------------- */
@@ -282,7 +264,7 @@ static int rm_resolve(struct l4u_rm *rm, uint64_t addr, unsigned int need,
 		rights = r.flags & L4U_RM_RIGHTS;
 		if (r.flags & L4U_RM_PRIVATE)
 			rights &= ~L4U_RM_W;
-		order = rm_block_order(addr, r.start, r.end);
+		order = l4u_fpage_order_fit(addr, r.start, r.end);
 		ret = l4u_ds_map(&ds, r.offset + (addr - r.start), addr, rights,
 				 rm->task->space,
 				 L4_FPAGE(addr & ~((1ULL << order) - 1), order, 0),
@@ -295,15 +277,8 @@ static int rm_resolve(struct l4u_rm *rm, uint64_t addr, unsigned int need,
 /* Take every page of [s, e) out of the task's space (map_lock held). */
 static void rm_unmap_range(struct l4u_rm *rm, uint64_t s, uint64_t e)
 {
-	while (s < e) {
-		unsigned int k = 12;
-
-		while (k < 47 && !(s & ((2ULL << k) - 1)) && s + (2ULL << k) <= e)
-			k++;
-		l4u_unmap(rm->task->space, L4_FPAGE(s, k, L4_FPAGE_RWX),
-			  L4_UNMAP_ALL_SPACES, NULL, NULL);
-		s += 1ULL << k;
-	}
+	l4u_unmap_range(rm->task->space, s, e, L4_FPAGE_RWX,
+			L4_UNMAP_ALL_SPACES, NULL);
 }
 
 static void rm_ds_free(struct rm_ds *d)
@@ -332,55 +307,42 @@ static int rm_fault_errno(int err)
 	}
 }
 
+/* One message to the pager thread. */
+static int rm_handle(void *arg, const struct l4_msg *m, struct l4_reply *reply)
+{
+	struct l4u_rm *rm = arg;
+	uint64_t w0 = m->words[0], pages;
+	unsigned int need;
+
+	if (m->label == RM_LABEL_STOP && m->nwords == 1 &&
+	    m->words[0] == rm->cookie)
+		return L4U_SERVE_STOP;
+	if (!m->token)			/* a notification */
+		return L4U_SERVE_NO_REPLY;
+	if (m->label != L4_LABEL_PAGE_FAULT) {
+		reply->error = ENOSYS;
+		return 0;
+	}
+	if (m->space_id != rm->task->space_id) {
+		reply->error = EFAULT;
+		return 0;
+	}
+	need = L4U_RM_R;
+	if (w0 & L4_PF_WRITE)
+		need |= L4U_RM_W;
+	if (w0 & L4_PF_EXEC)
+		need |= L4U_RM_X;
+	reply->error = rm_fault_errno(rm_resolve(rm, L4_PF_ADDR(w0) & ~(PAGE - 1),
+						 need, &pages));
+	return 0;
+}
+
 static void *rm_main(void *arg)
 {
 	struct l4u_rm *rm = arg;
-	struct l4_reply_wait rw;
-	uint64_t pages;
-	int ret;
 
-	memset(&rw, 0, sizeof(rw));
-	for (;;) {
-		const struct l4_msg *m = &rw.msg;
-		uint64_t w0;
-		unsigned int need;
-
-		ret = l4u_reply_wait(rm->gate, &rw);
-		if (ret) {
-			if (rw.reply.token || ret == -EINTR) {
-				/* the reply was refused: drop it, go on */
-				memset(&rw.reply, 0, sizeof(rw.reply));
-				continue;
-			}
-			break;		/* the gate is unusable: give up */
-		}
-		l4u_reply_init(&rw.reply, m);
-		if (m->label == RM_LABEL_STOP && m->nwords == 1 &&
-		    m->words[0] == rm->cookie) {
-			l4u_reply(rm->gate, &rw.reply);
-			break;
-		}
-		if (!m->token) {		/* a notification: no reply */
-			rw.reply.token = 0;
-			continue;
-		}
-		if (m->label != L4_LABEL_PAGE_FAULT) {
-			rw.reply.error = ENOSYS;
-			continue;
-		}
-		w0 = m->words[0];
-		if (m->space_id != rm->task->space_id) {
-			rw.reply.error = EFAULT;
-			continue;
-		}
-		need = L4U_RM_R;
-		if (w0 & L4_PF_WRITE)
-			need |= L4U_RM_W;
-		if (w0 & L4_PF_EXEC)
-			need |= L4U_RM_X;
-		ret = rm_resolve(rm, L4_PF_ADDR(w0) & ~(PAGE - 1), need, &pages);
-		rw.reply.error = rm_fault_errno(ret);
-	}
+	/* returns on the stop message, or when the gate became unusable */
+	l4u_serve(rm->gate, rm_handle, rm);
 	__atomic_store_n(&rm->done, 1, __ATOMIC_SEQ_CST);
 	return NULL;
 }
