@@ -15,8 +15,12 @@
  * receive window, so that the kernel's clipping to the window is what
  * keeps pages out of neighbouring ranges.
  */
+#define _GNU_SOURCE
+#include <poll.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
+#include <sys/un.h>
 
 #include "l4_test_util.h"
 #include <l4u/l4u.h>
@@ -152,6 +156,113 @@ static struct l4u_ds fx_ds(const struct fx_dsm *d)
 		.size	= d->size,
 		.id	= (uint64_t)(uintptr_t)d,
 	};
+}
+
+/*
+ * An anonymous-memory manager fixture (for copy-on-write): listens on an
+ * abstract Unix socket; each L4U_DSM_OPEN_ANON starts a new fx_dsm (its
+ * pages pre-filled with pattern 0x99, so that a copy must overwrite them)
+ * and hands out a send capability of its gate.
+ */
+#define FX_MAX_DS	16
+
+struct fx_factory {
+	int dev;
+	int lsock;
+	int stop_pipe[2];
+	char name[64];		/* "@..." */
+	pthread_t thread;
+	struct fx_dsm *ds[FX_MAX_DS];
+	volatile int n;
+};
+
+static void fx_factory_serve(struct fx_factory *f, int c)
+{
+	struct l4u_dsm_resp resp = { 0 };
+	struct l4u_dsm_req req;
+	struct fx_dsm *d;
+	int fd, n, cap = -1;
+
+	n = l4u_cap_recv(c, &fd, &req, sizeof(req));
+	if (fd >= 0)
+		close(fd);
+	if (n != (int)sizeof(req) || req.op != L4U_DSM_OPEN_ANON ||
+	    !req.size || req.size % PG || f->n >= FX_MAX_DS) {
+		resp.error = EINVAL;
+	} else {
+		d = calloc(1, sizeof(*d));
+		if (!d || fx_dsm_start(f->dev, d, req.size / PG,
+				       req.flags & L4U_DS_RIGHTS, 0x99, 12)) {
+			resp.error = ENOMEM;	/* (a test failure anyway) */
+		} else {
+			f->ds[f->n] = d;
+			__atomic_fetch_add(&f->n, 1, __ATOMIC_SEQ_CST);
+			cap = l4u_gate_send_cap(d->gate);
+			resp.flags = d->flags;
+			resp.size = d->size;
+			resp.id = (uint64_t)(uintptr_t)d;
+		}
+	}
+	l4u_cap_send(c, cap, &resp, sizeof(resp));
+	if (cap >= 0)
+		close(cap);
+}
+
+static void *fx_factory_main(void *arg)
+{
+	struct fx_factory *f = arg;
+
+	for (;;) {
+		struct pollfd pfd[2] = {
+			{ .fd = f->lsock, .events = POLLIN },
+			{ .fd = f->stop_pipe[0], .events = POLLIN },
+		};
+		int c;
+
+		if (poll(pfd, 2, -1) < 0)
+			continue;
+		if (pfd[1].revents)
+			return NULL;
+		c = accept4(f->lsock, NULL, NULL, SOCK_CLOEXEC);
+		if (c < 0)
+			continue;
+		fx_factory_serve(f, c);
+		close(c);
+	}
+}
+
+static int fx_factory_start(int dev, struct fx_factory *f)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t n;
+
+	memset(f, 0, sizeof(*f));
+	f->dev = dev;
+	snprintf(f->name, sizeof(f->name), "@l4u-selftest-rm-%d", getpid());
+	n = strlen(f->name);
+	memcpy(sa.sun_path + 1, f->name + 1, n - 1);	/* sun_path[0] = 0 */
+	f->lsock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (f->lsock < 0 ||
+	    bind(f->lsock, (struct sockaddr *)&sa,
+		 offsetof(struct sockaddr_un, sun_path) + n) ||
+	    listen(f->lsock, 8) || pipe2(f->stop_pipe, O_CLOEXEC))
+		return -1;
+	return pthread_create(&f->thread, NULL, fx_factory_main, f) ? -1 : 0;
+}
+
+static void fx_factory_stop(struct fx_factory *f)
+{
+	int i;
+
+	l4t_post(f->stop_pipe[1]);
+	pthread_join(f->thread, NULL);
+	close(f->lsock);
+	close(f->stop_pipe[0]);
+	close(f->stop_pipe[1]);
+	for (i = 0; i < f->n; i++) {
+		fx_dsm_stop(f->ds[i]);
+		free(f->ds[i]);
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -428,7 +539,81 @@ TEST_F(rm, eager_map)
 	ASSERT_RM_SETTLED(self);
 }
 
-/* Private regions: read-only mappings until copy-on-write exists. */
+/*
+ * Copy-on-write: reads of a private region show the dataspace, the first
+ * write to a page copies it (one anonymous dataspace per page, from the
+ * factory fixture) and the dataspace never changes; detach drops copies.
+ */
+TEST_F(rm, private_copy_on_write)
+{
+	struct fx_factory f;
+	struct fx_dsm d;
+	struct l4u_ds ds;
+	struct l4u_region reg;
+	unsigned int res;
+	struct rmt t;
+	char *p = NULL, *q;
+
+	ASSERT_EQ(0, fx_dsm_start(self->dev, &d, 8, L4U_DS_RIGHTS, 0x31, 12));
+	ds = fx_ds(&d);
+	ASSERT_EQ(0, fx_factory_start(self->dev, &f));
+	ASSERT_EQ(0, rmt_start(self->dev, &t, NULL));
+	ASSERT_EQ(-EOPNOTSUPP, l4u_rm_attach(t.rm, (void **)&p, 4 * PG,
+					     L4U_RM_RW | L4U_RM_PRIVATE | L4U_RM_SEARCH_ADDR,
+					     &ds, 2 * PG, 0));
+	ASSERT_EQ(-EINVAL, l4u_rm_set_cow(t.rm, self->dev, NULL));
+	ASSERT_EQ(-EINVAL, l4u_rm_set_cow(NULL, self->dev, f.name));
+	ASSERT_EQ(0, l4u_rm_set_cow(t.rm, self->dev, f.name));
+	ASSERT_EQ(-EBUSY, l4u_rm_set_cow(t.rm, self->dev, f.name));
+	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p, 4 * PG,
+				   L4U_RM_RW | L4U_RM_PRIVATE | L4U_RM_SEARCH_ADDR,
+				   &ds, 2 * PG, 0));
+	ASSERT_EQ(0, l4u_rm_find(t.rm, p, PG, &reg));
+	ASSERT_EQ((uint32_t)(L4U_RM_RW | L4U_RM_PRIVATE), reg.flags);
+
+	/* reads share the dataspace's pages */
+	ASSERT_EQ(-1L, l4t_check(p, 2 * PG, PG, 0x31));
+	ASSERT_EQ(0, f.n);
+	/* a write copies its page */
+	*(volatile __u64 *)(p + PG + 8) = 1234;
+	ASSERT_EQ(1, f.n);
+	ASSERT_EQ(1234ULL, *(volatile __u64 *)(p + PG + 8));
+	ASSERT_EQ(-1L, l4t_check(p + PG, 3 * PG, 8, 0x31));
+	ASSERT_EQ(-1L, l4t_check(p + PG + 16, 3 * PG + 16, PG - 16, 0x31));
+	ASSERT_EQ(-1L, l4t_check(d.win + 3 * PG, 3 * PG, PG, 0x31));
+	*(volatile __u64 *)(p + PG + 24) = 5;		/* no second copy */
+	ASSERT_EQ(1, f.n);
+	/* page 0 was mapped shared, read-only: its write copies too */
+	*(volatile __u64 *)(p + 64) = 77;
+	ASSERT_EQ(2, f.n);
+	ASSERT_EQ(77ULL, *(volatile __u64 *)(p + 64));
+	ASSERT_EQ(-1L, l4t_check(d.win + 2 * PG, 2 * PG, PG, 0x31));
+	/* other pages still come from the dataspace, one by one */
+	ASSERT_EQ(-1L, l4t_check(p + 2 * PG, 4 * PG, 2 * PG, 0x31));
+	ASSERT_EQ(4ULL, rm_nodes(t.ti.space));
+	ASSERT_EQ(2, f.n);
+	/* a change of the dataspace shows in pages not copied only */
+	*(volatile __u64 *)(d.win + 4 * PG) = 99;
+	ASSERT_EQ(99ULL, *(volatile __u64 *)(p + 2 * PG));
+	ASSERT_EQ(1234ULL, *(volatile __u64 *)(p + PG + 8));
+
+	/* detaching the copied page drops its copy; attached again: shared */
+	ASSERT_EQ(0, l4u_rm_detach(t.rm, p + PG, PG, 0, &res, NULL));
+	ASSERT_EQ((unsigned int)L4U_RM_SPLIT_DS, res);
+	ASSERT_SIG(SIGSEGV, p + PG, L4T_READ);
+	q = p + PG;
+	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&q, PG, L4U_RM_R, &ds, 3 * PG, 0));
+	ASSERT_EQ(p + PG, q);
+	ASSERT_EQ(-1L, l4t_check(q, 3 * PG, PG, 0x31));	/* not the copy */
+	ASSERT_EQ(77ULL, *(volatile __u64 *)(p + 64));	/* page 0's copy stays */
+
+	ASSERT_EQ(0, rmt_stop(&t));
+	fx_dsm_stop(&d);
+	fx_factory_stop(&f);
+	ASSERT_RM_SETTLED(self);
+}
+
+/* Private regions without copy-on-write: read-only. */
 TEST_F(rm, private_region)
 {
 	struct fx_dsm d;
