@@ -714,4 +714,115 @@ TEST_F(netlink, tracepoint_map)
 	ASSERT_EQ(0, close(sb));
 }
 
+#define L4CTL		"/bin/l4ctl"
+
+/* Run @cmd through the shell (as uid NOBODY if @nobody); output into @buf. */
+static int run_as(bool nobody, const char *cmd, char *buf, size_t size)
+{
+	size_t len = 0;
+	int p[2], status;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe(p))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		if (nobody && (setresgid(NOBODY, NOBODY, NOBODY) ||
+			       setresuid(NOBODY, NOBODY, NOBODY)))
+			_exit(99);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(98);
+	}
+	close(p[1]);
+	while (len < size - 1 && (n = read(p[0], buf + len, size - 1 - len)) > 0)
+		len += n;
+	buf[len] = 0;
+	close(p[0]);
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+#define run(cmd, buf, size)	run_as(false, (cmd), (buf), (size))
+
+/* l4ctl in the guest: listings, JSON, DOT, and its refusals. */
+TEST_F(netlink, l4ctl_tool)
+{
+	static char out[65536];
+	char cmd[256], want[256];
+	__u64 ida, idb, idc, frame;
+	struct recs rs;
+	struct l4nl nl;
+	int sa, sb, sc;
+	char *wa;
+
+	if (access(L4CTL, X_OK))
+		SKIP(return, "no " L4CTL);
+	NL_OPEN(&nl);
+	sa = l4t_space_window_id(self->dev, 4, 0, SIGMA0, &ida, &wa);
+	ASSERT_LE(0, sa);
+	sb = l4t_create(self->dev, 8 * PG, 0, 0, &idb);
+	ASSERT_LE(0, sb);
+	sc = l4t_create(self->dev, 8 * PG, 0, 0, &idc);
+	ASSERT_LE(0, sc);
+	wa[0] = wa[PG] = 1;
+	ASSERT_EQ(0, map1(sb, sa, 0, PG, RW, false));
+	ASSERT_EQ(0, map1(sb, sa, PG, 4 * PG, R_, false));
+	ASSERT_EQ(0, map1(sc, sb, PG, 2 * PG, R_, false));
+	ASSERT_EQ(0, nl_dump(&nl, L4_CMD_ENTRIES, L4_A_SPACE_ID, ida, &rs));
+	ASSERT_EQ(2, rs.n);
+	frame = rs.r[0].v[L4_A_FRAME_ID];
+	recs_free(&rs);
+
+	ASSERT_EQ(0, run(L4CTL " stats 2>&1", out, sizeof(out)));
+	ASSERT_NE(NULL, strstr(out, "spaces")) TH_LOG("%s", out);
+	snprintf(cmd, sizeof(cmd), L4CTL " --json spaces 2>&1");
+	ASSERT_EQ(0, run(cmd, out, sizeof(out)));
+	snprintf(want, sizeof(want), "{\"id\": %llu, \"uid\": 0, \"pid\": %d, \"size\": 32768,",
+		 (unsigned long long)idb, getpid());
+	ASSERT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
+
+	snprintf(cmd, sizeof(cmd), L4CTL " --json space %llu 2>&1", (unsigned long long)idc);
+	ASSERT_EQ(0, run(cmd, out, sizeof(out)));
+	snprintf(want, sizeof(want),
+		 "[{\"space\": %llu, \"addr\": 8192, \"frame\": %llu, \"rights\": \"r--\", \"depth\": 2, \"parent_space\": %llu, \"parent_addr\": 4096}]",
+		 (unsigned long long)idc, (unsigned long long)frame, (unsigned long long)idb);
+	ASSERT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
+
+	snprintf(cmd, sizeof(cmd), L4CTL " tree %llu 2>&1", (unsigned long long)frame);
+	ASSERT_EQ(0, run(cmd, out, sizeof(out)));
+	snprintf(want, sizeof(want), "space %llu 0 rwx\n  space %llu 0x1000 rw-\n    space %llu 0x2000 r--\n",
+		 (unsigned long long)ida, (unsigned long long)idb, (unsigned long long)idc);
+	ASSERT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
+
+	ASSERT_EQ(0, run(L4CTL " dot 2>&1", out, sizeof(out)));
+	ASSERT_EQ(0, strncmp(out, "digraph l4 {", 12)) TH_LOG("%s", out);
+	snprintf(want, sizeof(want), "n%llu_1000 -> n%llu_2000 [label=\"r--\"];",
+		 (unsigned long long)idb, (unsigned long long)idc);
+	ASSERT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
+	/* for the README's picture: the DOT text in the log */
+	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n"))
+		printf("# dot| %s\n", line);
+
+	/* refusals, in words */
+	snprintf(cmd, sizeof(cmd), L4CTL " space %llu", (unsigned long long)ida);
+	ASSERT_EQ(1, run_as(true, cmd, out, sizeof(out)));
+	ASSERT_NE(NULL, strstr(out, "permission denied")) TH_LOG("%s", out);
+	ASSERT_EQ(1, run_as(true, L4CTL " monitor", out, sizeof(out)));
+	ASSERT_NE(NULL, strstr(out, "CAP_SYS_ADMIN")) TH_LOG("%s", out);
+	ASSERT_EQ(1, run(L4CTL " tree 0 2>&1", out, sizeof(out)));
+	ASSERT_NE(NULL, strstr(out, "no such space or frame")) TH_LOG("%s", out);
+
+	ASSERT_EQ(0, munmap(wa, 4 * PG));
+	ASSERT_EQ(0, close(sa));
+	ASSERT_EQ(0, close(sb));
+	ASSERT_EQ(0, close(sc));
+	l4nl_close(&nl);
+}
+
 TEST_HARNESS_MAIN
