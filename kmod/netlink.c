@@ -26,20 +26,13 @@
 #include <linux/cred.h>
 #include <linux/pid.h>
 #include <linux/sched.h>
-#include <linux/version.h>
 #include <net/genetlink.h>
 
 #include <linux/l4_netlink.h>
 
+#include "compat.h"
 #include "l4u.h"
 #include "trace.h"
-
-/* 6.4 moved a dump's parsed attributes into a struct genl_info */
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 4, 0)
-#define l4_nl_dump_attrs(cb)	(genl_dumpit_info(cb)->attrs)
-#else
-#define l4_nl_dump_attrs(cb)	(genl_info_dump(cb)->attrs)
-#endif
 
 #define L4_NL_EVENT_SIZE	512
 
