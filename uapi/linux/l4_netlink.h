@@ -95,7 +95,7 @@ enum l4_attr {
 
 	/* L4_CMD_SPACES reply */
 	L4_A_SPACE_UID,		/* u32: owner (creator's euid) */
-	L4_A_SPACE_PID,		/* u32: creating process, 0 if gone or invisible */
+	L4_A_SPACE_PID,		/* u32: creating process (tgid), 0 outside your pid ns */
 	L4_A_SPACE_SIZE,	/* u64: bytes */
 	L4_A_SPACE_FLAGS,	/* u32: L4_SPACE_* */
 	L4_A_SPACE_FRAMES,	/* u64: frames charged to it */
@@ -111,7 +111,12 @@ enum l4_attr {
 	L4_A_E_PARENT_SPACE,	/* u64: absent for the root */
 	L4_A_E_PARENT_ADDR,	/* u64: absent for the root */
 
-	/* L4_CMD_EVENT (with L4_A_SPACE_ID, L4_A_E_ADDR, L4_A_E_RIGHTS) */
+	/*
+	 * L4_CMD_EVENT, with L4_A_SPACE_ID (FAULT, REPLY: the faulting or
+	 * calling space; MAP, GRANT: the destination), L4_A_E_ADDR,
+	 * L4_A_E_RIGHTS (FAULT: the access, MAP/GRANT/UNMAP: the flexpage's),
+	 * and for SPACE_CREATE/DESTROY L4_A_SPACE_UID and L4_A_SPACE_SIZE.
+	 */
 	L4_A_EV_TYPE,		/* u32: enum l4_event_type */
 	L4_A_EV_SEQ,		/* u64 */
 	L4_A_EV_LOST,		/* u64 */
@@ -121,7 +126,7 @@ enum l4_attr {
 	L4_A_EV_ORDER,		/* u32: log2 of the flexpage size */
 	L4_A_EV_PAGES,		/* u64: pages mapped, or nodes revoked */
 	L4_A_EV_LABEL,		/* s64: REPLY: the reply's label */
-	L4_A_EV_ERROR,		/* u32: REPLY: its error; FAULT: fault bits */
+	L4_A_EV_ERROR,		/* u32: REPLY: its error (0: a map reply) */
 	L4_A_EV_THREAD,		/* u64: FAULT: the L4 thread id */
 
 	__L4_A_MAX,
