@@ -45,8 +45,8 @@ static inline void l4_release_fault_lock(struct vm_fault *vmf)
 }
 #endif
 
-/* 6.4 moved a dump's parsed attributes into a struct genl_info */
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 4, 0)
+/* 6.2 moved a dump's parsed attributes into a struct genl_info */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
 #define l4_nl_dump_attrs(cb)	(genl_dumpit_info(cb)->attrs)
 #else
 #define l4_nl_dump_attrs(cb)	(genl_info_dump(cb)->attrs)
