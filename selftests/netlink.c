@@ -714,6 +714,98 @@ TEST_F(netlink, tracepoint_map)
 	ASSERT_EQ(0, close(sb));
 }
 
+/* A mutator process: spaces come and go, get mapped, granted and unmapped. */
+static void churn(int dev, int seconds)
+{
+	time_t end = time(NULL) + seconds;
+
+	while (time(NULL) < end) {
+		int sa, sb, sc;
+		char *wa;
+
+		sa = l4t_space_window(dev, 16, 0, SIGMA0, &wa);
+		CHILD_CHECK(sa >= 0);
+		for (int i = 0; i < 16; i++)
+			wa[i * PG] = 1;
+		sb = l4t_create(dev, 64 * PG, 0, 0, NULL);
+		sc = l4t_create(dev, 64 * PG, 0, 0, NULL);
+		CHILD_CHECK(sb >= 0 && sc >= 0);
+		for (int i = 0; i < 16; i++) {
+			CHILD_CHECK(!map1(sb, sa, i * PG, i * PG, RW, false));
+			CHILD_CHECK(!map1(sc, sb, i * PG, (16 + i) * PG, R_, i & 1));
+		}
+		CHILD_CHECK(!unmap1(sa, 3 * PG, R_, 0));
+		CHILD_CHECK(!unmap1(sb, 5 * PG, L4_FPAGE_W, L4_UNMAP_ALL_SPACES));
+		CHILD_CHECK(!munmap(wa, 16 * PG));
+		close(sb);		/* first the middle: its subtrees go */
+		close(sa);
+		close(sc);
+	}
+}
+
+struct seen {
+	__u64 frames[64];
+	int nframes, bad;
+};
+
+static void seen_entry(const struct l4nl_rec *r, void *arg)
+{
+	struct seen *s = arg;
+
+	if (!L4NL_HAS(r, L4_A_FRAME_ID) || !L4NL_HAS(r, L4_A_E_ADDR) ||
+	    L4NL_HAS(r, L4_A_E_PARENT_SPACE) != !!r->v[L4_A_E_DEPTH])
+		s->bad++;
+	if (s->nframes < 64)
+		s->frames[s->nframes++] = r->v[L4_A_FRAME_ID];
+}
+
+/* Dumps and events while the mapping database changes: no harm, no lies. */
+TEST_F(netlink, dumps_race_changes)
+{
+	struct l4nl nl, ev;
+	struct recs spaces;
+	int rcvbuf = 8192, rounds = 0, err;
+	time_t end;
+	pid_t pid;
+
+	NL_OPEN(&nl);
+	NL_OPEN(&ev);
+	ASSERT_EQ(0, setsockopt(ev.fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)));
+	ASSERT_EQ(0, l4nl_join_events(&ev));	/* overruns, never read */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		churn(self->dev, 4);
+		_exit(0);
+	}
+	end = time(NULL) + 4;
+	while (time(NULL) < end) {
+		struct seen seen = { 0 };
+
+		ASSERT_EQ(0, nl_dump(&nl, L4_CMD_SPACES, 0, 0, &spaces));
+		for (size_t i = 0; i < spaces.n; i++) {
+			err = l4nl_call(&nl, L4_CMD_ENTRIES, NLM_F_DUMP, L4_A_SPACE_ID,
+					spaces.r[i].v[L4_A_SPACE_ID], seen_entry, &seen, NULL);
+			ASSERT_TRUE(err == 0 || err == -ENOENT) TH_LOG("entries: %d", err);
+		}
+		recs_free(&spaces);
+		ASSERT_EQ(0, seen.bad);
+		for (int i = 0; i < seen.nframes; i += 7) {
+			struct seen tree = { 0 };
+
+			err = l4nl_call(&nl, L4_CMD_TREE, NLM_F_DUMP, L4_A_FRAME_ID,
+					seen.frames[i], seen_entry, &tree, NULL);
+			ASSERT_TRUE(err == 0 || err == -ENOENT) TH_LOG("tree: %d", err);
+			ASSERT_EQ(0, tree.bad);
+		}
+		rounds++;
+	}
+	ASSERT_EQ(0, l4t_wait(pid));
+	ASSERT_LT(0, rounds);
+	l4nl_close(&ev);
+	l4nl_close(&nl);
+}
+
 #define L4CTL		"/bin/l4ctl"
 
 /* Run @cmd through the shell (as uid NOBODY if @nobody); output into @buf. */
