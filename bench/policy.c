@@ -140,7 +140,7 @@ int main(void)
 	       "mean resident pages in []\n", FOOTPRINT);
 	for (size_t k = 0; k < sizeof(traces) / sizeof(traces[0]); k++) {
 		size_t n;
-		uint64_t unmaps[NCOLS] = { 0 }, flt[NCOLS] = { 0 };
+		uint64_t unmaps[NCOLS] = { 0 }, flt[NCOLS] = { 0 }, outs[NCOLS] = { 0 };
 
 		seed(0x6c347521 + k);
 		n = traces[k].gen(t);
@@ -184,6 +184,8 @@ int main(void)
 				}
 				unmaps[c] += st.samples;
 				flt[c] += st.faults;
+				if (pool_pct[s] == 50)
+					outs[c] = st.swap_outs;
 				if (cols[c].kind == L4U_POLICY_WS)
 					snprintf(cell, sizeof(cell), "%" PRIu64 " x%.2f [%.0f]",
 						 st.faults, min ? (double)st.faults / min : 1.0,
@@ -200,6 +202,9 @@ int main(void)
 			if (cols[c].flags & L4U_REPLAY_SAMPLED)
 				printf("  %s %.2f", cols[c].title,
 				       flt[c] ? (double)unmaps[c] / flt[c] : 0.0);
+		printf("\n  swap-outs at 50 %%:");
+		for (size_t c = 0; c < NCOLS; c++)
+			printf("  %s %" PRIu64, cols[c].title, outs[c]);
 		printf("\n");
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
