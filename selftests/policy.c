@@ -240,6 +240,37 @@ TEST(clock_samples_at_hand)
 	ASSERT_EQ(0, l4u_policy_destroy(pol));
 }
 
+/* WS asks before it gives a page up: a referenced one is back in the window */
+TEST(working_set_samples_expired)
+{
+	struct fake_kernel k = { .bits = { L4_FPAGE_R, 0 } };
+	struct l4u_policy_params p = params(L4U_POLICY_WS, 2, 2);
+	struct l4u_policy_stats st;
+	struct l4u_policy *pol;
+	uint32_t slot;
+	uint64_t page;
+
+	p.sample = fake_sample;
+	p.sample_arg = &k;
+	ASSERT_EQ(0, l4u_policy_create(&p, &pol));
+	ASSERT_EQ(0, l4u_policy_fault(pol, 0, 10, 0));		/* t1 */
+	ASSERT_EQ(0, l4u_policy_fault(pol, 1, 20, 0));		/* t2 */
+	ASSERT_EQ(0, l4u_policy_tick(pol, 1));			/* t3 */
+	/* 10 (t1) is past the window, but R says it was used: now t3 */
+	EXPECT_EQ(-ENOENT, l4u_policy_expired(pol, &slot, &page));
+	EXPECT_EQ(1, k.calls);
+	ASSERT_EQ(0, l4u_policy_tick(pol, 1));			/* t4 */
+	ASSERT_EQ(0, l4u_policy_expired(pol, &slot, &page));	/* 20 (t2) */
+	EXPECT_EQ(1U, slot);
+	EXPECT_EQ(20ULL, page);
+	EXPECT_EQ(2, k.calls);
+	ASSERT_EQ(0, l4u_policy_stats(pol, &st));
+	EXPECT_EQ(2ULL, st.samples);
+	EXPECT_EQ(4ULL, st.now);
+	EXPECT_EQ(0ULL, st.hits);
+	ASSERT_EQ(0, l4u_policy_destroy(pol));
+}
+
 TEST(bad_arguments)
 {
 	struct l4u_policy_params p = params(L4U_POLICY_FIFO, 2, 0);

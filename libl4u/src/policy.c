@@ -607,6 +607,8 @@ int l4u_policy_min(const uint64_t *trace, size_t n, uint32_t frames,
 
 	if ((!trace && n) || !frames || !faults)
 		return -EINVAL;
+	if (n >= SIZE_MAX / 2 / sizeof(struct heap_ent))
+		return -ENOMEM;
 	ids = malloc((n + 1) * sizeof(*ids));
 	next = malloc((n + 1) * sizeof(*next));
 	cur = malloc((n + 1) * sizeof(*cur));
@@ -703,6 +705,8 @@ int l4u_policy_replay(const struct l4u_policy_params *params,
 	if (!params || (!trace && n) || !st ||
 	    (flags & ~(L4U_REPLAY_SAMPLED | L4U_REPLAY_TRIM)))
 		return -EINVAL;
+	if (n >= SIZE_MAX / 2 / sizeof(struct pos))
+		return -ENOMEM;
 	p = *params;
 	r.sampled = !!(flags & L4U_REPLAY_SAMPLED);
 	if (r.sampled && p.kind == L4U_POLICY_LRU)
