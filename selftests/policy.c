@@ -3,7 +3,8 @@
  * libl4u's replacement policies (l4u/policy.h): fault counts on textbook
  * reference strings computed by hand, the interface driven directly as a
  * manager would, exact errnos, and MIN as the floor of every policy on
- * generated traces. Pure user space: no /dev/l4, plain TEST()s.
+ * generated traces (pure user space: plain TEST()s); and, with /dev/l4, the
+ * referenced/dirty reporting of unmap the policies are built on.
  */
 #include "l4_test_util.h"
 
@@ -481,6 +482,92 @@ TEST(min_matches_brute_force)
 			EXPECT_EQ(count, opt(frames, t, N(t)));
 		}
 	}
+}
+
+/* ---- what /dev/l4 tells a manager (docs/policies.md relies on it) ------- */
+
+#include <l4u/l4u.h>
+
+L4T_FIXTURE(policy_dev);
+
+#define PG	L4T_PAGE
+
+static uint64_t unmap1(struct __test_metadata *_metadata, int space,
+		       uint64_t addr, uint64_t rights, uint64_t *acc)
+{
+	uint64_t n = ~0ULL;
+
+	*acc = ~0ULL;
+	EXPECT_EQ(0, l4u_unmap(space, L4_FPAGE(addr, 12, rights), 0, &n, acc));
+	return n;
+}
+
+static int map1(int dst, int src, uint64_t addr, uint64_t rights)
+{
+	return l4u_map(dst, src, L4_FPAGE(addr, 12, rights), addr, 0,
+		       L4_FPAGE_WHOLE_SPACE, NULL, NULL);
+}
+
+/*
+ * A manager (sigma0 space a) maps two frames to a client (space b). The
+ * referenced bit says "used since the last report", the dirty bit
+ * "written", a W-revoke of a page nobody holds writable reports nothing,
+ * and the bits are per frame: the manager's own write fault counts.
+ */
+TEST_F(policy_dev, unmap_reports_use)
+{
+	volatile char *aw, *bw;
+	uint64_t acc;
+	char c;
+	int a, b;
+
+	a = l4u_space_create(self->dev, 2 * PG, L4_SPACE_SIGMA0, 0, NULL);
+	ASSERT_LE(0, a);
+	b = l4u_space_create(self->dev, 2 * PG, 0, 0, NULL);
+	ASSERT_LE(0, b);
+	ASSERT_EQ(0, l4u_window_open(a, 0, 2 * PG, PROT_READ | PROT_WRITE,
+				     NULL, (void **)&aw));
+	ASSERT_EQ(0, l4u_window_open(b, 0, 2 * PG, PROT_READ | PROT_WRITE,
+				     NULL, (void **)&bw));
+	aw[0] = 1;				/* the manager fills its frames */
+	aw[PG] = 2;
+	ASSERT_EQ(0, map1(b, a, 0, L4_FPAGE_RW));
+	ASSERT_EQ(0, map1(b, a, PG, L4_FPAGE_RW));
+	/* consume what the filling left, then give W back */
+	EXPECT_EQ(1ULL, unmap1(_metadata, a, 0, L4_FPAGE_W, &acc));
+	EXPECT_EQ(L4_FPAGE_W, acc & L4_FPAGE_W);	/* the manager's write */
+	EXPECT_EQ(1ULL, unmap1(_metadata, a, PG, L4_FPAGE_W, &acc));
+	ASSERT_EQ(0, map1(b, a, 0, L4_FPAGE_RW));
+	ASSERT_EQ(0, map1(b, a, PG, L4_FPAGE_RW));
+
+	/* the client reads page 0 only: referenced, not dirty; page 1: nothing */
+	c = bw[0];
+	EXPECT_EQ(1, c);
+	EXPECT_EQ(1ULL, unmap1(_metadata, a, 0, L4_FPAGE_W, &acc));
+	EXPECT_EQ(L4_FPAGE_R, acc);
+	EXPECT_EQ(1ULL, unmap1(_metadata, a, PG, L4_FPAGE_W, &acc));
+	EXPECT_EQ(0ULL, acc);
+
+	/* nobody holds page 0 writable now: a W-revoke hits nothing, says nothing */
+	EXPECT_EQ(0ULL, unmap1(_metadata, a, 0, L4_FPAGE_W, &acc));
+	EXPECT_EQ(0ULL, acc);
+	/* the W-revoke zapped the PTE: the next read is seen again */
+	c = bw[0];
+	EXPECT_EQ(1ULL, unmap1(_metadata, a, 0, L4_FPAGE_R, &acc));	/* gone */
+	EXPECT_EQ(L4_FPAGE_R, acc);
+	EXPECT_EQ(0ULL, unmap1(_metadata, a, 0, L4_FPAGE_R, &acc));
+
+	/* a client write: referenced and dirty */
+	ASSERT_EQ(0, map1(b, a, PG, L4_FPAGE_RW));
+	bw[PG] = 3;
+	EXPECT_EQ(1ULL, unmap1(_metadata, a, PG, L4_FPAGE_W, &acc));
+	EXPECT_EQ(L4_FPAGE_R | L4_FPAGE_W, acc);
+	EXPECT_EQ(3, aw[PG]);
+
+	EXPECT_EQ(0, l4u_window_close((void *)bw, 2 * PG));
+	EXPECT_EQ(0, l4u_window_close((void *)aw, 2 * PG));
+	close(b);
+	close(a);
 }
 
 TEST_HARNESS_MAIN
