@@ -1,24 +1,31 @@
 // SPDX-License-Identifier: MIT
 /*
- * l4u-demo: a sigma0-backed space at work, narrated.
+ * l4u-demo: l4u at work, narrated.
  *
- * One process creates a space backed by the in-kernel sigma0, opens two
+ * By default: an address space built from dataspaces (see ds_demo() below).
+ * With --basics: the tour of the layers underneath --
+ * one process creates a space backed by the in-kernel sigma0, opens two
  * windows onto it, forks a child that opens a third, and both sides write
  * and read each other's pages. Then the space's frame limit is hit (SIGBUS),
  * and at the end every frame goes back.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <l4u/l4u.h>
+#include <l4u/dataspace.h>
 
 #define SPACE_SIZE	(64ULL << 20)
 #define LIMIT		64	/* frames */
@@ -209,7 +216,7 @@ static void fault_ipc_demo(int dev)
 	close(mem);
 }
 
-int main(void)
+static int basics_main(void)
 {
 	struct sigaction sa = { .sa_sigaction = on_sigbus, .sa_flags = SA_SIGINFO };
 	struct l4_version ver;
@@ -298,4 +305,370 @@ int main(void)
 	       (unsigned long long)st.frames_allocated, (unsigned long long)st.frames_freed);
 	close(dev);
 	return st.frames == 0 && st.spaces == 0 ? 0 : 1;
+}
+
+/* ==================================================================== */
+/* The dataspace demo                                                    */
+/* ==================================================================== */
+
+/*
+ * Client A's address space is built from three dataspaces served by two
+ * manager processes: program text (a file, read-only) from l4u-dsm-file,
+ * a heap and a buffer shared with client B (anonymous memory) from
+ * l4u-dsm-anon. A region manager thread in client A is the pager of its
+ * space: it turns each page fault into a MAP request to the dataspace's
+ * manager, whose answer lands directly in A's space. Both managers run with
+ * -v and print one line per request.
+ */
+
+#define DS_SOCK_FILE	"@l4u-demo-file"
+#define DS_SOCK_ANON	"@l4u-demo-anon"
+#define DS_TEXT_PATH	"/tmp/prog.txt"
+#define DS_SPACE_SIZE	(1ULL << 20)
+#define RM_QUIT		0x51		/* a call that ends the region manager */
+
+struct region {
+	const char *name;
+	uint64_t start, size;
+	unsigned int rights;		/* what the region allows */
+	struct l4u_ds ds;
+	const char *what;		/* dataspace, for the region map */
+	const char *mgr;		/* its manager */
+	uint64_t mapped;		/* bit per page mapped (up to 64) */
+};
+
+static struct region regions[3];
+static int nregions;
+static int ds_client;			/* client A's space */
+static char *ds_win;			/* a window onto all of it */
+
+static sigjmp_buf touch_jmp;
+static volatile int touch_sig;
+
+static void on_touch_fault(int sig, siginfo_t *si, void *uc)
+{
+	(void)si; (void)uc;
+	touch_sig = sig;
+	siglongjmp(touch_jmp, 1);
+}
+
+/* Read or write one byte at space address @addr; returns the signal or 0. */
+static int touch(uint64_t addr, int write, char val)
+{
+	struct sigaction sa = { .sa_sigaction = on_touch_fault, .sa_flags = SA_SIGINFO };
+	volatile char *p = (volatile char *)ds_win + addr;
+
+	sigaction(SIGBUS, &sa, NULL);
+	sigaction(SIGSEGV, &sa, NULL);
+	touch_sig = 0;
+	if (!sigsetjmp(touch_jmp, 1)) {
+		if (write)
+			*p = val;
+		else
+			(void)*p;
+	}
+	signal(SIGBUS, SIG_DFL);
+	signal(SIGSEGV, SIG_DFL);
+	return touch_sig;
+}
+
+static struct region *region_of(uint64_t addr)
+{
+	for (int i = 0; i < nregions; i++)
+		if (addr - regions[i].start < regions[i].size)
+			return &regions[i];
+	return NULL;
+}
+
+/* Client A's region manager: the pager of its space. */
+static void *rm_thread(void *arg)
+{
+	struct l4_reply_wait rw = { 0 };
+	int gate = *(int *)arg;
+	char rs[4];
+
+	for (;;) {
+		if (l4u_reply_wait(gate, &rw))
+			return NULL;
+		struct l4_msg *m = &rw.msg;
+		uint64_t pfa = L4_PF_ADDR(m->words[0]), page = pfa & ~(PAGE - 1);
+		int write = !!(m->words[0] & L4_PF_WRITE);
+		struct region *r = region_of(pfa);
+		unsigned int rights;
+		uint64_t pages;
+		int ret;
+
+		l4u_reply_init(&rw.reply, m);
+		if (m->label == RM_QUIT) {
+			l4u_reply(gate, &rw.reply);
+			return NULL;
+		}
+		if (m->label != L4_LABEL_PAGE_FAULT) {
+			rw.reply.error = ENOSYS;
+			continue;
+		}
+		if (!r || (write && !(r->rights & L4_FPAGE_W))) {
+			printf("  rm     %s fault at 0x%llx: %s -> SIGSEGV\n",
+			       write ? "write" : "read", (unsigned long long)pfa,
+			       r ? "the region is read-only" : "no region there");
+			rw.reply.error = EFAULT;
+			continue;
+		}
+		rights = write ? L4_FPAGE_RW : L4_FPAGE_R;
+		printf("  rm     %s fault at 0x%llx in region %s -> %s: map offset 0x%llx [%s]\n",
+		       write ? "write" : "read", (unsigned long long)pfa, r->name, r->mgr,
+		       (unsigned long long)(page - r->start), l4u_rights_str(rights, rs));
+		ret = l4u_ds_map(&r->ds, page - r->start, page, rights, ds_client,
+				 L4_FPAGE_WHOLE_SPACE, &pages);
+		if (ret) {
+			printf("  rm     %s: %s -> %s\n", r->mgr, strerror(-ret),
+			       ret == -EPIPE ? "SIGBUS" : "SIGSEGV");
+			rw.reply.error = ret == -EPIPE ? EPIPE : -ret;
+			continue;
+		}
+		__atomic_or_fetch(&r->mapped, 1ULL << ((page - r->start) / PAGE),
+				  __ATOMIC_RELAXED);
+		/* the page is in place: an empty reply lets the thread retry */
+	}
+}
+
+static pid_t start_manager(const char *prog, const char *sock)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	pid_t pid = fork();
+
+	if (pid < 0)
+		die("fork", -errno);
+	if (pid == 0) {
+		execlp(prog, prog, "--socket", sock, "--frames", "1024", "-v", (char *)NULL);
+		fprintf(stderr, "l4u-demo: exec %s: %s\n", prog, strerror(errno));
+		_exit(127);
+	}
+	memcpy(sa.sun_path, sock, strlen(sock));
+	sa.sun_path[0] = '\0';
+	for (int i = 0; i < 500; i++) {
+		int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		int ok = s >= 0 && !connect(s, (struct sockaddr *)&sa,
+					    offsetof(struct sockaddr_un, sun_path) + strlen(sock));
+
+		if (s >= 0)
+			close(s);
+		if (ok)
+			return pid;
+		usleep(10000);
+	}
+	die(prog, -ETIMEDOUT);
+	return -1;
+}
+
+static void add_region(const char *name, uint64_t start, unsigned int rights,
+		       const struct l4u_ds *ds, const char *what, const char *mgr)
+{
+	struct region *r = &regions[nregions++];
+
+	*r = (struct region){ .name = name, .start = start,
+			      .size = (ds->size + PAGE - 1) & ~(PAGE - 1),
+			      .rights = rights, .ds = *ds, .what = what, .mgr = mgr };
+}
+
+static void print_region_map(void)
+{
+	char rs[4];
+
+	printf("client A region map:\n");
+	for (int i = 0; i < nregions; i++) {
+		struct region *r = &regions[i];
+		unsigned int n = __builtin_popcountll(__atomic_load_n(&r->mapped, __ATOMIC_RELAXED));
+
+		printf("         0x%06llx-0x%06llx %s  %-6s  %-22s %-13s %u/%llu pages mapped\n",
+		       (unsigned long long)r->start,
+		       (unsigned long long)(r->start + r->size - 1),
+		       l4u_rights_str(r->rights, rs), r->name, r->what, r->mgr, n,
+		       (unsigned long long)(r->size / PAGE));
+	}
+}
+
+/* Client B: gets the shared dataspace over a socket, maps it itself. */
+static void client_b(int sock)
+{
+	struct l4u_ds sh;
+	uint64_t pages;
+	char *win, tag;
+	int dev, space, cap, ret;
+
+	if (l4u_cap_recv(sock, &cap, &tag, 1) != 1 || cap < 0)
+		_exit(1);
+	ret = l4u_ds_from_cap(cap, &sh);
+	dev = l4u_open();
+	space = l4u_space_create(dev, DS_SPACE_SIZE, 0, 0, NULL);
+	if (ret || space < 0)
+		_exit(2);
+	if (l4u_window_open(space, 0, DS_SPACE_SIZE, PROT_READ | PROT_WRITE, NULL, (void **)&win))
+		_exit(3);
+	printf("client B got the shared dataspace's capability (%llu KiB); maps it at 0x80000 of its own space\n",
+	       (unsigned long long)sh.size >> 10);
+	ret = l4u_ds_map(&sh, 0, 0x80000, L4_FPAGE_RW, space, L4_FPAGE_WHOLE_SPACE, &pages);
+	if (ret)
+		_exit(4);
+	printf("client B reads 0x80000: \"%s\"\n", win + 0x80000);
+	strcpy(win + 0x80000 + 64, "hi A, B here");
+	printf("client B wrote \"%s\" at 0x80040\n", win + 0x80040);
+	if (write(sock, "b", 1) != 1)
+		_exit(5);
+	_exit(0);
+}
+
+static void write_text_file(void)
+{
+	static const char text[] =
+		"int main(void) { puts(\"hello, dataspaces\"); }  /* page 0 of prog.txt */";
+	int fd = open(DS_TEXT_PATH, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0 || pwrite(fd, text, sizeof(text), 0) != sizeof(text) ||
+	    pwrite(fd, "/* page 1 of prog.txt */", 25, PAGE) != 25)
+		die("write " DS_TEXT_PATH, -errno);
+	close(fd);
+}
+
+static int ds_demo(void)
+{
+	struct l4u_ds text, heap, shared;
+	struct l4_version ver;
+	pid_t anon_mgr, file_mgr, b;
+	pthread_t rm;
+	int dev, gate, sv[2], ret, fd, status, send_caps;
+	char c;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	dev = l4u_open();
+	if (dev < 0)
+		die("open " L4_DEVICE_PATH " (is l4.ko loaded?)", dev);
+	l4u_version(dev, &ver);
+	send_caps = 0;
+	if (ver.features & L4_FEAT_SEND_CAP) {
+		int g = l4u_gate_create(dev), cap = g < 0 ? g : l4u_gate_send_cap(g);
+
+		send_caps = cap >= 0;
+		if (cap >= 0)
+			close(cap);
+		if (g >= 0)
+			close(g);
+	}
+	printf("l4u demo: an address space built from dataspaces (/dev/l4 ABI %u.%u)\n\n",
+	       ver.major, ver.minor);
+
+	/* client B first, before any thread exists */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		die("socketpair", -errno);
+	b = fork();
+	if (b == 0) {
+		close(sv[0]);
+		client_b(sv[1]);
+	}
+	close(sv[1]);
+
+	file_mgr = start_manager("l4u-dsm-file", DS_SOCK_FILE);
+	anon_mgr = start_manager("l4u-dsm-anon", DS_SOCK_ANON);
+	printf("managers l4u-dsm-file (pid %d) and l4u-dsm-anon (pid %d) run with -v: their lines start with their name\n\n",
+	       file_mgr, anon_mgr);
+
+	write_text_file();
+	fd = open(DS_TEXT_PATH, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		die("open " DS_TEXT_PATH, -errno);
+	printf("client A opens its dataspaces (the file by fd, capability style):\n");
+	if ((ret = l4u_ds_open_file(DS_SOCK_FILE, fd, 0, L4U_DS_R | L4U_DS_X, &text)) ||
+	    (ret = l4u_ds_open_anon(DS_SOCK_ANON, 4 * PAGE, L4U_DS_R | L4U_DS_W, &heap)) ||
+	    (ret = l4u_ds_open_anon(DS_SOCK_ANON, PAGE, L4U_DS_R | L4U_DS_W, &shared)))
+		die("open dataspaces", ret);
+	close(fd);
+
+	ds_client = l4u_space_create(dev, DS_SPACE_SIZE, 0, 0, NULL);
+	gate = l4u_gate_create(dev);
+	if (ds_client < 0 || gate < 0)
+		die("client space", ds_client < 0 ? ds_client : gate);
+	if ((ret = l4u_set_pager(ds_client, gate)) ||
+	    (ret = l4u_window_open(ds_client, 0, DS_SPACE_SIZE, PROT_READ | PROT_WRITE,
+				   NULL, (void **)&ds_win)))
+		die("client pager and window", ret);
+	add_region("text", 0x10000, L4_FPAGE_RX, &text, "file " DS_TEXT_PATH, "l4u-dsm-file");
+	add_region("heap", 0x20000, L4_FPAGE_RW, &heap, "anonymous", "l4u-dsm-anon");
+	add_region("shared", 0x40000, L4_FPAGE_RW, &shared, "anonymous, with B", "l4u-dsm-anon");
+	if (pthread_create(&rm, NULL, rm_thread, &gate))
+		die("region manager thread", -EAGAIN);
+	printf("client A attached them to regions of its space; a region manager thread is its pager\n");
+	print_region_map();
+
+	printf("\nclient A reads text at 0x10000:\n");
+	touch(0x10000, 0, 0);
+	printf("client A text 0x10000 says \"%.40s...\"\n", ds_win + 0x10000);
+	printf("\nclient A writes its heap, 0x20000-0x23fff:\n");
+	for (uint64_t a = 0x20000; a < 0x24000; a += PAGE)
+		touch(a, 1, 'h');
+	printf("client A heap page 0x22000 holds '%c'; its untouched bytes read 0 (zero-filled)\n",
+	       ds_win[0x22000]);
+	printf("\nclient A writes a note into the shared buffer at 0x40000 and sends its capability to B:\n");
+	strcpy(ds_win + 0x40000, "hello from A");
+	if (l4u_cap_send(sv[0], shared.cap, "s", 1) != 1 || read(sv[0], &c, 1) != 1)
+		die("client B", -EPIPE);
+	printf("client A reads 0x40040: \"%s\" (the same frame, no fault)\n", ds_win + 0x40040);
+	waitpid(b, &status, 0);
+
+	printf("\nclient A writes to its read-only text at 0x10000:\n");
+	printf("client A got %s\n", strsignal(touch(0x10000, 1, 'X')));
+	printf("\n");
+	print_region_map();
+
+	if (send_caps) {
+		printf("\nkill -9 l4u-dsm-anon: its frames vanish from A's space, its gates die\n");
+		kill(anon_mgr, SIGKILL);
+		waitpid(anon_mgr, &status, 0);
+		printf("client A touches heap 0x20000 again:\n");
+		printf("client A got %s: only that dataspace is gone\n",
+		       strsignal(touch(0x20000, 0, 0)));
+		touch(0x11000, 0, 0);
+		printf("client A text page 0x11000 still reads \"%s\"\n", ds_win + 0x11000);
+	} else {
+		printf("\n(this kernel has no send capabilities: a manager's death is not shown)\n");
+		kill(anon_mgr, SIGTERM);
+		waitpid(anon_mgr, &status, 0);
+	}
+
+	printf("\nclient A closes its capabilities; the file manager frees the dataspace and exits on SIGTERM\n");
+	l4u_ds_close(&text);
+	l4u_ds_close(&heap);
+	l4u_ds_close(&shared);
+	usleep(200000);		/* the no-senders message reaches the manager */
+	kill(file_mgr, SIGTERM);
+	waitpid(file_mgr, &status, 0);
+	struct l4_call quit = { .label = RM_QUIT, .rcv_space_fd = -1 };
+
+	l4u_call(gate, &quit);
+	pthread_join(rm, NULL);
+	close(gate);
+	l4u_window_close(ds_win, DS_SPACE_SIZE);
+	close(ds_client);
+	close(sv[0]);
+	unlink(DS_TEXT_PATH);
+
+	struct l4_stats st;
+
+	l4u_stats(dev, &st);
+	printf("module   at the end: %llu spaces, %llu frames, %llu gates\n",
+	       (unsigned long long)st.spaces, (unsigned long long)st.frames,
+	       (unsigned long long)st.gates);
+	close(dev);
+	return st.spaces == 0 && st.frames == 0 && WIFEXITED(status) &&
+	       WEXITSTATUS(status) == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && !strcmp(argv[1], "--basics"))
+		return basics_main();
+	if (argc > 1) {
+		fprintf(stderr, "usage: l4u-demo [--basics]\n");
+		return 2;
+	}
+	return ds_demo();
 }

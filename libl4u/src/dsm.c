@@ -421,7 +421,7 @@ static int dsm_map(struct l4u_server *srv, void *obj, const struct l4_msg *m,
 	if (ret)
 		return ret;
 	dsm_log(dsm, "ds %u (%s): MAP offset 0x%" PRIx64 " [%s] for tid %d -> frame 0x%" PRIx64
-		" mapped at 0x%" PRIx64, ds->num, ds->what, off,
+		" mapped at 0x%" PRIx64 " in the caller's space", ds->num, ds->what, off,
 		l4u_rights_str(rights, rs), m->tid, l4u_frame_addr(f), hot & ~(PAGE - 1));
 	return 0;
 }
