@@ -536,7 +536,7 @@ static int dsm_copy_in(struct l4u_server *srv, void *obj, const struct l4_msg *m
 {
 	struct l4u_dsm *dsm = l4u_server_priv(srv);
 	struct l4u_dsm_ds *dst = obj, *src;
-	uint64_t dfirst, sfirst, n, dn, i;
+	uint64_t dfirst, sfirst, n, dn;
 	uint32_t df, sf;
 	int ret;
 
@@ -558,7 +558,9 @@ static int dsm_copy_in(struct l4u_server *srv, void *obj, const struct l4_msg *m
 		return ret;
 	dsm_log(dsm, "ds %u (%s): COPY_IN 0x%" PRIx64 " bytes from ds %u", dst->num,
 		dst->what, (uint64_t)m->words[3], src->num);
-	for (i = 0; i < n; i++) {
+	for (uint64_t k = 0; k < n; k++) {
+		/* overlapping within one dataspace: copy from the far end */
+		uint64_t i = src == dst && dfirst > sfirst ? n - 1 - k : k;
 		uint64_t sp = sfirst + i, dp = dfirst + i;
 
 		if (src == dst && sp == dp)

@@ -371,6 +371,20 @@ static l4u_server_fn srv_handler(struct l4u_server *srv, int64_t label)
 }
 
 /*
+ * A reply the kernel refused (a handler's bug: EINVAL, EBADF) leaves the
+ * message unanswered: fail the call with that error instead. True if so.
+ */
+static int srv_refused(struct l4u_server_gate *g, const struct l4_reply *r, int ret)
+{
+	struct l4_reply err = { .token = r->token, .error = -ret };
+
+	if (!r->token || (ret != -EINVAL && ret != -EBADF))
+		return 0;
+	l4u_reply(g->item.fd, &err);
+	return 1;
+}
+
+/*
  * Serve a ready gate: up to SRV_BATCH messages, each reply sent with the
  * receive of the next one (a non-blocking reply-and-wait).
  */
@@ -384,29 +398,29 @@ static int srv_gate(struct l4u_server *srv, struct l4u_server_gate *g)
 	for (n = 0; ; n++) {
 		if (g->dead)
 			return 0;
-		if (n == SRV_BATCH && rw.reply.token) {
-			/* the others' turn: answer alone, come back later */
-			ret = l4u_reply(g->item.fd, &rw.reply);
-		} else {
-			ret = l4u_reply_wait(g->item.fd, &rw);
+		if (n == SRV_BATCH) {
+			/* the others' turn: answer alone; epoll (level-
+			 * triggered) brings us back if more are queued */
+			if (rw.reply.token)
+				srv_refused(g, &rw.reply, l4u_reply(g->item.fd, &rw.reply));
+			return 0;
 		}
-		if (ret == -EINVAL && rw.reply.token) {
-			/* a reply the kernel refused (our bug): fail the call */
-			struct l4_reply err = { .token = rw.reply.token, .error = EINVAL };
-
-			l4u_reply(g->item.fd, &err);
+		ret = l4u_reply_wait(g->item.fd, &rw);
+		if (srv_refused(g, &rw.reply, ret)) {
 			memset(&rw, 0, sizeof(rw));
 			continue;
 		}
-		if (n == SRV_BATCH || ret == -EAGAIN || ret == -EPIPE)
+		if (ret == -EAGAIN)
 			return 0;
-		if (ret == -ENOENT || ret == -ESRCH || ret == -EBUSY) {
-			/* an answered or abandoned message: go on receiving */
+		if (ret && rw.reply.token) {
+			/* answered although applying it failed (ENOMEM, EMLINK,
+			 * EINTR: the caller sees fewer pages), or abandoned
+			 * (ENOENT, EBUSY): go on receiving */
 			memset(&rw, 0, sizeof(rw));
 			continue;
 		}
 		if (ret)
-			return ret;
+			return 0;	/* nothing received: back to epoll */
 
 		l4u_reply_init(&rw.reply, &rw.msg);
 		if (rw.msg.label == L4_LABEL_NO_SENDERS) {
