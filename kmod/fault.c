@@ -11,7 +11,7 @@
  *
  * Having dropped the lock, the faulter can no longer return an error for
  * this fault: it leaves a verdict (SIGSEGV for an error reply, SIGBUS for
- * a dead pager) keyed by its tid in space->verdicts, and the retry, which
+ * a dead pager or an EIO/EPIPE reply) keyed by its tid in space->verdicts, and the retry, which
  * the architecture's fault handler makes at once, returns it.
  */
 #include <linux/mm.h>
@@ -109,7 +109,8 @@ vm_fault_t l4_fault_to_pager(struct vm_fault *vmf, u8 rights, bool present)
 	l4_release_fault_lock(vmf);
 	/* from here on, vmf->vma may be gone: only space, gate and ipc */
 	err = l4_gate_wait(gate, ipc, state, MAX_SCHEDULE_TIMEOUT);
-	if (err == -EPIPE)
+	/* a dead pager, or one saying the memory behind the page is gone */
+	if (err == -EPIPE || err == EPIPE || err == EIO)
 		l4_verdict_set(space, index, L4_VERDICT_BUS);
 	else if (err > 0)
 		l4_verdict_set(space, index, L4_VERDICT_SEGV);

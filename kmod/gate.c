@@ -19,9 +19,18 @@
  *                         message was RECEIVED or CLAIMED: a late reply
  *                         gets ESRCH; a reply at work finishes alone
  * A sender that gives up never waits for anyone: a killed task gets out.
- * The last fd of a gate closing makes it dead: every QUEUED and RECEIVED
- * message fails with EPIPE, and every later send too. No receiver or
- * replier can run then (each holds the file), so nothing races the death.
+ * The last receive fd of a gate closing makes it dead: every QUEUED and
+ * RECEIVED message fails with EPIPE, and every later send too. No receiver
+ * or replier can run then (each holds the file), so nothing races the death.
+ *
+ * Send capabilities are files of their own (l4_gate_send_fops) that hold a
+ * gate reference and count in gate->senders (under the gate lock). They
+ * can call, and name the gate as a pager, but never receive: so they do
+ * not keep the gate alive. When the count drops to zero on a live gate,
+ * the NO_SENDERS notification that L4_IOC_GATE_SEND_CAP allocated in
+ * advance (gate->no_senders; closing a file can't fail for lack of memory)
+ * is queued. A notification has no sender and takes no reply: a receiver
+ * takes it out of the gate whole, with token 0.
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
@@ -40,6 +49,7 @@ enum { L4_IPC_QUEUED, L4_IPC_RECEIVED, L4_IPC_CLAIMED, L4_IPC_DONE,
        L4_IPC_ABANDONED };
 
 static const struct file_operations l4_gate_fops;
+static const struct file_operations l4_gate_send_fops;
 
 static void l4_gate_free(struct kref *ref)
 {
@@ -47,7 +57,10 @@ static void l4_gate_free(struct kref *ref)
 
 	WARN_ON_ONCE(!list_empty(&gate->pending));
 	WARN_ON_ONCE(!xa_empty(&gate->inflight));
+	WARN_ON_ONCE(gate->senders);
 	xa_destroy(&gate->inflight);
+	if (gate->no_senders)
+		l4_ipc_put(gate->no_senders);
 	atomic_long_dec(&l4_counters.gates);
 	kfree(gate);
 }
@@ -58,7 +71,10 @@ void l4_gate_put(struct l4_gate *gate)
 		kref_put(&gate->ref, l4_gate_free);
 }
 
-/* The gate behind @fd with a reference, or ERR_PTR (EBADF / EINVAL). */
+/*
+ * The gate behind @fd (a receive fd or a send capability) with a
+ * reference, or ERR_PTR (EBADF / EINVAL).
+ */
 struct l4_gate *l4_gate_get_fd(int fd)
 {
 	struct l4_gate *gate = ERR_PTR(-EINVAL);
@@ -66,7 +82,8 @@ struct l4_gate *l4_gate_get_fd(int fd)
 
 	if (!fd_file(f))
 		return ERR_PTR(-EBADF);
-	if (fd_file(f)->f_op == &l4_gate_fops) {
+	if (fd_file(f)->f_op == &l4_gate_fops ||
+	    fd_file(f)->f_op == &l4_gate_send_fops) {
 		gate = fd_file(f)->private_data;
 		kref_get(&gate->ref);
 	}
@@ -182,7 +199,8 @@ static void l4_ipc_to_user_msg(struct l4_ipc *ipc, struct l4_msg *m)
 /*
  * Take the first pending message, give it a token and move it in flight.
  * Returns it (the gate's reference now belongs to the token table), NULL
- * if none is pending, or ERR_PTR(-ENOMEM).
+ * if none is pending, or ERR_PTR(-ENOMEM). A notification leaves the gate
+ * with token 0 instead: the gate's reference goes to the receiver.
  */
 static struct l4_ipc *l4_gate_take(struct l4_gate *gate)
 {
@@ -191,7 +209,11 @@ static struct l4_ipc *l4_gate_take(struct l4_gate *gate)
 
 	xa_lock(&gate->inflight);
 	ipc = list_first_entry_or_null(&gate->pending, struct l4_ipc, link);
-	if (ipc) {
+	if (ipc && ipc->notify) {
+		list_del_init(&ipc->link);
+		ipc->token = 0;
+		ipc->state = L4_IPC_DONE;
+	} else if (ipc) {
 		list_del_init(&ipc->link);
 		ipc->token = ++gate->next_token;
 		ipc->state = L4_IPC_RECEIVED;
@@ -217,7 +239,8 @@ static struct l4_ipc *l4_gate_take(struct l4_gate *gate)
 static void l4_gate_untake(struct l4_gate *gate, struct l4_ipc *ipc)
 {
 	xa_lock(&gate->inflight);
-	__xa_erase(&gate->inflight, ipc->token);
+	if (!ipc->notify)
+		__xa_erase(&gate->inflight, ipc->token);
 	if (ipc->state == L4_IPC_ABANDONED) {
 		xa_unlock(&gate->inflight);
 		l4_ipc_put(ipc);
@@ -261,6 +284,8 @@ static int l4_gate_recv(struct l4_gate *gate, struct l4_msg __user *um,
 		l4_gate_untake(gate, ipc);
 		return -EFAULT;
 	}
+	if (ipc->notify)
+		l4_ipc_put(ipc);	/* delivered: nothing answers it */
 	atomic_long_inc(&l4_counters.messages);
 	return 0;
 }
@@ -490,6 +515,49 @@ static long l4_gate_call_ioctl(struct l4_gate *gate, struct l4_call __user *uc)
 	return err;
 }
 
+/* A send capability of @gate: a new fd. */
+static long l4_gate_send_cap_ioctl(struct l4_gate *gate, unsigned long arg)
+{
+	struct l4_ipc *ipc;
+	int fd;
+
+	if (arg)
+		return -EINVAL;
+	/* the notification this capability's end may need, made now */
+	ipc = l4_ipc_alloc();
+	if (!ipc)
+		return -ENOMEM;
+	put_pid(ipc->sender);
+	ipc->sender = NULL;
+	ipc->notify = true;
+	ipc->label = L4_LABEL_NO_SENDERS;
+
+	xa_lock(&gate->inflight);
+	if (gate->dead) {
+		xa_unlock(&gate->inflight);
+		l4_ipc_put(ipc);
+		return -EPIPE;
+	}
+	if (!gate->no_senders)
+		swap(gate->no_senders, ipc);
+	gate->senders++;
+	kref_get(&gate->ref);		/* the new file's */
+	xa_unlock(&gate->inflight);
+	if (ipc)
+		l4_ipc_put(ipc);	/* one was ready already */
+
+	fd = anon_inode_getfd("l4-gate-send", &l4_gate_send_fops, gate,
+			      O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		/* never was: no notification */
+		xa_lock(&gate->inflight);
+		gate->senders--;
+		xa_unlock(&gate->inflight);
+		l4_gate_put(gate);
+	}
+	return fd;
+}
+
 static long l4_gate_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct l4_gate *gate = file->private_data;
@@ -504,10 +572,78 @@ static long l4_gate_ioctl(struct file *file, unsigned int cmd, unsigned long arg
 		return l4_gate_reply_wait_ioctl(file, gate, uarg);
 	case L4_IOC_CALL:
 		return l4_gate_call_ioctl(gate, uarg);
+	case L4_IOC_GATE_SEND_CAP:
+		return l4_gate_send_cap_ioctl(gate, arg);
 	default:
 		return -ENOTTY;
 	}
 }
+
+/* A send capability calls and hands out send capabilities; it never receives. */
+static long l4_gate_send_ioctl(struct file *file, unsigned int cmd,
+			       unsigned long arg)
+{
+	struct l4_gate *gate = file->private_data;
+
+	switch (cmd) {
+	case L4_IOC_CALL:
+		return l4_gate_call_ioctl(gate, (void __user *)arg);
+	case L4_IOC_GATE_SEND_CAP:
+		return l4_gate_send_cap_ioctl(gate, arg);
+	case L4_IOC_RECV:
+	case L4_IOC_REPLY:
+	case L4_IOC_REPLY_WAIT:
+		return -EPERM;
+	default:
+		return -ENOTTY;
+	}
+}
+
+static ssize_t l4_gate_send_read(struct file *file, char __user *buf,
+				 size_t count, loff_t *ppos)
+{
+	return -EPERM;
+}
+
+static __poll_t l4_gate_send_poll(struct file *file, poll_table *wait)
+{
+	struct l4_gate *gate = file->private_data;
+
+	poll_wait(file, &gate->wq, wait);
+	return READ_ONCE(gate->dead) ? EPOLLHUP | EPOLLERR : EPOLLOUT | EPOLLWRNORM;
+}
+
+/* The last reference to a send capability is gone. */
+static int l4_gate_send_release(struct inode *inode, struct file *file)
+{
+	struct l4_gate *gate = file->private_data;
+	struct l4_ipc *ipc = NULL;
+
+	xa_lock(&gate->inflight);
+	if (!--gate->senders && !gate->dead) {
+		swap(ipc, gate->no_senders);
+		if (ipc) {
+			/* the reference it was made with is now the gate's */
+			ipc->state = L4_IPC_QUEUED;
+			list_add_tail(&ipc->link, &gate->pending);
+		}
+	}
+	xa_unlock(&gate->inflight);
+	if (ipc)
+		wake_up_interruptible_poll(&gate->wq, EPOLLIN | EPOLLRDNORM);
+	l4_gate_put(gate);
+	return 0;
+}
+
+static const struct file_operations l4_gate_send_fops = {
+	.owner		= THIS_MODULE,
+	.read		= l4_gate_send_read,
+	.poll		= l4_gate_send_poll,
+	.unlocked_ioctl	= l4_gate_send_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.release	= l4_gate_send_release,
+	.llseek		= noop_llseek,
+};
 
 static ssize_t l4_gate_read(struct file *file, char __user *buf, size_t count,
 			    loff_t *ppos)
@@ -529,7 +665,7 @@ static __poll_t l4_gate_poll(struct file *file, poll_table *wait)
 	return l4_gate_readable(gate) ? EPOLLIN | EPOLLRDNORM : 0;
 }
 
-/* The last fd is gone: no server is left. Fail everything, then and later. */
+/* The last receive fd is gone: no server is left. Fail everything, then and later. */
 static int l4_gate_release(struct inode *inode, struct file *file)
 {
 	struct l4_gate *gate = file->private_data;
@@ -555,6 +691,8 @@ static int l4_gate_release(struct inode *inode, struct file *file)
 		list_del_init(&ipc->link);
 		l4_ipc_put(ipc);	/* the gate's */
 	}
+	/* send capabilities polling for the end */
+	wake_up_interruptible_poll(&gate->wq, EPOLLHUP | EPOLLERR);
 	l4_gate_put(gate);
 	return 0;
 }

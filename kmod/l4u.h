@@ -116,7 +116,9 @@ struct l4_gate {
 	struct list_head pending;	/* queued, not yet received */
 	wait_queue_head_t wq;		/* receivers, poll */
 	u64 next_token;
-	bool dead;			/* the last fd is gone */
+	bool dead;			/* the last receive fd is gone */
+	unsigned long senders;		/* open send-capability files */
+	struct l4_ipc *no_senders;	/* the next NO_SENDERS message, ready */
 };
 
 /* One message in flight: from a faulter or a caller to a gate. */
@@ -127,6 +129,7 @@ struct l4_ipc {
 	int state;
 	struct completion done;
 	int error;			/* >0 the reply's errno, <0 ours */
+	bool notify;			/* a notification: no sender, no reply */
 	/* the message */
 	s64 label;
 	u32 nwords;

@@ -1915,4 +1915,282 @@ TEST_F(ipc, call_errors)
 	ASSERT_IPC_SETTLED(self);
 }
 
+/* ------------------------------------------------------------------ */
+/* Send capabilities and the no-senders notification                   */
+/* ------------------------------------------------------------------ */
+
+static int ipc_send_cap(int gate)
+{
+	return ioctl(gate, L4_IOC_GATE_SEND_CAP, 0);
+}
+
+/* A NO_SENDERS notification is pending on @gate (nonblocking). */
+#define ASSERT_NO_SENDERS(gate) do {					\
+	struct l4_msg m_;						\
+	ASSERT_EQ(0, ipc_recv(gate, &m_));				\
+	ASSERT_EQ(L4_LABEL_NO_SENDERS, m_.label);			\
+	ASSERT_EQ(0ULL, m_.token);					\
+	ASSERT_EQ(0U, m_.nwords);					\
+	ASSERT_EQ(0, m_.tid);						\
+	ASSERT_EQ(0ULL, m_.space_id);					\
+	ASSERT_EQ(0ULL, m_.rcv_window);					\
+} while (0)
+
+#define ASSERT_NOTHING(gate) do {					\
+	struct l4_msg m_;						\
+	ASSERT_EQ(-1, ipc_recv(gate, &m_));				\
+	ASSERT_EQ(EAGAIN, errno);					\
+} while (0)
+
+/*
+ * A send capability calls, but never receives; it does not keep the gate
+ * alive: once the receive fd is closed a call gets EPIPE and poll HUP.
+ */
+TEST_F(ipc, send_cap_calls_only)
+{
+	struct l4_reply_wait rw;
+	struct pollfd pfd;
+	struct l4_reply r;
+	struct l4_call c;
+	struct l4_msg m;
+	int gate, cap, cap2, ctl[2];
+	char b;
+	pid_t pid;
+
+	gate = ipc_gate(self->dev);
+	ASSERT_LE(0, gate);
+	cap = ipc_send_cap(gate);
+	ASSERT_LE(0, cap);
+	ASSERT_EQ(FD_CLOEXEC, fcntl(cap, F_GETFD));
+	ASSERT_EQ(-1, ioctl(gate, L4_IOC_GATE_SEND_CAP, 1));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, ioctl(cap, L4_IOC_GATE_SEND_CAP, 1));
+	ASSERT_EQ(EINVAL, errno);
+
+	/* nothing that receives works on it */
+	ASSERT_EQ(-1, ipc_recv(cap, &m));
+	ASSERT_EQ(EPERM, errno);
+	memset(&r, 0, sizeof(r));
+	r.token = 1;
+	ASSERT_EQ(-1, ioctl(cap, L4_IOC_REPLY, &r));
+	ASSERT_EQ(EPERM, errno);
+	memset(&rw, 0, sizeof(rw));
+	ASSERT_EQ(-1, ioctl(cap, L4_IOC_REPLY_WAIT, &rw));
+	ASSERT_EQ(EPERM, errno);
+	ASSERT_EQ(-1, read(cap, &m, sizeof(m)));
+	ASSERT_EQ(EPERM, errno);
+	ASSERT_EQ(-1, ioctl(cap, L4_IOC_STATS, &m));
+	ASSERT_EQ(ENOTTY, errno);
+	pfd = (struct pollfd){ .fd = cap, .events = POLLIN | POLLOUT };
+	ASSERT_EQ(1, poll(&pfd, 1, 0));
+	ASSERT_EQ(POLLOUT, pfd.revents);
+
+	/* a call through it reaches the server; a cap of a cap works too */
+	cap2 = ipc_send_cap(cap);
+	ASSERT_LE(0, cap2);
+	ASSERT_EQ(0, pipe(ctl));
+	pid = ipc_fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int i;
+
+		CHILD_CHECK(!close(ctl[1]));
+		for (i = 0; i < 2; i++) {
+			CHILD_CHECK(!ipc_recv(gate, &m));
+			memset(&r, 0, sizeof(r));
+			r.token = m.token;
+			r.label = m.label + 1;
+			r.nwords = 1;
+			r.words[0] = m.words[0] * 2;
+			CHILD_CHECK(!ioctl(gate, L4_IOC_REPLY, &r));
+		}
+		CHILD_CHECK(read(ctl[0], &b, 1) == 0);	/* the test closed it */
+		_exit(0);
+	}
+	ASSERT_EQ(0, close(ctl[0]));
+	ipc_call_init(&c, 40, -1, 0);
+	c.nwords = 1;
+	c.words[0] = 21;
+	ASSERT_EQ(0, ioctl(cap, L4_IOC_CALL, &c));
+	ASSERT_EQ(41, c.reply_label);
+	ASSERT_EQ(42ULL, c.words[0]);
+	ipc_call_init(&c, 50, -1, 0);
+	c.nwords = 1;
+	c.words[0] = 4;
+	ASSERT_EQ(0, ioctl(cap2, L4_IOC_CALL, &c));
+	ASSERT_EQ(51, c.reply_label);
+	ASSERT_EQ(8ULL, c.words[0]);
+
+	/* the last receive fd goes (ours, then the server's): the gate dies */
+	ASSERT_EQ(0, close(gate));
+	ASSERT_EQ(0, close(ctl[1]));
+	ASSERT_EQ(0, l4t_wait(pid));
+	pfd = (struct pollfd){ .fd = cap, .events = POLLIN | POLLOUT };
+	ASSERT_EQ(1, poll(&pfd, 1, 1000));
+	ASSERT_EQ(POLLHUP | POLLERR, pfd.revents & (POLLHUP | POLLERR));
+	ASSERT_EQ(0, pfd.revents & POLLOUT);
+	ipc_call_init(&c, 1, -1, 0);
+	ASSERT_EQ(-1, ioctl(cap, L4_IOC_CALL, &c));
+	ASSERT_EQ(EPIPE, errno);
+	ASSERT_EQ(-1, ipc_send_cap(cap));
+	ASSERT_EQ(EPIPE, errno);
+
+	ASSERT_EQ(0, close(cap));
+	ASSERT_EQ(0, close(cap2));
+	ASSERT_IPC_SETTLED(self);
+}
+
+/*
+ * The gate hears when its last send capability closes -- and only then:
+ * not while a dup, a forked child or a capability in flight over a Unix
+ * socket still holds one; and again each time it happens.
+ */
+TEST_F(ipc, no_senders_notification)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	char b = 'x';
+	struct iovec iov = { .iov_base = &b, .iov_len = 1 };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
+	};
+	struct cmsghdr *cm;
+	struct l4_reply r;
+	int gate, c1, c2, d, sv[2];
+	int got = -1;
+	pid_t pid;
+
+	gate = ipc_gate(self->dev);
+	ASSERT_LE(0, gate);
+	ASSERT_EQ(0, fcntl(gate, F_SETFL, O_NONBLOCK));
+	ASSERT_NOTHING(gate);
+
+	c1 = ipc_send_cap(gate);
+	ASSERT_LE(0, c1);
+	c2 = ipc_send_cap(c1);
+	ASSERT_LE(0, c2);
+	ASSERT_EQ(0, close(c1));
+	ASSERT_NOTHING(gate);
+	d = dup(c2);
+	ASSERT_LE(0, d);
+	ASSERT_EQ(0, close(c2));
+	ASSERT_NOTHING(gate);
+	ASSERT_EQ(0, close(d));
+	ASSERT_NO_SENDERS(gate);
+	ASSERT_NOTHING(gate);
+	/* nobody answers a notification */
+	memset(&r, 0, sizeof(r));
+	ASSERT_EQ(-1, ioctl(gate, L4_IOC_REPLY, &r));
+	ASSERT_EQ(ENOENT, errno);
+
+	/* again: a child holds the last one */
+	c1 = ipc_send_cap(gate);
+	ASSERT_LE(0, c1);
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	pid = ipc_fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		CHILD_CHECK(read(sv[1], &b, 1) == 1);
+		_exit(0);
+	}
+	ASSERT_EQ(0, close(c1));
+	ASSERT_NOTHING(gate);
+	ASSERT_EQ(1, write(sv[0], &b, 1));
+	ASSERT_EQ(0, l4t_wait(pid));
+	ASSERT_NO_SENDERS(gate);
+
+	/* a capability in flight over SCM_RIGHTS still counts */
+	c1 = ipc_send_cap(gate);
+	ASSERT_LE(0, c1);
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &c1, sizeof(int));
+	ASSERT_EQ(1, sendmsg(sv[0], &mh, 0));
+	ASSERT_EQ(0, close(c1));
+	ASSERT_NOTHING(gate);
+	mh.msg_controllen = sizeof(u.buf);
+	ASSERT_EQ(1, recvmsg(sv[1], &mh, 0));
+	cm = CMSG_FIRSTHDR(&mh);
+	ASSERT_NE(NULL, cm);
+	memcpy(&got, CMSG_DATA(cm), sizeof(int));
+	ASSERT_NOTHING(gate);
+	ASSERT_EQ(0, close(got));
+	ASSERT_NO_SENDERS(gate);
+
+	/* a pending notification dies quietly with the gate */
+	c1 = ipc_send_cap(gate);
+	ASSERT_LE(0, c1);
+	ASSERT_EQ(0, close(c1));
+	ASSERT_EQ(0, close(sv[0]));
+	ASSERT_EQ(0, close(sv[1]));
+	ASSERT_EQ(0, close(gate));
+	ASSERT_IPC_SETTLED(self);
+}
+
+/*
+ * A send capability names a pager (space default and per thread). Error
+ * replies EIO and EPIPE end the fault in SIGBUS (the memory is gone),
+ * others in SIGSEGV.
+ */
+TEST_F(ipc, send_cap_pager_bus_errors)
+{
+	static const struct ipc_answer ans[] = {
+		{ 12, RW_, EIO }, { 12, RW_, EPIPE }, { 12, RW_, EACCES },
+		{ 12, RW_, 0 },
+	};
+	struct ipc_log *log = ipc_log_new();
+	int src, cli, gate, cap;
+	struct l4_thread_control tc;
+	char *swin, *cwin;
+	struct l4t_fault f;
+	__u64 cid, v = 0;
+	pid_t pid;
+
+	ASSERT_NE(NULL, log);
+	src = ipc_source(self->dev, 8, &swin);
+	ASSERT_LE(0, src);
+	cli = ipc_client(self->dev, 8, &cid, &cwin);
+	ASSERT_LE(0, cli);
+	gate = ipc_gate(self->dev);
+	ASSERT_LE(0, gate);
+	cap = ipc_send_cap(gate);
+	ASSERT_LE(0, cap);
+	ASSERT_EQ(0, ipc_set_pager(cli, cap));
+	memset(&tc, 0, sizeof(tc));
+	tc.pager_fd = cap;
+	ASSERT_EQ(0, ioctl(cli, L4_IOC_THREAD_CONTROL, &tc));
+	pid = ipc_pager(gate, src, ans, 4, log);
+	ASSERT_LE(0, pid);
+	ASSERT_EQ(0, close(gate));
+	ASSERT_EQ(0, close(cap));	/* the space and thread hold the gate */
+	l4t_catch_faults();
+
+	ASSERT_EQ(SIGBUS, l4t_access((__u64 *)(cwin + 1 * PG + 0x8), L4T_READ, &v, &f));
+	ASSERT_EQ(cwin + 1 * PG + 0x8, (char *)f.addr);
+	ASSERT_EQ(SIGBUS, l4t_access((__u64 *)(cwin + 2 * PG), L4T_WRITE, &v, &f));
+	ASSERT_EQ(cwin + 2 * PG, (char *)f.addr);
+	ASSERT_EQ(SIGSEGV, l4t_access((__u64 *)(cwin + 3 * PG), L4T_READ, &v, &f));
+	ASSERT_EQ(cwin + 3 * PG, (char *)f.addr);
+	ASSERT_EQ(0ULL, ipc_nodes(cli));
+	ASSERT_EQ(0, l4t_access((__u64 *)(cwin + 1 * PG + 0x8), L4T_READ, &v, &f));
+	ASSERT_EQ(l4t_word(SEED, 1 * PG + 0x8), v);
+	ASSERT_EQ(0, l4t_wait(pid));
+	ASSERT_EQ(4, log->n);
+	ASSERT_EQ(tc.thread_id, log->msg[0].thread_id);
+
+	/* the pager is gone: its gate died with it */
+	ASSERT_EQ(SIGBUS, l4t_access((__u64 *)(cwin + 4 * PG), L4T_READ, &v, &f));
+
+	ASSERT_EQ(0, munmap(cwin, 8 * PG));
+	ASSERT_EQ(0, munmap(swin, 8 * PG));
+	ASSERT_EQ(0, close(cli));
+	ASSERT_EQ(0, close(src));
+	ASSERT_IPC_SETTLED(self);
+}
+
 TEST_HARNESS_MAIN

@@ -3,7 +3,8 @@
 #
 # usage: parse-log.sh NAME OUT_LOG CONSOLE_LOG RUN_LIST QEMU_STATUS COUNTS_FILE
 # Prints one line per result, prefixed "[NAME] ", then a summary line, and writes
-# "<passed> <failed> <skipped>" to COUNTS_FILE.
+# "<passed> <failed> <skipped> <boot-only>" to COUNTS_FILE; boot-only is 1 when
+# every kernel report in the log came during the kernel's boot, before /init ran.
 #
 # Results: insmod; every TAP test-case line ("ok N name" / "not ok N name", at
 # column 0, as kselftest and its harness print them; "# SKIP" counts as skipped,
@@ -101,7 +102,11 @@ sect != "" {
 	ndmesg++
 	dm[ndmesg] = $0
 	if ($0 ~ /l4u-guest: /) { phase = $0; sub(/.*l4u-guest: /, "", phase); sub(/ +$/, "", phase) }
-	if ($0 ~ splat && $0 !~ benign) { hit[++nhit] = ndmesg; if (nhit == 1) firstphase = phase }
+	if ($0 ~ splat && $0 !~ benign) {
+		hit[++nhit] = ndmesg
+		if (nhit == 1) firstphase = phase
+		if (phase == "") nboot++	# before the guest init started: during boot
+	}
 	next
 }
 cur != "" && /^1\.\.[0-9]+/ {
@@ -171,5 +176,6 @@ END {
 		}
 	}
 	printf "[%s] %d passed, %d failed, %d skipped%s\n", name, pass, fail, skip, (kernel != "" ? " on " kernel : "")
-	print pass + 0, fail + 0, skip + 0 > counts
+	# 4th field: 1 when every report came during boot, before l4.ko was loaded
+	print pass + 0, fail + 0, skip + 0, (nhit > 0 && nboot == nhit ? 1 : 0) > counts
 }'
