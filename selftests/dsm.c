@@ -24,6 +24,14 @@
 #define SEED		0xd5
 #define CLIENT_PAGES	256
 
+/* CHILD_CHECK() of a libl4u call: errno shows what it returned */
+#define CHILD_OK(call) do {						\
+	int r_ = (call);						\
+									\
+	errno = r_ < 0 ? -r_ : 0;					\
+	CHILD_CHECK(r_ == 0);						\
+} while (0)
+
 L4T_FIXTURE(dsm);
 
 /* ---- helpers ------------------------------------------------------------- */
@@ -360,12 +368,12 @@ TEST_F(dsm, shared_between_processes)
 		close(sv[0]);
 		n = l4u_cap_recv(sv[1], &cap, &tag, 1);
 		CHILD_CHECK(n == 1 && cap >= 0);
-		CHILD_CHECK(l4u_ds_from_cap(cap, &sh) == 0);
+		CHILD_OK(l4u_ds_from_cap(cap, &sh));
 		CHILD_CHECK(sh.size == 4 * PG);
 		csp = client_space(l4u_open(), &cwin);
 		CHILD_CHECK(csp >= 0);
 		/* other addresses than the parent's */
-		CHILD_CHECK(ds_map_pages(&sh, 0, 4, 100 * PG, L4_FPAGE_RW, csp) == 0);
+		CHILD_OK(ds_map_pages(&sh, 0, 4, 100 * PG, L4_FPAGE_RW, csp));
 		CHILD_CHECK(l4t_check(cwin + 100 * PG, 0, 2 * PG, SEED) == -1);
 		l4t_fill(cwin + 102 * PG, 2 * PG, 2 * PG, SEED + 1);
 		CHILD_CHECK(l4t_post(sv[1]) == 0);
@@ -406,10 +414,11 @@ TEST_F(dsm, many_clients_many_dataspaces)
 	struct l4u_ds probe;
 	struct mgr m;
 	pid_t pid[4];
-	int i, go[2];
+	int i, go[2], ready[2];
 
 	ASSERT_EQ(0, mgr_start(&m, "l4u-dsm-anon", 256));
 	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(ready));
 	for (i = 0; i < 4; i++) {
 		pid[i] = fork();
 		ASSERT_LE(0, pid[i]);
@@ -419,25 +428,30 @@ TEST_F(dsm, many_clients_many_dataspaces)
 			int s, j, k;
 
 			close(go[1]);
+			close(ready[0]);
 			s = client_space(l4u_open(), &w);
 			CHILD_CHECK(s >= 0);
 			for (j = 0; j < 8; j++) {
-				CHILD_CHECK(l4u_ds_open_anon(m.sock, 2 * PG, L4U_DS_R | L4U_DS_W, &d[j]) == 0);
-				CHILD_CHECK(ds_map_pages(&d[j], 0, 2, j * 2 * PG, L4_FPAGE_RW, s) == 0);
+				CHILD_OK(l4u_ds_open_anon(m.sock, 2 * PG, L4U_DS_R | L4U_DS_W, &d[j]));
+				CHILD_OK(ds_map_pages(&d[j], 0, 2, j * 2 * PG, L4_FPAGE_RW, s));
 				l4t_fill(w + j * 2 * PG, j * 2 * PG, 2 * PG, SEED + i);
 			}
 			for (k = 0; k < 3; k++)		/* map again, check again */
 				for (j = 0; j < 8; j++) {
-					CHILD_CHECK(ds_map_pages(&d[j], 0, 2, (64 + j * 2) * PG, L4_FPAGE_R, s) == 0);
+					CHILD_OK(ds_map_pages(&d[j], 0, 2, (64 + j * 2) * PG, L4_FPAGE_R, s));
 					CHILD_CHECK(l4t_check(w + (64 + j * 2) * PG, j * 2 * PG, 2 * PG, SEED + i) == -1);
 				}
+			CHILD_CHECK(l4t_post(ready[1]) == 0);
 			CHILD_CHECK(l4t_pend(go[0]) == 0);	/* exits holding them all */
 			_exit(0);
 		}
 	}
 	close(go[0]);
+	close(ready[1]);
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, l4t_pend(ready[0]));
 	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, PG, L4U_DS_R, &probe));
-	ASSERT_EQ(0, stats_settle(&probe, 33, &st));
+	ASSERT_EQ(0, l4u_dsm_stats(&probe, &st));
 	ASSERT_EQ(33ULL, st.dataspaces);
 	ASSERT_EQ(64ULL, st.frames_used);
 	for (i = 0; i < 4; i++)
@@ -451,6 +465,7 @@ TEST_F(dsm, many_clients_many_dataspaces)
 		ASSERT_EQ(0ULL, st.frames_used);
 	}
 	close(go[1]);
+	close(ready[0]);
 	ASSERT_EQ(0, l4u_ds_close(&probe));
 	ASSERT_EQ(0, mgr_stop(&m));
 }
@@ -484,11 +499,11 @@ TEST_F(dsm, client_death_frees)
 
 		s = client_space(l4u_open(), &cwin);
 		CHILD_CHECK(s >= 0);
-		CHILD_CHECK(l4u_ds_open_anon(m.sock, 16 * PG, L4U_DS_R | L4U_DS_W, &own) == 0);
-		CHILD_CHECK(ds_map_pages(&own, 0, 16, 0, L4_FPAGE_RW, s) == 0);
+		CHILD_OK(l4u_ds_open_anon(m.sock, 16 * PG, L4U_DS_R | L4U_DS_W, &own));
+		CHILD_OK(ds_map_pages(&own, 0, 16, 0, L4_FPAGE_RW, s));
 		memset(cwin, 1, 16 * PG);
-		CHILD_CHECK(l4u_ds_open_anon(m.sock, 2 * PG, L4U_DS_R | L4U_DS_W, &sh) == 0);
-		CHILD_CHECK(ds_map_pages(&sh, 0, 2, 32 * PG, L4_FPAGE_RW, s) == 0);
+		CHILD_OK(l4u_ds_open_anon(m.sock, 2 * PG, L4U_DS_R | L4U_DS_W, &sh));
+		CHILD_OK(ds_map_pages(&sh, 0, 2, 32 * PG, L4_FPAGE_RW, s));
 		l4t_fill(cwin + 32 * PG, 0, 2 * PG, SEED);
 		CHILD_CHECK(l4u_cap_send(sv[1], sh.cap, "s", 1) == 1);
 		for (;;)
