@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #include "l4_test_util.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <sys/prctl.h>
 #include <sys/un.h>
@@ -587,6 +588,92 @@ TEST_F(dsm, manager_death)
 	ASSERT_EQ(0, mgr_stop(&b));
 	ASSERT_EQ(0, munmap(win, CLIENT_PAGES * PG));
 	ASSERT_EQ(0, close(sp));
+}
+
+/*
+ * The same through page faults: a pager thread of the client (a region
+ * manager of two regions, one per dataspace) forwards each fault as a MAP
+ * to the dataspace's manager and answers an error with that error. Once
+ * manager A is dead, a fault in A's region ends in SIGBUS (EPIPE), one in
+ * B's region is served as before.
+ */
+struct fwd {
+	int gate, space;
+	struct l4u_ds *ds[2];		/* pages 0..15: ds[0], 16..31: ds[1] */
+	volatile int faults;
+};
+
+static void *fwd_pager(void *arg)
+{
+	struct fwd *f = arg;
+	struct l4_reply_wait rw = { 0 };
+
+	while (!l4u_reply_wait(f->gate, &rw)) {
+		uint64_t page = L4_PF_ADDR(rw.msg.words[0]) & ~(PG - 1);
+		unsigned int rights = rw.msg.words[0] & L4_PF_WRITE ? L4_FPAGE_RW : L4_FPAGE_R;
+		struct l4u_ds *ds = f->ds[page >= 16 * PG];
+		int ret;
+
+		l4u_reply_init(&rw.reply, &rw.msg);
+		if (rw.msg.label != L4_LABEL_PAGE_FAULT) {
+			l4u_reply(f->gate, &rw.reply);	/* the test's "stop" call */
+			break;
+		}
+		f->faults++;
+		ret = l4u_ds_map(ds, page % (16 * PG), page, rights, f->space,
+				 L4_FPAGE_WHOLE_SPACE, NULL);
+		rw.reply.error = -ret;
+	}
+	return NULL;
+}
+
+TEST_F(dsm, manager_death_faults)
+{
+	struct l4_call stop = { .label = 1, .rcv_space_fd = -1 };
+	struct l4u_ds da, db;
+	struct mgr a, b;
+	struct fwd f;
+	pthread_t th;
+	char *win;
+
+	if (!have_send_caps(self->dev))
+		SKIP(return, "no send capabilities (L4_FEAT_SEND_CAP) in this kernel");
+	ASSERT_EQ(0, mgr_start(&a, "l4u-dsm-anon", 64));
+	ASSERT_EQ(0, mgr_start(&b, "l4u-dsm-anon", 64));
+	ASSERT_EQ(0, l4u_ds_open_anon(a.sock, 16 * PG, L4U_DS_R | L4U_DS_W, &da));
+	ASSERT_EQ(0, l4u_ds_open_anon(b.sock, 16 * PG, L4U_DS_R | L4U_DS_W, &db));
+	f = (struct fwd){ .ds = { &da, &db } };
+	f.space = client_space(self->dev, &win);
+	ASSERT_LE(0, f.space);
+	f.gate = l4u_gate_create(self->dev);
+	ASSERT_LE(0, f.gate);
+	ASSERT_EQ(0, l4u_set_pager(f.space, f.gate));
+	ASSERT_EQ(0, pthread_create(&th, NULL, fwd_pager, &f));
+
+	l4t_fill(win, 0, 4 * PG, SEED);			/* A's pages 0..3 */
+	l4t_fill(win + 16 * PG, 16 * PG, 4 * PG, SEED);	/* B's pages 0..3 */
+	ASSERT_EQ(8, f.faults);
+	ASSERT_EQ(-1L, l4t_check(win, 0, 4 * PG, SEED));
+
+	kill(a.pid, SIGKILL);
+	ASSERT_EQ(128 + SIGKILL, l4t_wait(a.pid));
+	/* A's frames went with it: a mapped page faults again, as does a new one */
+	ASSERT_SIGBUS(win, L4T_READ);
+	ASSERT_SIGBUS(win + 8 * PG, L4T_WRITE);
+	/* B's region: what was there stays, new pages come */
+	ASSERT_EQ(-1L, l4t_check(win + 16 * PG, 16 * PG, 4 * PG, SEED));
+	ASSERT_TOUCH(win + 20 * PG, 4, L4T_WRITE);
+	ASSERT_EQ(L4T_TOUCH_BYTE, win[23 * PG]);
+	ASSERT_EQ(14, f.faults);
+
+	ASSERT_EQ(0, l4u_call(f.gate, &stop));
+	ASSERT_EQ(0, pthread_join(th, NULL));
+	ASSERT_EQ(0, l4u_ds_close(&da));
+	ASSERT_EQ(0, l4u_ds_close(&db));
+	ASSERT_EQ(0, mgr_stop(&b));
+	ASSERT_EQ(0, munmap(win, CLIENT_PAGES * PG));
+	ASSERT_EQ(0, close(f.space));
+	ASSERT_EQ(0, close(f.gate));
 }
 
 /* ---- files ----------------------------------------------------------------- */
