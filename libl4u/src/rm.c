@@ -1,0 +1,785 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The region manager: a region map (sorted arrays of regions and areas
+ * under a rwlock) and a pager thread that turns page faults of the task's
+ * space into L4U_DS_MAP calls to dataspace managers.
+ *
+ * Locks: rm->map_lock (mutex) serializes putting pages into the task's
+ * space (the pager thread, eager attach) against taking them out
+ * (detach); rm->lock (rwlock) protects the arrays. Order: map_lock, then
+ * lock. A manager is called holding map_lock only: attach, find and the
+ * area calls never wait for a manager; detach waits for at most the one
+ * call in progress (so that no page of a detached region can land after
+ * its unmap).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "l4u/l4u.h"
+#include "l4u/dataspace.h"
+#include "l4u/task.h"
+#include "l4u/rm.h"
+#include "task_int.h"
+
+#define PAGE		4096ULL
+#define RM_LABEL_STOP	0x524d53544f50LL	/* 'RMSTOP': from l4u_rm_destroy */
+
+/* A dataspace capability shared by the regions made of one attach. */
+struct rm_ds {
+	struct l4u_ds ds;	/* with the region manager's own cap */
+	unsigned int refs;	/* under rm->lock (write) */
+};
+
+struct rm_region {
+	uint64_t start, end;	/* space addresses */
+	uint64_t offset;
+	uint32_t flags;		/* rights | L4U_RM_PRIVATE */
+	struct rm_ds *ds;
+};
+
+struct rm_area {
+	uint64_t start, end;
+};
+
+struct l4u_rm {
+	struct l4u_task *task;
+	int gate;
+	uint64_t cookie;	/* the stop message's proof of origin */
+	pthread_t thread;
+	pthread_mutex_t map_lock;
+	pthread_rwlock_t lock;
+	struct rm_region *reg;
+	size_t nreg, capreg;
+	struct rm_area *area;
+	size_t narea, caparea;
+};
+
+/* ---- address arithmetic ---------------------------------------------------- */
+
+static uint64_t rm_addr(const struct l4u_rm *rm, const void *va)
+{
+	return (uint64_t)((const char *)va - rm->task->win) + rm->task->win_addr;
+}
+
+static void *rm_va(const struct l4u_rm *rm, uint64_t addr)
+{
+	return rm->task->win + (addr - rm->task->win_addr);
+}
+
+static uint64_t rm_lo(const struct l4u_rm *rm)
+{
+	return rm->task->win_addr;
+}
+
+static uint64_t rm_hi(const struct l4u_rm *rm)
+{
+	return rm->task->win_addr + rm->task->win_len;
+}
+
+static int rm_va_ok(const struct l4u_rm *rm, const void *va)
+{
+	const char *p = va;
+
+	return p >= rm->task->win && p < rm->task->win + rm->task->win_len;
+}
+
+/*
+ * The largest size-aligned block around @addr within [@lo, @hi) (the
+ * receive window of a fault there), as a flexpage order.
+ */
+static unsigned int rm_block_order(uint64_t addr, uint64_t lo, uint64_t hi)
+{
+	unsigned int k = 12;
+
+	while (k < 47) {
+		uint64_t s = 1ULL << (k + 1);
+		uint64_t b = addr & ~(s - 1);
+
+		if (b < lo || b + s > hi)
+			break;
+		k++;
+	}
+	return k;
+}
+
+/* ---- the arrays -------------------------------------------------------------- */
+
+/* Index of the first region ending above @addr. */
+static size_t rm_reg_idx(const struct l4u_rm *rm, uint64_t addr)
+{
+	size_t lo = 0, hi = rm->nreg;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (rm->reg[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static size_t rm_area_idx(const struct l4u_rm *rm, uint64_t addr)
+{
+	size_t lo = 0, hi = rm->narea;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (rm->area[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The region overlapping [s, e), the first one, or NULL. */
+static struct rm_region *rm_reg_overlap(const struct l4u_rm *rm, uint64_t s,
+					uint64_t e)
+{
+	size_t i = rm_reg_idx(rm, s);
+
+	return i < rm->nreg && rm->reg[i].start < e ? &rm->reg[i] : NULL;
+}
+
+static struct rm_area *rm_area_overlap(const struct l4u_rm *rm, uint64_t s,
+				       uint64_t e)
+{
+	size_t i = rm_area_idx(rm, s);
+
+	return i < rm->narea && rm->area[i].start < e ? &rm->area[i] : NULL;
+}
+
+static int rm_reg_insert(struct l4u_rm *rm, const struct rm_region *r)
+{
+	size_t i = rm_reg_idx(rm, r->start);
+
+	if (rm->nreg == rm->capreg) {
+		size_t cap = rm->capreg ? 2 * rm->capreg : 16;
+		struct rm_region *n = realloc(rm->reg, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		rm->reg = n;
+		rm->capreg = cap;
+	}
+	memmove(&rm->reg[i + 1], &rm->reg[i], (rm->nreg - i) * sizeof(*r));
+	rm->reg[i] = *r;
+	rm->nreg++;
+	return 0;
+}
+
+static void rm_reg_remove(struct l4u_rm *rm, struct rm_region *r)
+{
+	size_t i = (size_t)(r - rm->reg);
+
+	memmove(&rm->reg[i], &rm->reg[i + 1], (rm->nreg - i - 1) * sizeof(*r));
+	rm->nreg--;
+}
+
+static int rm_area_insert(struct l4u_rm *rm, uint64_t s, uint64_t e)
+{
+	size_t i = rm_area_idx(rm, s);
+
+	if (rm->narea == rm->caparea) {
+		size_t cap = rm->caparea ? 2 * rm->caparea : 8;
+		struct rm_area *n = realloc(rm->area, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		rm->area = n;
+		rm->caparea = cap;
+	}
+	memmove(&rm->area[i + 1], &rm->area[i],
+		(rm->narea - i) * sizeof(rm->area[0]));
+	rm->area[i] = (struct rm_area){ s, e };
+	rm->narea++;
+	return 0;
+}
+
+/* A free range of @size bytes aligned to @align in [lo, hi) from @hint. */
+static int rm_search(const struct l4u_rm *rm, uint64_t hint, uint64_t size,
+		     uint64_t align, uint64_t lo, uint64_t hi, int in_area,
+		     uint64_t *out)
+{
+	uint64_t c = hint < lo ? lo : hint;
+
+	for (;;) {
+		const struct rm_region *r;
+		const struct rm_area *a;
+
+		c = (c + align - 1) & ~(align - 1);
+		if (c < lo || c > hi || size > hi - c)
+			return -ENOMEM;
+		r = rm_reg_overlap(rm, c, c + size);
+		if (r) {
+			c = r->end;
+			continue;
+		}
+		a = in_area ? NULL : rm_area_overlap(rm, c, c + size);
+		if (a) {
+			c = a->end;
+			continue;
+		}
+		*out = c;
+		return 0;
+	}
+}
+
+/* The area containing @addr, or NULL. */
+static struct rm_area *rm_area_at(const struct l4u_rm *rm, uint64_t addr)
+{
+	struct rm_area *a = rm_area_overlap(rm, addr, addr + 1);
+
+	return a && a->start <= addr ? a : NULL;
+}
+
+/* ---- putting pages in, taking them out ---------------------------------------- */
+
+/*
+ * Have the manager map the page at space address @addr (and what of the
+ * region around it fits one flexpage) into the task's space. @need: the
+ * rights the access needs. 0 or -errno: -ENOENT no region, -EACCES rights,
+ * or the manager's error.
+ */
+static int rm_resolve(struct l4u_rm *rm, uint64_t addr, unsigned int need,
+		      uint64_t *pages)
+{
+	struct rm_region r = { 0 };
+	struct l4u_ds ds;
+	unsigned int order, rights;
+	int ret = 0;
+
+	*pages = 0;
+	pthread_mutex_lock(&rm->map_lock);
+	pthread_rwlock_rdlock(&rm->lock);
+	{
+		struct rm_region *p = rm_reg_overlap(rm, addr, addr + 1);
+
+		if (!p)
+			ret = -ENOENT;
+		else if (need & ~p->flags & L4U_RM_RIGHTS)
+			ret = -EACCES;
+		else if ((need & L4U_RM_W) && (p->flags & L4U_RM_PRIVATE))
+			ret = -EACCES;
+		else
+			r = *p;
+	}
+	pthread_rwlock_unlock(&rm->lock);
+	if (!ret) {
+		/* the cap stays open: only holders of map_lock close it */
+		ds = r.ds->ds;
+		rights = r.flags & L4U_RM_RIGHTS;
+		if (r.flags & L4U_RM_PRIVATE)
+			rights &= ~L4U_RM_W;
+		order = rm_block_order(addr, r.start, r.end);
+		ret = l4u_ds_map(&ds, r.offset + (addr - r.start), addr, rights,
+				 rm->task->space,
+				 L4_FPAGE(addr & ~((1ULL << order) - 1), order, 0),
+				 pages);
+	}
+	pthread_mutex_unlock(&rm->map_lock);
+	return ret;
+}
+
+/* Take every page of [s, e) out of the task's space (map_lock held). */
+static void rm_unmap_range(struct l4u_rm *rm, uint64_t s, uint64_t e)
+{
+	while (s < e) {
+		unsigned int k = 12;
+
+		while (k < 47 && !(s & ((2ULL << k) - 1)) && s + (2ULL << k) <= e)
+			k++;
+		l4u_unmap(rm->task->space, L4_FPAGE(s, k, L4_FPAGE_RWX),
+			  L4_UNMAP_ALL_SPACES, NULL, NULL);
+		s += 1ULL << k;
+	}
+}
+
+static void rm_ds_free(struct rm_ds *d)
+{
+	if (d) {
+		close(d->ds.cap);
+		free(d);
+	}
+}
+
+/* ---- the pager thread ------------------------------------------------------------ */
+
+/* The errno a fault is answered with for @err from rm_resolve(). */
+static int rm_fault_errno(int err)
+{
+	switch (err) {
+	case 0:
+		return 0;		/* the page is there: retry */
+	case -EPIPE:
+		return EPIPE;		/* the manager is gone: SIGBUS */
+	case -ENOMEM:
+	case -EIO:
+		return EIO;		/* no memory behind it: SIGBUS */
+	default:
+		return EFAULT;		/* no region, rights: SIGSEGV */
+	}
+}
+
+static void *rm_main(void *arg)
+{
+	struct l4u_rm *rm = arg;
+	struct l4_reply_wait rw;
+	uint64_t pages;
+	int ret;
+
+	memset(&rw, 0, sizeof(rw));
+	for (;;) {
+		const struct l4_msg *m = &rw.msg;
+		uint64_t w0;
+		unsigned int need;
+
+		ret = l4u_reply_wait(rm->gate, &rw);
+		if (ret) {
+			if (rw.reply.token || ret == -EINTR) {
+				/* the reply was refused: drop it, go on */
+				memset(&rw.reply, 0, sizeof(rw.reply));
+				continue;
+			}
+			break;
+		}
+		l4u_reply_init(&rw.reply, m);
+		if (m->label == RM_LABEL_STOP && m->nwords == 1 &&
+		    m->words[0] == rm->cookie) {
+			l4u_reply(rm->gate, &rw.reply);
+			break;
+		}
+		if (!m->token) {		/* a notification: no reply */
+			rw.reply.token = 0;
+			continue;
+		}
+		if (m->label != L4_LABEL_PAGE_FAULT) {
+			rw.reply.error = ENOSYS;
+			continue;
+		}
+		w0 = m->words[0];
+		if (m->space_id != rm->task->space_id) {
+			rw.reply.error = EFAULT;
+			continue;
+		}
+		need = L4U_RM_R;
+		if (w0 & L4_PF_WRITE)
+			need |= L4U_RM_W;
+		if (w0 & L4_PF_EXEC)
+			need |= L4U_RM_X;
+		ret = rm_resolve(rm, L4_PF_ADDR(w0) & ~(PAGE - 1), need, &pages);
+		rw.reply.error = rm_fault_errno(ret);
+	}
+	return NULL;
+}
+
+/* ---- creation and destruction ------------------------------------------------------ */
+
+int l4u_rm_create(int dev, struct l4u_task *task, struct l4u_rm **out)
+{
+	struct l4u_rm *rm;
+	sigset_t all, old;
+	int ret;
+
+	if (!task || !out)
+		return -EINVAL;
+	rm = calloc(1, sizeof(*rm));
+	if (!rm)
+		return -ENOMEM;
+	pthread_mutex_lock(&task->lock);
+	if (task->rm) {
+		pthread_mutex_unlock(&task->lock);
+		free(rm);
+		return -EBUSY;
+	}
+	task->rm = rm;
+	pthread_mutex_unlock(&task->lock);
+	rm->task = task;
+	pthread_mutex_init(&rm->map_lock, NULL);
+	pthread_rwlock_init(&rm->lock, NULL);
+	if (getrandom(&rm->cookie, sizeof(rm->cookie), 0) != sizeof(rm->cookie))
+		rm->cookie = (uint64_t)(uintptr_t)rm ^ 0x5bd1e9955bd1e995ULL;
+	rm->gate = l4u_gate_create(dev);
+	if (rm->gate < 0) {
+		ret = rm->gate;
+		goto free;
+	}
+	/* the pager thread takes no signal */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	ret = -pthread_create(&rm->thread, NULL, rm_main, rm);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ret)
+		goto close;
+	ret = l4u_set_pager(task->space, rm->gate);
+	if (ret) {
+		struct l4_call c = {
+			.label = RM_LABEL_STOP, .nwords = 1,
+			.words = { rm->cookie }, .rcv_space_fd = -1,
+		};
+
+		l4u_call(rm->gate, &c);
+		pthread_join(rm->thread, NULL);
+		goto close;
+	}
+	*out = rm;
+	return 0;
+close:
+	close(rm->gate);
+free:
+	pthread_rwlock_destroy(&rm->lock);
+	pthread_mutex_destroy(&rm->map_lock);
+	pthread_mutex_lock(&task->lock);
+	task->rm = NULL;
+	pthread_mutex_unlock(&task->lock);
+	free(rm);
+	return ret;
+}
+
+int l4u_rm_destroy(struct l4u_rm *rm)
+{
+	struct l4_call c = {
+		.label		= RM_LABEL_STOP,
+		.nwords		= 1,
+		.words		= { rm ? rm->cookie : 0 },
+		.rcv_space_fd	= -1,
+	};
+	size_t i;
+	int ret;
+
+	if (!rm)
+		return -EINVAL;
+	l4u_set_pager(rm->task->space, -1);
+	ret = l4u_call(rm->gate, &c);
+	if (ret)
+		return ret;
+	pthread_join(rm->thread, NULL);
+	pthread_mutex_lock(&rm->map_lock);
+	for (i = 0; i < rm->nreg; i++) {
+		struct rm_region *r = &rm->reg[i];
+
+		rm_unmap_range(rm, r->start, r->end);
+		if (!--r->ds->refs)
+			rm_ds_free(r->ds);
+	}
+	pthread_mutex_unlock(&rm->map_lock);
+	close(rm->gate);
+	pthread_mutex_lock(&rm->task->lock);
+	rm->task->rm = NULL;
+	pthread_mutex_unlock(&rm->task->lock);
+	pthread_rwlock_destroy(&rm->lock);
+	pthread_mutex_destroy(&rm->map_lock);
+	free(rm->reg);
+	free(rm->area);
+	free(rm);
+	return 0;
+}
+
+int l4u_rm_gate(const struct l4u_rm *rm)
+{
+	return rm ? rm->gate : -EINVAL;
+}
+
+/* ---- the region map ---------------------------------------------------------------- */
+
+static int rm_align(unsigned int order, uint64_t *align)
+{
+	if (!order)
+		order = 12;
+	if (order < 12 || order > 47)
+		return -EINVAL;
+	*align = 1ULL << order;
+	return 0;
+}
+
+/* Internal detach; map_lock held by the caller. */
+static int rm_detach_locked(struct l4u_rm *rm, uint64_t s, uint64_t e,
+			    uint32_t flags, unsigned int *result,
+			    struct l4u_region *old)
+{
+	struct rm_region *r, removed, rest;
+	struct rm_ds *gone = NULL;
+	unsigned int res;
+	int ret = 0;
+
+	pthread_rwlock_wrlock(&rm->lock);
+	r = rm_reg_overlap(rm, s, e);
+	if (!r) {
+		pthread_rwlock_unlock(&rm->lock);
+		return -ENOENT;
+	}
+	if ((flags & L4U_RM_DETACH_WHOLE) || (s <= r->start && e >= r->end)) {
+		removed = *r;
+		rm_reg_remove(rm, r);
+		if (!--removed.ds->refs)
+			gone = removed.ds;
+		res = L4U_RM_DETACHED_DS;
+	} else if (s <= r->start) {		/* the head goes */
+		removed = *r;
+		removed.end = e;
+		r->offset += e - r->start;
+		r->start = e;
+		res = L4U_RM_KEPT_DS;
+	} else if (e >= r->end) {		/* the tail goes */
+		removed = *r;
+		removed.start = s;
+		removed.offset += s - r->start;
+		r->end = s;
+		res = L4U_RM_KEPT_DS;
+	} else {				/* a hole in the middle */
+		size_t idx = (size_t)(r - rm->reg);
+
+		rest = *r;
+		rest.start = e;
+		rest.offset += e - r->start;
+		removed = *r;
+		removed.start = s;
+		removed.end = e;
+		removed.offset += s - r->start;
+		r->end = s;			/* first: the array stays sorted */
+		ret = rm_reg_insert(rm, &rest);	/* may move the array */
+		r = &rm->reg[idx];
+		if (ret)
+			r->end = rest.end;
+		else
+			r->ds->refs++;
+		res = L4U_RM_SPLIT_DS;
+	}
+	if (!ret && rm_reg_overlap(rm, s, e))
+		res |= L4U_RM_DETACH_AGAIN;
+	pthread_rwlock_unlock(&rm->lock);
+	if (ret)
+		return ret;
+	rm_unmap_range(rm, removed.start, removed.end);
+	if (old)
+		*old = (struct l4u_region){
+			.start	= rm_va(rm, removed.start),
+			.size	= removed.end - removed.start,
+			.offset	= removed.offset,
+			.flags	= removed.flags,
+			.ds_cap	= -1,
+			.ds_id	= removed.ds->ds.id,
+		};
+	rm_ds_free(gone);
+	if (result)
+		*result = res;
+	return 0;
+}
+
+int l4u_rm_attach(struct l4u_rm *rm, void **start, uint64_t size,
+		  uint32_t flags, const struct l4u_ds *ds, uint64_t offset,
+		  unsigned int align_order)
+{
+	struct rm_region reg = { 0 };
+	struct rm_ds *d;
+	uint64_t align, s, lo, hi, a, pages;
+	int ret;
+
+	if (!rm || !start || !ds || (flags & ~L4U_RM_ATTACH_KNOWN) ||
+	    !(flags & L4U_RM_R) || !size || (size & (PAGE - 1)) ||
+	    (offset & (PAGE - 1)) || rm_align(align_order, &align))
+		return -EINVAL;
+	if ((flags & L4U_RM_PRIVATE) && (flags & L4U_RM_W))
+		return -EOPNOTSUPP;
+	if (ds->cap < 0)
+		return -EBADF;
+	if (flags & L4U_RM_RIGHTS & ~ds->flags)
+		return -EACCES;
+	if (offset >= ds->size || size > ds->size - offset)
+		return -ERANGE;
+	if (*start && !rm_va_ok(rm, *start))
+		return -ERANGE;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->ds = *ds;
+	d->refs = 1;
+	d->ds.cap = fcntl(ds->cap, F_DUPFD_CLOEXEC, 3);
+	if (d->ds.cap < 0) {
+		ret = -errno;
+		free(d);
+		return ret;
+	}
+
+	pthread_rwlock_wrlock(&rm->lock);
+	lo = rm_lo(rm);
+	hi = rm_hi(rm);
+	s = *start ? rm_addr(rm, *start) : lo;
+	if (flags & L4U_RM_IN_AREA) {
+		struct rm_area *ar = rm_area_at(rm, s);
+
+		if (!ar) {
+			ret = -ENOENT;
+			goto unlock;
+		}
+		lo = ar->start;
+		hi = ar->end;
+	}
+	if (flags & L4U_RM_SEARCH_ADDR) {
+		ret = rm_search(rm, s, size, align, lo, hi,
+				!!(flags & L4U_RM_IN_AREA), &s);
+		if (ret)
+			goto unlock;
+	} else {
+		ret = -EINVAL;
+		if (!*start || (s & (PAGE - 1)))
+			goto unlock;
+		ret = -ERANGE;
+		if (size > hi - s)
+			goto unlock;
+		ret = -EEXIST;
+		if (rm_reg_overlap(rm, s, s + size))
+			goto unlock;
+		if (!(flags & L4U_RM_IN_AREA) && rm_area_overlap(rm, s, s + size))
+			goto unlock;
+	}
+	reg = (struct rm_region){
+		.start	= s,
+		.end	= s + size,
+		.offset	= offset,
+		.flags	= flags & (L4U_RM_RIGHTS | L4U_RM_PRIVATE),
+		.ds	= d,
+	};
+	ret = rm_reg_insert(rm, &reg);
+unlock:
+	pthread_rwlock_unlock(&rm->lock);
+	if (ret) {
+		rm_ds_free(d);
+		return ret;
+	}
+	if (flags & L4U_RM_EAGER_MAP) {
+		for (a = s; a < s + size; a += (pages ? pages : 1) * PAGE) {
+			ret = rm_resolve(rm, a, 0, &pages);
+			if (ret)
+				break;
+		}
+		if (ret) {
+			pthread_mutex_lock(&rm->map_lock);
+			rm_detach_locked(rm, s, s + size, L4U_RM_DETACH_WHOLE,
+					 NULL, NULL);
+			pthread_mutex_unlock(&rm->map_lock);
+			return ret;
+		}
+	}
+	*start = rm_va(rm, s);
+	return 0;
+}
+
+int l4u_rm_detach(struct l4u_rm *rm, void *start, uint64_t size,
+		  uint32_t flags, unsigned int *result, struct l4u_region *old)
+{
+	uint64_t s;
+	int ret;
+
+	if (!rm || (flags & ~L4U_RM_DETACH_KNOWN) || !size ||
+	    (size & (PAGE - 1)) || ((uintptr_t)start & (PAGE - 1)))
+		return -EINVAL;
+	if (!rm_va_ok(rm, start))
+		return -ENOENT;
+	s = rm_addr(rm, start);
+	if (size > rm_hi(rm) - s)
+		size = rm_hi(rm) - s;
+	pthread_mutex_lock(&rm->map_lock);
+	ret = rm_detach_locked(rm, s, s + size, flags, result, old);
+	pthread_mutex_unlock(&rm->map_lock);
+	return ret;
+}
+
+int l4u_rm_find(struct l4u_rm *rm, void *start, uint64_t size,
+		struct l4u_region *region)
+{
+	const struct rm_region *r;
+	uint64_t s;
+	int ret = 0;
+
+	if (!rm || !size || !region)
+		return -EINVAL;
+	if (!rm_va_ok(rm, start))
+		return -ENOENT;
+	s = rm_addr(rm, start);
+	if (size > rm_hi(rm) - s)
+		size = rm_hi(rm) - s;
+	pthread_rwlock_rdlock(&rm->lock);
+	r = rm_reg_overlap(rm, s, s + size);
+	if (r)
+		*region = (struct l4u_region){
+			.start	= rm_va(rm, r->start),
+			.size	= r->end - r->start,
+			.offset	= r->offset,
+			.flags	= r->flags,
+			.ds_cap	= r->ds->ds.cap,
+			.ds_id	= r->ds->ds.id,
+		};
+	else
+		ret = -ENOENT;
+	pthread_rwlock_unlock(&rm->lock);
+	return ret;
+}
+
+int l4u_rm_reserve_area(struct l4u_rm *rm, void **start, uint64_t size,
+			uint32_t flags, unsigned int align_order)
+{
+	uint64_t align, s;
+	int ret;
+
+	if (!rm || !start || (flags & ~L4U_RM_AREA_KNOWN) || !size ||
+	    (size & (PAGE - 1)) || rm_align(align_order, &align))
+		return -EINVAL;
+	if (*start && !rm_va_ok(rm, *start))
+		return -ERANGE;
+	pthread_rwlock_wrlock(&rm->lock);
+	s = *start ? rm_addr(rm, *start) : rm_lo(rm);
+	if (flags & L4U_RM_SEARCH_ADDR) {
+		ret = rm_search(rm, s, size, align, rm_lo(rm), rm_hi(rm), 0, &s);
+	} else if (!*start || (s & (PAGE - 1))) {
+		ret = -EINVAL;
+	} else if (size > rm_hi(rm) - s) {
+		ret = -ERANGE;
+	} else if (rm_reg_overlap(rm, s, s + size) ||
+		   rm_area_overlap(rm, s, s + size)) {
+		ret = -EEXIST;
+	} else {
+		ret = 0;
+	}
+	if (!ret)
+		ret = rm_area_insert(rm, s, s + size);
+	pthread_rwlock_unlock(&rm->lock);
+	if (!ret)
+		*start = rm_va(rm, s);
+	return ret;
+}
+
+int l4u_rm_free_area(struct l4u_rm *rm, void *start)
+{
+	struct rm_area *a;
+	uint64_t s;
+	int ret = -ENOENT;
+
+	if (!rm)
+		return -EINVAL;
+	if (!rm_va_ok(rm, start))
+		return -ENOENT;
+	s = rm_addr(rm, start);
+	pthread_rwlock_wrlock(&rm->lock);
+	a = rm_area_at(rm, s);
+	if (a && a->start == s) {
+		size_t i = (size_t)(a - rm->area);
+
+		memmove(&rm->area[i], &rm->area[i + 1],
+			(rm->narea - i - 1) * sizeof(*a));
+		rm->narea--;
+		ret = 0;
+	}
+	pthread_rwlock_unlock(&rm->lock);
+	return ret;
+}

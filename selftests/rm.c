@@ -1,0 +1,939 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libl4u's region manager (l4u/rm.h): attach in every form and every error,
+ * detach (whole, head, tail, split, several regions), areas, find, faults
+ * resolved through the region manager and a dataspace manager, the
+ * receive window restricted to the region, read-only and private regions,
+ * eager mapping, a manager that dies (SIGBUS), identity placement, and 8
+ * threads using it at once.
+ *
+ * The dataspace manager here is a test fixture (fx_dsm_*): a thread of the
+ * test process serving one gate with the dataspace protocol of
+ * l4u/dataspace.h, backed by a sigma0 space filled with a pattern that
+ * depends on the dataspace offset. A "greedy" one always answers with the
+ * largest flexpage its alignment allows (up to 2 MiB), ignoring the
+ * receive window, so that the kernel's clipping to the window is what
+ * keeps pages out of neighbouring ranges.
+ */
+#include <pthread.h>
+#include <sys/prctl.h>
+
+#include "l4_test_util.h"
+#include <l4u/l4u.h>
+#include <l4u/dataspace.h>
+#include <l4u/rm.h>
+#include <l4u/task.h>
+
+L4T_FIXTURE(rm);
+
+#define PG		L4T_PAGE
+#define FX_STOP		0x73746f70LL	/* 'stop' */
+
+/* ------------------------------------------------------------------ */
+/* The dataspace manager fixture                                       */
+/* ------------------------------------------------------------------ */
+
+struct fx_dsm {
+	int gate;		/* receive fd */
+	int space;		/* sigma0 backing store, space address = offset */
+	char *win;		/* window onto all of it */
+	uint64_t size;
+	uint32_t flags;		/* L4U_DS_* */
+	uint64_t seed;		/* contents: l4t_word(seed, offset) */
+	unsigned int max_order;	/* largest flexpage sent (12: single pages) */
+	pthread_t thread;
+	volatile int maps;	/* MAP calls served */
+	volatile unsigned int last_order;
+	volatile uint64_t last_rcv;	/* receive window of the last MAP */
+};
+
+/* The flexpage order for @off landing at @hot: alike alignment, in range. */
+static unsigned int fx_order(const struct fx_dsm *d, uint64_t off, uint64_t hot)
+{
+	unsigned int k = 12;
+
+	while (k < d->max_order) {
+		uint64_t s = 1ULL << (k + 1);
+
+		if ((off & (s - 1)) != (hot & (s - 1)) ||
+		    (off & ~(s - 1)) + s > d->size)
+			break;
+		k++;
+	}
+	return k;
+}
+
+static void *fx_dsm_main(void *arg)
+{
+	struct fx_dsm *d = arg;
+	struct l4_reply_wait rw;
+
+	memset(&rw, 0, sizeof(rw));
+	for (;;) {
+		struct l4_msg *m = &rw.msg;
+		struct l4_reply *r = &rw.reply;
+
+		if (l4u_reply_wait(d->gate, &rw)) {
+			memset(r, 0, sizeof(*r));
+			continue;
+		}
+		l4u_reply_init(r, m);
+		if (m->label == FX_STOP) {
+			l4u_reply(d->gate, r);
+			return NULL;
+		}
+		if (!m->token) {
+			r->token = 0;
+			continue;
+		}
+		if (m->label == L4U_DS_INFO) {
+			r->nwords = 3;
+			r->words[0] = d->size;
+			r->words[1] = d->flags;
+			r->words[2] = (uint64_t)(uintptr_t)d;
+		} else if (m->label == L4U_DS_MAP) {
+			uint64_t off = m->words[0], hot = m->words[1];
+			uint64_t rights = m->words[2];
+			unsigned int k;
+
+			if ((off & (PG - 1)) || (hot & (PG - 1)) ||
+			    (rights & ~L4_FPAGE_RWX)) {
+				r->error = EINVAL;
+			} else if (off >= d->size) {
+				r->error = ERANGE;
+			} else if (rights & ~d->flags & L4U_DS_RIGHTS) {
+				r->error = EACCES;
+			} else {
+				k = fx_order(d, off, hot);
+				d->last_order = k;
+				d->last_rcv = m->rcv_window;
+				__atomic_fetch_add(&d->maps, 1, __ATOMIC_SEQ_CST);
+				l4u_reply_map(r, d->space,
+					      L4_FPAGE(off & ~((1ULL << k) - 1), k, rights),
+					      hot, 0);
+			}
+		} else {
+			r->error = ENOSYS;
+		}
+	}
+}
+
+/* A manager of one dataspace of @pages pages with rights @flags. */
+static int fx_dsm_start(int dev, struct fx_dsm *d, size_t pages, uint32_t flags,
+			uint64_t seed, unsigned int max_order)
+{
+	memset(d, 0, sizeof(*d));
+	d->size = pages * PG;
+	d->flags = flags;
+	d->seed = seed;
+	d->max_order = max_order;
+	d->space = l4t_space_window(dev, pages, 0, L4_SPACE_SIGMA0, &d->win);
+	if (d->space < 0)
+		return -1;
+	l4t_fill(d->win, 0, d->size, seed);	/* every frame present */
+	d->gate = l4u_gate_create(dev);
+	if (d->gate < 0)
+		return -1;
+	return pthread_create(&d->thread, NULL, fx_dsm_main, d) ? -1 : 0;
+}
+
+static void fx_dsm_stop(struct fx_dsm *d)
+{
+	struct l4_call c = { .label = FX_STOP, .rcv_space_fd = -1 };
+
+	l4u_call(d->gate, &c);
+	pthread_join(d->thread, NULL);
+	close(d->gate);
+	munmap(d->win, d->size);
+	close(d->space);
+}
+
+/* The client's view of the fixture's dataspace (its receive fd as cap). */
+static struct l4u_ds fx_ds(const struct fx_dsm *d)
+{
+	return (struct l4u_ds){
+		.cap	= d->gate,
+		.flags	= d->flags,
+		.size	= d->size,
+		.id	= (uint64_t)(uintptr_t)d,
+	};
+}
+
+/* ------------------------------------------------------------------ */
+/* Helpers                                                             */
+/* ------------------------------------------------------------------ */
+
+/* A task (64 GiB default) and its region manager. */
+struct rmt {
+	struct l4u_task *task;
+	struct l4u_rm *rm;
+	struct l4u_task_info ti;
+};
+
+static int rmt_start(int dev, struct rmt *t, const struct l4u_task_attr *attr)
+{
+	int ret;
+
+	ret = l4u_task_create(dev, attr, &t->task);
+	if (!ret)
+		ret = l4u_task_info(t->task, &t->ti);
+	if (!ret)
+		ret = l4u_rm_create(dev, t->task, &t->rm);
+	return ret;
+}
+
+static int rmt_stop(struct rmt *t)
+{
+	int ret = l4u_rm_destroy(t->rm);
+
+	return ret ? ret : l4u_task_destroy(t->task);
+}
+
+static __u64 rm_nodes(int space)
+{
+	struct l4_space_info info;
+
+	if (l4t_info(space, &info))
+		return ~0ULL;
+	return info.nodes;
+}
+
+/* Gates and threads back where they were, and the fixture's counters. */
+static int rm_settled(int dev, const struct l4_stats *base)
+{
+	struct l4_stats st;
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		if (l4t_stats(dev, &st))
+			return -1;
+		if (st.gates == base->gates && st.threads == base->threads &&
+		    l4t_live_equal(&st, base))
+			return 0;
+		usleep(10000);
+	}
+	return -1;
+}
+
+#define ASSERT_RM_SETTLED(self) ASSERT_EQ(0, rm_settled((self)->dev, &(self)->before))
+
+/* A touch of @p must raise @sig with si_addr @p. */
+#define ASSERT_SIG(sig_, p, mode) do {					\
+	struct l4t_fault f_;						\
+									\
+	ASSERT_EQ((size_t)0, l4t_touch((p), 1, (mode), &f_));		\
+	ASSERT_EQ((sig_), f_.sig);					\
+	ASSERT_EQ((void *)(p), f_.addr);				\
+} while (0)
+
+/* ------------------------------------------------------------------ */
+/* Faults through the region manager                                   */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A region of a dataspace from offset 4 pages: reads show the dataspace's
+ * contents at the right offsets, one MAP per page (single-page manager),
+ * writes reach the dataspace, the task's space holds exactly the touched
+ * pages, and the task's window is aligned to 1 GiB.
+ */
+TEST_F(rm, fault_read_write)
+{
+	struct fx_dsm d;
+	struct l4u_ds ds;
+	struct l4u_region reg;
+	struct rmt t;
+	char *p = NULL;
+	int i;
+
+	ASSERT_EQ(0, fx_dsm_start(self->dev, &d, 16, L4U_DS_RIGHTS, 0x21, 12));
+	ds = fx_ds(&d);
+	ASSERT_EQ(0, rmt_start(self->dev, &t, NULL));
+	ASSERT_EQ(0ULL, (uint64_t)(uintptr_t)t.ti.win & (L4U_TASK_ALIGN - 1));
+	ASSERT_EQ(L4U_TASK_DEFAULT_SIZE, t.ti.win_len);
+	ASSERT_EQ(0ULL, t.ti.win_addr);
+
+	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p, 8 * PG,
+				   L4U_RM_RW | L4U_RM_SEARCH_ADDR, &ds, 4 * PG, 0));
+	ASSERT_EQ(t.ti.win, p);		/* the first free range */
+	ASSERT_EQ(0, l4u_rm_find(t.rm, p + 3 * PG, 1, &reg));
+	ASSERT_EQ(p, reg.start);
+	ASSERT_EQ(8 * PG, reg.size);
+	ASSERT_EQ(4 * PG, reg.offset);
+	ASSERT_EQ((uint32_t)L4U_RM_RW, reg.flags);
+	ASSERT_EQ(ds.id, reg.ds_id);
+	ASSERT_NE(ds.cap, reg.ds_cap);	/* its own duplicate */
+	ASSERT_EQ(0ULL, rm_nodes(t.ti.space));
+
+	ASSERT_EQ(-1L, l4t_check(p + 2 * PG, 6 * PG, PG, 0x21));
+	ASSERT_EQ(1, d.maps);
+	ASSERT_EQ(1ULL, rm_nodes(t.ti.space));
+	for (i = 0; i < 8; i++)
+		ASSERT_EQ(-1L, l4t_check(p + i * PG, (4 + i) * PG, PG, 0x21));
+	ASSERT_EQ(8, d.maps);
+	ASSERT_EQ(8ULL, rm_nodes(t.ti.space));
+	/* RW was asked for: a write needs no second fault */
+	*(volatile __u64 *)(p + 5 * PG + 16) = 77;
+	ASSERT_EQ(77ULL, *(volatile __u64 *)(d.win + 9 * PG + 16));
+	ASSERT_EQ(8, d.maps);
+
+	ASSERT_EQ(0, rmt_stop(&t));
+	fx_dsm_stop(&d);
+	ASSERT_RM_SETTLED(self);
+}
+
+/*
+ * SIGSEGV where no region is, and for a write into a read-only region
+ * (whose reads work); the faulting address is exact.
+ */
+TEST_F(rm, segv_no_region_and_read_only)
+{
+	struct fx_dsm d;
+	struct l4u_ds ds;
+	struct rmt t;
+	char *p;
+
+	ASSERT_EQ(0, fx_dsm_start(self->dev, &d, 8, L4U_DS_RIGHTS, 0x22, 12));
+	ds = fx_ds(&d);
+	ASSERT_EQ(0, rmt_start(self->dev, &t, NULL));
+	p = t.ti.win + 4 * PG;
+	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p, 2 * PG, L4U_RM_R, &ds, 0, 0));
+	ASSERT_EQ(t.ti.win + 4 * PG, p);
+
+	ASSERT_SIG(SIGSEGV, t.ti.win + 3 * PG, L4T_READ);
+	ASSERT_SIG(SIGSEGV, p + 2 * PG + 8, L4T_WRITE);
+	ASSERT_SIG(SIGSEGV, t.ti.win + (1ULL << 35), L4T_READ);
+	ASSERT_EQ(0, d.maps);
+	ASSERT_EQ(-1L, l4t_check(p, 0, 2 * PG, 0x22));
+	ASSERT_EQ(2, d.maps);
+	ASSERT_SIG(SIGSEGV, p + PG + 24, L4T_WRITE);
+	ASSERT_SIG(SIGSEGV, p, L4T_WRITE);
+	ASSERT_EQ(-1L, l4t_check(d.win, 0, 2 * PG, 0x22));	/* unchanged */
+	ASSERT_EQ(2ULL, rm_nodes(t.ti.space));
+
+	ASSERT_EQ(0, rmt_stop(&t));
+	fx_dsm_stop(&d);
+	ASSERT_RM_SETTLED(self);
+}
+
+/*
+ * The receive window is the largest aligned block around the fault inside
+ * the region: a greedy manager offering 2 MiB flexpages lands only pages
+ * of the region, never those of its neighbours or of a gap.
+ */
+TEST_F(rm, receive_window_restricted)
+{
+	struct fx_dsm d;
+	struct l4u_ds ds;
+	struct rmt t;
+	char *base, *a, *b;
+
+	ASSERT_EQ(0, fx_dsm_start(self->dev, &d, 1024, L4U_DS_RIGHTS, 0x23, 21));
+	ds = fx_ds(&d);
+	ASSERT_EQ(0, rmt_start(self->dev, &t, NULL));
+	base = t.ti.win + (2ULL << 20);		/* 2 MiB aligned */
+	/* A: 3 pages at base + 1 page, from offset 2 MiB + 1 page */
+	a = base + PG;
+	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&a, 3 * PG, L4U_RM_RW, &ds,
+				   (2ULL << 20) + PG, 0));
+	/* B: right after A (one page gap), same alignment */
+	b = base + 5 * PG;
+	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&b, 4 * PG, L4U_RM_RW, &ds,
+				   (2ULL << 20) + 5 * PG, 0));
+
+	/* fault in A's 2nd page: window [base+2p, base+4p), 2 pages */
+	ASSERT_EQ(-1L, l4t_check(a + PG, (2ULL << 20) + 2 * PG, PG, 0x23));
+	ASSERT_EQ(1, d.maps);
+	ASSERT_EQ(21U, d.last_order);		/* it offered 2 MiB */
+	ASSERT_EQ(L4_FPAGE((2ULL << 20) + 2 * PG, 13, 0), d.last_rcv);
+	ASSERT_EQ(2ULL, rm_nodes(t.ti.space));
+	ASSERT_EQ(-1L, l4t_check(a + 2 * PG, (2ULL << 20) + 3 * PG, PG, 0x23));
+	ASSERT_EQ(1, d.maps);			/* already there */
+	ASSERT_EQ(-1L, l4t_check(a, (2ULL << 20) + PG, PG, 0x23));
+	ASSERT_EQ(2, d.maps);
+	ASSERT_EQ(L4_FPAGE((2ULL << 20) + PG, 12, 0), d.last_rcv);
+	ASSERT_EQ(3ULL, rm_nodes(t.ti.space));
+	/* nothing landed in the gap, in B, or below A */
+	ASSERT_SIG(SIGSEGV, base + 4 * PG, L4T_READ);
+	ASSERT_SIG(SIGSEGV, base, L4T_READ);
+	ASSERT_EQ(3ULL, rm_nodes(t.ti.space));
+	/* B faults on its own: [base+8p, base+9p) is B's aligned 1-page block
+	 * at its end, base+6p..8p a 2-page one */
+	ASSERT_EQ(-1L, l4t_check(b + 3 * PG, (2ULL << 20) + 8 * PG, PG, 0x23));
+	ASSERT_EQ(3, d.maps);
+	ASSERT_EQ(L4_FPAGE((2ULL << 20) + 8 * PG, 12, 0), d.last_rcv);
+	ASSERT_EQ(-1L, l4t_check(b + PG, (2ULL << 20) + 6 * PG, PG, 0x23));
+	ASSERT_EQ(L4_FPAGE((2ULL << 20) + 6 * PG, 13, 0), d.last_rcv);
+	ASSERT_EQ(6ULL, rm_nodes(t.ti.space));
+
+	ASSERT_EQ(0, rmt_stop(&t));
+	fx_dsm_stop(&d);
+	ASSERT_RM_SETTLED(self);
+}
+
+/* A 2 MiB aligned region of a greedy manager: one fault maps all of it. */
+TEST_F(rm, large_flexpage)
+{
+	struct fx_dsm d;
+	struct l4u_ds ds;
+	struct rmt t;
+	char *p = NULL;
+
+	ASSERT_EQ(0, fx_dsm_start(self->dev, &d, 1024, L4U_DS_RIGHTS, 0x24, 21));
+	ds = fx_ds(&d);
+	ASSERT_EQ(0, rmt_start(self->dev, &t, NULL));
+	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p, 2ULL << 20,
+				   L4U_RM_RW | L4U_RM_SEARCH_ADDR, &ds, 2ULL << 20, 21));
+	ASSERT_EQ(0ULL, (uint64_t)(uintptr_t)p & ((2ULL << 20) - 1));
+	ASSERT_EQ(-1L, l4t_check(p + 100 * PG, (2ULL << 20) + 100 * PG, PG, 0x24));
+	ASSERT_EQ(512ULL, rm_nodes(t.ti.space));
+	ASSERT_EQ(-1L, l4t_check(p, 2ULL << 20, 2ULL << 20, 0x24));
+	ASSERT_EQ(1, d.maps);
+	ASSERT_EQ(0, rmt_stop(&t));
+	fx_dsm_stop(&d);
+	ASSERT_RM_SETTLED(self);
+}
+
+/* Eager mapping: every page is there after attach, no fault follows. */
+TEST_F(rm, eager_map)
+{
+	struct l4_stats s0, s1;
+	struct l4u_region reg;
+	struct fx_dsm d;
+	struct l4u_ds ds;
+	struct rmt t;
+	char *p = NULL;
+
+	ASSERT_EQ(0, fx_dsm_start(self->dev, &d, 16, L4U_DS_RIGHTS, 0x25, 12));
+	ds = fx_ds(&d);
+	ASSERT_EQ(0, rmt_start(self->dev, &t, NULL));
+	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p, 6 * PG,
+				   L4U_RM_RW | L4U_RM_SEARCH_ADDR | L4U_RM_EAGER_MAP,
+				   &ds, 3 * PG, 0));
+	ASSERT_EQ(6, d.maps);
+	ASSERT_EQ(6ULL, rm_nodes(t.ti.space));
+	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
+	ASSERT_EQ(-1L, l4t_check(p, 3 * PG, 6 * PG, 0x25));
+	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
+	ASSERT_EQ(s0.pager_faults, s1.pager_faults);
+	ASSERT_EQ(6, d.maps);
+	/* rights the dataspace refuses at map time: attach fails, no region */
+	d.flags = L4U_DS_R;
+	p = NULL;
+	ds = fx_ds(&d);
+	ds.flags = L4U_DS_RIGHTS;	/* the client believes it may write */
+	ASSERT_EQ(-EACCES, l4u_rm_attach(t.rm, (void **)&p, 2 * PG,
+					 L4U_RM_RW | L4U_RM_SEARCH_ADDR | L4U_RM_EAGER_MAP,
+					 &ds, 0, 0));
+	ASSERT_EQ(0, l4u_rm_find(t.rm, t.ti.win, 1ULL << 30, &reg));
+	ASSERT_EQ(6 * PG, reg.size);
+	ASSERT_EQ(-ENOENT, l4u_rm_find(t.rm, (char *)reg.start + 6 * PG,
+				       1ULL << 30, &reg));
+	ASSERT_EQ(0, rmt_stop(&t));
+	fx_dsm_stop(&d);
+	ASSERT_RM_SETTLED(self);
+}
+
+/* Private regions: read-only mappings until copy-on-write exists. */
+TEST_F(rm, private_region)
+{
+	struct fx_dsm d;
+	struct l4u_ds ds;
+	struct l4u_region reg;
+	struct rmt t;
+	char *p = NULL;
+
+	ASSERT_EQ(0, fx_dsm_start(self->dev, &d, 4, L4U_DS_RIGHTS, 0x26, 12));
+	ds = fx_ds(&d);
+	ASSERT_EQ(0, rmt_start(self->dev, &t, NULL));
+	ASSERT_EQ(-EOPNOTSUPP, l4u_rm_attach(t.rm, (void **)&p, 4 * PG,
+					     L4U_RM_RW | L4U_RM_PRIVATE | L4U_RM_SEARCH_ADDR,
+					     &ds, 0, 0));
+	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p, 4 * PG,
+				   L4U_RM_R | L4U_RM_PRIVATE | L4U_RM_SEARCH_ADDR,
+				   &ds, 0, 0));
+	ASSERT_EQ(0, l4u_rm_find(t.rm, p, PG, &reg));
+	ASSERT_EQ((uint32_t)(L4U_RM_R | L4U_RM_PRIVATE), reg.flags);
+	ASSERT_EQ(-1L, l4t_check(p, 0, 4 * PG, 0x26));
+	ASSERT_SIG(SIGSEGV, p + PG, L4T_WRITE);
+	ASSERT_EQ(-1L, l4t_check(d.win, 0, 4 * PG, 0x26));
+	ASSERT_EQ(0, rmt_stop(&t));
+	fx_dsm_stop(&d);
+	ASSERT_RM_SETTLED(self);
+}
+
+/* ------------------------------------------------------------------ */
+/* attach and its errors                                               */
+/* ------------------------------------------------------------------ */
+
+TEST_F(rm, attach_errors)
+{
+	struct fx_dsm d, dro;
+	struct l4u_ds ds, rods, bad;
+	struct l4u_region reg;
+	struct rmt t;
+	char *w, *p;
+
+	ASSERT_EQ(0, fx_dsm_start(self->dev, &d, 16, L4U_DS_RIGHTS, 0x27, 12));
+	ASSERT_EQ(0, fx_dsm_start(self->dev, &dro, 4, L4U_DS_R, 0x28, 12));
+	ds = fx_ds(&d);
+	rods = fx_ds(&dro);
+	ASSERT_EQ(0, rmt_start(self->dev, &t, NULL));
+	w = t.ti.win;
+
+#define ATT(err, start, size, flags, dsp, off, al) do {			\
+	p = (start);							\
+	ASSERT_EQ((err), l4u_rm_attach(t.rm, (void **)&p, (size), (flags), \
+				       (dsp), (off), (al)));		\
+} while (0)
+	/* arguments */
+	ASSERT_EQ(-EINVAL, l4u_rm_attach(NULL, (void **)&p, PG, L4U_RM_R, &ds, 0, 0));
+	ASSERT_EQ(-EINVAL, l4u_rm_attach(t.rm, NULL, PG, L4U_RM_R, &ds, 0, 0));
+	ATT(-EINVAL, w, PG, L4U_RM_R, NULL, 0, 0);
+	ATT(-EINVAL, w, PG, L4U_RM_R | (1U << 20), &ds, 0, 0);	/* unknown flag */
+	ATT(-EINVAL, w, PG, L4U_RM_W, &ds, 0, 0);		/* no R */
+	ATT(-EINVAL, w, 0, L4U_RM_R, &ds, 0, 0);
+	ATT(-EINVAL, w, PG + 1, L4U_RM_R, &ds, 0, 0);
+	ATT(-EINVAL, w, PG, L4U_RM_R, &ds, 100, 0);		/* offset */
+	ATT(-EINVAL, w, PG, L4U_RM_R, &ds, 0, 11);		/* alignment */
+	ATT(-EINVAL, w, PG, L4U_RM_R, &ds, 0, 48);
+	ATT(-EINVAL, w + 8, PG, L4U_RM_R, &ds, 0, 0);		/* unaligned start */
+	ATT(-EINVAL, NULL, PG, L4U_RM_R, &ds, 0, 0);		/* fixed needs one */
+	/* the dataspace */
+	bad = ds;
+	bad.cap = -1;
+	ATT(-EBADF, w, PG, L4U_RM_R, &bad, 0, 0);
+	bad.cap = 1000;						/* not open */
+	ATT(-EBADF, w, PG, L4U_RM_R, &bad, 0, 0);
+	ATT(-EACCES, w, PG, L4U_RM_RW, &rods, 0, 0);
+	ATT(-EACCES, w, PG, L4U_RM_R | L4U_RM_X, &rods, 0, 0);
+	ATT(-ERANGE, w, PG, L4U_RM_R, &ds, 16 * PG, 0);		/* offset >= size */
+	ATT(-ERANGE, w, 2 * PG, L4U_RM_R, &ds, 15 * PG, 0);	/* runs past the end */
+	ATT(-EOPNOTSUPP, w, PG, L4U_RM_RW | L4U_RM_PRIVATE, &ds, 0, 0);
+	/* the window */
+	ATT(-ERANGE, w - PG, PG, L4U_RM_R, &ds, 0, 0);
+	ATT(-ERANGE, w + t.ti.win_len, PG, L4U_RM_R, &ds, 0, 0);
+	ATT(-ERANGE, w + t.ti.win_len - PG, 2 * PG, L4U_RM_R, &ds, 0, 0);
+	ATT(0, w + t.ti.win_len - PG, PG, L4U_RM_R, &ds, 0, 0);	/* the last page */
+	ASSERT_EQ(-1L, l4t_check(p, 0, PG, 0x27));
+	/* overlaps: every way */
+	ATT(0, w + 8 * PG, 4 * PG, L4U_RM_RW, &ds, 0, 0);
+	ATT(-EEXIST, w + 8 * PG, 4 * PG, L4U_RM_R, &ds, 0, 0);	/* same */
+	ATT(-EEXIST, w + 6 * PG, 3 * PG, L4U_RM_R, &ds, 0, 0);	/* head */
+	ATT(-EEXIST, w + 11 * PG, 3 * PG, L4U_RM_R, &ds, 0, 0);	/* tail */
+	ATT(-EEXIST, w + 9 * PG, PG, L4U_RM_R, &ds, 0, 0);	/* inside */
+	ATT(-EEXIST, w + 7 * PG, 6 * PG, L4U_RM_R, &ds, 0, 0);	/* around */
+	ATT(0, w + 12 * PG, PG, L4U_RM_R, &ds, 0, 0);		/* adjacent ok */
+	ATT(0, w + 7 * PG, PG, L4U_RM_R, &ds, 0, 0);
+	/* IN_AREA without an area */
+	ATT(-ENOENT, w + 20 * PG, PG, L4U_RM_R | L4U_RM_IN_AREA, &ds, 0, 0);
+	/* search: first fit from the hint, aligned */
+	ATT(0, w + 8 * PG, 2 * PG, L4U_RM_R | L4U_RM_SEARCH_ADDR, &ds, 0, 0);
+	ASSERT_EQ(w + 13 * PG, p);
+	ATT(0, w + 8 * PG, PG, L4U_RM_R | L4U_RM_SEARCH_ADDR, &ds, 0, 16);
+	ASSERT_EQ(w + 16 * PG, p);
+	ATT(0, NULL, PG, L4U_RM_R | L4U_RM_SEARCH_ADDR, &ds, 0, 0);
+	ASSERT_EQ(w, p);
+	/* search that cannot fit */
+	ATT(-ENOMEM, w + t.ti.win_len - 2 * PG, 2 * PG,
+	    L4U_RM_R | L4U_RM_SEARCH_ADDR, &ds, 0, 0);
+	ATT(-ERANGE, w - PG, PG, L4U_RM_R | L4U_RM_SEARCH_ADDR, &ds, 0, 0);
+	/* nothing of the failed attempts stayed */
+	ASSERT_EQ(-ENOENT, l4u_rm_find(t.rm, w + PG, 6 * PG, &reg));
+	ASSERT_EQ(0, l4u_rm_find(t.rm, w + PG, 7 * PG, &reg));
+	ASSERT_EQ(w + 7 * PG, reg.start);
+	ASSERT_EQ(-ENOENT, l4u_rm_find(t.rm, w + 17 * PG, PG, &reg));
+	ASSERT_EQ(-EINVAL, l4u_rm_find(t.rm, w, 0, &reg));
+	ASSERT_EQ(-ENOENT, l4u_rm_find(t.rm, w - PG, PG, &reg));
+#undef ATT
+	ASSERT_EQ(0, rmt_stop(&t));
+	fx_dsm_stop(&d);
+	fx_dsm_stop(&dro);
+	ASSERT_RM_SETTLED(self);
+}
+
+/* ------------------------------------------------------------------ */
+/* detach                                                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Head, tail, middle (split), whole, several at once; the removed part's
+ * pages are unmapped (a touch faults again: SIGSEGV), what remains keeps
+ * its pages and its offsets.
+ */
+TEST_F(rm, detach_variants)
+{
+	struct fx_dsm d;
+	struct l4u_ds ds;
+	struct l4u_region old, reg;
+	unsigned int res;
+	struct rmt t;
+	char *p;
+
+	ASSERT_EQ(0, fx_dsm_start(self->dev, &d, 32, L4U_DS_RIGHTS, 0x29, 12));
+	ds = fx_ds(&d);
+	ASSERT_EQ(0, rmt_start(self->dev, &t, NULL));
+	p = t.ti.win + 16 * PG;
+	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p, 12 * PG, L4U_RM_RW, &ds,
+				   8 * PG, 0));
+	ASSERT_EQ(-1L, l4t_check(p, 8 * PG, 12 * PG, 0x29));
+	ASSERT_EQ(12ULL, rm_nodes(t.ti.space));
+
+	/* errors */
+	ASSERT_EQ(-EINVAL, l4u_rm_detach(NULL, p, PG, 0, &res, &old));
+	ASSERT_EQ(-EINVAL, l4u_rm_detach(t.rm, p, 0, 0, &res, &old));
+	ASSERT_EQ(-EINVAL, l4u_rm_detach(t.rm, p, 100, 0, &res, &old));
+	ASSERT_EQ(-EINVAL, l4u_rm_detach(t.rm, p + 1, PG, 0, &res, &old));
+	ASSERT_EQ(-EINVAL, l4u_rm_detach(t.rm, p, PG, 8, &res, &old));
+	ASSERT_EQ(-ENOENT, l4u_rm_detach(t.rm, p - 4 * PG, 4 * PG, 0, &res, &old));
+	ASSERT_EQ(-ENOENT, l4u_rm_detach(t.rm, t.ti.win - PG, PG, 0, &res, &old));
+
+	/* head: 2 pages (the range may start before the region) */
+	ASSERT_EQ(0, l4u_rm_detach(t.rm, p - PG, 3 * PG, 0, &res, &old));
+	ASSERT_EQ((unsigned int)L4U_RM_KEPT_DS, res);
+	ASSERT_EQ(p, old.start);
+	ASSERT_EQ(2 * PG, old.size);
+	ASSERT_EQ(8 * PG, old.offset);
+	ASSERT_EQ(ds.id, old.ds_id);
+	ASSERT_EQ(10ULL, rm_nodes(t.ti.space));
+	ASSERT_SIG(SIGSEGV, p + PG, L4T_READ);
+	ASSERT_EQ(0, l4u_rm_find(t.rm, p, 4 * PG, &reg));
+	ASSERT_EQ(p + 2 * PG, reg.start);
+	ASSERT_EQ(10 * PG, reg.size);
+	ASSERT_EQ(10 * PG, reg.offset);
+
+	/* tail: 2 pages, range running past the end */
+	ASSERT_EQ(0, l4u_rm_detach(t.rm, p + 10 * PG, 8 * PG, 0, &res, &old));
+	ASSERT_EQ((unsigned int)L4U_RM_KEPT_DS, res);
+	ASSERT_EQ(p + 10 * PG, old.start);
+	ASSERT_EQ(2 * PG, old.size);
+	ASSERT_EQ(18 * PG, old.offset);
+	ASSERT_EQ(8ULL, rm_nodes(t.ti.space));
+	ASSERT_SIG(SIGSEGV, p + 11 * PG, L4T_WRITE);
+
+	/* middle: [p+5, p+7) out of [p+2, p+10) */
+	ASSERT_EQ(0, l4u_rm_detach(t.rm, p + 5 * PG, 2 * PG, 0, &res, &old));
+	ASSERT_EQ((unsigned int)L4U_RM_SPLIT_DS, res);
+	ASSERT_EQ(13 * PG, old.offset);
+	ASSERT_EQ(6ULL, rm_nodes(t.ti.space));
+	ASSERT_EQ(0, l4u_rm_find(t.rm, p, 6 * PG, &reg));
+	ASSERT_EQ(p + 2 * PG, reg.start);
+	ASSERT_EQ(3 * PG, reg.size);
+	ASSERT_EQ(10 * PG, reg.offset);
+	ASSERT_EQ(0, l4u_rm_find(t.rm, p + 5 * PG, 6 * PG, &reg));
+	ASSERT_EQ(p + 7 * PG, reg.start);
+	ASSERT_EQ(3 * PG, reg.size);
+	ASSERT_EQ(15 * PG, reg.offset);
+	ASSERT_SIG(SIGSEGV, p + 6 * PG, L4T_READ);
+	/* the halves still show their pages, through the same mappings */
+	ASSERT_EQ(-1L, l4t_check(p + 2 * PG, 10 * PG, 3 * PG, 0x29));
+	ASSERT_EQ(-1L, l4t_check(p + 7 * PG, 15 * PG, 3 * PG, 0x29));
+	ASSERT_EQ(6ULL, rm_nodes(t.ti.space));
+
+	/* one range over both halves: two calls, AGAIN on the first */
+	ASSERT_EQ(0, l4u_rm_detach(t.rm, p + 3 * PG, 6 * PG, 0, &res, NULL));
+	ASSERT_EQ((unsigned int)(L4U_RM_KEPT_DS | L4U_RM_DETACH_AGAIN), res);
+	ASSERT_EQ(0, l4u_rm_detach(t.rm, p + 3 * PG, 6 * PG, 0, &res, NULL));
+	ASSERT_EQ((unsigned int)L4U_RM_KEPT_DS, res);
+	ASSERT_EQ(2ULL, rm_nodes(t.ti.space));
+	ASSERT_EQ(-ENOENT, l4u_rm_detach(t.rm, p + 3 * PG, 6 * PG, 0, &res, NULL));
+	ASSERT_EQ(-1L, l4t_check(p + 2 * PG, 10 * PG, PG, 0x29));
+	ASSERT_EQ(-1L, l4t_check(p + 9 * PG, 17 * PG, PG, 0x29));
+
+	/* whole: a one-page range inside, DETACH_WHOLE */
+	ASSERT_EQ(0, l4u_rm_detach(t.rm, p + 2 * PG, PG, L4U_RM_DETACH_WHOLE,
+				   &res, &old));
+	ASSERT_EQ((unsigned int)L4U_RM_DETACHED_DS, res);
+	ASSERT_EQ(PG, old.size);
+	ASSERT_EQ(0, l4u_rm_detach(t.rm, p, 16 * PG, 0, &res, &old));
+	ASSERT_EQ((unsigned int)L4U_RM_DETACHED_DS, res);
+	ASSERT_EQ(p + 9 * PG, old.start);
+	ASSERT_EQ(0ULL, rm_nodes(t.ti.space));
+	ASSERT_EQ(-ENOENT, l4u_rm_find(t.rm, t.ti.win, t.ti.win_len, &reg));
+
+	/* detached and attached again: faults anew, sees the dataspace */
+	*(volatile __u64 *)(d.win + 19 * PG) = 5;
+	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p, 12 * PG, L4U_RM_RW, &ds,
+				   8 * PG, 0));
+	ASSERT_EQ(5ULL, *(volatile __u64 *)(p + 11 * PG));
+	ASSERT_EQ(1ULL, rm_nodes(t.ti.space));
+	ASSERT_EQ(0, rmt_stop(&t));
+	fx_dsm_stop(&d);
+	ASSERT_RM_SETTLED(self);
+}
+
+/* ------------------------------------------------------------------ */
+/* areas                                                               */
+/* ------------------------------------------------------------------ */
+
+TEST_F(rm, areas)
+{
+	struct fx_dsm d;
+	struct l4u_ds ds;
+	struct rmt t;
+	char *w, *a1, *a2, *p;
+
+	ASSERT_EQ(0, fx_dsm_start(self->dev, &d, 16, L4U_DS_RIGHTS, 0x2a, 12));
+	ds = fx_ds(&d);
+	ASSERT_EQ(0, rmt_start(self->dev, &t, NULL));
+	w = t.ti.win;
+
+	/* errors */
+	a1 = w;
+	ASSERT_EQ(-EINVAL, l4u_rm_reserve_area(NULL, (void **)&a1, PG, 0, 0));
+	ASSERT_EQ(-EINVAL, l4u_rm_reserve_area(t.rm, NULL, PG, 0, 0));
+	ASSERT_EQ(-EINVAL, l4u_rm_reserve_area(t.rm, (void **)&a1, 0, 0, 0));
+	ASSERT_EQ(-EINVAL, l4u_rm_reserve_area(t.rm, (void **)&a1, PG + 1, 0, 0));
+	ASSERT_EQ(-EINVAL, l4u_rm_reserve_area(t.rm, (void **)&a1, PG, L4U_RM_IN_AREA, 0));
+	ASSERT_EQ(-EINVAL, l4u_rm_reserve_area(t.rm, (void **)&a1, PG, 0, 3));
+	a1 = w + 1;
+	ASSERT_EQ(-EINVAL, l4u_rm_reserve_area(t.rm, (void **)&a1, PG, 0, 0));
+	a1 = w - PG;
+	ASSERT_EQ(-ERANGE, l4u_rm_reserve_area(t.rm, (void **)&a1, PG, 0, 0));
+	a1 = w + t.ti.win_len - PG;
+	ASSERT_EQ(-ERANGE, l4u_rm_reserve_area(t.rm, (void **)&a1, 2 * PG, 0, 0));
+
+	/* a fixed area [w+16p, w+32p) and a searched one after it */
+	a1 = w + 16 * PG;
+	ASSERT_EQ(0, l4u_rm_reserve_area(t.rm, (void **)&a1, 16 * PG, 0, 0));
+	ASSERT_EQ(w + 16 * PG, a1);
+	a2 = w + 20 * PG;
+	ASSERT_EQ(0, l4u_rm_reserve_area(t.rm, (void **)&a2, 4 * PG,
+					 L4U_RM_SEARCH_ADDR, 0));
+	ASSERT_EQ(w + 32 * PG, a2);
+	a2 = w + 30 * PG;
+	ASSERT_EQ(-EEXIST, l4u_rm_reserve_area(t.rm, (void **)&a2, 4 * PG, 0, 0));
+	a2 = w + 32 * PG;
+
+	/* regions and areas */
+	p = w + 18 * PG;
+	ASSERT_EQ(-EEXIST, l4u_rm_attach(t.rm, (void **)&p, PG, L4U_RM_R, &ds, 0, 0));
+	p = w + 14 * PG;
+	ASSERT_EQ(-EEXIST, l4u_rm_attach(t.rm, (void **)&p, 4 * PG, L4U_RM_R, &ds, 0, 0));
+	p = w + 18 * PG;
+	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p, 2 * PG,
+				   L4U_RM_RW | L4U_RM_IN_AREA, &ds, 0, 0));
+	ASSERT_EQ(-1L, l4t_check(p, 0, 2 * PG, 0x2a));
+	p = w + 30 * PG;	/* runs out of the area */
+	ASSERT_EQ(-ERANGE, l4u_rm_attach(t.rm, (void **)&p, 4 * PG,
+					 L4U_RM_R | L4U_RM_IN_AREA, &ds, 0, 0));
+	p = w + 40 * PG;	/* no area there */
+	ASSERT_EQ(-ENOENT, l4u_rm_attach(t.rm, (void **)&p, PG,
+					 L4U_RM_R | L4U_RM_IN_AREA, &ds, 0, 0));
+	/* search in the area, from its start */
+	p = a1;
+	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p, 3 * PG,
+				   L4U_RM_R | L4U_RM_IN_AREA | L4U_RM_SEARCH_ADDR,
+				   &ds, 0, 0));
+	ASSERT_EQ(w + 20 * PG, p);
+	p = a2;
+	ASSERT_EQ(-ENOMEM, l4u_rm_attach(t.rm, (void **)&p, 5 * PG,
+					 L4U_RM_R | L4U_RM_IN_AREA | L4U_RM_SEARCH_ADDR,
+					 &ds, 0, 0));
+	/* search outside areas skips both */
+	p = w + 15 * PG;
+	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p, 2 * PG,
+				   L4U_RM_R | L4U_RM_SEARCH_ADDR, &ds, 0, 0));
+	ASSERT_EQ(w + 36 * PG, p);
+	/* an area may not cover a region */
+	p = w + 34 * PG;
+	ASSERT_EQ(-EEXIST, l4u_rm_reserve_area(t.rm, (void **)&p, 4 * PG, 0, 0));
+
+	/* free: only at an area's start; its regions stay */
+	ASSERT_EQ(-ENOENT, l4u_rm_free_area(t.rm, w + 17 * PG));
+	ASSERT_EQ(-ENOENT, l4u_rm_free_area(t.rm, w + 40 * PG));
+	ASSERT_EQ(-ENOENT, l4u_rm_free_area(t.rm, w - PG));
+	ASSERT_EQ(-EINVAL, l4u_rm_free_area(NULL, a1));
+	ASSERT_EQ(0, l4u_rm_free_area(t.rm, a1));
+	ASSERT_EQ(-ENOENT, l4u_rm_free_area(t.rm, a1));
+	ASSERT_EQ(-1L, l4t_check(w + 18 * PG, 0, 2 * PG, 0x2a));
+	p = w + 24 * PG;	/* free space now: no IN_AREA needed */
+	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p, PG, L4U_RM_R, &ds, 0, 0));
+	ASSERT_EQ(0, l4u_rm_free_area(t.rm, a2));
+
+	ASSERT_EQ(0, rmt_stop(&t));
+	fx_dsm_stop(&d);
+	ASSERT_RM_SETTLED(self);
+}
+
+/* ------------------------------------------------------------------ */
+/* placement, lifetime                                                 */
+/* ------------------------------------------------------------------ */
+
+/* Identity placement: space address == virtual address. */
+TEST_F(rm, identity_task)
+{
+	const uint64_t lo = 0x300000000000ULL;	/* 48 TiB: free in a test */
+	struct l4u_task_attr attr = {
+		.size		= lo + (1ULL << 30),
+		.flags		= L4U_TASK_IDENTITY,
+		.identity_lo	= lo,
+	};
+	struct fx_dsm d;
+	struct l4u_ds ds;
+	struct rmt t;
+	char *p = NULL;
+
+	ASSERT_EQ(0, fx_dsm_start(self->dev, &d, 8, L4U_DS_RIGHTS, 0x2b, 12));
+	ds = fx_ds(&d);
+	ASSERT_EQ(0, rmt_start(self->dev, &t, &attr));
+	ASSERT_EQ((char *)(uintptr_t)lo, t.ti.win);
+	ASSERT_EQ(lo, t.ti.win_addr);
+	ASSERT_EQ(1ULL << 30, t.ti.win_len);
+	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p, 8 * PG,
+				   L4U_RM_RW | L4U_RM_SEARCH_ADDR, &ds, 0, 0));
+	ASSERT_EQ((char *)(uintptr_t)lo, p);
+	p[8] = 1;
+	ASSERT_EQ(1, d.win[8]);
+	/* the fault message named the space address == this address */
+	ASSERT_EQ(L4_FPAGE(lo, 15, 0), d.last_rcv);
+	ASSERT_EQ(0, rmt_stop(&t));
+	fx_dsm_stop(&d);
+	ASSERT_RM_SETTLED(self);
+}
+
+/* Destroying a region manager unmaps everything; one per task. */
+TEST_F(rm, destroy_unmaps)
+{
+	struct fx_dsm d;
+	struct l4u_ds ds;
+	struct l4u_rm *rm2;
+	struct rmt t;
+	char *p = NULL;
+
+	ASSERT_EQ(0, fx_dsm_start(self->dev, &d, 8, L4U_DS_RIGHTS, 0x2c, 12));
+	ds = fx_ds(&d);
+	ASSERT_EQ(0, rmt_start(self->dev, &t, NULL));
+	ASSERT_EQ(-EBUSY, l4u_rm_create(self->dev, t.task, &rm2));
+	ASSERT_EQ(-EBUSY, l4u_task_destroy(t.task));
+	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p, 8 * PG,
+				   L4U_RM_RW | L4U_RM_SEARCH_ADDR | L4U_RM_EAGER_MAP,
+				   &ds, 0, 0));
+	ASSERT_EQ(8ULL, rm_nodes(t.ti.space));
+	ASSERT_EQ(0, l4u_rm_destroy(t.rm));
+	ASSERT_EQ(0ULL, rm_nodes(t.ti.space));
+	/* no pager any more: SIGBUS */
+	ASSERT_SIG(SIGBUS, p, L4T_READ);
+	/* a new one */
+	ASSERT_EQ(0, l4u_rm_create(self->dev, t.task, &t.rm));
+	ASSERT_SIG(SIGSEGV, p, L4T_READ);
+	ASSERT_EQ(0, rmt_stop(&t));
+	fx_dsm_stop(&d);
+	ASSERT_RM_SETTLED(self);
+}
+
+/*
+ * The dataspace's manager dies (its receive fd closes; the region manager
+ * holds a send capability): the pages it had mapped are revoked with its
+ * space, and every fault in the region is answered EPIPE: SIGBUS. Eager
+ * attaching fails with -EPIPE.
+ */
+TEST_F(rm, manager_gone_sigbus)
+{
+	struct fx_dsm d;
+	struct l4u_ds ds;
+	struct rmt t;
+	char *p = NULL, *q = NULL;
+
+	ASSERT_EQ(0, fx_dsm_start(self->dev, &d, 8, L4U_DS_RIGHTS, 0x2e, 12));
+	ds = fx_ds(&d);
+	ds.cap = l4u_gate_send_cap(d.gate);
+	ASSERT_LE(0, ds.cap);
+	ASSERT_EQ(0, rmt_start(self->dev, &t, NULL));
+	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p, 4 * PG,
+				   L4U_RM_RW | L4U_RM_SEARCH_ADDR, &ds, 0, 0));
+	ASSERT_EQ(-1L, l4t_check(p, 0, PG, 0x2e));
+	ASSERT_EQ(1ULL, rm_nodes(t.ti.space));
+	fx_dsm_stop(&d);
+	ASSERT_EQ(0ULL, rm_nodes(t.ti.space));
+	ASSERT_SIG(SIGBUS, p, L4T_READ);
+	ASSERT_SIG(SIGBUS, p + 3 * PG + 8, L4T_WRITE);
+	ASSERT_SIG(SIGSEGV, p + 4 * PG, L4T_READ);	/* no region: still SEGV */
+	ASSERT_EQ(-EPIPE, l4u_rm_attach(t.rm, (void **)&q, PG,
+					L4U_RM_R | L4U_RM_SEARCH_ADDR | L4U_RM_EAGER_MAP,
+					&ds, 0, 0));
+	ASSERT_EQ(0, close(ds.cap));
+	ASSERT_EQ(0, rmt_stop(&t));
+	ASSERT_RM_SETTLED(self);
+}
+
+/* ------------------------------------------------------------------ */
+/* 8 threads at once                                                   */
+/* ------------------------------------------------------------------ */
+
+#define MT_THREADS	8
+#define MT_ROUNDS	12
+#define MT_PAGES	4
+
+struct mt_arg {
+	struct rmt *t;
+	struct fx_dsm *d;
+	int idx;
+	int err;		/* 0 or the line that failed */
+};
+
+#define MT_CHECK(c) do { if (!(c)) { a->err = __LINE__; return NULL; } } while (0)
+
+/*
+ * Each thread attaches its own slice of one dataspace (searching), writes a
+ * pattern through the region, checks it in the manager's window, detaches
+ * half, checks the other half still reads back and the detached half
+ * faults, detaches the rest.
+ */
+static void *mt_main(void *arg)
+{
+	struct mt_arg *a = arg;
+	struct l4u_ds ds = fx_ds(a->d);
+	uint64_t off = (uint64_t)a->idx * MT_PAGES * PG;
+	struct l4u_region reg;
+	struct l4t_fault f;
+	unsigned int res;
+	int r;
+
+	for (r = 0; r < MT_ROUNDS; r++) {
+		uint64_t seed = 0x100 + a->idx * 64 + r;
+		char *p = NULL;
+
+		MT_CHECK(!l4u_rm_attach(a->t->rm, (void **)&p, MT_PAGES * PG,
+					L4U_RM_RW | L4U_RM_SEARCH_ADDR, &ds, off, 0));
+		MT_CHECK(!l4u_rm_find(a->t->rm, p, PG, &reg));
+		MT_CHECK(reg.start == p && reg.offset == off);
+		l4t_fill(p, off, MT_PAGES * PG, seed);
+		MT_CHECK(l4t_check(a->d->win + off, off, MT_PAGES * PG, seed) == -1);
+		MT_CHECK(!l4u_rm_detach(a->t->rm, p, 2 * PG, 0, &res, NULL));
+		MT_CHECK(res == L4U_RM_KEPT_DS);
+		MT_CHECK(l4t_check(p + 2 * PG, off + 2 * PG, 2 * PG, seed) == -1);
+		MT_CHECK(l4t_touch(p, 1, L4T_READ, &f) == 0 && f.sig == SIGSEGV);
+		MT_CHECK(!l4u_rm_detach(a->t->rm, p, MT_PAGES * PG, 0, &res, NULL));
+		MT_CHECK(res == L4U_RM_DETACHED_DS);
+	}
+	return NULL;
+}
+
+TEST_F(rm, eight_threads)
+{
+	struct mt_arg args[MT_THREADS];
+	pthread_t th[MT_THREADS];
+	struct fx_dsm d;
+	struct rmt t;
+	int i;
+
+	ASSERT_EQ(0, fx_dsm_start(self->dev, &d, MT_THREADS * MT_PAGES,
+				  L4U_DS_RIGHTS, 0x2d, 12));
+	ASSERT_EQ(0, rmt_start(self->dev, &t, NULL));
+	for (i = 0; i < MT_THREADS; i++) {
+		args[i] = (struct mt_arg){ .t = &t, .d = &d, .idx = i };
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, mt_main, &args[i]));
+	}
+	for (i = 0; i < MT_THREADS; i++) {
+		ASSERT_EQ(0, pthread_join(th[i], NULL));
+		EXPECT_EQ(0, args[i].err) TH_LOG("thread %d failed at line %d",
+						  i, args[i].err);
+	}
+	ASSERT_EQ(0ULL, rm_nodes(t.ti.space));
+	ASSERT_EQ(MT_THREADS * MT_ROUNDS * MT_PAGES, d.maps);
+	ASSERT_EQ(0, rmt_stop(&t));
+	fx_dsm_stop(&d);
+	ASSERT_RM_SETTLED(self);
+}
+
+TEST_HARNESS_MAIN
