@@ -12,13 +12,13 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -26,6 +26,8 @@
 
 #include <l4u/l4u.h>
 #include <l4u/dataspace.h>
+#include <l4u/rm.h>
+#include <l4u/task.h>
 
 #define SPACE_SIZE	(64ULL << 20)
 #define LIMIT		64	/* frames */
@@ -312,35 +314,32 @@ static int basics_main(void)
 /* ==================================================================== */
 
 /*
- * Client A's address space is built from three dataspaces served by two
- * manager processes: program text (a file, read-only) from l4u-dsm-file,
- * a heap and a buffer shared with client B (anonymous memory) from
- * l4u-dsm-anon. A region manager thread in client A is the pager of its
- * space: it turns each page fault into a MAP request to the dataspace's
- * manager, whose answer lands directly in A's space. Both managers run with
- * -v and print one line per request.
+ * Client A's address space (a task) is built from three dataspaces served
+ * by two manager processes: program text (a file, read-only) from
+ * l4u-dsm-file, a heap and a buffer shared with client B (anonymous memory)
+ * from l4u-dsm-anon. A's region manager (libl4u rm.h: a thread that is the
+ * pager of A's space) turns each page fault into a MAP request to the
+ * dataspace's manager, whose answer lands directly in A's space. Both
+ * managers run with -v: one line per request, naming the address the page
+ * landed at. The tasks are identity-mapped: space address == pointer.
  */
 
 #define DS_SOCK_FILE	"@l4u-demo-file"
 #define DS_SOCK_ANON	"@l4u-demo-anon"
 #define DS_TEXT_PATH	"/tmp/prog.txt"
-#define DS_SPACE_SIZE	(1ULL << 20)
-#define RM_QUIT		0x51		/* a call that ends the region manager */
+#define A_BASE		0x10000000ULL	/* client A's window: 16 MiB from here */
+#define B_BASE		0x20000000ULL	/* client B's */
+#define TEXT		(A_BASE + 0x10000)
+#define HEAP		(A_BASE + 0x20000)
+#define SHARED		(A_BASE + 0x40000)
 
-struct region {
-	const char *name;
-	uint64_t start, size;
-	unsigned int rights;		/* what the region allows */
-	struct l4u_ds ds;
-	const char *what;		/* dataspace, for the region map */
-	const char *mgr;		/* its manager */
-	uint64_t mapped;		/* bit per page mapped (up to 64) */
+/* What the region map printout says about each dataspace. */
+struct ds_name {
+	uint64_t id;
+	const char *what, *mgr;
 };
 
-static struct region regions[3];
-static int nregions;
-static int ds_client;			/* client A's space */
-static char *ds_win;			/* a window onto all of it */
+static struct ds_name ds_names[3];
 
 static sigjmp_buf touch_jmp;
 static volatile int touch_sig;
@@ -352,11 +351,11 @@ static void on_touch_fault(int sig, siginfo_t *si, void *uc)
 	siglongjmp(touch_jmp, 1);
 }
 
-/* Read or write one byte at space address @addr; returns the signal or 0. */
+/* Read or write one byte at @addr; returns the signal it raised, or 0. */
 static int touch(uint64_t addr, int write, char val)
 {
 	struct sigaction sa = { .sa_sigaction = on_touch_fault, .sa_flags = SA_SIGINFO };
-	volatile char *p = (volatile char *)ds_win + addr;
+	volatile char *p = (volatile char *)(uintptr_t)addr;
 
 	sigaction(SIGBUS, &sa, NULL);
 	sigaction(SIGSEGV, &sa, NULL);
@@ -372,66 +371,6 @@ static int touch(uint64_t addr, int write, char val)
 	return touch_sig;
 }
 
-static struct region *region_of(uint64_t addr)
-{
-	for (int i = 0; i < nregions; i++)
-		if (addr - regions[i].start < regions[i].size)
-			return &regions[i];
-	return NULL;
-}
-
-/* Client A's region manager: the pager of its space. */
-static void *rm_thread(void *arg)
-{
-	struct l4_reply_wait rw = { 0 };
-	int gate = *(int *)arg;
-	char rs[4];
-
-	for (;;) {
-		if (l4u_reply_wait(gate, &rw))
-			return NULL;
-		struct l4_msg *m = &rw.msg;
-		uint64_t pfa = L4_PF_ADDR(m->words[0]), page = pfa & ~(PAGE - 1);
-		int write = !!(m->words[0] & L4_PF_WRITE);
-		struct region *r = region_of(pfa);
-		unsigned int rights;
-		uint64_t pages;
-		int ret;
-
-		l4u_reply_init(&rw.reply, m);
-		if (m->label == RM_QUIT) {
-			l4u_reply(gate, &rw.reply);
-			return NULL;
-		}
-		if (m->label != L4_LABEL_PAGE_FAULT) {
-			rw.reply.error = ENOSYS;
-			continue;
-		}
-		if (!r || (write && !(r->rights & L4_FPAGE_W))) {
-			printf("  rm     %s fault at 0x%llx: %s -> SIGSEGV\n",
-			       write ? "write" : "read", (unsigned long long)pfa,
-			       r ? "the region is read-only" : "no region there");
-			rw.reply.error = EFAULT;
-			continue;
-		}
-		rights = write ? L4_FPAGE_RW : L4_FPAGE_R;
-		printf("  rm     %s fault at 0x%llx in region %s -> %s: map offset 0x%llx [%s]\n",
-		       write ? "write" : "read", (unsigned long long)pfa, r->name, r->mgr,
-		       (unsigned long long)(page - r->start), l4u_rights_str(rights, rs));
-		ret = l4u_ds_map(&r->ds, page - r->start, page, rights, ds_client,
-				 L4_FPAGE_WHOLE_SPACE, &pages);
-		if (ret) {
-			printf("  rm     %s: %s -> %s\n", r->mgr, strerror(-ret),
-			       ret == -EPIPE ? "SIGBUS" : "SIGSEGV");
-			rw.reply.error = ret == -EPIPE ? EPIPE : -ret;
-			continue;
-		}
-		__atomic_or_fetch(&r->mapped, 1ULL << ((page - r->start) / PAGE),
-				  __ATOMIC_RELAXED);
-		/* the page is in place: an empty reply lets the thread retry */
-	}
-}
-
 static pid_t start_manager(const char *prog, const char *sock)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -440,6 +379,7 @@ static pid_t start_manager(const char *prog, const char *sock)
 	if (pid < 0)
 		die("fork", -errno);
 	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);	/* the demo dies: so do they */
 		execlp(prog, prog, "--socket", sock, "--frames", "1024", "-v", (char *)NULL);
 		fprintf(stderr, "l4u-demo: exec %s: %s\n", prog, strerror(errno));
 		_exit(127);
@@ -461,60 +401,86 @@ static pid_t start_manager(const char *prog, const char *sock)
 	return -1;
 }
 
-static void add_region(const char *name, uint64_t start, unsigned int rights,
-		       const struct l4u_ds *ds, const char *what, const char *mgr)
+/* A task whose window shows space [base, base + 16 MiB) at address base. */
+static struct l4u_task *identity_task(int dev, uint64_t base)
 {
-	struct region *r = &regions[nregions++];
+	struct l4u_task_attr attr = {
+		.size		= base + (16 << 20),
+		.flags		= L4U_TASK_IDENTITY,
+		.identity_lo	= base,
+	};
+	struct l4u_task *task;
+	int ret = l4u_task_create(dev, &attr, &task);
 
-	*r = (struct region){ .name = name, .start = start,
-			      .size = (ds->size + PAGE - 1) & ~(PAGE - 1),
-			      .rights = rights, .ds = *ds, .what = what, .mgr = mgr };
+	if (ret)
+		die("create task", ret);
+	return task;
 }
 
-static void print_region_map(void)
+static void attach(struct l4u_rm *rm, uint64_t at, uint32_t rights,
+		   const struct l4u_ds *ds)
 {
+	void *start = (void *)(uintptr_t)at;
+	int ret = l4u_rm_attach(rm, &start, (ds->size + PAGE - 1) & ~(PAGE - 1),
+				rights, ds, 0, 0);
+
+	if (ret)
+		die("attach", ret);
+}
+
+static void print_region_map(struct l4u_rm *rm, int space)
+{
+	struct l4_space_info info;
+	struct l4u_region r;
+	char *p = (char *)(uintptr_t)A_BASE;
 	char rs[4];
 
 	printf("client A region map:\n");
-	for (int i = 0; i < nregions; i++) {
-		struct region *r = &regions[i];
-		unsigned int n = __builtin_popcountll(__atomic_load_n(&r->mapped, __ATOMIC_RELAXED));
+	while (!l4u_rm_find(rm, p, A_BASE + (16 << 20) - (uintptr_t)p, &r)) {
+		const struct ds_name *n = NULL;
 
-		printf("         0x%06llx-0x%06llx %s  %-6s  %-22s %-13s %u/%llu pages mapped\n",
-		       (unsigned long long)r->start,
-		       (unsigned long long)(r->start + r->size - 1),
-		       l4u_rights_str(r->rights, rs), r->name, r->what, r->mgr, n,
-		       (unsigned long long)(r->size / PAGE));
+		for (int i = 0; i < 3; i++)
+			if (ds_names[i].id == r.ds_id)
+				n = &ds_names[i];
+		printf("         %p-%p %s  %-24s %s\n", r.start,
+		       (char *)r.start + r.size - 1,
+		       l4u_rights_str(r.flags & L4U_RM_RIGHTS, rs),
+		       n ? n->what : "?", n ? n->mgr : "?");
+		p = (char *)r.start + r.size;
 	}
+	if (!l4u_space_info(space, &info))
+		printf("         pages present in A's space: %llu\n",
+		       (unsigned long long)info.nodes);
 }
 
-/* Client B: gets the shared dataspace over a socket, maps it itself. */
+/* Client B: gets the shared dataspace over a socket, attaches it itself. */
 static void client_b(int sock)
 {
+	struct l4u_task *task;
+	struct l4u_rm *rm;
 	struct l4u_ds sh;
-	uint64_t pages;
-	char *win, tag;
-	int dev, space, cap, ret;
+	char *buf, tag;
+	int dev, cap;
 
 	if (l4u_cap_recv(sock, &cap, &tag, 1) != 1 || cap < 0)
 		_exit(1);
-	ret = l4u_ds_from_cap(cap, &sh);
 	dev = l4u_open();
-	space = l4u_space_create(dev, DS_SPACE_SIZE, 0, 0, NULL);
-	if (ret || space < 0)
+	if (dev < 0 || l4u_ds_from_cap(cap, &sh))
 		_exit(2);
-	if (l4u_window_open(space, 0, DS_SPACE_SIZE, PROT_READ | PROT_WRITE, NULL, (void **)&win))
+	task = identity_task(dev, B_BASE);
+	if (l4u_rm_create(dev, task, &rm))
 		_exit(3);
-	printf("client B got the shared dataspace's capability (%llu KiB); maps it at 0x80000 of its own space\n",
-	       (unsigned long long)sh.size >> 10);
-	ret = l4u_ds_map(&sh, 0, 0x80000, L4_FPAGE_RW, space, L4_FPAGE_WHOLE_SPACE, &pages);
-	if (ret)
-		_exit(4);
-	printf("client B reads 0x80000: \"%s\"\n", win + 0x80000);
-	strcpy(win + 0x80000 + 64, "hi A, B here");
-	printf("client B wrote \"%s\" at 0x80040\n", win + 0x80040);
+	attach(rm, B_BASE + 0x80000, L4U_RM_RW, &sh);
+	buf = (char *)(uintptr_t)(B_BASE + 0x80000);
+	printf("client B got the capability, attached the dataspace at %p in its own task, reads it:\n", buf);
+	printf("client B %p says \"%s\"\n", buf, buf);
+	strcpy(buf + 64, "hi A, B here");
+	printf("client B wrote \"%s\" at %p\n", buf + 64, buf + 64);
 	if (write(sock, "b", 1) != 1)
 		_exit(5);
+	l4u_rm_destroy(rm);
+	l4u_task_destroy(task);
+	l4u_ds_close(&sh);
 	_exit(0);
 }
 
@@ -524,19 +490,41 @@ static void write_text_file(void)
 		"int main(void) { puts(\"hello, dataspaces\"); }  /* page 0 of prog.txt */";
 	int fd = open(DS_TEXT_PATH, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 
+	/* two whole pages: a region covers whole pages of its dataspace */
 	if (fd < 0 || pwrite(fd, text, sizeof(text), 0) != sizeof(text) ||
-	    pwrite(fd, "/* page 1 of prog.txt */", 25, PAGE) != 25)
+	    pwrite(fd, "/* page 1 of prog.txt */", 25, PAGE) != 25 ||
+	    ftruncate(fd, 2 * PAGE))
 		die("write " DS_TEXT_PATH, -errno);
 	close(fd);
+}
+
+/* Send capabilities work (a module may announce them before it has them). */
+static int have_send_caps(int dev)
+{
+	struct l4_version ver;
+	int g, cap;
+
+	if (l4u_version(dev, &ver) || !(ver.features & L4_FEAT_SEND_CAP))
+		return 0;
+	g = l4u_gate_create(dev);
+	cap = g < 0 ? g : l4u_gate_send_cap(g);
+	if (cap >= 0)
+		close(cap);
+	if (g >= 0)
+		close(g);
+	return cap >= 0;
 }
 
 static int ds_demo(void)
 {
 	struct l4u_ds text, heap, shared;
+	struct l4u_task_info ti;
+	struct l4u_task *task;
 	struct l4_version ver;
+	struct l4_stats st;
+	struct l4u_rm *rm;
 	pid_t anon_mgr, file_mgr, b;
-	pthread_t rm;
-	int dev, gate, sv[2], ret, fd, status, send_caps;
+	int dev, sv[2], ret, fd, status;
 	char c;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -544,16 +532,6 @@ static int ds_demo(void)
 	if (dev < 0)
 		die("open " L4_DEVICE_PATH " (is l4.ko loaded?)", dev);
 	l4u_version(dev, &ver);
-	send_caps = 0;
-	if (ver.features & L4_FEAT_SEND_CAP) {
-		int g = l4u_gate_create(dev), cap = g < 0 ? g : l4u_gate_send_cap(g);
-
-		send_caps = cap >= 0;
-		if (cap >= 0)
-			close(cap);
-		if (g >= 0)
-			close(g);
-	}
 	printf("l4u demo: an address space built from dataspaces (/dev/l4 ABI %u.%u)\n\n",
 	       ver.major, ver.minor);
 
@@ -561,6 +539,8 @@ static int ds_demo(void)
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
 		die("socketpair", -errno);
 	b = fork();
+	if (b < 0)
+		die("fork", -errno);
 	if (b == 0) {
 		close(sv[0]);
 		client_b(sv[1]);
@@ -569,89 +549,84 @@ static int ds_demo(void)
 
 	file_mgr = start_manager("l4u-dsm-file", DS_SOCK_FILE);
 	anon_mgr = start_manager("l4u-dsm-anon", DS_SOCK_ANON);
-	printf("managers l4u-dsm-file (pid %d) and l4u-dsm-anon (pid %d) run with -v: their lines start with their name\n\n",
-	       file_mgr, anon_mgr);
+	printf("managers l4u-dsm-file (pid %d) and l4u-dsm-anon (pid %d) run with -v: lines starting\n"
+	       "         with their names are theirs, one per request\n\n", file_mgr, anon_mgr);
 
 	write_text_file();
 	fd = open(DS_TEXT_PATH, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		die("open " DS_TEXT_PATH, -errno);
-	printf("client A opens its dataspaces (the file by fd, capability style):\n");
+	printf("client A opens three dataspaces (the file by handing over its fd):\n");
 	if ((ret = l4u_ds_open_file(DS_SOCK_FILE, fd, 0, L4U_DS_R | L4U_DS_X, &text)) ||
 	    (ret = l4u_ds_open_anon(DS_SOCK_ANON, 4 * PAGE, L4U_DS_R | L4U_DS_W, &heap)) ||
 	    (ret = l4u_ds_open_anon(DS_SOCK_ANON, PAGE, L4U_DS_R | L4U_DS_W, &shared)))
 		die("open dataspaces", ret);
 	close(fd);
+	ds_names[0] = (struct ds_name){ text.id, "text  file " DS_TEXT_PATH, "l4u-dsm-file" };
+	ds_names[1] = (struct ds_name){ heap.id, "heap  anonymous", "l4u-dsm-anon" };
+	ds_names[2] = (struct ds_name){ shared.id, "buf   anonymous, with B", "l4u-dsm-anon" };
 
-	ds_client = l4u_space_create(dev, DS_SPACE_SIZE, 0, 0, NULL);
-	gate = l4u_gate_create(dev);
-	if (ds_client < 0 || gate < 0)
-		die("client space", ds_client < 0 ? ds_client : gate);
-	if ((ret = l4u_set_pager(ds_client, gate)) ||
-	    (ret = l4u_window_open(ds_client, 0, DS_SPACE_SIZE, PROT_READ | PROT_WRITE,
-				   NULL, (void **)&ds_win)))
-		die("client pager and window", ret);
-	add_region("text", 0x10000, L4_FPAGE_RX, &text, "file " DS_TEXT_PATH, "l4u-dsm-file");
-	add_region("heap", 0x20000, L4_FPAGE_RW, &heap, "anonymous", "l4u-dsm-anon");
-	add_region("shared", 0x40000, L4_FPAGE_RW, &shared, "anonymous, with B", "l4u-dsm-anon");
-	if (pthread_create(&rm, NULL, rm_thread, &gate))
-		die("region manager thread", -EAGAIN);
-	printf("client A attached them to regions of its space; a region manager thread is its pager\n");
-	print_region_map();
+	task = identity_task(dev, A_BASE);
+	if ((ret = l4u_rm_create(dev, task, &rm)))
+		die("region manager", ret);
+	l4u_task_info(task, &ti);
+	attach(rm, TEXT, L4U_RM_RX, &text);
+	attach(rm, HEAP, L4U_RM_RW, &heap);
+	attach(rm, SHARED, L4U_RM_RW, &shared);
+	printf("\nclient A attached them to its task (space %llu); its region manager thread is the pager\n",
+	       (unsigned long long)ti.space_id);
+	print_region_map(rm, ti.space);
 
-	printf("\nclient A reads text at 0x10000:\n");
-	touch(0x10000, 0, 0);
-	printf("client A text 0x10000 says \"%.40s...\"\n", ds_win + 0x10000);
-	printf("\nclient A writes its heap, 0x20000-0x23fff:\n");
-	for (uint64_t a = 0x20000; a < 0x24000; a += PAGE)
+	printf("\nclient A reads its text at 0x%llx:\n", TEXT);
+	touch(TEXT, 0, 0);
+	printf("client A 0x%llx says \"%.40s...\"\n", TEXT, (char *)(uintptr_t)TEXT);
+
+	printf("\nclient A writes its heap, one byte per page:\n");
+	for (uint64_t a = HEAP; a < HEAP + 4 * PAGE; a += PAGE)
 		touch(a, 1, 'h');
-	printf("client A heap page 0x22000 holds '%c'; its untouched bytes read 0 (zero-filled)\n",
-	       ds_win[0x22000]);
-	printf("\nclient A writes a note into the shared buffer at 0x40000 and sends its capability to B:\n");
-	strcpy(ds_win + 0x40000, "hello from A");
+	printf("client A heap 0x%llx holds '%c' and zeros after it (zero-filled frames)\n",
+	       HEAP + 2 * PAGE, *(char *)(uintptr_t)(HEAP + 2 * PAGE));
+
+	printf("\nclient A writes a note into its buffer at 0x%llx and sends the capability to B:\n", SHARED);
+	strcpy((char *)(uintptr_t)SHARED, "hello from A");
 	if (l4u_cap_send(sv[0], shared.cap, "s", 1) != 1 || read(sv[0], &c, 1) != 1)
 		die("client B", -EPIPE);
-	printf("client A reads 0x40040: \"%s\" (the same frame, no fault)\n", ds_win + 0x40040);
 	waitpid(b, &status, 0);
+	printf("client A reads 0x%llx: \"%s\" (the same frame: no fault, no request)\n",
+	       SHARED + 64, (char *)(uintptr_t)(SHARED + 64));
 
-	printf("\nclient A writes to its read-only text at 0x10000:\n");
-	printf("client A got %s\n", strsignal(touch(0x10000, 1, 'X')));
+	printf("\nclient A writes to its read-only text:\n");
+	printf("client A got %s (the region manager refused; no manager was asked)\n",
+	       strsignal(touch(TEXT, 1, 'X')));
 	printf("\n");
-	print_region_map();
+	print_region_map(rm, ti.space);
 
-	if (send_caps) {
-		printf("\nkill -9 l4u-dsm-anon: its frames vanish from A's space, its gates die\n");
+	if (have_send_caps(dev)) {
+		printf("\nkill -9 l4u-dsm-anon: its frames vanish from A's space, its dataspaces die\n");
 		kill(anon_mgr, SIGKILL);
 		waitpid(anon_mgr, &status, 0);
-		printf("client A touches heap 0x20000 again:\n");
-		printf("client A got %s: only that dataspace is gone\n",
-		       strsignal(touch(0x20000, 0, 0)));
-		touch(0x11000, 0, 0);
-		printf("client A text page 0x11000 still reads \"%s\"\n", ds_win + 0x11000);
+		printf("client A reads its heap again:\n");
+		printf("client A got %s: the heap is gone...\n", strsignal(touch(HEAP, 0, 0)));
+		touch(TEXT + PAGE, 0, 0);
+		printf("client A ...but text page 0x%llx still reads \"%s\"\n", TEXT + PAGE,
+		       (char *)(uintptr_t)(TEXT + PAGE));
 	} else {
 		printf("\n(this kernel has no send capabilities: a manager's death is not shown)\n");
 		kill(anon_mgr, SIGTERM);
 		waitpid(anon_mgr, &status, 0);
 	}
 
-	printf("\nclient A closes its capabilities; the file manager frees the dataspace and exits on SIGTERM\n");
+	printf("\nclient A ends: detaches everything, closes its capabilities:\n");
+	l4u_rm_destroy(rm);
+	l4u_task_destroy(task);
 	l4u_ds_close(&text);
 	l4u_ds_close(&heap);
 	l4u_ds_close(&shared);
 	usleep(200000);		/* the no-senders message reaches the manager */
 	kill(file_mgr, SIGTERM);
 	waitpid(file_mgr, &status, 0);
-	struct l4_call quit = { .label = RM_QUIT, .rcv_space_fd = -1 };
-
-	l4u_call(gate, &quit);
-	pthread_join(rm, NULL);
-	close(gate);
-	l4u_window_close(ds_win, DS_SPACE_SIZE);
-	close(ds_client);
 	close(sv[0]);
 	unlink(DS_TEXT_PATH);
-
-	struct l4_stats st;
 
 	l4u_stats(dev, &st);
 	printf("module   at the end: %llu spaces, %llu frames, %llu gates\n",

@@ -663,7 +663,7 @@ int l4u_dsm_main(int argc, char **argv, const struct l4u_dsm_backend *be)
 	uint64_t nframes = 16384;
 	char *end;
 	unsigned int i;
-	int opt, ret;
+	int opt, ret, dev;
 
 	while ((opt = getopt_long(argc, argv, "s:f:vh", opts, NULL)) != -1) {
 		switch (opt) {
@@ -695,22 +695,29 @@ int l4u_dsm_main(int argc, char **argv, const struct l4u_dsm_backend *be)
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	ret = l4u_server_create(sock, &dsm_ops, &dsm, &dsm.srv);
-	if (ret) {
-		fprintf(stderr, "%s: listen on %s: %s\n", be->name, sock, strerror(-ret));
+	dev = l4u_open();
+	if (dev < 0) {
+		fprintf(stderr, "%s: open %s: %s\n", be->name, L4_DEVICE_PATH, strerror(-dev));
 		return 1;
 	}
-	ret = l4u_frames_init(&dsm.fr, l4u_server_dev(dsm.srv), nframes);
+	ret = l4u_frames_init(&dsm.fr, dev, nframes);
+	close(dev);	/* the pool's space and window stay */
 	if (ret) {
 		fprintf(stderr, "%s: %" PRIu64 " frames: %s\n", be->name, nframes,
 			strerror(-ret));
-		l4u_server_destroy(dsm.srv);
+		return 1;
+	}
+	/* said before the socket exists: a client that got in finds it said */
+	dsm_log(&dsm, "%" PRIu64 " frames (%" PRIu64 " KiB), serving on %s", nframes,
+		nframes * 4, sock);
+	ret = l4u_server_create(sock, &dsm_ops, &dsm, &dsm.srv);
+	if (ret) {
+		fprintf(stderr, "%s: listen on %s: %s\n", be->name, sock, strerror(-ret));
+		l4u_frames_fini(&dsm.fr);
 		return 1;
 	}
 	for (i = 0; i < sizeof(handlers) / sizeof(handlers[0]) && !ret; i++)
 		ret = l4u_server_on(dsm.srv, handlers[i].label, handlers[i].fn);
-	dsm_log(&dsm, "serving on %s, %" PRIu64 " frames (%" PRIu64 " KiB)", sock,
-		nframes, nframes * 4);
 	if (!ret)
 		ret = l4u_server_run(dsm.srv);
 	if (ret)
