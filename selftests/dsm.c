@@ -19,7 +19,9 @@
 
 #include <l4u/l4u.h>
 #include <l4u/dataspace.h>
+#include <l4u/rm.h>
 #include <l4u/server.h>
+#include <l4u/task.h>
 
 #define PG		L4T_PAGE
 #define SEED		0xd5
@@ -812,6 +814,120 @@ TEST_F(dsm, file_round_trip)
 	unlink(path);
 	ASSERT_EQ(0, munmap(win, CLIENT_PAGES * PG));
 	ASSERT_EQ(0, close(sp));
+}
+
+/* ---- end to end: region managers over the real managers ------------------- */
+
+struct e2e_task {
+	struct l4u_task *task;
+	struct l4u_rm *rm;
+};
+
+static int e2e_start(int dev, struct e2e_task *t)
+{
+	struct l4u_task_attr attr = { .size = 64ULL << 20 };
+	int ret = l4u_task_create(dev, &attr, &t->task);
+
+	if (!ret)
+		ret = l4u_rm_create(dev, t->task, &t->rm);
+	return ret;
+}
+
+static void e2e_stop(struct e2e_task *t)
+{
+	l4u_rm_destroy(t->rm);
+	l4u_task_destroy(t->task);
+}
+
+/*
+ * A task built from a file dataspace and an anonymous one through its
+ * region manager: the file's contents appear in the region, writes reach
+ * the file on SYNC and on the last close; a second process attaches the
+ * anonymous dataspace in a task of its own and sees what the first wrote;
+ * the anonymous manager's death makes its region SIGBUS while the file
+ * region goes on working.
+ */
+TEST_F(dsm, rm_end_to_end)
+{
+	const char *path = "/tmp/l4u-dsm-e2e";
+	struct l4u_ds file, anon;
+	struct e2e_task t;
+	struct mgr fm, am;
+	char *fp = NULL, *ap = NULL, buf[16];
+	int fd, sv[2], i;
+	pid_t pid;
+
+	if (!have_send_caps(self->dev))
+		SKIP(return, "no send capabilities (L4_FEAT_SEND_CAP) in this kernel");
+	ASSERT_EQ(0, mgr_start(&fm, "l4u-dsm-file", 64));
+	ASSERT_EQ(0, mgr_start(&am, "l4u-dsm-anon", 64));
+	fd = make_file(path, 8 * PG);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, l4u_ds_open_file(fm.sock, fd, 0, L4U_DS_R | L4U_DS_W, &file));
+	ASSERT_EQ(0, l4u_ds_open_anon(am.sock, 4 * PG, L4U_DS_R | L4U_DS_W, &anon));
+	ASSERT_EQ(0, e2e_start(self->dev, &t));
+	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&fp, 8 * PG,
+				   L4U_RM_RW | L4U_RM_SEARCH_ADDR, &file, 0, 0));
+	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&ap, 4 * PG,
+				   L4U_RM_RW | L4U_RM_SEARCH_ADDR, &anon, 0, 0));
+
+	/* the file through the region, then a write reaching it on SYNC */
+	for (i = 0; i < 8 * (int)PG; i += 509)
+		ASSERT_EQ(file_byte(i), fp[i]);
+	memcpy(fp + 5 * PG + 7, "via the rm", 10);
+	ASSERT_EQ(0, l4u_ds_sync(&file, 0, 0));
+	ASSERT_EQ(0, file_get(fd, 5 * PG + 7, buf, 10));
+	ASSERT_EQ(0, memcmp(buf, "via the rm", 10));
+	/* W was revoked by SYNC: the region manager maps it again on write */
+	memcpy(fp + 6 * PG, "after sync", 10);
+
+	/* anonymous memory, shared with a second process and its own task */
+	ASSERT_EQ(-1L, l4t_check_zero(ap, 4 * PG));
+	l4t_fill(ap, 0, 4 * PG, SEED);
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct e2e_task t2;
+		struct l4u_ds sh;
+		char *p2 = NULL, tag;
+		int cap;
+
+		close(sv[0]);
+		CHILD_CHECK(l4u_cap_recv(sv[1], &cap, &tag, 1) == 1 && cap >= 0);
+		CHILD_OK(l4u_ds_from_cap(cap, &sh));
+		CHILD_OK(e2e_start(l4u_open(), &t2));
+		CHILD_OK(l4u_rm_attach(t2.rm, (void **)&p2, 4 * PG,
+				       L4U_RM_R | L4U_RM_SEARCH_ADDR, &sh, 0, 0));
+		CHILD_CHECK(l4t_check(p2, 0, 4 * PG, SEED) == -1);
+		e2e_stop(&t2);
+		_exit(0);
+	}
+	close(sv[1]);
+	ASSERT_EQ(1, l4u_cap_send(sv[0], anon.cap, "a", 1));
+	ASSERT_EQ(0, l4t_wait(pid));
+	close(sv[0]);
+
+	/* the anonymous manager dies: its region faults to SIGBUS */
+	kill(am.pid, SIGKILL);
+	ASSERT_EQ(128 + SIGKILL, l4t_wait(am.pid));
+	ASSERT_SIGBUS(ap, L4T_READ);
+	ASSERT_SIGBUS(ap + 3 * PG, L4T_WRITE);
+	ASSERT_EQ(file_byte(7 * PG + 1), fp[7 * PG + 1]);
+
+	/* the last close writes back */
+	e2e_stop(&t);
+	ASSERT_EQ(0, l4u_ds_close(&anon));
+	ASSERT_EQ(0, l4u_ds_close(&file));
+	for (i = 0; i < 1000; i++) {
+		if (file_get(fd, 6 * PG, buf, 10) == 0 && !memcmp(buf, "after sync", 10))
+			break;
+		usleep(10000);	/* the manager gets NO_SENDERS, writes back */
+	}
+	ASSERT_EQ(0, memcmp(buf, "after sync", 10));
+	ASSERT_EQ(0, mgr_stop(&fm));
+	close(fd);
+	unlink(path);
 }
 
 /* The managers' command lines: usage errors, and a clean SIGTERM exit. */
