@@ -33,6 +33,7 @@ static int anon_open(struct l4u_dsm *dsm, struct l4u_dsm_ds *ds,
 static const struct l4u_dsm_backend anon = {
 	.name	= "l4u-dsm-anon",
 	.op	= L4U_DSM_OPEN_ANON,
+	.max_order = 21,	/* 2 MiB flexpages where the caller can take them */
 	.open	= anon_open,
 };
 

@@ -150,6 +150,7 @@ static void file_close(struct l4u_dsm_ds *ds)
 static const struct l4u_dsm_backend file = {
 	.name		= "l4u-dsm-file",
 	.op		= L4U_DSM_OPEN_FILE,
+	.max_order	= 16,	/* read-around: up to 64 KiB per fault */
 	.open		= file_open,
 	.fill		= file_fill,
 	.writeback	= file_writeback,

@@ -135,7 +135,10 @@ static int client_space(int dev, char **win)
 	return sp;
 }
 
-/* Map @n pages of @ds from @off at client address @at with @rights. */
+/*
+ * Map @n pages of @ds from @off at client address @at with @rights, one
+ * request per page (a one-page receive window each: exactly that page).
+ */
 static int ds_map_pages(const struct l4u_ds *ds, uint64_t off, size_t n,
 			uint64_t at, unsigned int rights, int space)
 {
@@ -145,7 +148,7 @@ static int ds_map_pages(const struct l4u_ds *ds, uint64_t off, size_t n,
 
 	for (i = 0; i < n; i++) {
 		ret = l4u_ds_map(ds, off + i * PG, at + i * PG, rights, space,
-				 L4_FPAGE_WHOLE_SPACE, &pages);
+				 L4_FPAGE(at + i * PG, 12, 0), &pages);
 		if (ret)
 			return ret;
 		if (pages != 1)
@@ -302,6 +305,73 @@ TEST_F(dsm, anon_errors)
 	ASSERT_EQ(0, l4u_ds_close(&rw));
 	ASSERT_EQ(0, mgr_stop(&m));
 	ASSERT_EQ(0, munmap(win, CLIENT_PAGES * PG));
+	ASSERT_EQ(0, close(sp));
+}
+
+/*
+ * MAP answers with the biggest flexpage the receive window, the alignment
+ * of offset and hot spot, and the dataspace's frames allow: a 2 MiB block
+ * of fresh frames, the same block again elsewhere, part of it through a
+ * smaller window; single pages where alignment or a partly backed block
+ * forbid more.
+ */
+TEST_F(dsm, anon_big_flexpages)
+{
+	const uint64_t M2 = 2ULL << 20;
+	struct l4u_dsm_stats st;
+	uint64_t pages;
+	struct l4u_ds ds;
+	struct mgr m;
+	char *win;
+	int sp;
+
+	ASSERT_EQ(0, mgr_start(&m, "l4u-dsm-anon", 2048));
+	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 2 * M2, L4U_DS_R | L4U_DS_W, &ds));
+	sp = l4u_space_create(self->dev, 4 * M2, 0, 0, NULL);
+	ASSERT_LE(0, sp);
+	ASSERT_EQ(0, l4u_window_open(sp, 0, 4 * M2, PROT_READ | PROT_WRITE, NULL,
+				     (void **)&win));
+
+	/* ds [2M, 4M) -> client [2M, 4M), asked for by one page in it */
+	ASSERT_EQ(0, l4u_ds_map(&ds, M2 + 0x5000, M2 + 0x5000, L4_FPAGE_RW, sp,
+				L4_FPAGE(M2, 21, 0), &pages));
+	ASSERT_EQ(512ULL, pages);
+	ASSERT_EQ(0, l4u_dsm_stats(&ds, &st));
+	ASSERT_EQ(512ULL, st.frames_used);
+	ASSERT_EQ(-1L, l4t_check_zero(win + M2, M2));
+	l4t_fill(win + M2, M2, M2, SEED);
+	/* the same block again at [6M, 8M): the same frames */
+	ASSERT_EQ(0, l4u_ds_map(&ds, M2, 3 * M2, L4_FPAGE_R, sp,
+				L4_FPAGE_WHOLE_SPACE, &pages));
+	ASSERT_EQ(512ULL, pages);
+	ASSERT_EQ(-1L, l4t_check(win + 3 * M2, M2, M2, SEED));
+	/* a 64 KiB window takes 16 pages of it */
+	ASSERT_EQ(0, l4u_ds_map(&ds, M2 + 0x30000, 0x30000, L4_FPAGE_R, sp,
+				L4_FPAGE(0x30000, 16, 0), &pages));
+	ASSERT_EQ(16ULL, pages);
+	ASSERT_EQ(-1L, l4t_check(win + 0x30000, M2 + 0x30000, 0x10000, SEED));
+
+	/* offset and hot spot aligned differently: one page */
+	ASSERT_EQ(0, l4u_ds_map(&ds, 0x1000, M2 - 0x2000, L4_FPAGE_RW, sp,
+				L4_FPAGE_WHOLE_SPACE, &pages));
+	ASSERT_EQ(1ULL, pages);
+	/* a block partly backed: one page */
+	ASSERT_EQ(0, l4u_ds_map(&ds, 0, M2 - 0x4000, L4_FPAGE_RW, sp,
+				L4_FPAGE_WHOLE_SPACE, &pages));
+	ASSERT_EQ(1ULL, pages);
+	ASSERT_EQ(0, l4u_dsm_stats(&ds, &st));
+	ASSERT_EQ(514ULL, st.frames_used);
+
+	ASSERT_EQ(0, l4u_ds_close(&ds));
+	if (have_send_caps(self->dev)) {
+		ASSERT_EQ(0, l4u_ds_open_anon(m.sock, PG, L4U_DS_R, &ds));
+		ASSERT_EQ(0, stats_settle(&ds, 1, &st));
+		ASSERT_EQ(0ULL, st.frames_used);
+		ASSERT_SIGBUS(win + M2, L4T_READ);
+		ASSERT_EQ(0, l4u_ds_close(&ds));
+	}
+	ASSERT_EQ(0, mgr_stop(&m));
+	ASSERT_EQ(0, munmap(win, 4 * M2));
 	ASSERT_EQ(0, close(sp));
 }
 
@@ -623,7 +693,7 @@ static void *fwd_pager(void *arg)
 		}
 		f->faults++;
 		ret = l4u_ds_map(ds, page % (16 * PG), page, rights, f->space,
-				 L4_FPAGE_WHOLE_SPACE, NULL);
+				 L4_FPAGE(page, 12, 0), NULL);
 		rw.reply.error = -ret;
 	}
 	return NULL;

@@ -391,6 +391,72 @@ static int dsm_range(const struct l4u_dsm_ds *ds, uint64_t off, uint64_t size,
 	return 0;
 }
 
+/*
+ * The biggest flexpage that serves a MAP of @off with hot spot @hot: up to
+ * the backend's max_order and the caller's receive window, the dataspace
+ * range and the hot spot aligned alike (so that by the offset rule it lands
+ * where asked), inside the dataspace, and its pages either all without a
+ * frame (then a size-aligned block of frames is allocated for them) or
+ * already backed by one aligned run of frames. Returns the order (12: one
+ * page) with the first frame in *@frame, or -errno.
+ */
+static int dsm_block(struct l4u_dsm *dsm, struct l4u_dsm_ds *ds, uint64_t off,
+		     uint64_t hot, uint64_t rcv_window, uint32_t *frame)
+{
+	unsigned int k = dsm->be->max_order, rorder = L4_FPAGE_ORDER(rcv_window);
+	uint64_t size, first, n, i;
+	int64_t f;
+	int ret;
+
+	if (k > rorder)
+		k = rorder;
+	for (; k > 12; k--) {
+		size = 1ULL << k;
+		n = size / PAGE;
+		first = (off & ~(size - 1)) / PAGE;
+		if (((hot ^ off) & (size - 1)) || first + n > ds->npages)
+			continue;
+		if (ds->frames[first] == L4U_DSM_NO_FRAME) {
+			for (i = 1; i < n; i++)
+				if (ds->frames[first + i] != L4U_DSM_NO_FRAME)
+					break;
+			if (i < n)
+				continue;
+			f = l4u_frames_alloc(&dsm->fr, k - 12);
+			if (f < 0)
+				continue;
+			for (i = 0; i < n; i++) {
+				if (dsm->be->fill) {
+					ret = dsm->be->fill(ds, first + i,
+							    l4u_frame_ptr(&dsm->fr, f + i));
+					if (ret) {
+						while (i--)
+							ds->frames[first + i] = L4U_DSM_NO_FRAME;
+						l4u_frames_free(&dsm->fr, f, k - 12);
+						return ret;
+					}
+					dsm->st.pages_read++;
+				}
+				ds->frames[first + i] = (uint32_t)(f + i);
+				ds->state[first + i] = 0;
+			}
+			*frame = (uint32_t)f;
+			return k;
+		}
+		if (ds->frames[first] % n)
+			continue;
+		for (i = 1; i < n; i++)
+			if (ds->frames[first + i] != ds->frames[first] + i)
+				break;
+		if (i == n) {
+			*frame = ds->frames[first];
+			return k;
+		}
+	}
+	ret = dsm_page(dsm, ds, off / PAGE, frame);
+	return ret ? ret : 12;
+}
+
 static int dsm_map(struct l4u_server *srv, void *obj, const struct l4_msg *m,
 		   struct l4_reply *r)
 {
@@ -398,9 +464,10 @@ static int dsm_map(struct l4u_server *srv, void *obj, const struct l4_msg *m,
 	struct l4u_dsm_ds *ds = obj;
 	uint64_t off = m->words[0], hot = m->words[1];
 	unsigned int rights = m->words[2] & L4_FPAGE_RWX;
-	char rs[4];
+	uint64_t size, p;
+	char rs[4], sz[32];
 	uint32_t f;
-	int ret;
+	int ret, order;
 
 	dsm->st.requests++;
 	if (m->nwords < 3 || off % PAGE || (m->words[2] & ~L4_FPAGE_RWX))
@@ -411,18 +478,27 @@ static int dsm_map(struct l4u_server *srv, void *obj, const struct l4_msg *m,
 		rights = L4_FPAGE_R;
 	if (rights & ~(ds->flags & L4U_DS_RIGHTS))
 		return -EACCES;
-	ret = dsm_page(dsm, ds, off / PAGE, &f);
-	if (ret)
-		return ret;
+	order = dsm_block(dsm, ds, off, hot, m->rcv_window, &f);
+	if (order < 0)
+		return order;
+	size = 1ULL << order;
 	if (rights & L4_FPAGE_W)
-		ds->state[off / PAGE] |= L4U_DSM_PAGE_WMAPPED;
+		for (p = 0; p < size / PAGE; p++)
+			ds->state[(off & ~(size - 1)) / PAGE + p] |= L4U_DSM_PAGE_WMAPPED;
 	ret = l4u_reply_map(r, dsm->fr.space,
-			    L4_FPAGE(l4u_frame_addr(f), 12, rights), hot & ~(PAGE - 1), 0);
+			    L4_FPAGE(l4u_frame_addr(f), order, rights), hot & ~(PAGE - 1), 0);
 	if (ret)
 		return ret;
-	dsm_log(dsm, "ds %u (%s): MAP offset 0x%" PRIx64 " [%s] for tid %d -> frame 0x%" PRIx64
-		" mapped at 0x%" PRIx64 " in the caller's space", ds->num, ds->what, off,
-		l4u_rights_str(rights, rs), m->tid, l4u_frame_addr(f), hot & ~(PAGE - 1));
+	if (order == 12)
+		dsm_log(dsm, "ds %u (%s): MAP offset 0x%" PRIx64 " [%s] for tid %d -> frame 0x%" PRIx64
+			" mapped at 0x%" PRIx64 " in the caller's space", ds->num, ds->what, off,
+			l4u_rights_str(rights, rs), m->tid, l4u_frame_addr(f), hot & ~(PAGE - 1));
+	else
+		dsm_log(dsm, "ds %u (%s): MAP offset 0x%" PRIx64 " [%s] for tid %d -> frames 0x%" PRIx64
+			"-0x%" PRIx64 " as one %s flexpage at 0x%" PRIx64 " in the caller's space",
+			ds->num, ds->what, off, l4u_rights_str(rights, rs), m->tid,
+			l4u_frame_addr(f), l4u_frame_addr(f) + size - 1,
+			size_str(size, sz, sizeof(sz)), hot & ~(size - 1));
 	return 0;
 }
 

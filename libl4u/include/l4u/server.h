@@ -185,6 +185,12 @@ struct l4u_dsm_backend {
 	const char *name;	/* program name for messages */
 	uint32_t op;		/* the L4U_DSM_OPEN_* it serves */
 	/*
+	 * The biggest flexpage a MAP is answered with (log2 bytes, 12..30;
+	 * below 12: single pages), as far as the caller's receive window and
+	 * the alignment of offset and hot spot allow.
+	 */
+	unsigned int max_order;
+	/*
 	 * Check @req (and @fd, owned by the callee), set ds->size, ds->flags,
 	 * ds->what, ds->priv. Return 0 or -errno.
 	 */
