@@ -581,10 +581,11 @@ static int ds_demo(void)
 	touch(TEXT, 0, 0);
 	printf("client A 0x%llx says \"%.40s...\"\n", TEXT, (char *)(uintptr_t)TEXT);
 
-	printf("\nclient A writes its heap, one byte per page:\n");
+	printf("\nclient A writes one byte into each of its 4 heap pages:\n");
 	for (uint64_t a = HEAP; a < HEAP + 4 * PAGE; a += PAGE)
 		touch(a, 1, 'h');
-	printf("client A heap 0x%llx holds '%c' and zeros after it (zero-filled frames)\n",
+	printf("client A one fault, one request: the flexpage brought all 4 pages; 0x%llx holds '%c'\n"
+	       "         and zeros after it (zero-filled frames)\n",
 	       HEAP + 2 * PAGE, *(char *)(uintptr_t)(HEAP + 2 * PAGE));
 
 	printf("\nclient A writes a note into its buffer at 0x%llx and sends the capability to B:\n", SHARED);
@@ -608,7 +609,7 @@ static int ds_demo(void)
 		printf("client A reads its heap again:\n");
 		printf("client A got %s: the heap is gone...\n", strsignal(touch(HEAP, 0, 0)));
 		touch(TEXT + PAGE, 0, 0);
-		printf("client A ...but text page 0x%llx still reads \"%s\"\n", TEXT + PAGE,
+		printf("client A ...but its text page 0x%llx still reads \"%s\"\n", TEXT + PAGE,
 		       (char *)(uintptr_t)(TEXT + PAGE));
 	} else {
 		printf("\n(this kernel has no send capabilities: a manager's death is not shown)\n");
