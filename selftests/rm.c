@@ -16,7 +16,7 @@
  * keeps pages out of neighbouring ranges.
  */
 #include <pthread.h>
-#include <sys/prctl.h>
+#include <stdlib.h>
 
 #include "l4_test_util.h"
 #include <l4u/l4u.h>
@@ -853,6 +853,59 @@ TEST_F(rm, manager_gone_sigbus)
 					&ds, 0, 0));
 	ASSERT_EQ(0, close(ds.cap));
 	ASSERT_EQ(0, rmt_stop(&t));
+	ASSERT_RM_SETTLED(self);
+}
+
+/*
+ * An L4 thread of the task (l4u_thread_create) whose pager is the region
+ * manager's gate, started by ex_regs: its read and its write fault are
+ * served through the region manager and the dataspace manager.
+ */
+static char *volatile lt_addr;
+static volatile uint64_t lt_value;
+static volatile int lt_done;
+
+__attribute__((noinline)) static void lt_main(void)
+{
+	lt_value = *(volatile uint64_t *)lt_addr;
+	*(volatile uint64_t *)(lt_addr + PG) = lt_value + 1;
+	lt_done = 1;
+}
+
+TEST_F(rm, l4_thread_paged_by_rm)
+{
+	struct l4u_thread *th;
+	struct fx_dsm d;
+	struct l4u_ds ds;
+	struct rmt t;
+	char *p = NULL, *stack;
+	uint64_t sp;
+	int i;
+
+	ASSERT_EQ(0, fx_dsm_start(self->dev, &d, 4, L4U_DS_RIGHTS, 0x2f, 12));
+	ds = fx_ds(&d);
+	ASSERT_EQ(0, rmt_start(self->dev, &t, NULL));
+	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p, 4 * PG,
+				   L4U_RM_RW | L4U_RM_SEARCH_ADDR, &ds, 0, 0));
+	ASSERT_LE(0, l4u_rm_gate(t.rm));
+	ASSERT_EQ(-EINVAL, l4u_rm_gate(NULL));
+	ASSERT_EQ(0, l4u_thread_create(t.task, l4u_rm_gate(t.rm), &th));
+	stack = malloc(64 * 1024);
+	ASSERT_NE(NULL, stack);
+	ASSERT_EQ(0, l4u_thread_stack(stack, 64 * 1024, &sp));
+	lt_addr = p + 2 * PG + 8;
+	ASSERT_EQ(0, l4u_thread_ex_regs(th, (uint64_t)(uintptr_t)lt_main, sp, 0,
+					NULL, NULL, NULL));
+	for (i = 0; i < 10000 && !lt_done; i++)
+		usleep(1000);
+	ASSERT_EQ(1, lt_done);
+	ASSERT_EQ(l4t_word(0x2f, 2 * PG + 8), lt_value);
+	ASSERT_EQ(lt_value + 1, *(volatile uint64_t *)(d.win + 3 * PG + 8));
+	ASSERT_EQ(2, d.maps);
+	ASSERT_EQ(0, l4u_thread_delete(th));
+	ASSERT_EQ(0, rmt_stop(&t));
+	fx_dsm_stop(&d);
+	free(stack);
 	ASSERT_RM_SETTLED(self);
 }
 

@@ -53,6 +53,7 @@ struct l4u_rm {
 	int gate;
 	uint64_t cookie;	/* the stop message's proof of origin */
 	pthread_t thread;
+	int done;		/* atomic: the pager thread has left its loop */
 	pthread_mutex_t map_lock;
 	pthread_rwlock_t lock;
 	struct rm_region *reg;
@@ -351,7 +352,7 @@ static void *rm_main(void *arg)
 				memset(&rw.reply, 0, sizeof(rw.reply));
 				continue;
 			}
-			break;
+			break;		/* the gate is unusable: give up */
 		}
 		l4u_reply_init(&rw.reply, m);
 		if (m->label == RM_LABEL_STOP && m->nwords == 1 &&
@@ -380,7 +381,37 @@ static void *rm_main(void *arg)
 		ret = rm_resolve(rm, L4_PF_ADDR(w0) & ~(PAGE - 1), need, &pages);
 		rw.reply.error = rm_fault_errno(ret);
 	}
+	__atomic_store_n(&rm->done, 1, __ATOMIC_SEQ_CST);
 	return NULL;
+}
+
+/*
+ * Stop the pager thread: a call carrying the cookie. Timed, so that a
+ * thread that already gave up (its gate failed) cannot leave us waiting.
+ */
+static int rm_stop_thread(struct l4u_rm *rm)
+{
+	int ret;
+
+	for (;;) {
+		struct l4_call c = {
+			.label		= RM_LABEL_STOP,
+			.nwords		= 1,
+			.words		= { rm->cookie },
+			.rcv_space_fd	= -1,
+			.timeout_ns	= 100 * 1000 * 1000,
+		};
+
+		if (__atomic_load_n(&rm->done, __ATOMIC_SEQ_CST))
+			break;
+		ret = l4u_call(rm->gate, &c);
+		if (!ret)
+			break;
+		if (ret != -ETIMEDOUT && ret != -EINTR)
+			return ret;
+	}
+	pthread_join(rm->thread, NULL);
+	return 0;
 }
 
 /* ---- creation and destruction ------------------------------------------------------ */
@@ -423,13 +454,7 @@ int l4u_rm_create(int dev, struct l4u_task *task, struct l4u_rm **out)
 		goto close;
 	ret = l4u_set_pager(task->space, rm->gate);
 	if (ret) {
-		struct l4_call c = {
-			.label = RM_LABEL_STOP, .nwords = 1,
-			.words = { rm->cookie }, .rcv_space_fd = -1,
-		};
-
-		l4u_call(rm->gate, &c);
-		pthread_join(rm->thread, NULL);
+		rm_stop_thread(rm);
 		goto close;
 	}
 	*out = rm;
@@ -448,22 +473,15 @@ free:
 
 int l4u_rm_destroy(struct l4u_rm *rm)
 {
-	struct l4_call c = {
-		.label		= RM_LABEL_STOP,
-		.nwords		= 1,
-		.words		= { rm ? rm->cookie : 0 },
-		.rcv_space_fd	= -1,
-	};
 	size_t i;
 	int ret;
 
 	if (!rm)
 		return -EINVAL;
 	l4u_set_pager(rm->task->space, -1);
-	ret = l4u_call(rm->gate, &c);
+	ret = rm_stop_thread(rm);
 	if (ret)
 		return ret;
-	pthread_join(rm->thread, NULL);
 	pthread_mutex_lock(&rm->map_lock);
 	for (i = 0; i < rm->nreg; i++) {
 		struct rm_region *r = &rm->reg[i];
