@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -740,6 +741,7 @@ int l4u_dsm_main(int argc, char **argv, const struct l4u_dsm_backend *be)
 	char *end;
 	unsigned int i;
 	int opt, ret, dev;
+	sigset_t stop;
 
 	while ((opt = getopt_long(argc, argv, "s:f:vh", opts, NULL)) != -1) {
 		switch (opt) {
@@ -771,6 +773,12 @@ int l4u_dsm_main(int argc, char **argv, const struct l4u_dsm_backend *be)
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* SIGTERM/SIGINT from here on end the loop cleanly (server.c takes
+	 * them through a signalfd), even one that comes before it runs */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	sigprocmask(SIG_BLOCK, &stop, NULL);
 	dev = l4u_open();
 	if (dev < 0) {
 		fprintf(stderr, "%s: open %s: %s\n", be->name, L4_DEVICE_PATH, strerror(-dev));

@@ -26,6 +26,7 @@ enum { SRV_LISTEN, SRV_CONN, SRV_SIGNAL, SRV_GATE };
 struct srv_item {
 	int kind;
 	int fd;
+	struct srv_item *next;		/* connections: on the server's list */
 };
 
 struct l4u_server_gate {
@@ -49,6 +50,7 @@ struct l4u_server {
 	struct srv_handler *handlers;
 	unsigned int nhandlers;
 	struct l4u_server_gate *gates, *zombies;
+	struct srv_item *conns;		/* open bootstrap connections */
 	int stop;
 	int send_caps;			/* the kernel has send capabilities */
 };
@@ -108,8 +110,8 @@ int l4u_server_create(const char *sock_name, const struct l4u_server_ops *ops,
 		return -ENOMEM;
 	srv->ops = ops;
 	srv->priv = priv;
-	srv->listen = (struct srv_item){ SRV_LISTEN, -1 };
-	srv->sig = (struct srv_item){ SRV_SIGNAL, -1 };
+	srv->listen = (struct srv_item){ SRV_LISTEN, -1, NULL };
+	srv->sig = (struct srv_item){ SRV_SIGNAL, -1, NULL };
 	srv->dev = l4u_open();
 	if (srv->dev < 0) {
 		ret = srv->dev;
@@ -162,6 +164,13 @@ void l4u_server_destroy(struct l4u_server *srv)
 	while (srv->gates)
 		l4u_server_gate_remove(srv, srv->gates);
 	srv_free_zombies(srv);
+	while (srv->conns) {
+		struct srv_item *c = srv->conns;
+
+		srv->conns = c->next;
+		close(c->fd);
+		free(c);
+	}
 	if (srv->listen.fd >= 0)
 		close(srv->listen.fd);
 	if (srv->path[0])
@@ -222,7 +231,7 @@ int l4u_server_gate_add(struct l4u_server *srv, void *obj,
 		ret = -errno;
 		goto fail;
 	}
-	g->item = (struct srv_item){ SRV_GATE, fd };
+	g->item = (struct srv_item){ SRV_GATE, fd, NULL };
 	g->obj = obj;
 	ret = srv_watch(srv, &g->item);
 	if (ret)
@@ -294,16 +303,26 @@ static void srv_accept(struct l4u_server *srv)
 			close(c);
 			continue;
 		}
-		*it = (struct srv_item){ SRV_CONN, c };
+		*it = (struct srv_item){ SRV_CONN, c, srv->conns };
 		if (srv_watch(srv, it)) {
 			close(c);
 			free(it);
+			continue;
 		}
+		srv->conns = it;
 	}
 }
 
 static void srv_conn_close(struct l4u_server *srv, struct srv_item *it)
 {
+	struct srv_item **pp;
+
+	for (pp = &srv->conns; *pp; pp = &(*pp)->next) {
+		if (*pp == it) {
+			*pp = it->next;
+			break;
+		}
+	}
 	epoll_ctl(srv->epfd, EPOLL_CTL_DEL, it->fd, NULL);
 	close(it->fd);
 	free(it);
