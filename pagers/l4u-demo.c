@@ -327,11 +327,11 @@ static int basics_main(void)
 #define DS_SOCK_FILE	"@l4u-demo-file"
 #define DS_SOCK_ANON	"@l4u-demo-anon"
 #define DS_TEXT_PATH	"/tmp/prog.txt"
-#define A_BASE		0x10000000ULL	/* client A's window: 16 MiB from here */
-#define B_BASE		0x20000000ULL	/* client B's */
-#define TEXT		(A_BASE + 0x10000)
-#define HEAP		(A_BASE + 0x20000)
-#define SHARED		(A_BASE + 0x40000)
+static unsigned long long a_base = 0x10000000;	/* client A's window: 16 MiB from here */
+static unsigned long long b_base = 0x20000000;	/* client B's */
+#define TEXT		(a_base + 0x10000)
+#define HEAP		(a_base + 0x20000)
+#define SHARED		(a_base + 0x40000)
 
 /* What the region map printout says about each dataspace. */
 struct ds_name {
@@ -402,16 +402,21 @@ static pid_t start_manager(const char *prog, const char *sock)
 }
 
 /* A task whose window shows space [base, base + 16 MiB) at address base. */
-static struct l4u_task *identity_task(int dev, uint64_t base)
+static struct l4u_task *identity_task(int dev, unsigned long long *base)
 {
-	struct l4u_task_attr attr = {
-		.size		= base + (16 << 20),
-		.flags		= L4U_TASK_IDENTITY,
-		.identity_lo	= base,
-	};
+	struct l4u_task_attr attr = { .flags = L4U_TASK_IDENTITY };
 	struct l4u_task *task;
-	int ret = l4u_task_create(dev, &attr, &task);
+	int ret;
 
+	/* address space layout randomization may have put something there */
+	for (int i = 0; i < 8; i++) {
+		attr.identity_lo = *base;
+		attr.size = *base + (16 << 20);
+		ret = l4u_task_create(dev, &attr, &task);
+		if (ret != -EEXIST)
+			break;
+		*base += 0x40000000;
+	}
 	if (ret)
 		die("create task", ret);
 	return task;
@@ -432,11 +437,11 @@ static void print_region_map(struct l4u_rm *rm, int space)
 {
 	struct l4_space_info info;
 	struct l4u_region r;
-	char *p = (char *)(uintptr_t)A_BASE;
+	char *p = (char *)(uintptr_t)a_base;
 	char rs[4];
 
 	printf("client A region map:\n");
-	while (!l4u_rm_find(rm, p, A_BASE + (16 << 20) - (uintptr_t)p, &r)) {
+	while (!l4u_rm_find(rm, p, a_base + (16 << 20) - (uintptr_t)p, &r)) {
 		const struct ds_name *n = NULL;
 
 		for (int i = 0; i < 3; i++)
@@ -467,11 +472,11 @@ static void client_b(int sock)
 	dev = l4u_open();
 	if (dev < 0 || l4u_ds_from_cap(cap, &sh))
 		_exit(2);
-	task = identity_task(dev, B_BASE);
+	task = identity_task(dev, &b_base);
 	if (l4u_rm_create(dev, task, &rm))
 		_exit(3);
-	attach(rm, B_BASE + 0x80000, L4U_RM_RW, &sh);
-	buf = (char *)(uintptr_t)(B_BASE + 0x80000);
+	attach(rm, b_base + 0x80000, L4U_RM_RW, &sh);
+	buf = (char *)(uintptr_t)(b_base + 0x80000);
 	printf("client B got the capability, attached the dataspace at %p in its own task, reads it:\n", buf);
 	printf("client B %p says \"%s\"\n", buf, buf);
 	strcpy(buf + 64, "hi A, B here");
@@ -566,7 +571,7 @@ static int ds_demo(void)
 	ds_names[1] = (struct ds_name){ heap.id, "heap  anonymous", "l4u-dsm-anon" };
 	ds_names[2] = (struct ds_name){ shared.id, "buf   anonymous, with B", "l4u-dsm-anon" };
 
-	task = identity_task(dev, A_BASE);
+	task = identity_task(dev, &a_base);
 	if ((ret = l4u_rm_create(dev, task, &rm)))
 		die("region manager", ret);
 	l4u_task_info(task, &ti);
