@@ -1,7 +1,7 @@
 # l4u: L4 address spaces for Linux.
 #
 #   make                 l4.ko for KDIR (default: the running kernel), libl4u, pagers, selftests
-#   make user            the user-space parts only
+#   make user            the user-space parts only (tools/l4ctl lands beside the pagers)
 #   make module          l4.ko only
 #   make check           everything, then the selftests in QEMU guests on Debian's 6.1
 #                        kernel and a 6.12 KASAN/lockdep/kmemleak kernel, plus a DKMS build
@@ -35,7 +35,7 @@ T ?=
 KERNELS ?= 6.1 debug
 KERNEL ?= 6.1
 
-.PHONY: all module user libl4u pagers selftests kselftest-headers check demo bench bench-build clean help
+.PHONY: all module user libl4u pagers tools selftests kselftest-headers check demo bench bench-build clean help
 
 all: module user
 
@@ -64,13 +64,17 @@ module:
 		echo "l4.ko for the running kernel: build/l4.ko"; \
 	else echo "l4.ko for $(KREL): build/kmod-$(KREL)/l4.ko"; fi
 
-user: libl4u pagers selftests bench-build
+user: libl4u pagers tools selftests bench-build
 
 libl4u:
 	$(MAKE) -C libl4u O=$(BUILD)/libl4u
 
 pagers: libl4u
 	$(MAKE) -C pagers O=$(BUILD)/pagers LIBL4U=$(BUILD)/libl4u
+
+# l4ctl goes where the guests' /bin comes from
+tools:
+	$(MAKE) -C tools O=$(BUILD)/pagers
 
 selftests: libl4u kselftest-headers
 	$(MAKE) -C selftests O=$(BUILD)/selftests KSFT_INC=$(KSFT_INC) LIBL4U=$(BUILD)/libl4u

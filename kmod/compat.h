@@ -45,6 +45,13 @@ static inline void l4_release_fault_lock(struct vm_fault *vmf)
 }
 #endif
 
+/* 6.2 moved a dump's parsed attributes into a struct genl_info */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
+#define l4_nl_dump_attrs(cb)	(genl_dumpit_info(cb)->attrs)
+#else
+#define l4_nl_dump_attrs(cb)	(genl_info_dump(cb)->attrs)
+#endif
+
 /* 6.12 hides struct fd's members behind fd_file() */
 #include <linux/file.h>
 #ifndef fd_file

@@ -96,6 +96,7 @@ vm_fault_t l4_fault_to_pager(struct vm_fault *vmf, u8 rights, bool present)
 	ipc->rcv_space = space;
 	ipc->rcv_window = L4_FPAGE_WHOLE_SPACE;
 
+	l4_ev_fault(space, ipc->words[0], thread_id);	/* before the pager sees it */
 	err = l4_gate_send(gate, ipc);
 	if (err) {
 		l4_ipc_put(ipc);

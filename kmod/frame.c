@@ -14,6 +14,8 @@
 #include "l4u.h"
 
 static struct kmem_cache *l4_frame_cache;
+static DEFINE_XARRAY(l4_frames);	/* id -> frame, for introspection */
+static atomic64_t l4_next_frame_id = ATOMIC64_INIT(0);
 
 /* Take one unit of @count unless that would pass @limit (0: no limit). */
 static bool l4_charge(atomic_long_t *count, unsigned long limit)
@@ -50,6 +52,9 @@ struct l4_frame *l4_frame_alloc(struct l4_space *space)
 	frame->page = alloc_page(L4_GFP_FRAME);
 	if (!frame->page)
 		goto err_frame;
+	frame->id = atomic64_inc_return(&l4_next_frame_id);
+	if (xa_insert(&l4_frames, frame->id, frame, L4_GFP_META))
+		goto err_page;
 
 	refcount_set(&frame->users, 1);
 	mutex_init(&frame->lock);
@@ -61,6 +66,8 @@ struct l4_frame *l4_frame_alloc(struct l4_space *space)
 	atomic_long_inc(&l4_counters.frames_allocated);
 	return frame;
 
+err_page:
+	put_page(frame->page);
 err_frame:
 	kmem_cache_free(l4_frame_cache, frame);
 err_global:
@@ -87,11 +94,25 @@ void l4_frame_put(struct l4_frame *frame)
 	if (!refcount_dec_and_test(&frame->users))
 		return;
 	WARN_ON_ONCE(!list_empty(&frame->root.children));
+	xa_erase(&l4_frames, frame->id);
 	atomic_long_dec(&l4_counters.frames);
 	atomic_long_inc(&l4_counters.frames_freed);
 	put_page(frame->page);
 	/* call_rcu, not kfree_rcu: rcu_barrier() at exit must cover it */
 	call_rcu(&frame->rcu, l4_frame_free_rcu);
+}
+
+/* The frame with id @id, pinned (put it with l4_frame_put), or NULL. */
+struct l4_frame *l4_frame_get_id(u64 id)
+{
+	struct l4_frame *frame;
+
+	rcu_read_lock();
+	frame = xa_load(&l4_frames, id);
+	if (frame && !refcount_inc_not_zero(&frame->users))
+		frame = NULL;
+	rcu_read_unlock();
+	return frame;
 }
 
 int l4_frame_init(void)
@@ -104,5 +125,6 @@ void l4_frame_exit(void)
 {
 	/* l4_frame_free_rcu() callbacks must have run before the cache goes */
 	rcu_barrier();
+	WARN_ON_ONCE(!xa_empty(&l4_frames));
 	kmem_cache_destroy(l4_frame_cache);
 }

@@ -418,6 +418,7 @@ static int l4_gate_reply(struct l4_gate *gate, const struct l4_reply *r)
 	 * range, out of memory) is the replier's error, and a faulter then
 	 * simply faults again.
 	 */
+	l4_ev_reply(ipc, r->error);
 	l4_ipc_finish(ipc, r->error);
 	l4_ipc_put(ipc);
 	atomic_long_inc(&l4_counters.replies);

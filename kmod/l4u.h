@@ -33,6 +33,7 @@
 #include <linux/mutex.h>
 #include <linux/rcupdate.h>
 #include <linux/types.h>
+#include <linux/uidgid.h>
 #include <linux/xarray.h>
 
 #include <linux/l4.h>
@@ -70,11 +71,14 @@ struct l4_node {
 
 /* a fault mapped the frame since unmap last reported on it */
 #define L4_FRAME_REFERENCED	0
+/* the root is in its slot: set once inserted, cleared (frame lock) on removal */
+#define L4_FRAME_LIVE		1
 
 struct l4_frame {
 	struct page *page;		/* one module reference */
 	refcount_t users;		/* the root node + pinning operations */
 	unsigned long flags;		/* L4_FRAME_* bits */
+	u64 id;				/* never reused; key of the frame table */
 	struct mutex lock;		/* the derivation tree of this frame */
 	struct rcu_head rcu;
 	struct l4_node root;		/* root->space is charged for the frame */
@@ -84,6 +88,8 @@ struct l4_space {
 	struct kref ref;
 	u64 id;
 	u32 flags;			/* L4_SPACE_* */
+	kuid_t owner_uid;		/* creator's euid (introspection) */
+	struct pid *owner;		/* creating process, one reference */
 	unsigned long pages;		/* size in pages */
 	unsigned long max_frames;	/* 0: no own limit */
 	atomic_long_t frames;		/* frames charged to this space */
@@ -174,6 +180,7 @@ void l4_space_exit(void);
 long l4_space_create_ioctl(struct l4_space_create __user *uarg);
 void l4_space_put(struct l4_space *space);
 struct l4_space *l4_space_from_file(struct file *file);
+struct l4_space *l4_space_get_next(u64 *id);
 
 /* gate.c */
 long l4_gate_create_ioctl(unsigned long arg);
@@ -205,6 +212,7 @@ int l4_frame_init(void);
 void l4_frame_exit(void);
 struct l4_frame *l4_frame_alloc(struct l4_space *space);
 void l4_frame_put(struct l4_frame *frame);
+struct l4_frame *l4_frame_get_id(u64 id);
 
 /* A map item checked and placed by the flexpage offset rule. */
 struct l4_transfer {
@@ -233,5 +241,21 @@ int l4_mapdb_init(void);
 void l4_mapdb_exit(void);
 long l4_map_ioctl(struct l4_space *dst, struct l4_map __user *uarg);
 long l4_unmap_ioctl(struct l4_space *space, struct l4_unmap __user *uarg);
+struct l4_node *l4_slot_lock(struct l4_space *space, unsigned long index,
+			     bool killable);
+void l4_frame_unlock(struct l4_frame *frame);
+struct l4_node *l4_tree_next(struct l4_node *top, struct l4_node *node);
+
+/* netlink.c: introspection, events (and their tracepoints) */
+extern atomic_t l4_generation;	/* bumped by every change dumps can see */
+int l4_netlink_init(void);
+void l4_netlink_exit(void);
+void l4_ev_space(struct l4_space *space, bool create);
+void l4_ev_fault(struct l4_space *space, u64 word0, u64 thread_id);
+void l4_ev_reply(const struct l4_ipc *ipc, int error);
+void l4_ev_map(const struct l4_transfer *t, u64 pages);
+void l4_ev_unmap(struct l4_space *space, u64 addr, unsigned int order,
+		 u8 rights, u64 revoked);
+void l4_ev_revoke(const struct l4_node *node, u8 rights_left);
 
 #endif /* _L4U_INTERNAL_H */

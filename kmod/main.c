@@ -108,13 +108,18 @@ static int __init l4_init(void)
 	err = l4_space_init();
 	if (err)
 		goto err_mapdb;
-	err = misc_register(&l4_miscdev);
+	err = l4_netlink_init();
 	if (err)
 		goto err_space;
+	err = misc_register(&l4_miscdev);
+	if (err)
+		goto err_netlink;
 	pr_info("l4u: /dev/l4 ready (ABI %d.%d, max_frames %lu)\n",
 		L4_ABI_MAJOR, L4_ABI_MINOR, l4_max_frames);
 	return 0;
 
+err_netlink:
+	l4_netlink_exit();
 err_space:
 	l4_space_exit();
 err_mapdb:
@@ -127,6 +132,7 @@ err_frame:
 static void __exit l4_exit(void)
 {
 	misc_deregister(&l4_miscdev);
+	l4_netlink_exit();
 	l4_space_exit();
 	l4_mapdb_exit();
 	l4_frame_exit();

@@ -98,6 +98,7 @@ static void l4_node_account(struct l4_space *space, long delta)
 {
 	atomic_long_add(delta, &space->nodes);
 	atomic_long_add(delta, &l4_counters.nodes);
+	atomic_inc(&l4_generation);
 }
 
 /*
@@ -107,8 +108,8 @@ static void l4_node_account(struct l4_space *space, long delta)
  * Teardown is not killable: a process that exits with a fatal signal
  * pending still flushes its spaces.
  */
-static struct l4_node *l4_slot_lock(struct l4_space *space, unsigned long index,
-				    bool killable)
+struct l4_node *l4_slot_lock(struct l4_space *space, unsigned long index,
+			     bool killable)
 {
 	struct l4_frame *frame;
 	struct l4_node *node;
@@ -140,7 +141,7 @@ static struct l4_node *l4_slot_lock(struct l4_space *space, unsigned long index,
 	}
 }
 
-static void l4_frame_unlock(struct l4_frame *frame)
+void l4_frame_unlock(struct l4_frame *frame)
 {
 	mutex_unlock(&frame->lock);
 	l4_frame_put(frame);
@@ -170,6 +171,9 @@ static void l4_node_detach(struct l4_node *node, struct list_head *dead)
 	struct l4_space *space = node->space;
 
 	lockdep_assert_held(&node->frame->lock);
+	l4_ev_revoke(node, 0);
+	if (!node->parent)
+		clear_bit(L4_FRAME_LIVE, &node->frame->flags);
 	kref_get(&space->ref);
 	WARN_ON_ONCE(xa_erase(&space->entries, node->index) != node);
 	l4_node_account(space, -1);
@@ -239,7 +243,7 @@ static unsigned long l4_revoke_tree(struct l4_node *top, bool self,
 }
 
 /* The next node of @top's subtree in pre-order after @node, or NULL. */
-static struct l4_node *l4_tree_next(struct l4_node *top, struct l4_node *node)
+struct l4_node *l4_tree_next(struct l4_node *top, struct l4_node *node)
 {
 	if (!list_empty(&node->children))
 		return list_first_entry(&node->children, struct l4_node, sibling);
@@ -264,6 +268,7 @@ static unsigned long l4_downgrade_tree(struct l4_node *top, u8 rights, bool self
 	for (; node; node = l4_tree_next(top, node)) {
 		if (node->rights & rights) {
 			WRITE_ONCE(node->rights, node->rights & ~rights);
+			l4_ev_revoke(node, node->rights);
 			atomic_long_inc(&node->space->revoked);
 			count++;
 		}
@@ -340,9 +345,15 @@ int l4_sigma0_populate(struct l4_space *space, unsigned long index)
 	if (IS_ERR(frame))
 		return PTR_ERR(frame);
 	frame->root.index = index;
+	/* before the insert: a revocation right after it clears the bit */
+	set_bit(L4_FRAME_LIVE, &frame->flags);
 
 	old = xa_cmpxchg(&space->entries, index, NULL, &frame->root, L4_GFP_META);
 	if (old) {
+		/* under the lock: a tree dump may be reading root.space */
+		mutex_lock(&frame->lock);
+		clear_bit(L4_FRAME_LIVE, &frame->flags);
+		mutex_unlock(&frame->lock);
 		atomic_long_dec(&space->frames);
 		l4_frame_put(frame);
 		return xa_is_err(old) ? xa_err(old) : -EEXIST;
@@ -622,6 +633,7 @@ long l4_map_apply(const struct l4_transfer *t, u64 *pages)
 			return -EINTR;
 		cond_resched();
 	}
+	l4_ev_map(t, *pages);
 	return *pages;
 }
 
@@ -702,6 +714,7 @@ long l4_unmap_ioctl(struct l4_space *space, struct l4_unmap __user *uarg)
 	}
 	atomic_long_inc(&space->unmaps);
 	atomic_long_inc(&l4_counters.unmaps);
+	l4_ev_unmap(space, addr, order, rights, count);
 	req.revoked = count;
 	req.access = access;
 	if (copy_to_user(uarg, &req, sizeof(req)))

@@ -12,6 +12,8 @@
 #include <linux/module.h>
 #include <linux/mount.h>
 #include <linux/pseudo_fs.h>
+#include <linux/cred.h>
+#include <linux/pid.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -39,6 +41,7 @@ static void l4_space_destroy(struct kref *ref)
 	/* faulters that slept may still leave verdicts until their last put */
 	xa_destroy(&space->verdicts);
 	iput(space->inode);
+	put_pid(space->owner);
 	atomic_long_dec(&l4_counters.spaces);
 	kfree(space);
 }
@@ -59,6 +62,7 @@ static int l4_space_release(struct inode *inode, struct file *file)
 	struct l4_space *space = file->private_data;
 
 	xa_erase(&l4_spaces, space->id);
+	l4_ev_space(space, false);
 	/* no new entries from here on (see l4_slot_insert) */
 	WRITE_ONCE(space->dead, true);
 	smp_mb();
@@ -72,6 +76,25 @@ static int l4_space_release(struct inode *inode, struct file *file)
 struct l4_space *l4_space_from_file(struct file *file)
 {
 	return file->f_op == &l4_space_fops ? file->private_data : NULL;
+}
+
+/*
+ * The live space with the lowest id >= *@id, with a reference, its id in
+ * *@id; NULL if there is none. A space in the table is still held by its
+ * file, so under the table's lock a reference can always be taken.
+ */
+struct l4_space *l4_space_get_next(u64 *id)
+{
+	unsigned long index = *id;
+	struct l4_space *space;
+
+	xa_lock(&l4_spaces);
+	space = xa_find(&l4_spaces, &index, ULONG_MAX, XA_PRESENT);
+	if (space)
+		kref_get(&space->ref);
+	xa_unlock(&l4_spaces);
+	*id = index;
+	return space;
 }
 
 static long l4_space_info_ioctl(struct l4_space *space,
@@ -156,6 +179,8 @@ static struct l4_space *l4_space_alloc(const struct l4_space_create *req)
 	xa_init(&space->threads);
 	xa_init(&space->verdicts);
 	spin_lock_init(&space->pager_lock);
+	space->owner_uid = current_euid();
+	space->owner = get_task_pid(current, PIDTYPE_TGID);
 
 	space->inode = alloc_anon_inode(l4_mnt->mnt_sb);
 	if (IS_ERR(space->inode)) {
@@ -175,6 +200,7 @@ static struct l4_space *l4_space_alloc(const struct l4_space_create *req)
 err_inode:
 	iput(space->inode);
 err_free:
+	put_pid(space->owner);
 	kfree(space);
 	return ERR_PTR(err);
 }
@@ -227,6 +253,7 @@ long l4_space_create_ioctl(struct l4_space_create __user *uarg)
 		return -EFAULT;
 	}
 	fd_install(fd, file);
+	l4_ev_space(space, true);
 	return fd;
 
 err_fd:

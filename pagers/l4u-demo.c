@@ -67,14 +67,62 @@ static void show_space(const char *who, int space)
  * (SIGSEGV), and the pager revokes it again (the client's next read: SIGBUS,
  * since nobody pages the client).
  */
+/*
+ * l4ctl (tools/), when the guest has it: the introspection side of what the
+ * demo does. The monitor runs in its own process group for the whole demo.
+ */
+#define L4CTL	"/bin/l4ctl"
+
+static void l4ctl(const char *args)
+{
+	char cmd[256];
+
+	if (access(L4CTL, X_OK))
+		return;
+	snprintf(cmd, sizeof(cmd), L4CTL " %s | sed 's/^/l4ctl    /'", args);
+	printf("$ l4ctl %s\n", args);
+	fflush(stdout);
+	if (system(cmd))
+		printf("l4ctl    failed\n");
+}
+
+static pid_t l4ctl_monitor(void)
+{
+	pid_t pid;
+
+	if (access(L4CTL, X_OK))
+		return 0;
+	printf("$ l4ctl monitor -t map,grant,unmap,fault,reply &\n");
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		setpgid(0, 0);
+		execl("/bin/sh", "sh", "-c", "exec " L4CTL
+		      " monitor -t map,grant,unmap,fault,reply | sed 's/^/monitor  /'",
+		      (char *)NULL);
+		_exit(127);
+	}
+	usleep(300 * 1000);	/* let it subscribe */
+	return pid;
+}
+
+static void l4ctl_monitor_stop(pid_t pid)
+{
+	if (pid <= 0)
+		return;
+	usleep(300 * 1000);	/* let it print the last events */
+	kill(-pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+}
+
 static void mapdb_demo(int dev, int pager, char *pager_win)
 {
-	uint64_t dst, pages, revoked, access;
-	char *client_win;
+	uint64_t dst, pages, revoked, access, cid;
+	char *client_win, args[32];
 	int client, ret, status;
 	pid_t pid;
 
-	client = l4u_space_create(dev, SPACE_SIZE, 0, 0, NULL);
+	client = l4u_space_create(dev, SPACE_SIZE, 0, 0, &cid);
 	if (client < 0)
 		die("create client space", client);
 	ret = l4u_window_open(client, 0, 1 << 20, PROT_READ | PROT_WRITE, NULL,
@@ -90,6 +138,9 @@ static void mapdb_demo(int dev, int pager, char *pager_win)
 	printf("pager    mapped its page 0x1000 read-only into the client: %llu page at 0x%llx\n",
 	       (unsigned long long)pages, (unsigned long long)dst);
 	printf("client   reads 0x%llx: \"%s\"\n", (unsigned long long)dst, client_win + dst);
+	l4ctl("spaces");
+	snprintf(args, sizeof(args), "dot %llu", (unsigned long long)cid);
+	l4ctl(args);
 
 	pid = fork();
 	if (pid == 0) {
@@ -227,7 +278,7 @@ static int basics_main(void)
 	int dev, space, ret, status;
 	volatile unsigned long i;
 	uint64_t id;
-	pid_t child;
+	pid_t child, monitor;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	dev = l4u_open();
@@ -289,8 +340,10 @@ static int basics_main(void)
 	printf("parent   window %p onto space 0x%llx was never touched: it holds no frame\n",
 	       (void *)win_hi, SPACE_SIZE - (1 << 20));
 
+	monitor = l4ctl_monitor();
 	mapdb_demo(dev, space, win_b);
 	fault_ipc_demo(dev);
+	l4ctl_monitor_stop(monitor);
 
 	l4u_stats(dev, &st);
 	printf("module   %llu spaces, %llu frames, %llu windows, %llu faults served in the kernel\n",

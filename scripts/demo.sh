@@ -30,7 +30,7 @@ quiet_step() {
 }
 
 scripts/deps.sh
-quiet_step "building libl4u, pagers and benchmarks" build-demo.log make -C "$l4u_root" pagers bench-build
+quiet_step "building libl4u, pagers and benchmarks" build-demo.log make -C "$l4u_root" pagers tools bench-build
 if [ "$k" = debug ]; then
 	quiet_step "6.12 debug kernel (built once, about 4 min on 2 cores, then cached)" \
 		debug-kernel.log scripts/build-debug-kernel.sh

@@ -47,6 +47,7 @@ need_static "$busybox" "apt-get install busybox-static"
 stage=$(mktemp -d "${TMPDIR:-/tmp}/l4u-initramfs.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage"/{bin,dev,etc,proc,sys,tmp,tests,lib/modules}
+chmod 755 "$stage"	# mktemp made it 0700: the guest's / must be open to other uids
 cp "$busybox" "$stage/bin/busybox"
 ln -s busybox "$stage/bin/sh"
 cp "$here/init" "$stage/init"

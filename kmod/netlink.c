@@ -1,0 +1,673 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Introspection over generic netlink: family "l4" (uapi/linux/l4_netlink.h).
+ * Statistics, dumps of the space table, of one space's entries and of one
+ * frame's derivation tree, and a multicast group of events. The event
+ * hooks also fire the tracepoints (trace.h).
+ *
+ * What a dump holds between two of its calls is a cursor in cb->args, never
+ * a pointer: the next space id, the next page index, or the (space id,
+ * index) of the next tree node. Each call pins what it walks again: a space
+ * by id under the space table's lock (l4_space_get_next), an entry with its
+ * frame locked (l4_slot_lock), a frame by id (l4_frame_get_id) and then
+ * its lock, under which the whole tree is stable. Nothing sleeps under RCU,
+ * and every message is built in process context with GFP_KERNEL.
+ *
+ * Consistency: l4_generation moves with every change a dump can see
+ * (entries inserted or removed, maps, unmaps, spaces created or released);
+ * each dump call takes it as cb->seq, so genl_dump_check_consistent() marks
+ * messages (and the final DONE) NLM_F_DUMP_INTR when it moved in between.
+ *
+ * Events are sent from wherever they happen, some of them (faults) with
+ * mmap_lock held: GFP_ATOMIC, no sleeping, and nothing at all but a
+ * listener check when nobody listens.
+ */
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/pid.h>
+#include <linux/sched.h>
+#include <net/genetlink.h>
+
+#include <linux/l4_netlink.h>
+
+#include "compat.h"
+#include "l4u.h"
+#include "trace.h"
+
+#define L4_NL_EVENT_SIZE	512
+
+atomic_t l4_generation = ATOMIC_INIT(1);
+
+static atomic64_t l4_ev_seq;		/* last sequence number given out */
+static atomic64_t l4_ev_sent;		/* events handed to the group */
+static atomic64_t l4_ev_lost;		/* not sent since the last that was */
+static atomic64_t l4_ev_lost_total;
+
+static struct genl_family l4_genl_family;
+
+enum l4_nl_mcgrp { L4_NL_MCGRP_EVENTS };
+
+static const struct genl_multicast_group l4_nl_mcgrps[] = {
+	[L4_NL_MCGRP_EVENTS] = {
+		.name	= L4_GENL_MCGRP_EVENTS,
+		.flags	= GENL_MCAST_CAP_SYS_ADMIN,
+	},
+};
+
+/* ------------------------------------------------------------------ */
+/* helpers                                                             */
+/* ------------------------------------------------------------------ */
+
+static unsigned int l4_nl_seq(void)
+{
+	/* 0 would mean "no sequence" to nl_dump_check_consistent() */
+	return (unsigned int)atomic_read(&l4_generation) ?: 1;
+}
+
+static bool l4_nl_may_see(const struct l4_space *space, bool admin)
+{
+	return admin || uid_eq(space->owner_uid, current_euid());
+}
+
+/* The live space @id with a reference, or NULL. */
+static struct l4_space *l4_nl_space_get(u64 id)
+{
+	struct l4_space *space;
+	u64 found = id;
+
+	space = l4_space_get_next(&found);
+	if (space && found != id) {
+		l4_space_put(space);
+		space = NULL;
+	}
+	return space;
+}
+
+static int l4_nl_put_u64(struct sk_buff *skb, int attr, u64 val)
+{
+	return nla_put_u64_64bit(skb, attr, val, L4_A_PAD);
+}
+
+/* ------------------------------------------------------------------ */
+/* L4_CMD_STATS                                                        */
+/* ------------------------------------------------------------------ */
+
+static const struct {
+	u16 attr;
+	atomic_long_t *counter;
+} l4_nl_counters[] = {
+	{ L4_A_ST_SPACES,	 &l4_counters.spaces },
+	{ L4_A_ST_FRAMES,	 &l4_counters.frames },
+	{ L4_A_ST_NODES,	 &l4_counters.nodes },
+	{ L4_A_ST_WINDOWS,	 &l4_counters.windows },
+	{ L4_A_ST_GATES,	 &l4_counters.gates },
+	{ L4_A_ST_KERNEL_FAULTS, &l4_counters.kernel_faults },
+	{ L4_A_ST_PAGER_FAULTS,	 &l4_counters.pager_faults },
+	{ L4_A_ST_REPLIES,	 &l4_counters.replies },
+	{ L4_A_ST_MAPS,		 &l4_counters.maps },
+	{ L4_A_ST_GRANTS,	 &l4_counters.grants },
+	{ L4_A_ST_UNMAPS,	 &l4_counters.unmaps },
+	{ L4_A_ST_REVOKED,	 &l4_counters.revoked },
+	{ L4_A_ST_ERRORS,	 &l4_counters.limit_faults },
+};
+
+static int l4_nl_stats(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *msg;
+	void *hdr;
+	int i;
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &l4_genl_family, 0, L4_CMD_STATS);
+	if (!hdr)
+		goto nospace;
+	for (i = 0; i < ARRAY_SIZE(l4_nl_counters); i++)
+		if (l4_nl_put_u64(msg, l4_nl_counters[i].attr,
+				  atomic_long_read(l4_nl_counters[i].counter)))
+			goto nospace;
+	if (l4_nl_put_u64(msg, L4_A_ST_EVENTS, atomic64_read(&l4_ev_sent)) ||
+	    l4_nl_put_u64(msg, L4_A_ST_EVENTS_LOST,
+			  atomic64_read(&l4_ev_lost_total)))
+		goto nospace;
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+nospace:
+	nlmsg_free(msg);
+	return -EMSGSIZE;
+}
+
+/* ------------------------------------------------------------------ */
+/* L4_CMD_SPACES                                                       */
+/* ------------------------------------------------------------------ */
+
+static int l4_nl_fill_space(struct sk_buff *skb, struct l4_space *space,
+			    u32 portid, u32 seq, int flags,
+			    struct netlink_callback *cb)
+{
+	bool pager;
+	void *hdr;
+
+	hdr = genlmsg_put(skb, portid, seq, &l4_genl_family, flags,
+			  L4_CMD_SPACES);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (cb)
+		genl_dump_check_consistent(cb, hdr);
+
+	spin_lock(&space->pager_lock);
+	pager = space->default_pager;
+	spin_unlock(&space->pager_lock);
+
+	if (l4_nl_put_u64(skb, L4_A_SPACE_ID, space->id) ||
+	    nla_put_u32(skb, L4_A_SPACE_UID,
+			from_kuid_munged(current_user_ns(), space->owner_uid)) ||
+	    nla_put_u32(skb, L4_A_SPACE_PID, pid_vnr(space->owner)) ||
+	    l4_nl_put_u64(skb, L4_A_SPACE_SIZE, (u64)space->pages << PAGE_SHIFT) ||
+	    nla_put_u32(skb, L4_A_SPACE_FLAGS, space->flags) ||
+	    l4_nl_put_u64(skb, L4_A_SPACE_FRAMES, atomic_long_read(&space->frames)) ||
+	    l4_nl_put_u64(skb, L4_A_SPACE_NODES, atomic_long_read(&space->nodes)) ||
+	    nla_put_u32(skb, L4_A_SPACE_WINDOWS, atomic_read(&space->windows)) ||
+	    nla_put_u8(skb, L4_A_SPACE_PAGER, pager) ||
+	    l4_nl_put_u64(skb, L4_A_SPACE_MAX_FRAMES, space->max_frames)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+static int l4_nl_space_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct l4_space *space;
+	struct sk_buff *msg;
+	int err;
+
+	if (!info->attrs[L4_A_SPACE_ID]) {
+		NL_SET_ERR_MSG(info->extack, "space id missing");
+		return -EINVAL;
+	}
+	space = l4_nl_space_get(nla_get_u64(info->attrs[L4_A_SPACE_ID]));
+	if (!space)
+		return -ENOENT;
+	err = -EPERM;
+	if (!l4_nl_may_see(space, netlink_capable(skb, CAP_SYS_ADMIN)))
+		goto out;
+	err = -ENOMEM;
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		goto out;
+	err = l4_nl_fill_space(msg, space, info->snd_portid, info->snd_seq, 0,
+			       NULL);
+	if (err) {
+		nlmsg_free(msg);
+		goto out;
+	}
+	err = genlmsg_reply(msg, info);
+out:
+	l4_space_put(space);
+	return err;
+}
+
+/* args[0]: the next space id to look at */
+static int l4_nl_spaces_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	bool admin = netlink_capable(cb->skb, CAP_SYS_ADMIN);
+	struct l4_space *space;
+	u64 id = cb->args[0];
+	int err = 0;
+
+	cb->seq = l4_nl_seq();
+	while ((space = l4_space_get_next(&id))) {
+		if (l4_nl_may_see(space, admin))
+			err = l4_nl_fill_space(skb, space,
+					       NETLINK_CB(cb->skb).portid,
+					       cb->nlh->nlmsg_seq, NLM_F_MULTI, cb);
+		l4_space_put(space);
+		if (err)
+			break;
+		id++;
+	}
+	cb->args[0] = id;
+	return err && !skb->len ? err : skb->len;
+}
+
+/* ------------------------------------------------------------------ */
+/* L4_CMD_ENTRIES and L4_CMD_TREE                                      */
+/* ------------------------------------------------------------------ */
+
+/* One node as a message; its frame is locked, so the tree around is stable. */
+static int l4_nl_fill_node(struct sk_buff *skb, const struct l4_node *node,
+			   struct netlink_callback *cb, u8 cmd)
+{
+	const struct l4_node *parent = node->parent;
+	void *hdr;
+
+	lockdep_assert_held(&node->frame->lock);
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &l4_genl_family, NLM_F_MULTI, cmd);
+	if (!hdr)
+		return -EMSGSIZE;
+	genl_dump_check_consistent(cb, hdr);
+	if (l4_nl_put_u64(skb, L4_A_SPACE_ID, node->space->id) ||
+	    l4_nl_put_u64(skb, L4_A_E_ADDR, (u64)node->index << PAGE_SHIFT) ||
+	    l4_nl_put_u64(skb, L4_A_FRAME_ID, node->frame->id) ||
+	    nla_put_u8(skb, L4_A_E_RIGHTS, node->rights) ||
+	    nla_put_u8(skb, L4_A_E_DEPTH, node->depth) ||
+	    (parent &&
+	     (l4_nl_put_u64(skb, L4_A_E_PARENT_SPACE, parent->space->id) ||
+	      l4_nl_put_u64(skb, L4_A_E_PARENT_ADDR,
+			    (u64)parent->index << PAGE_SHIFT)))) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+/* What a dump call returns after @err: the messages, or the error alone. */
+static int l4_nl_dump_ret(struct sk_buff *skb, int err)
+{
+	if (err == -EMSGSIZE && skb->len)
+		return skb->len;
+	return err ?: skb->len;
+}
+
+/*
+ * Before the first part of an entries dump: the space must exist and be the
+ * caller's to see, so that refusals come back as the request's error.
+ */
+static int l4_nl_entries_start(struct netlink_callback *cb)
+{
+	struct nlattr **attrs = l4_nl_dump_attrs(cb);
+	struct l4_space *space;
+	int err = 0;
+
+	if (!attrs[L4_A_SPACE_ID]) {
+		NL_SET_ERR_MSG(cb->extack, "space id missing");
+		return -EINVAL;
+	}
+	space = l4_nl_space_get(nla_get_u64(attrs[L4_A_SPACE_ID]));
+	if (!space)
+		return -ENOENT;
+	if (!l4_nl_may_see(space, netlink_capable(cb->skb, CAP_SYS_ADMIN)))
+		err = -EPERM;
+	l4_space_put(space);
+	return err;
+}
+
+/* args[0]: the next page index */
+static int l4_nl_entries_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct nlattr **attrs = l4_nl_dump_attrs(cb);
+	unsigned long index = cb->args[0];
+	struct l4_space *space;
+	struct l4_frame *frame;
+	struct l4_node *node;
+	int err = 0;
+
+	space = l4_nl_space_get(nla_get_u64(attrs[L4_A_SPACE_ID]));
+	if (!space)
+		return 0;	/* gone meanwhile: the end */
+
+	cb->seq = l4_nl_seq();
+	while (xa_find(&space->entries, &index, ULONG_MAX, XA_PRESENT)) {
+		node = l4_slot_lock(space, index, true);
+		if (IS_ERR(node)) {
+			err = PTR_ERR(node);
+			break;
+		}
+		if (node) {
+			frame = node->frame;
+			err = l4_nl_fill_node(skb, node, cb, L4_CMD_ENTRIES);
+			l4_frame_unlock(frame);
+			if (err)
+				break;
+		}
+		if (index == ULONG_MAX)
+			break;
+		index++;
+		cond_resched();
+	}
+	cb->args[0] = index;
+	l4_space_put(space);
+	return l4_nl_dump_ret(skb, err);
+}
+
+/*
+ * args[1], args[2]: space id and index of the next node
+ * (args[1] == 0: the root); args[3]: done.
+ *
+ * The frame is found by id and pinned, then locked: under its lock the
+ * tree cannot change. L4_FRAME_LIVE, read under the lock, says that the
+ * root is still in its slot, and so every node of the tree is in its own and
+ * every node's space is alive (a space is flushed under its frames' locks
+ * before its last reference can go). A dump resumes at the node it stopped
+ * at, found again by its slot; if that node is gone the tree changed, the
+ * dump ends, and its DONE message carries NLM_F_DUMP_INTR.
+ */
+static int l4_nl_tree_start(struct netlink_callback *cb)
+{
+	struct nlattr **attrs = l4_nl_dump_attrs(cb);
+	struct l4_frame *frame;
+	bool live;
+
+	if (!attrs[L4_A_FRAME_ID]) {
+		NL_SET_ERR_MSG(cb->extack, "frame id missing");
+		return -EINVAL;
+	}
+	frame = l4_frame_get_id(nla_get_u64(attrs[L4_A_FRAME_ID]));
+	if (!frame)
+		return -ENOENT;
+	live = test_bit(L4_FRAME_LIVE, &frame->flags);
+	l4_frame_put(frame);
+	return live ? 0 : -ENOENT;
+}
+
+static int l4_nl_tree_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct nlattr **attrs = l4_nl_dump_attrs(cb);
+	bool admin = netlink_capable(cb->skb, CAP_SYS_ADMIN);
+	struct l4_space *cursor = NULL;
+	struct l4_frame *frame;
+	struct l4_node *node;
+	int err = 0;
+
+	if (cb->args[3])
+		return 0;
+	frame = l4_frame_get_id(nla_get_u64(attrs[L4_A_FRAME_ID]));
+	if (!frame)
+		return 0;	/* gone meanwhile: the end */
+	if (cb->args[1])
+		cursor = l4_nl_space_get(cb->args[1]);
+
+	cb->seq = l4_nl_seq();
+	if (mutex_lock_killable(&frame->lock)) {
+		err = -EINTR;
+		goto out;
+	}
+	if (!test_bit(L4_FRAME_LIVE, &frame->flags)) {
+		node = NULL;
+	} else if (!cb->args[1]) {
+		node = &frame->root;
+	} else {
+		node = cursor ? xa_load(&cursor->entries, cb->args[2]) : NULL;
+		if (node && node->frame != frame)
+			node = NULL;
+	}
+	for (; node; node = l4_tree_next(&frame->root, node)) {
+		if (!l4_nl_may_see(node->space, admin))
+			continue;
+		err = l4_nl_fill_node(skb, node, cb, L4_CMD_TREE);
+		if (err)
+			break;
+	}
+	if (node) {
+		cb->args[1] = node->space->id;
+		cb->args[2] = node->index;
+	} else {
+		cb->args[3] = 1;
+	}
+	mutex_unlock(&frame->lock);
+out:
+	if (cursor)
+		l4_space_put(cursor);
+	l4_frame_put(frame);
+	return l4_nl_dump_ret(skb, err);
+}
+
+/* ------------------------------------------------------------------ */
+/* events                                                              */
+/* ------------------------------------------------------------------ */
+
+static bool l4_ev_listening(void)
+{
+	return genl_has_listeners(&l4_genl_family, &init_net, L4_NL_MCGRP_EVENTS);
+}
+
+/*
+ * A new event message with its type, sequence number, sender and lost
+ * count, or NULL (counted as lost: the sequence number is used up, so
+ * subscribers see the gap).
+ */
+static struct sk_buff *l4_ev_new(u32 type, void **hdr)
+{
+	struct sk_buff *skb;
+	u64 seq, lost;
+
+	seq = atomic64_inc_return(&l4_ev_seq);
+	skb = genlmsg_new(L4_NL_EVENT_SIZE, GFP_ATOMIC | __GFP_NOWARN);
+	if (!skb)
+		goto lost;
+	*hdr = genlmsg_put(skb, 0, 0, &l4_genl_family, 0, L4_CMD_EVENT);
+	if (!*hdr)
+		goto free;
+	lost = atomic64_xchg(&l4_ev_lost, 0);
+	if (nla_put_u32(skb, L4_A_EV_TYPE, type) ||
+	    l4_nl_put_u64(skb, L4_A_EV_SEQ, seq) ||
+	    nla_put_u32(skb, L4_A_EV_PID, task_tgid_nr(current)) ||
+	    (lost && l4_nl_put_u64(skb, L4_A_EV_LOST, lost))) {
+		atomic64_add(lost, &l4_ev_lost);
+		goto free;
+	}
+	return skb;
+
+free:
+	nlmsg_free(skb);
+lost:
+	atomic64_inc(&l4_ev_lost);
+	atomic64_inc(&l4_ev_lost_total);
+	return NULL;
+}
+
+static void l4_ev_send(struct sk_buff *skb, void *hdr)
+{
+	int err;
+
+	genlmsg_end(skb, hdr);
+	err = genlmsg_multicast(&l4_genl_family, skb, 0, L4_NL_MCGRP_EVENTS,
+				GFP_ATOMIC);
+	/* ESRCH: the last listener left; ENOBUFS: one of them overran */
+	if (err && err != -ESRCH)
+		atomic64_inc(&l4_ev_lost_total);
+	atomic64_inc(&l4_ev_sent);
+}
+
+static void l4_ev_fail(struct sk_buff *skb)
+{
+	nlmsg_free(skb);
+	atomic64_inc(&l4_ev_lost);
+	atomic64_inc(&l4_ev_lost_total);
+}
+
+void l4_ev_space(struct l4_space *space, bool create)
+{
+	struct sk_buff *skb;
+	void *hdr;
+
+	atomic_inc(&l4_generation);
+	if (!l4_ev_listening())
+		return;
+	skb = l4_ev_new(create ? L4_EV_SPACE_CREATE : L4_EV_SPACE_DESTROY, &hdr);
+	if (!skb)
+		return;
+	if (l4_nl_put_u64(skb, L4_A_SPACE_ID, space->id) ||
+	    nla_put_u32(skb, L4_A_SPACE_UID,
+			from_kuid_munged(&init_user_ns, space->owner_uid)) ||
+	    l4_nl_put_u64(skb, L4_A_SPACE_SIZE, (u64)space->pages << PAGE_SHIFT))
+		l4_ev_fail(skb);
+	else
+		l4_ev_send(skb, hdr);
+}
+
+void l4_ev_fault(struct l4_space *space, u64 word0, u64 thread_id)
+{
+	u8 rights = L4_FPAGE_R;
+	struct sk_buff *skb;
+	void *hdr;
+
+	trace_l4_fault(space->id, word0, thread_id);
+	if (!l4_ev_listening())
+		return;
+	if (word0 & L4_PF_WRITE)
+		rights |= L4_FPAGE_W;
+	if (word0 & L4_PF_EXEC)
+		rights |= L4_FPAGE_X;
+	skb = l4_ev_new(L4_EV_FAULT, &hdr);
+	if (!skb)
+		return;
+	if (l4_nl_put_u64(skb, L4_A_SPACE_ID, space->id) ||
+	    l4_nl_put_u64(skb, L4_A_E_ADDR, word0 & ~7ULL) ||
+	    nla_put_u8(skb, L4_A_E_RIGHTS, rights) ||
+	    l4_nl_put_u64(skb, L4_A_EV_THREAD, thread_id))
+		l4_ev_fail(skb);
+	else
+		l4_ev_send(skb, hdr);
+}
+
+void l4_ev_reply(const struct l4_ipc *ipc, int error)
+{
+	struct sk_buff *skb;
+	void *hdr;
+
+	trace_l4_reply(ipc->space_id, ipc->reply_label, error, ipc->pages);
+	if (!l4_ev_listening())
+		return;
+	skb = l4_ev_new(L4_EV_REPLY, &hdr);
+	if (!skb)
+		return;
+	if (l4_nl_put_u64(skb, L4_A_SPACE_ID, ipc->space_id) ||
+	    nla_put_s64(skb, L4_A_EV_LABEL, ipc->reply_label, L4_A_PAD) ||
+	    nla_put_u32(skb, L4_A_EV_ERROR, error) ||
+	    l4_nl_put_u64(skb, L4_A_EV_PAGES, ipc->pages))
+		l4_ev_fail(skb);
+	else
+		l4_ev_send(skb, hdr);
+}
+
+void l4_ev_map(const struct l4_transfer *t, u64 pages)
+{
+	struct sk_buff *skb;
+	void *hdr;
+
+	atomic_inc(&l4_generation);
+	trace_l4_map(t->src->id, t->from, t->dst->id, t->to, t->order,
+		     t->rights, t->grant, pages);
+	if (!l4_ev_listening())
+		return;
+	skb = l4_ev_new(t->grant ? L4_EV_GRANT : L4_EV_MAP, &hdr);
+	if (!skb)
+		return;
+	if (l4_nl_put_u64(skb, L4_A_SPACE_ID, t->dst->id) ||
+	    l4_nl_put_u64(skb, L4_A_E_ADDR, t->to) ||
+	    l4_nl_put_u64(skb, L4_A_EV_SRC_SPACE, t->src->id) ||
+	    l4_nl_put_u64(skb, L4_A_EV_SRC_ADDR, t->from) ||
+	    nla_put_u32(skb, L4_A_EV_ORDER, t->order) ||
+	    nla_put_u8(skb, L4_A_E_RIGHTS, t->rights) ||
+	    l4_nl_put_u64(skb, L4_A_EV_PAGES, pages))
+		l4_ev_fail(skb);
+	else
+		l4_ev_send(skb, hdr);
+}
+
+void l4_ev_unmap(struct l4_space *space, u64 addr, unsigned int order,
+		 u8 rights, u64 revoked)
+{
+	struct sk_buff *skb;
+	void *hdr;
+
+	atomic_inc(&l4_generation);
+	trace_l4_unmap(space->id, addr, order, rights, revoked);
+	if (!l4_ev_listening())
+		return;
+	skb = l4_ev_new(L4_EV_UNMAP, &hdr);
+	if (!skb)
+		return;
+	if (l4_nl_put_u64(skb, L4_A_SPACE_ID, space->id) ||
+	    l4_nl_put_u64(skb, L4_A_E_ADDR, addr) ||
+	    nla_put_u32(skb, L4_A_EV_ORDER, order) ||
+	    nla_put_u8(skb, L4_A_E_RIGHTS, rights) ||
+	    l4_nl_put_u64(skb, L4_A_EV_PAGES, revoked))
+		l4_ev_fail(skb);
+	else
+		l4_ev_send(skb, hdr);
+}
+
+/* A node removed (@rights_left 0) or downgraded: a tracepoint only. */
+void l4_ev_revoke(const struct l4_node *node, u8 rights_left)
+{
+	trace_l4_revoke(node->space->id, (u64)node->index << PAGE_SHIFT,
+			node->frame->id, rights_left, node->depth);
+}
+
+/* ------------------------------------------------------------------ */
+/* the family                                                          */
+/* ------------------------------------------------------------------ */
+
+static const struct nla_policy l4_nl_space_policy[L4_A_SPACE_ID + 1] = {
+	[L4_A_SPACE_ID]	= { .type = NLA_U64 },
+};
+
+static const struct nla_policy l4_nl_tree_policy[L4_A_FRAME_ID + 1] = {
+	[L4_A_SPACE_ID]	= { .type = NLA_REJECT },
+	[L4_A_FRAME_ID]	= { .type = NLA_U64 },
+};
+
+/* statistics take no attribute at all */
+static const struct nla_policy l4_nl_stats_policy[L4_A_PAD + 1] = {
+	[L4_A_PAD]	= { .type = NLA_REJECT },
+};
+
+static const struct genl_ops l4_nl_ops[] = {
+	{
+		.cmd	= L4_CMD_STATS,
+		.doit	= l4_nl_stats,
+		.policy	= l4_nl_stats_policy,
+		.maxattr = L4_A_PAD,
+	},
+	{
+		.cmd	= L4_CMD_SPACES,
+		.doit	= l4_nl_space_doit,
+		.dumpit	= l4_nl_spaces_dump,
+		.policy	= l4_nl_space_policy,
+		.maxattr = L4_A_SPACE_ID,
+	},
+	{
+		.cmd	= L4_CMD_ENTRIES,
+		.start	= l4_nl_entries_start,
+		.dumpit	= l4_nl_entries_dump,
+		.policy	= l4_nl_space_policy,
+		.maxattr = L4_A_SPACE_ID,
+	},
+	{
+		.cmd	= L4_CMD_TREE,
+		.start	= l4_nl_tree_start,
+		.dumpit	= l4_nl_tree_dump,
+		.policy	= l4_nl_tree_policy,
+		.maxattr = L4_A_FRAME_ID,
+	},
+};
+
+static struct genl_family l4_genl_family = {
+	.name		= L4_GENL_NAME,
+	.version	= L4_GENL_VERSION,
+	.module		= THIS_MODULE,
+	.ops		= l4_nl_ops,
+	.n_ops		= ARRAY_SIZE(l4_nl_ops),
+	.resv_start_op	= L4_CMD_EVENT + 1,	/* strict for every command */
+	.mcgrps		= l4_nl_mcgrps,
+	.n_mcgrps	= ARRAY_SIZE(l4_nl_mcgrps),
+	.parallel_ops	= true,
+};
+
+int l4_netlink_init(void)
+{
+	return genl_register_family(&l4_genl_family);
+}
+
+void l4_netlink_exit(void)
+{
+	genl_unregister_family(&l4_genl_family);
+}

@@ -1,0 +1,621 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * l4ctl: look into l4u through its generic-netlink family "l4"
+ * (uapi/linux/l4_netlink.h), on libnl-genl-3.
+ *
+ *   l4ctl [--json] stats             global statistics
+ *   l4ctl [--json] spaces            the spaces you may see
+ *   l4ctl [--json] space ID          one space's entries
+ *   l4ctl [--json] tree FRAME        one frame's derivation tree
+ *   l4ctl [--json] monitor [-s ID] [-p PID] [-t TYPE,...]   live events
+ *   l4ctl dot [ID]                   the mapping database as Graphviz DOT
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
+#include <netlink/netlink.h>
+
+#include <linux/l4_netlink.h>
+
+static bool json;
+static struct nl_sock *sk;
+static int family;
+
+/* ------------------------------------------------------------------ */
+/* netlink                                                             */
+/* ------------------------------------------------------------------ */
+
+static void die(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "l4ctl: ");
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static void l4_connect(void)
+{
+	sk = nl_socket_alloc();
+	if (!sk)
+		die("%s", "out of memory");
+	if (genl_connect(sk))
+		die("%s", "cannot open a generic netlink socket");
+	family = genl_ctrl_resolve(sk, L4_GENL_NAME);
+	if (family < 0)
+		die("%s", "the l4 module is not loaded (no generic netlink family \"l4\"; try: modprobe l4)");
+}
+
+static const char *l4_strerror(int err)
+{
+	switch (-err) {
+	case NLE_PERM:
+		return "permission denied: that belongs to another user (needs CAP_SYS_ADMIN)";
+	case NLE_OBJ_NOTFOUND:
+		return "no such space or frame";
+	case NLE_DUMP_INTR:
+		return "the mapping database kept changing during the dump; try again";
+	default:
+		return nl_geterror(err);
+	}
+}
+
+typedef void (*rec_fn)(struct nlattr **tb, void *arg);
+
+struct handler {
+	rec_fn fn;
+	void *arg;
+};
+
+static int l4_valid(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *tb[L4_A_MAX + 1];
+	struct handler *h = arg;
+
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, L4_A_MAX, NULL))
+		return NL_SKIP;
+	h->fn(tb, h->arg);
+	return NL_OK;
+}
+
+/*
+ * One request (a dump if @dump) with at most one u64 attribute; each answer
+ * goes to @fn. An interrupted dump is tried again a few times (the caller's
+ * @fn must cope: it is given a @reset call first, when set).
+ */
+static int l4_request(int cmd, bool dump, int attr, uint64_t val, rec_fn fn,
+		      void *arg, void (*reset)(void *))
+{
+	struct handler h = { fn, arg };
+	int err, tries = 0;
+
+	do {
+		struct nl_msg *msg = nlmsg_alloc();
+
+		if (!msg)
+			return -NLE_NOMEM;
+		if (reset)
+			reset(arg);
+		genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0,
+			    dump ? NLM_F_DUMP : 0, cmd, L4_GENL_VERSION);
+		if (attr)
+			nla_put_u64(msg, attr, val);
+		nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, l4_valid, &h);
+		err = nl_send_auto(sk, msg);
+		nlmsg_free(msg);
+		if (err < 0)
+			return err;
+		err = nl_recvmsgs_default(sk);
+		if (!err && !dump)
+			err = nl_wait_for_ack(sk);
+	} while (err == -NLE_DUMP_INTR && ++tries < 5);
+	return err;
+}
+
+static void l4_check(int err, const char *what)
+{
+	if (err < 0) {
+		fprintf(stderr, "l4ctl: %s: %s\n", what, l4_strerror(err));
+		exit(1);
+	}
+}
+
+static uint64_t u64(struct nlattr **tb, int a)
+{
+	return tb[a] ? nla_get_u64(tb[a]) : 0;
+}
+
+static uint32_t u32(struct nlattr **tb, int a)
+{
+	return tb[a] ? nla_get_u32(tb[a]) : 0;
+}
+
+static uint8_t u8(struct nlattr **tb, int a)
+{
+	return tb[a] ? nla_get_u8(tb[a]) : 0;
+}
+
+static const char *rights_str(unsigned int r)
+{
+	static char s[4];
+
+	s[0] = r & 4 ? 'r' : '-';
+	s[1] = r & 2 ? 'w' : '-';
+	s[2] = r & 1 ? 'x' : '-';
+	s[3] = 0;
+	return s;
+}
+
+/* ------------------------------------------------------------------ */
+/* stats                                                               */
+/* ------------------------------------------------------------------ */
+
+static const struct {
+	int attr;
+	const char *name;
+} stat_names[] = {
+	{ L4_A_ST_SPACES, "spaces" },
+	{ L4_A_ST_FRAMES, "frames" },
+	{ L4_A_ST_NODES, "nodes" },
+	{ L4_A_ST_WINDOWS, "windows" },
+	{ L4_A_ST_GATES, "gates" },
+	{ L4_A_ST_KERNEL_FAULTS, "kernel_faults" },
+	{ L4_A_ST_PAGER_FAULTS, "pager_faults" },
+	{ L4_A_ST_REPLIES, "replies" },
+	{ L4_A_ST_MAPS, "maps" },
+	{ L4_A_ST_GRANTS, "grants" },
+	{ L4_A_ST_UNMAPS, "unmaps" },
+	{ L4_A_ST_REVOKED, "revoked" },
+	{ L4_A_ST_ERRORS, "errors" },
+	{ L4_A_ST_EVENTS, "events" },
+	{ L4_A_ST_EVENTS_LOST, "events_lost" },
+};
+
+static void stats_rec(struct nlattr **tb, void *arg)
+{
+	size_t i;
+
+	(void)arg;
+	if (json)
+		putchar('{');
+	for (i = 0; i < sizeof(stat_names) / sizeof(stat_names[0]); i++) {
+		uint64_t v = u64(tb, stat_names[i].attr);
+
+		if (json)
+			printf("%s\"%s\": %" PRIu64, i ? ", " : "", stat_names[i].name, v);
+		else
+			printf("%-14s %" PRIu64 "\n", stat_names[i].name, v);
+	}
+	if (json)
+		printf("}\n");
+}
+
+static int cmd_stats(void)
+{
+	l4_check(l4_request(L4_CMD_STATS, false, 0, 0, stats_rec, NULL, NULL), "stats");
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* spaces                                                              */
+/* ------------------------------------------------------------------ */
+
+struct list {
+	int n;
+};
+
+static void list_reset(void *arg)
+{
+	((struct list *)arg)->n = 0;
+}
+
+static void space_rec(struct nlattr **tb, void *arg)
+{
+	struct list *l = arg;
+
+	if (json) {
+		printf("%s{\"id\": %" PRIu64 ", \"uid\": %u, \"pid\": %u, \"size\": %" PRIu64
+		       ", \"flags\": %u, \"frames\": %" PRIu64 ", \"nodes\": %" PRIu64
+		       ", \"windows\": %u, \"pager\": %s, \"max_frames\": %" PRIu64 "}",
+		       l->n ? ",\n " : "[", u64(tb, L4_A_SPACE_ID), u32(tb, L4_A_SPACE_UID),
+		       u32(tb, L4_A_SPACE_PID), u64(tb, L4_A_SPACE_SIZE),
+		       u32(tb, L4_A_SPACE_FLAGS), u64(tb, L4_A_SPACE_FRAMES),
+		       u64(tb, L4_A_SPACE_NODES), u32(tb, L4_A_SPACE_WINDOWS),
+		       u8(tb, L4_A_SPACE_PAGER) ? "true" : "false",
+		       u64(tb, L4_A_SPACE_MAX_FRAMES));
+	} else {
+		if (!l->n)
+			printf("%6s %6s %7s %12s %8s %8s %7s %5s %5s\n", "ID", "UID",
+			       "PID", "SIZE", "FRAMES", "NODES", "WINDOWS", "PAGER", "FLAGS");
+		printf("%6" PRIu64 " %6u %7u %12" PRIu64 " %8" PRIu64 " %8" PRIu64
+		       " %7u %5s %#5x\n",
+		       u64(tb, L4_A_SPACE_ID), u32(tb, L4_A_SPACE_UID),
+		       u32(tb, L4_A_SPACE_PID), u64(tb, L4_A_SPACE_SIZE),
+		       u64(tb, L4_A_SPACE_FRAMES), u64(tb, L4_A_SPACE_NODES),
+		       u32(tb, L4_A_SPACE_WINDOWS),
+		       u8(tb, L4_A_SPACE_PAGER) ? "yes" : "no", u32(tb, L4_A_SPACE_FLAGS));
+	}
+	l->n++;
+}
+
+static int cmd_spaces(void)
+{
+	struct list l = { 0 };
+
+	l4_check(l4_request(L4_CMD_SPACES, true, 0, 0, space_rec, &l, list_reset),
+		 "spaces");
+	if (json)
+		printf(l.n ? "]\n" : "[]\n");
+	else if (!l.n)
+		printf("no spaces (that you may see)\n");
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* space ID, tree FRAME                                                */
+/* ------------------------------------------------------------------ */
+
+struct entries {
+	int n;
+	bool tree;
+};
+
+static void entries_reset(void *arg)
+{
+	((struct entries *)arg)->n = 0;
+}
+
+static void entry_rec(struct nlattr **tb, void *arg)
+{
+	struct entries *e = arg;
+	unsigned int depth = u8(tb, L4_A_E_DEPTH);
+	char parent[64] = "-";
+
+	if (tb[L4_A_E_PARENT_SPACE])
+		snprintf(parent, sizeof(parent), "%" PRIu64 ":%#" PRIx64,
+			 u64(tb, L4_A_E_PARENT_SPACE), u64(tb, L4_A_E_PARENT_ADDR));
+	if (json) {
+		printf("%s{\"space\": %" PRIu64 ", \"addr\": %" PRIu64 ", \"frame\": %" PRIu64
+		       ", \"rights\": \"%s\", \"depth\": %u",
+		       e->n ? ",\n " : "[", u64(tb, L4_A_SPACE_ID), u64(tb, L4_A_E_ADDR),
+		       u64(tb, L4_A_FRAME_ID), rights_str(u8(tb, L4_A_E_RIGHTS)), depth);
+		if (tb[L4_A_E_PARENT_SPACE])
+			printf(", \"parent_space\": %" PRIu64 ", \"parent_addr\": %" PRIu64,
+			       u64(tb, L4_A_E_PARENT_SPACE), u64(tb, L4_A_E_PARENT_ADDR));
+		putchar('}');
+	} else if (e->tree) {
+		printf("%*sspace %" PRIu64 " %#" PRIx64 " %s\n", 2 * depth, "",
+		       u64(tb, L4_A_SPACE_ID), u64(tb, L4_A_E_ADDR),
+		       rights_str(u8(tb, L4_A_E_RIGHTS)));
+	} else {
+		if (!e->n)
+			printf("%18s %8s %6s %5s %s\n", "ADDR", "FRAME", "RIGHTS",
+			       "DEPTH", "PARENT (space:addr)");
+		printf("%#18" PRIx64 " %8" PRIu64 " %6s %5u %s\n", u64(tb, L4_A_E_ADDR),
+		       u64(tb, L4_A_FRAME_ID), rights_str(u8(tb, L4_A_E_RIGHTS)), depth,
+		       parent);
+	}
+	e->n++;
+}
+
+static uint64_t parse_id(const char *s, const char *what)
+{
+	char *end;
+	uint64_t v;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || !*s || *end)
+		die("bad %s", what);
+	return v;
+}
+
+static int cmd_entries(bool tree, const char *arg)
+{
+	struct entries e = { .tree = tree };
+	uint64_t id = parse_id(arg, tree ? "frame id" : "space id");
+
+	l4_check(l4_request(tree ? L4_CMD_TREE : L4_CMD_ENTRIES, true,
+			    tree ? L4_A_FRAME_ID : L4_A_SPACE_ID, id, entry_rec, &e,
+			    entries_reset), tree ? "tree" : "space");
+	if (json)
+		printf(e.n ? "]\n" : "[]\n");
+	else if (!e.n)
+		printf(tree ? "no nodes (that you may see)\n" : "no entries\n");
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* dot                                                                 */
+/* ------------------------------------------------------------------ */
+
+struct ids {
+	uint64_t *v;
+	size_t n, cap;
+};
+
+static void ids_add(struct ids *ids, uint64_t v)
+{
+	if (ids->n == ids->cap) {
+		ids->cap = ids->cap ? 2 * ids->cap : 16;
+		ids->v = realloc(ids->v, ids->cap * sizeof(*ids->v));
+		if (!ids->v)
+			die("%s", "out of memory");
+	}
+	ids->v[ids->n++] = v;
+}
+
+static void ids_reset(void *arg)
+{
+	((struct ids *)arg)->n = 0;
+}
+
+static void space_id_rec(struct nlattr **tb, void *arg)
+{
+	ids_add(arg, u64(tb, L4_A_SPACE_ID));
+}
+
+static void dot_entry(struct nlattr **tb, void *arg)
+{
+	uint64_t space = u64(tb, L4_A_SPACE_ID), addr = u64(tb, L4_A_E_ADDR);
+
+	(void)arg;
+	printf("\t\tn%" PRIu64 "_%" PRIx64 " [label=\"%#" PRIx64 "\\nframe %" PRIu64 "\"%s];\n",
+	       space, addr, addr, u64(tb, L4_A_FRAME_ID),
+	       tb[L4_A_E_PARENT_SPACE] ? "" : ", shape=box");
+}
+
+static void dot_edge(struct nlattr **tb, void *arg)
+{
+	(void)arg;
+	if (!tb[L4_A_E_PARENT_SPACE])
+		return;
+	printf("\tn%" PRIu64 "_%" PRIx64 " -> n%" PRIu64 "_%" PRIx64 " [label=\"%s\"];\n",
+	       u64(tb, L4_A_E_PARENT_SPACE), u64(tb, L4_A_E_PARENT_ADDR),
+	       u64(tb, L4_A_SPACE_ID), u64(tb, L4_A_E_ADDR),
+	       rights_str(u8(tb, L4_A_E_RIGHTS)));
+}
+
+static int cmd_dot(const char *arg)
+{
+	struct ids ids = { 0 };
+	size_t i;
+
+	if (arg)
+		ids_add(&ids, parse_id(arg, "space id"));
+	else
+		l4_check(l4_request(L4_CMD_SPACES, true, 0, 0, space_id_rec, &ids,
+				    ids_reset), "spaces");
+	printf("digraph l4 {\n\trankdir=LR;\n\tnode [shape=ellipse, fontsize=10];\n"
+	       "\tedge [fontsize=9];\n");
+	for (i = 0; i < ids.n; i++) {
+		printf("\tsubgraph cluster_%" PRIu64 " {\n\t\tlabel=\"space %" PRIu64 "\";\n",
+		       ids.v[i], ids.v[i]);
+		l4_check(l4_request(L4_CMD_ENTRIES, true, L4_A_SPACE_ID, ids.v[i],
+				    dot_entry, NULL, NULL), "space");
+		printf("\t}\n");
+	}
+	for (i = 0; i < ids.n; i++)
+		l4_check(l4_request(L4_CMD_ENTRIES, true, L4_A_SPACE_ID, ids.v[i],
+				    dot_edge, NULL, NULL), "space");
+	printf("}\n");
+	free(ids.v);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* monitor                                                             */
+/* ------------------------------------------------------------------ */
+
+static const char *const ev_names[] = {
+	[L4_EV_FAULT] = "fault",
+	[L4_EV_REPLY] = "reply",
+	[L4_EV_MAP] = "map",
+	[L4_EV_GRANT] = "grant",
+	[L4_EV_UNMAP] = "unmap",
+	[L4_EV_SPACE_CREATE] = "create",
+	[L4_EV_SPACE_DESTROY] = "destroy",
+};
+
+struct monitor {
+	uint64_t space, last_seq;
+	uint32_t pid;
+	unsigned int types;	/* bit per event type, 0: all */
+};
+
+static void event_rec(struct nlattr **tb, void *arg)
+{
+	struct monitor *m = arg;
+	uint32_t type = u32(tb, L4_A_EV_TYPE);
+	uint64_t seq = u64(tb, L4_A_EV_SEQ), space = u64(tb, L4_A_SPACE_ID);
+	uint64_t lost = u64(tb, L4_A_EV_LOST);
+	const char *name = type <= L4_EV_MAX && ev_names[type] ? ev_names[type] : "?";
+
+	if (m->last_seq && seq > m->last_seq + 1)
+		lost = seq - m->last_seq - 1;
+	m->last_seq = seq;
+	if (lost) {
+		if (json)
+			printf("{\"lost\": %" PRIu64 "}\n", lost);
+		else
+			printf("-- %" PRIu64 " events lost\n", lost);
+	}
+	if ((m->types && !(m->types & (1u << type))) ||
+	    (m->space && m->space != space && m->space != u64(tb, L4_A_EV_SRC_SPACE)) ||
+	    (m->pid && m->pid != u32(tb, L4_A_EV_PID)))
+		return;
+
+	if (json) {
+		printf("{\"seq\": %" PRIu64 ", \"event\": \"%s\", \"pid\": %u, \"space\": %" PRIu64,
+		       seq, name, u32(tb, L4_A_EV_PID), space);
+		if (tb[L4_A_E_ADDR])
+			printf(", \"addr\": %" PRIu64, u64(tb, L4_A_E_ADDR));
+		if (tb[L4_A_E_RIGHTS])
+			printf(", \"rights\": \"%s\"", rights_str(u8(tb, L4_A_E_RIGHTS)));
+		if (tb[L4_A_EV_SRC_SPACE])
+			printf(", \"src_space\": %" PRIu64 ", \"src_addr\": %" PRIu64,
+			       u64(tb, L4_A_EV_SRC_SPACE), u64(tb, L4_A_EV_SRC_ADDR));
+		if (tb[L4_A_EV_ORDER])
+			printf(", \"order\": %u", u32(tb, L4_A_EV_ORDER));
+		if (tb[L4_A_EV_PAGES])
+			printf(", \"pages\": %" PRIu64, u64(tb, L4_A_EV_PAGES));
+		if (tb[L4_A_EV_LABEL])
+			printf(", \"label\": %" PRId64 ", \"error\": %u",
+			       (int64_t)u64(tb, L4_A_EV_LABEL), u32(tb, L4_A_EV_ERROR));
+		if (tb[L4_A_SPACE_SIZE])
+			printf(", \"size\": %" PRIu64 ", \"uid\": %u",
+			       u64(tb, L4_A_SPACE_SIZE), u32(tb, L4_A_SPACE_UID));
+		printf("}\n");
+		fflush(stdout);
+		return;
+	}
+	printf("%8" PRIu64 " pid %-6u %-7s space %" PRIu64, seq, u32(tb, L4_A_EV_PID),
+	       name, space);
+	switch (type) {
+	case L4_EV_FAULT:
+		printf(" addr %#" PRIx64 " %s thread %" PRIu64, u64(tb, L4_A_E_ADDR),
+		       rights_str(u8(tb, L4_A_E_RIGHTS)), u64(tb, L4_A_EV_THREAD));
+		break;
+	case L4_EV_REPLY:
+		printf(" label %" PRId64 " error %u pages %" PRIu64,
+		       (int64_t)u64(tb, L4_A_EV_LABEL), u32(tb, L4_A_EV_ERROR),
+		       u64(tb, L4_A_EV_PAGES));
+		break;
+	case L4_EV_MAP:
+	case L4_EV_GRANT:
+		printf(" addr %#" PRIx64 " <- space %" PRIu64 " %#" PRIx64
+		       " order %u %s pages %" PRIu64,
+		       u64(tb, L4_A_E_ADDR), u64(tb, L4_A_EV_SRC_SPACE),
+		       u64(tb, L4_A_EV_SRC_ADDR), u32(tb, L4_A_EV_ORDER),
+		       rights_str(u8(tb, L4_A_E_RIGHTS)), u64(tb, L4_A_EV_PAGES));
+		break;
+	case L4_EV_UNMAP:
+		printf(" addr %#" PRIx64 " order %u %s revoked %" PRIu64,
+		       u64(tb, L4_A_E_ADDR), u32(tb, L4_A_EV_ORDER),
+		       rights_str(u8(tb, L4_A_E_RIGHTS)), u64(tb, L4_A_EV_PAGES));
+		break;
+	case L4_EV_SPACE_CREATE:
+		printf(" size %#" PRIx64 " uid %u", u64(tb, L4_A_SPACE_SIZE),
+		       u32(tb, L4_A_SPACE_UID));
+		break;
+	}
+	putchar('\n');
+	fflush(stdout);
+}
+
+static unsigned int parse_types(char *s)
+{
+	unsigned int types = 0, t;
+	char *tok;
+
+	for (tok = strtok(s, ","); tok; tok = strtok(NULL, ",")) {
+		for (t = 1; t <= L4_EV_MAX; t++)
+			if (!strcmp(tok, ev_names[t]))
+				break;
+		if (t > L4_EV_MAX)
+			die("unknown event type '%s' (fault reply map grant unmap create destroy)", tok);
+		types |= 1u << t;
+	}
+	return types;
+}
+
+static int cmd_monitor(int argc, char **argv)
+{
+	struct monitor m = { 0 };
+	struct handler h = { event_rec, &m };
+	int grp, opt, err;
+
+	optind = 1;
+	while ((opt = getopt(argc, argv, "s:p:t:")) != -1) {
+		switch (opt) {
+		case 's':
+			m.space = parse_id(optarg, "space id");
+			break;
+		case 'p':
+			m.pid = parse_id(optarg, "pid");
+			break;
+		case 't':
+			m.types = parse_types(optarg);
+			break;
+		default:
+			return 2;
+		}
+	}
+	grp = genl_ctrl_resolve_grp(sk, L4_GENL_NAME, L4_GENL_MCGRP_EVENTS);
+	if (grp < 0)
+		l4_check(grp, "events group");
+	err = nl_socket_add_membership(sk, grp);
+	if (err == -NLE_PERM || err == -NLE_FAILURE)
+		die("%s", "monitor: the event stream needs CAP_SYS_ADMIN");
+	l4_check(err, "monitor");
+	nl_socket_disable_seq_check(sk);
+	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, l4_valid, &h);
+	for (;;) {
+		err = nl_recvmsgs_default(sk);
+		if (err == -NLE_NOMEM) {	/* ENOBUFS: the socket overran */
+			continue;		/* the sequence numbers say how many */
+		}
+		l4_check(err, "monitor");
+	}
+}
+
+/* ------------------------------------------------------------------ */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: l4ctl [--json] COMMAND\n"
+		"  stats                 global statistics\n"
+		"  spaces                the spaces you may see\n"
+		"  space ID              the entries of space ID\n"
+		"  tree FRAME            the derivation tree of frame FRAME\n"
+		"  monitor [-s ID] [-p PID] [-t TYPE,...]\n"
+		"                        live events (types: fault reply map grant unmap\n"
+		"                        create destroy); needs CAP_SYS_ADMIN\n"
+		"  dot [ID]              the mapping database as a Graphviz graph\n");
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd;
+
+	while (argc > 1 && argv[1][0] == '-' && argv[1][1] == '-') {
+		if (!strcmp(argv[1], "--json")) {
+			json = true;
+		} else if (!strcmp(argv[1], "--help")) {
+			usage(stdout);
+			return 0;
+		} else {
+			usage(stderr);
+			return 2;
+		}
+		argc--;
+		argv++;
+	}
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	cmd = argv[1];
+	l4_connect();
+	if (!strcmp(cmd, "stats") && argc == 2)
+		return cmd_stats();
+	if (!strcmp(cmd, "spaces") && argc == 2)
+		return cmd_spaces();
+	if (!strcmp(cmd, "space") && argc == 3)
+		return cmd_entries(false, argv[2]);
+	if (!strcmp(cmd, "tree") && argc == 3)
+		return cmd_entries(true, argv[2]);
+	if (!strcmp(cmd, "dot") && argc <= 3)
+		return cmd_dot(argc == 3 ? argv[2] : NULL);
+	if (!strcmp(cmd, "monitor"))
+		return cmd_monitor(argc - 1, argv + 1);
+	usage(stderr);
+	return 2;
+}
