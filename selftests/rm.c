@@ -15,14 +15,19 @@
  * receive window, so that the kernel's clipping to the window is what
  * keeps pages out of neighbouring ranges.
  */
+#define _GNU_SOURCE
+#include <poll.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
+#include <sys/un.h>
 
 #include "l4_test_util.h"
 #include <l4u/l4u.h>
 #include <l4u/dataspace.h>
 #include <l4u/rm.h>
 #include <l4u/task.h>
+#include <l4u/util.h>
 
 L4T_FIXTURE(rm);
 
@@ -63,59 +68,53 @@ static unsigned int fx_order(const struct fx_dsm *d, uint64_t off, uint64_t hot)
 	return k;
 }
 
+/* One message to the fixture (served with l4u_serve()). */
+static int fx_dsm_handle(void *arg, const struct l4_msg *m, struct l4_reply *r)
+{
+	struct fx_dsm *d = arg;
+
+	if (m->label == FX_STOP)
+		return L4U_SERVE_STOP;
+	if (!m->token)
+		return L4U_SERVE_NO_REPLY;	/* e.g. no senders */
+	if (m->label == L4U_DS_INFO) {
+		r->nwords = 3;
+		r->words[0] = d->size;
+		r->words[1] = d->flags;
+		r->words[2] = (uint64_t)(uintptr_t)d;
+	} else if (m->label == L4U_DS_MAP) {
+		uint64_t off = m->words[0], hot = m->words[1];
+		uint64_t rights = m->words[2];
+		unsigned int k;
+
+		if ((off & (PG - 1)) || (hot & (PG - 1)) ||
+		    (rights & ~L4_FPAGE_RWX)) {
+			r->error = EINVAL;
+		} else if (off >= d->size) {
+			r->error = ERANGE;
+		} else if (rights & ~d->flags & L4U_DS_RIGHTS) {
+			r->error = EACCES;
+		} else {
+			k = fx_order(d, off, hot);
+			d->last_order = k;
+			d->last_rcv = m->rcv_window;
+			__atomic_fetch_add(&d->maps, 1, __ATOMIC_SEQ_CST);
+			l4u_reply_map(r, d->space,
+				      L4_FPAGE(off & ~((1ULL << k) - 1), k, rights),
+				      hot, 0);
+		}
+	} else {
+		r->error = ENOSYS;
+	}
+	return 0;
+}
+
 static void *fx_dsm_main(void *arg)
 {
 	struct fx_dsm *d = arg;
-	struct l4_reply_wait rw;
 
-	memset(&rw, 0, sizeof(rw));
-	for (;;) {
-		struct l4_msg *m = &rw.msg;
-		struct l4_reply *r = &rw.reply;
-
-		if (l4u_reply_wait(d->gate, &rw)) {
-			memset(r, 0, sizeof(*r));
-			continue;
-		}
-		l4u_reply_init(r, m);
-		if (m->label == FX_STOP) {
-			l4u_reply(d->gate, r);
-			return NULL;
-		}
-		if (!m->token) {
-			r->token = 0;
-			continue;
-		}
-		if (m->label == L4U_DS_INFO) {
-			r->nwords = 3;
-			r->words[0] = d->size;
-			r->words[1] = d->flags;
-			r->words[2] = (uint64_t)(uintptr_t)d;
-		} else if (m->label == L4U_DS_MAP) {
-			uint64_t off = m->words[0], hot = m->words[1];
-			uint64_t rights = m->words[2];
-			unsigned int k;
-
-			if ((off & (PG - 1)) || (hot & (PG - 1)) ||
-			    (rights & ~L4_FPAGE_RWX)) {
-				r->error = EINVAL;
-			} else if (off >= d->size) {
-				r->error = ERANGE;
-			} else if (rights & ~d->flags & L4U_DS_RIGHTS) {
-				r->error = EACCES;
-			} else {
-				k = fx_order(d, off, hot);
-				d->last_order = k;
-				d->last_rcv = m->rcv_window;
-				__atomic_fetch_add(&d->maps, 1, __ATOMIC_SEQ_CST);
-				l4u_reply_map(r, d->space,
-					      L4_FPAGE(off & ~((1ULL << k) - 1), k, rights),
-					      hot, 0);
-			}
-		} else {
-			r->error = ENOSYS;
-		}
-	}
+	l4u_serve(d->gate, fx_dsm_handle, d);
+	return NULL;
 }
 
 /* A manager of one dataspace of @pages pages with rights @flags. */
@@ -157,6 +156,113 @@ static struct l4u_ds fx_ds(const struct fx_dsm *d)
 		.size	= d->size,
 		.id	= (uint64_t)(uintptr_t)d,
 	};
+}
+
+/*
+ * An anonymous-memory manager fixture (for copy-on-write): listens on an
+ * abstract Unix socket; each L4U_DSM_OPEN_ANON starts a new fx_dsm (its
+ * pages pre-filled with pattern 0x99, so that a copy must overwrite them)
+ * and hands out a send capability of its gate.
+ */
+#define FX_MAX_DS	16
+
+struct fx_factory {
+	int dev;
+	int lsock;
+	int stop_pipe[2];
+	char name[64];		/* "@..." */
+	pthread_t thread;
+	struct fx_dsm *ds[FX_MAX_DS];
+	volatile int n;
+};
+
+static void fx_factory_serve(struct fx_factory *f, int c)
+{
+	struct l4u_dsm_resp resp = { 0 };
+	struct l4u_dsm_req req;
+	struct fx_dsm *d;
+	int fd, n, cap = -1;
+
+	n = l4u_cap_recv(c, &fd, &req, sizeof(req));
+	if (fd >= 0)
+		close(fd);
+	if (n != (int)sizeof(req) || req.op != L4U_DSM_OPEN_ANON ||
+	    !req.size || req.size % PG || f->n >= FX_MAX_DS) {
+		resp.error = EINVAL;
+	} else {
+		d = calloc(1, sizeof(*d));
+		if (!d || fx_dsm_start(f->dev, d, req.size / PG,
+				       req.flags & L4U_DS_RIGHTS, 0x99, 12)) {
+			resp.error = ENOMEM;	/* (a test failure anyway) */
+		} else {
+			f->ds[f->n] = d;
+			__atomic_fetch_add(&f->n, 1, __ATOMIC_SEQ_CST);
+			cap = l4u_gate_send_cap(d->gate);
+			resp.flags = d->flags;
+			resp.size = d->size;
+			resp.id = (uint64_t)(uintptr_t)d;
+		}
+	}
+	l4u_cap_send(c, cap, &resp, sizeof(resp));
+	if (cap >= 0)
+		close(cap);
+}
+
+static void *fx_factory_main(void *arg)
+{
+	struct fx_factory *f = arg;
+
+	for (;;) {
+		struct pollfd pfd[2] = {
+			{ .fd = f->lsock, .events = POLLIN },
+			{ .fd = f->stop_pipe[0], .events = POLLIN },
+		};
+		int c;
+
+		if (poll(pfd, 2, -1) < 0)
+			continue;
+		if (pfd[1].revents)
+			return NULL;
+		c = accept4(f->lsock, NULL, NULL, SOCK_CLOEXEC);
+		if (c < 0)
+			continue;
+		fx_factory_serve(f, c);
+		close(c);
+	}
+}
+
+static int fx_factory_start(int dev, struct fx_factory *f)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t n;
+
+	memset(f, 0, sizeof(*f));
+	f->dev = dev;
+	snprintf(f->name, sizeof(f->name), "@l4u-selftest-rm-%d", getpid());
+	n = strlen(f->name);
+	memcpy(sa.sun_path + 1, f->name + 1, n - 1);	/* sun_path[0] = 0 */
+	f->lsock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (f->lsock < 0 ||
+	    bind(f->lsock, (struct sockaddr *)&sa,
+		 offsetof(struct sockaddr_un, sun_path) + n) ||
+	    listen(f->lsock, 8) || pipe2(f->stop_pipe, O_CLOEXEC))
+		return -1;
+	return pthread_create(&f->thread, NULL, fx_factory_main, f) ? -1 : 0;
+}
+
+static void fx_factory_stop(struct fx_factory *f)
+{
+	int i;
+
+	l4t_post(f->stop_pipe[1]);
+	pthread_join(f->thread, NULL);
+	close(f->lsock);
+	close(f->stop_pipe[0]);
+	close(f->stop_pipe[1]);
+	for (i = 0; i < f->n; i++) {
+		fx_dsm_stop(f->ds[i]);
+		free(f->ds[i]);
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -433,7 +539,81 @@ TEST_F(rm, eager_map)
 	ASSERT_RM_SETTLED(self);
 }
 
-/* Private regions: read-only mappings until copy-on-write exists. */
+/*
+ * Copy-on-write: reads of a private region show the dataspace, the first
+ * write to a page copies it (one anonymous dataspace per page, from the
+ * factory fixture) and the dataspace never changes; detach drops copies.
+ */
+TEST_F(rm, private_copy_on_write)
+{
+	struct fx_factory f;
+	struct fx_dsm d;
+	struct l4u_ds ds;
+	struct l4u_region reg;
+	unsigned int res;
+	struct rmt t;
+	char *p = NULL, *q;
+
+	ASSERT_EQ(0, fx_dsm_start(self->dev, &d, 8, L4U_DS_RIGHTS, 0x31, 12));
+	ds = fx_ds(&d);
+	ASSERT_EQ(0, fx_factory_start(self->dev, &f));
+	ASSERT_EQ(0, rmt_start(self->dev, &t, NULL));
+	ASSERT_EQ(-EOPNOTSUPP, l4u_rm_attach(t.rm, (void **)&p, 4 * PG,
+					     L4U_RM_RW | L4U_RM_PRIVATE | L4U_RM_SEARCH_ADDR,
+					     &ds, 2 * PG, 0));
+	ASSERT_EQ(-EINVAL, l4u_rm_set_cow(t.rm, self->dev, NULL));
+	ASSERT_EQ(-EINVAL, l4u_rm_set_cow(NULL, self->dev, f.name));
+	ASSERT_EQ(0, l4u_rm_set_cow(t.rm, self->dev, f.name));
+	ASSERT_EQ(-EBUSY, l4u_rm_set_cow(t.rm, self->dev, f.name));
+	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p, 4 * PG,
+				   L4U_RM_RW | L4U_RM_PRIVATE | L4U_RM_SEARCH_ADDR,
+				   &ds, 2 * PG, 0));
+	ASSERT_EQ(0, l4u_rm_find(t.rm, p, PG, &reg));
+	ASSERT_EQ((uint32_t)(L4U_RM_RW | L4U_RM_PRIVATE), reg.flags);
+
+	/* reads share the dataspace's pages */
+	ASSERT_EQ(-1L, l4t_check(p, 2 * PG, PG, 0x31));
+	ASSERT_EQ(0, f.n);
+	/* a write copies its page */
+	*(volatile __u64 *)(p + PG + 8) = 1234;
+	ASSERT_EQ(1, f.n);
+	ASSERT_EQ(1234ULL, *(volatile __u64 *)(p + PG + 8));
+	ASSERT_EQ(-1L, l4t_check(p + PG, 3 * PG, 8, 0x31));
+	ASSERT_EQ(-1L, l4t_check(p + PG + 16, 3 * PG + 16, PG - 16, 0x31));
+	ASSERT_EQ(-1L, l4t_check(d.win + 3 * PG, 3 * PG, PG, 0x31));
+	*(volatile __u64 *)(p + PG + 24) = 5;		/* no second copy */
+	ASSERT_EQ(1, f.n);
+	/* page 0 was mapped shared, read-only: its write copies too */
+	*(volatile __u64 *)(p + 64) = 77;
+	ASSERT_EQ(2, f.n);
+	ASSERT_EQ(77ULL, *(volatile __u64 *)(p + 64));
+	ASSERT_EQ(-1L, l4t_check(d.win + 2 * PG, 2 * PG, PG, 0x31));
+	/* other pages still come from the dataspace, one by one */
+	ASSERT_EQ(-1L, l4t_check(p + 2 * PG, 4 * PG, 2 * PG, 0x31));
+	ASSERT_EQ(4ULL, rm_nodes(t.ti.space));
+	ASSERT_EQ(2, f.n);
+	/* a change of the dataspace shows in pages not copied only */
+	*(volatile __u64 *)(d.win + 4 * PG) = 99;
+	ASSERT_EQ(99ULL, *(volatile __u64 *)(p + 2 * PG));
+	ASSERT_EQ(1234ULL, *(volatile __u64 *)(p + PG + 8));
+
+	/* detaching the copied page drops its copy; attached again: shared */
+	ASSERT_EQ(0, l4u_rm_detach(t.rm, p + PG, PG, 0, &res, NULL));
+	ASSERT_EQ((unsigned int)L4U_RM_SPLIT_DS, res);
+	ASSERT_SIG(SIGSEGV, p + PG, L4T_READ);
+	q = p + PG;
+	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&q, PG, L4U_RM_R, &ds, 3 * PG, 0));
+	ASSERT_EQ(p + PG, q);
+	ASSERT_EQ(-1L, l4t_check(q, 3 * PG, PG, 0x31));	/* not the copy */
+	ASSERT_EQ(77ULL, *(volatile __u64 *)(p + 64));	/* page 0's copy stays */
+
+	ASSERT_EQ(0, rmt_stop(&t));
+	fx_dsm_stop(&d);
+	fx_factory_stop(&f);
+	ASSERT_RM_SETTLED(self);
+}
+
+/* Private regions without copy-on-write: read-only. */
 TEST_F(rm, private_region)
 {
 	struct fx_dsm d;
@@ -910,6 +1090,107 @@ TEST_F(rm, l4_thread_paged_by_rm)
 }
 
 /* ------------------------------------------------------------------ */
+/* The helpers of l4u/util.h                                           */
+/* ------------------------------------------------------------------ */
+
+TEST_F(rm, fpage_helpers)
+{
+	const uint64_t M2 = 2ULL << 20;
+	uint64_t revoked = 7;
+	struct l4_space_info si;
+	char *win;
+	int sp;
+
+	ASSERT_EQ(13U, l4u_fpage_order_fit(M2 + 2 * PG, M2 + PG, M2 + 4 * PG));
+	ASSERT_EQ(12U, l4u_fpage_order_fit(M2 + PG + 5, M2 + PG, M2 + 4 * PG));
+	ASSERT_EQ(15U, l4u_fpage_order_fit(5 * PG, 0, 8 * PG));
+	ASSERT_EQ(47U, l4u_fpage_order_fit(12345, 0, 1ULL << 47));
+	ASSERT_EQ(21U, l4u_fpage_order_fit(M2 + 77 * PG, M2, 2 * M2));
+	ASSERT_EQ(0U, l4u_fpage_order_fit(M2, M2 + PG, M2 + 4 * PG));	/* below */
+	ASSERT_EQ(0U, l4u_fpage_order_fit(M2 + 4 * PG, M2, M2 + 4 * PG));	/* at hi */
+	ASSERT_EQ(0U, l4u_fpage_order_fit(0x1800, 0x1800, 0x3000));	/* page sticks out */
+	ASSERT_EQ(L4_FPAGE(M2 + 2 * PG, 13, L4_FPAGE_RW),
+		  l4u_fpage_fit(M2 + 3 * PG, M2 + PG, M2 + 4 * PG, L4_FPAGE_RW));
+	ASSERT_EQ(0ULL, l4u_fpage_fit(0, PG, 2 * PG, L4_FPAGE_RW));
+
+	sp = l4t_space_window(self->dev, 16, 0, L4_SPACE_SIGMA0, &win);
+	ASSERT_LE(0, sp);
+	ASSERT_TOUCH(win, 16, L4T_WRITE);
+	ASSERT_EQ(-EINVAL, l4u_unmap_range(sp, PG, PG, L4_FPAGE_RWX, 0, NULL));
+	ASSERT_EQ(-EINVAL, l4u_unmap_range(sp, PG + 1, 2 * PG, L4_FPAGE_RWX, 0, NULL));
+	ASSERT_EQ(-EINVAL, l4u_unmap_range(sp, PG, 2 * PG + 8, L4_FPAGE_RWX, 0, NULL));
+	/* 3..13: 3, 4-7, 8-11, 12: four flexpages, ten pages */
+	ASSERT_EQ(0, l4u_unmap_range(sp, 3 * PG, 13 * PG, L4_FPAGE_RWX,
+				     L4_UNMAP_ALL_SPACES, &revoked));
+	ASSERT_EQ(10ULL, revoked);
+	ASSERT_EQ(0, l4t_info(sp, &si));
+	ASSERT_EQ(6ULL, si.nodes);
+	ASSERT_EQ(0, munmap(win, 16 * PG));
+	ASSERT_EQ(0, close(sp));
+}
+
+static int serve_count(void *arg, const struct l4_msg *m, struct l4_reply *r)
+{
+	int *n = arg;
+
+	(*n)++;
+	if (m->label == 1) {
+		r->nwords = 1;
+		r->words[0] = m->words[0] + 1;
+		return 0;
+	}
+	if (m->label == 2)
+		return -ENOSPC;
+	return L4U_SERVE_STOP;
+}
+
+static void *serve_thread(void *arg)
+{
+	int *gate = arg;
+	int n = 0;
+
+	/* two answered calls, then a stop: l4u_serve returns 0 */
+	if (l4u_serve(*gate, serve_count, &n) || n != 3)
+		return (void *)1;
+	/* a handler's error ends it */
+	if (l4u_serve(*gate, serve_count, &n) != -ENOSPC || n != 4)
+		return (void *)2;
+	return NULL;
+}
+
+TEST_F(rm, serve_loop)
+{
+	struct l4_call c = { .label = 1, .nwords = 1, .rcv_space_fd = -1 };
+	pthread_t th;
+	void *res;
+	int gate, n = 0;
+
+	gate = l4u_gate_create(self->dev);
+	ASSERT_LE(0, gate);
+	ASSERT_EQ(-EINVAL, l4u_serve(gate, NULL, NULL));
+	ASSERT_EQ(0, pthread_create(&th, NULL, serve_thread, &gate));
+	c.words[0] = 41;
+	ASSERT_EQ(0, l4u_call(gate, &c));
+	ASSERT_EQ(42ULL, c.words[0]);
+	c.words[0] = 9;
+	ASSERT_EQ(0, l4u_call(gate, &c));
+	ASSERT_EQ(10ULL, c.words[0]);
+	c.label = 3;
+	ASSERT_EQ(0, l4u_call(gate, &c));
+	c.label = 2;
+	c.timeout_ns = 50 * 1000 * 1000;	/* never answered */
+	ASSERT_EQ(-ETIMEDOUT, l4u_call(gate, &c));
+	ASSERT_EQ(0, pthread_join(th, &res));
+	ASSERT_EQ(NULL, res);
+	/* nothing queued on a nonblocking gate */
+	ASSERT_EQ(0, fcntl(gate, F_SETFL, O_NONBLOCK));
+	ASSERT_EQ(-EAGAIN, l4u_serve(gate, serve_count, &n));
+	ASSERT_EQ(0, n);
+	ASSERT_EQ(0, close(gate));
+	ASSERT_RM_SETTLED(self);
+}
+
+/* ------------------------------------------------------------------ */
 /* 8 threads at once                                                   */
 /* ------------------------------------------------------------------ */
 
@@ -960,6 +1241,97 @@ static void *mt_main(void *arg)
 		MT_CHECK(res == L4U_RM_DETACHED_DS);
 	}
 	return NULL;
+}
+
+/*
+ * Detach racing with faults in the same range: readers fault continuously
+ * while the range is attached and detached again and again (alternating
+ * between two offsets of the dataspace). A reader sees the contents of one
+ * of the two offsets or SIGSEGV, never anything else; and right after each
+ * detach returns the task's space holds no page at all: no map that was in
+ * flight can land after the unmap.
+ */
+#define RACE_READERS	4
+#define RACE_ROUNDS	60
+#define RACE_PAGES	8
+
+struct race_arg {
+	char *p;
+	volatile int *stop;
+	int err;
+	unsigned long reads, segvs;
+};
+
+static void *race_reader(void *arg)
+{
+	struct race_arg *a = arg;
+	unsigned int i = 0;
+
+	while (!*a->stop) {
+		unsigned int pg = i++ % RACE_PAGES;
+		__u64 v = 0, at = pg * PG + 64;
+		struct l4t_fault f;
+
+		if (l4t_access((volatile __u64 *)(a->p + at), L4T_READ, &v, &f)) {
+			if (f.sig != SIGSEGV) {
+				a->err = __LINE__;
+				return NULL;
+			}
+			a->segvs++;
+			continue;
+		}
+		if (v != l4t_word(0x30, at) && v != l4t_word(0x30, RACE_PAGES * PG + at)) {
+			a->err = __LINE__;
+			return NULL;
+		}
+		a->reads++;
+	}
+	return NULL;
+}
+
+TEST_F(rm, detach_races_faults)
+{
+	struct race_arg args[RACE_READERS];
+	pthread_t th[RACE_READERS];
+	volatile int stop = 0;
+	struct fx_dsm d;
+	struct l4u_ds ds;
+	unsigned int res;
+	unsigned long reads = 0;
+	struct rmt t;
+	char *p;
+	int i, r;
+
+	ASSERT_EQ(0, fx_dsm_start(self->dev, &d, 2 * RACE_PAGES, L4U_DS_RIGHTS,
+				  0x30, 12));
+	ds = fx_ds(&d);
+	ASSERT_EQ(0, rmt_start(self->dev, &t, NULL));
+	p = t.ti.win + (1ULL << 21);
+	for (i = 0; i < RACE_READERS; i++) {
+		args[i] = (struct race_arg){ .p = p, .stop = &stop };
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, race_reader, &args[i]));
+	}
+	for (r = 0; r < RACE_ROUNDS; r++) {
+		char *q = p;
+
+		ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&q, RACE_PAGES * PG,
+					   L4U_RM_R, &ds, (r & 1) * RACE_PAGES * PG, 0));
+		usleep(500);
+		ASSERT_EQ(0, l4u_rm_detach(t.rm, p, RACE_PAGES * PG, 0, &res, NULL));
+		ASSERT_EQ((unsigned int)L4U_RM_DETACHED_DS, res);
+		ASSERT_EQ(0ULL, rm_nodes(t.ti.space)) TH_LOG("round %d", r);
+	}
+	stop = 1;
+	for (i = 0; i < RACE_READERS; i++) {
+		ASSERT_EQ(0, pthread_join(th[i], NULL));
+		EXPECT_EQ(0, args[i].err) TH_LOG("reader %d failed at line %d",
+						  i, args[i].err);
+		reads += args[i].reads;
+	}
+	TH_LOG("%lu reads in %d rounds", reads, RACE_ROUNDS);
+	ASSERT_EQ(0, rmt_stop(&t));
+	fx_dsm_stop(&d);
+	ASSERT_RM_SETTLED(self);
 }
 
 TEST_F(rm, eight_threads)

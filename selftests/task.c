@@ -309,7 +309,10 @@ TEST_F(task, delete_threads)
 	free(s);
 }
 
-/* A thread's own pager: its fault arrives there with its thread id. */
+/*
+ * A thread's own pager, set after creation (while inactive): its fault
+ * arrives there with its thread id.
+ */
 static char *pager_addr;
 
 __attribute__((noinline)) static void fn_read_task(void)
@@ -339,7 +342,11 @@ TEST_F(task, thread_pager)
 	ASSERT_LE(0, gate);
 	ASSERT_EQ(0, l4u_task_create(self->dev, NULL, &t));
 	ASSERT_EQ(0, l4u_task_info(t, &ti));
-	ASSERT_EQ(0, l4u_thread_create(t, gate, &th));
+	ASSERT_EQ(0, l4u_thread_create(t, -1, &th));
+	ASSERT_EQ(-EBADF, l4u_thread_set_pager(th, 1000));
+	ASSERT_EQ(-EINVAL, l4u_thread_set_pager(th, -2));
+	ASSERT_EQ(-EINVAL, l4u_thread_set_pager(NULL, gate));
+	ASSERT_EQ(0, l4u_thread_set_pager(th, gate));	/* Thread::control */
 	ASSERT_EQ(0, l4u_thread_id(th, &id, &tid));
 	pager_addr = ti.win + 2 * PG + 40;
 	s = task_stack(4, &sp);

@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <unistd.h>
 
@@ -26,15 +27,24 @@
 #include "l4u/dataspace.h"
 #include "l4u/task.h"
 #include "l4u/rm.h"
+#include "l4u/util.h"
 #include "task_int.h"
 
 #define PAGE		4096ULL
 #define RM_LABEL_STOP	0x524d53544f50LL	/* 'RMSTOP': from l4u_rm_destroy */
 
 /* A dataspace capability shared by the regions made of one attach. */
+struct rm_copy {
+	uint64_t off;		/* of the page in the shared dataspace */
+	struct l4u_ds ds;	/* the private copy: one page, anonymous */
+};
+
 struct rm_ds {
 	struct l4u_ds ds;	/* with the region manager's own cap */
 	unsigned int refs;	/* under rm->lock (write) */
+	/* private regions: pages copied on write, sorted (under map_lock) */
+	struct rm_copy *copies;
+	size_t ncopies, capcopies;
 };
 
 struct rm_region {
@@ -52,6 +62,10 @@ struct l4u_rm {
 	struct l4u_task *task;
 	int gate;
 	uint64_t cookie;	/* the stop message's proof of origin */
+	/* copy-on-write (l4u_rm_set_cow): set once, before any use */
+	char *cow_dsm;		/* anonymous-memory manager for copies */
+	int scratch;		/* a space of two pages to copy through */
+	char *scratch_win;
 	pthread_t thread;
 	int done;		/* atomic: the pager thread has left its loop */
 	pthread_mutex_t map_lock;
@@ -89,25 +103,6 @@ static int rm_va_ok(const struct l4u_rm *rm, const void *va)
 	const char *p = va;
 
 	return p >= rm->task->win && p < rm->task->win + rm->task->win_len;
-}
-
-/*
- * The largest size-aligned block around @addr within [@lo, @hi) (the
- * receive window of a fault there), as a flexpage order.
- */
-static unsigned int rm_block_order(uint64_t addr, uint64_t lo, uint64_t hi)
-{
-	unsigned int k = 12;
-
-	while (k < 47) {
-		uint64_t s = 1ULL << (k + 1);
-		uint64_t b = addr & ~(s - 1);
-
-		if (b < lo || b + s > hi)
-			break;
-		k++;
-	}
-	return k;
 }
 
 /* ---- the arrays -------------------------------------------------------------- */
@@ -246,6 +241,98 @@ static struct rm_area *rm_area_at(const struct l4u_rm *rm, uint64_t addr)
 
 /* ---- putting pages in, taking them out ---------------------------------------- */
 
+/* ---- copy-on-write (map_lock held throughout) ------------------------------- */
+
+static struct rm_copy *rm_copy_find(struct rm_ds *d, uint64_t off)
+{
+	size_t lo = 0, hi = d->ncopies;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (d->copies[mid].off < off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < d->ncopies && d->copies[lo].off == off ? &d->copies[lo] : NULL;
+}
+
+static int rm_copy_insert(struct rm_ds *d, uint64_t off, const struct l4u_ds *c)
+{
+	size_t i = 0;
+
+	if (d->ncopies == d->capcopies) {
+		size_t cap = d->capcopies ? 2 * d->capcopies : 8;
+		struct rm_copy *n = realloc(d->copies, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		d->copies = n;
+		d->capcopies = cap;
+	}
+	while (i < d->ncopies && d->copies[i].off < off)
+		i++;
+	memmove(&d->copies[i + 1], &d->copies[i],
+		(d->ncopies - i) * sizeof(*d->copies));
+	d->copies[i] = (struct rm_copy){ .off = off, .ds = *c };
+	d->ncopies++;
+	return 0;
+}
+
+/* Close the copies of the pages at offsets [lo, hi). */
+static void rm_copies_drop(struct rm_ds *d, uint64_t lo, uint64_t hi)
+{
+	size_t i = 0, j = 0;
+
+	for (i = 0; i < d->ncopies; i++) {
+		if (d->copies[i].off >= lo && d->copies[i].off < hi)
+			l4u_ds_close(&d->copies[i].ds);
+		else
+			d->copies[j++] = d->copies[i];
+	}
+	d->ncopies = j;
+}
+
+/*
+ * The write fault at @addr in a private region: a new anonymous page gets
+ * the contents of the shared page at @off (both mapped into the scratch
+ * space, copied through its window), and the shared page leaves the
+ * task's space. *@c: the copy.
+ */
+static int rm_cow(struct l4u_rm *rm, struct rm_ds *d, uint64_t off,
+		  uint64_t addr, struct rm_copy **c)
+{
+	uint64_t n1 = 0, n2 = 0;
+	struct l4u_ds copy;
+	int ret;
+
+	ret = l4u_ds_open_anon(rm->cow_dsm, PAGE, L4U_DS_R | L4U_DS_W, &copy);
+	if (ret)
+		return ret;
+	ret = l4u_ds_map(&d->ds, off, 0, L4_FPAGE_R, rm->scratch,
+			 L4_FPAGE(0, 12, 0), &n1);
+	if (!ret)
+		ret = l4u_ds_map(&copy, 0, PAGE, L4_FPAGE_RW, rm->scratch,
+				 L4_FPAGE(PAGE, 12, 0), &n2);
+	if (!ret && (n1 != 1 || n2 != 1))
+		ret = -EIO;	/* nothing there: touching it would fault */
+	if (!ret)
+		memcpy(rm->scratch_win + PAGE, rm->scratch_win, PAGE);
+	l4u_unmap_range(rm->scratch, 0, 2 * PAGE, L4_FPAGE_RWX,
+			L4_UNMAP_ALL_SPACES, NULL);
+	if (!ret)
+		ret = rm_copy_insert(d, off, &copy);
+	if (ret) {
+		l4u_ds_close(&copy);
+		return ret;
+	}
+	l4u_unmap_range(rm->task->space, addr, addr + PAGE, L4_FPAGE_RWX,
+			L4_UNMAP_ALL_SPACES, NULL);
+	*c = rm_copy_find(d, off);
+	return 0;
+}
+
 /*
  * Have the manager map the page at space address @addr (and what of the
  * region around it fits one flexpage) into the task's space. @need: the
@@ -258,6 +345,7 @@ static int rm_resolve(struct l4u_rm *rm, uint64_t addr, unsigned int need,
 	struct rm_region r = { 0 };
 	struct l4u_ds ds;
 	unsigned int order, rights;
+	uint64_t off;
 	int ret = 0;
 
 	*pages = 0;
@@ -270,24 +358,38 @@ static int rm_resolve(struct l4u_rm *rm, uint64_t addr, unsigned int need,
 			ret = -ENOENT;
 		else if (need & ~p->flags & L4U_RM_RIGHTS)
 			ret = -EACCES;
-		else if ((need & L4U_RM_W) && (p->flags & L4U_RM_PRIVATE))
-			ret = -EACCES;
 		else
 			r = *p;
 	}
 	pthread_rwlock_unlock(&rm->lock);
-	if (!ret) {
-		/* the cap stays open: only holders of map_lock close it */
-		ds = r.ds->ds;
-		rights = r.flags & L4U_RM_RIGHTS;
-		if (r.flags & L4U_RM_PRIVATE)
-			rights &= ~L4U_RM_W;
-		order = rm_block_order(addr, r.start, r.end);
-		ret = l4u_ds_map(&ds, r.offset + (addr - r.start), addr, rights,
-				 rm->task->space,
-				 L4_FPAGE(addr & ~((1ULL << order) - 1), order, 0),
-				 pages);
+	if (ret)
+		goto out;
+	/* the cap stays open: only holders of map_lock close it */
+	ds = r.ds->ds;
+	off = r.offset + (addr - r.start);
+	rights = r.flags & L4U_RM_RIGHTS;
+	order = l4u_fpage_order_fit(addr, r.start, r.end);
+	if (r.flags & L4U_RM_PRIVATE) {
+		struct rm_copy *c = rm_copy_find(r.ds, off);
+
+		if (!c && (need & L4U_RM_W))
+			ret = rm_cow(rm, r.ds, off, addr, &c);
+		if (ret)
+			goto out;
+		if (c) {		/* the page's own copy, writable */
+			ret = l4u_ds_map(&c->ds, 0, addr, rights, rm->task->space,
+					 L4_FPAGE(addr, 12, 0), pages);
+			goto out;
+		}
+		/* the shared page, read-only; never over a copy */
+		rights &= ~L4U_RM_W;
+		if (r.ds->ncopies)
+			order = 12;
 	}
+	ret = l4u_ds_map(&ds, off, addr, rights, rm->task->space,
+			 L4_FPAGE(addr & ~((1ULL << order) - 1), order, 0),
+			 pages);
+out:
 	pthread_mutex_unlock(&rm->map_lock);
 	return ret;
 }
@@ -295,20 +397,15 @@ static int rm_resolve(struct l4u_rm *rm, uint64_t addr, unsigned int need,
 /* Take every page of [s, e) out of the task's space (map_lock held). */
 static void rm_unmap_range(struct l4u_rm *rm, uint64_t s, uint64_t e)
 {
-	while (s < e) {
-		unsigned int k = 12;
-
-		while (k < 47 && !(s & ((2ULL << k) - 1)) && s + (2ULL << k) <= e)
-			k++;
-		l4u_unmap(rm->task->space, L4_FPAGE(s, k, L4_FPAGE_RWX),
-			  L4_UNMAP_ALL_SPACES, NULL, NULL);
-		s += 1ULL << k;
-	}
+	l4u_unmap_range(rm->task->space, s, e, L4_FPAGE_RWX,
+			L4_UNMAP_ALL_SPACES, NULL);
 }
 
 static void rm_ds_free(struct rm_ds *d)
 {
 	if (d) {
+		rm_copies_drop(d, 0, ~0ULL);
+		free(d->copies);
 		close(d->ds.cap);
 		free(d);
 	}
@@ -332,55 +429,42 @@ static int rm_fault_errno(int err)
 	}
 }
 
+/* One message to the pager thread. */
+static int rm_handle(void *arg, const struct l4_msg *m, struct l4_reply *reply)
+{
+	struct l4u_rm *rm = arg;
+	uint64_t w0 = m->words[0], pages;
+	unsigned int need;
+
+	if (m->label == RM_LABEL_STOP && m->nwords == 1 &&
+	    m->words[0] == rm->cookie)
+		return L4U_SERVE_STOP;
+	if (!m->token)			/* a notification */
+		return L4U_SERVE_NO_REPLY;
+	if (m->label != L4_LABEL_PAGE_FAULT) {
+		reply->error = ENOSYS;
+		return 0;
+	}
+	if (m->space_id != rm->task->space_id) {
+		reply->error = EFAULT;
+		return 0;
+	}
+	need = L4U_RM_R;
+	if (w0 & L4_PF_WRITE)
+		need |= L4U_RM_W;
+	if (w0 & L4_PF_EXEC)
+		need |= L4U_RM_X;
+	reply->error = rm_fault_errno(rm_resolve(rm, L4_PF_ADDR(w0) & ~(PAGE - 1),
+						 need, &pages));
+	return 0;
+}
+
 static void *rm_main(void *arg)
 {
 	struct l4u_rm *rm = arg;
-	struct l4_reply_wait rw;
-	uint64_t pages;
-	int ret;
 
-	memset(&rw, 0, sizeof(rw));
-	for (;;) {
-		const struct l4_msg *m = &rw.msg;
-		uint64_t w0;
-		unsigned int need;
-
-		ret = l4u_reply_wait(rm->gate, &rw);
-		if (ret) {
-			if (rw.reply.token || ret == -EINTR) {
-				/* the reply was refused: drop it, go on */
-				memset(&rw.reply, 0, sizeof(rw.reply));
-				continue;
-			}
-			break;		/* the gate is unusable: give up */
-		}
-		l4u_reply_init(&rw.reply, m);
-		if (m->label == RM_LABEL_STOP && m->nwords == 1 &&
-		    m->words[0] == rm->cookie) {
-			l4u_reply(rm->gate, &rw.reply);
-			break;
-		}
-		if (!m->token) {		/* a notification: no reply */
-			rw.reply.token = 0;
-			continue;
-		}
-		if (m->label != L4_LABEL_PAGE_FAULT) {
-			rw.reply.error = ENOSYS;
-			continue;
-		}
-		w0 = m->words[0];
-		if (m->space_id != rm->task->space_id) {
-			rw.reply.error = EFAULT;
-			continue;
-		}
-		need = L4U_RM_R;
-		if (w0 & L4_PF_WRITE)
-			need |= L4U_RM_W;
-		if (w0 & L4_PF_EXEC)
-			need |= L4U_RM_X;
-		ret = rm_resolve(rm, L4_PF_ADDR(w0) & ~(PAGE - 1), need, &pages);
-		rw.reply.error = rm_fault_errno(ret);
-	}
+	/* returns on the stop message, or when the gate became unusable */
+	l4u_serve(rm->gate, rm_handle, rm);
 	__atomic_store_n(&rm->done, 1, __ATOMIC_SEQ_CST);
 	return NULL;
 }
@@ -492,6 +576,11 @@ int l4u_rm_destroy(struct l4u_rm *rm)
 	}
 	pthread_mutex_unlock(&rm->map_lock);
 	close(rm->gate);
+	if (rm->cow_dsm) {
+		munmap(rm->scratch_win, 2 * PAGE);
+		close(rm->scratch);
+		free(rm->cow_dsm);
+	}
 	pthread_mutex_lock(&rm->task->lock);
 	rm->task->rm = NULL;
 	pthread_mutex_unlock(&rm->task->lock);
@@ -579,6 +668,8 @@ static int rm_detach_locked(struct l4u_rm *rm, uint64_t s, uint64_t e,
 	if (ret)
 		return ret;
 	rm_unmap_range(rm, removed.start, removed.end);
+	rm_copies_drop(removed.ds, removed.offset,
+		       removed.offset + (removed.end - removed.start));
 	if (old)
 		*old = (struct l4u_region){
 			.start	= rm_va(rm, removed.start),
@@ -607,7 +698,7 @@ int l4u_rm_attach(struct l4u_rm *rm, void **start, uint64_t size,
 	    !(flags & L4U_RM_R) || !size || (size & (PAGE - 1)) ||
 	    (offset & (PAGE - 1)) || rm_align(align_order, &align))
 		return -EINVAL;
-	if ((flags & L4U_RM_PRIVATE) && (flags & L4U_RM_W))
+	if ((flags & L4U_RM_PRIVATE) && (flags & L4U_RM_W) && !rm->cow_dsm)
 		return -EOPNOTSUPP;
 	if (ds->cap < 0)
 		return -EBADF;
@@ -799,5 +890,46 @@ int l4u_rm_free_area(struct l4u_rm *rm, void *start)
 		ret = 0;
 	}
 	pthread_rwlock_unlock(&rm->lock);
+	return ret;
+}
+
+int l4u_rm_set_cow(struct l4u_rm *rm, int dev, const char *dsm)
+{
+	char *name;
+	void *win;
+	int sp, ret;
+
+	if (!rm || !dsm || !*dsm)
+		return -EINVAL;
+	name = strdup(dsm);
+	if (!name)
+		return -ENOMEM;
+	sp = l4u_space_create(dev, 2 * PAGE, 0, 0, NULL);
+	if (sp < 0) {
+		free(name);
+		return sp;
+	}
+	ret = l4u_window_open(sp, 0, 2 * PAGE, PROT_READ | PROT_WRITE, NULL, &win);
+	if (ret) {
+		close(sp);
+		free(name);
+		return ret;
+	}
+	pthread_mutex_lock(&rm->map_lock);
+	pthread_rwlock_wrlock(&rm->lock);
+	if (rm->cow_dsm) {
+		ret = -EBUSY;
+	} else {
+		rm->scratch = sp;
+		rm->scratch_win = win;
+		rm->cow_dsm = name;
+	}
+	pthread_rwlock_unlock(&rm->lock);
+	pthread_mutex_unlock(&rm->map_lock);
+	if (ret) {
+		munmap(win, 2 * PAGE);
+		close(sp);
+		free(name);
+	}
 	return ret;
 }

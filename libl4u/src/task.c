@@ -173,6 +173,8 @@ struct l4u_thread {
 	int exiting;			/* atomic: the thread is leaving */
 	int state;			/* atomic: THREAD_* */
 	int quit;			/* the request is: end the thread */
+	int set_pager;			/* the request is: Thread::control */
+	int req_pager;
 	uint64_t req_ip, req_sp;
 	uint64_t old_ip, old_sp;
 	unsigned int old_flags;
@@ -203,6 +205,16 @@ static void thread_ex_regs_handler(int sig, siginfo_t *si, void *ucv)
 		return;
 	if (__atomic_load_n(&t->exiting, __ATOMIC_SEQ_CST)) {
 		t->req_result = -ESRCH;
+		sem_post(&t->ack);
+		return;
+	}
+	if (t->set_pager) {
+		/* registration is per calling thread: done here, on it */
+		int saved = errno;
+
+		t->req_result = l4u_thread_control(t->task->space, t->req_pager,
+						   NULL);
+		errno = saved;
 		sem_post(&t->ack);
 		return;
 	}
@@ -406,6 +418,7 @@ int l4u_thread_ex_regs(struct l4u_thread *t, uint64_t ip, uint64_t sp,
 		ret = 0;
 	} else {
 		t->quit = 0;
+		t->set_pager = 0;
 		t->req_ip = ip;
 		t->req_sp = sp;
 		ret = thread_request(t);
@@ -422,6 +435,24 @@ int l4u_thread_ex_regs(struct l4u_thread *t, uint64_t ip, uint64_t sp,
 	return ret;
 }
 
+int l4u_thread_set_pager(struct l4u_thread *t, int pager)
+{
+	int ret;
+
+	if (!t || pager < -1)
+		return -EINVAL;
+	if (t == thread_self)
+		return l4u_thread_control(t->task->space, pager, NULL);
+	pthread_mutex_lock(&t->lock);
+	t->quit = 0;
+	t->set_pager = 1;
+	t->req_pager = pager;
+	ret = thread_request(t);
+	t->set_pager = 0;
+	pthread_mutex_unlock(&t->lock);
+	return ret;
+}
+
 int l4u_thread_delete(struct l4u_thread *t)
 {
 	struct l4u_task *task;
@@ -434,6 +465,7 @@ int l4u_thread_delete(struct l4u_thread *t)
 	pthread_mutex_lock(&t->lock);
 	if (__atomic_load_n(&t->state, __ATOMIC_SEQ_CST) != THREAD_EXITED) {
 		t->quit = 1;
+		t->set_pager = 0;
 		thread_request(t);	/* -ESRCH: it was leaving anyway */
 	}
 	pthread_mutex_unlock(&t->lock);

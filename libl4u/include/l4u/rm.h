@@ -39,9 +39,12 @@ extern "C" {
 #define L4U_RM_RWX		(L4U_RM_R | L4U_RM_W | L4U_RM_X)
 #define L4U_RM_RIGHTS		L4U_RM_RWX
 /*
- * Private (copy-on-write) region: writes must never reach the dataspace.
- * Copy-on-write is not implemented yet: a private region is mapped
- * read-only, and attaching one with W is refused (-EOPNOTSUPP).
+ * Private (copy-on-write) region: writes never reach the dataspace. Its
+ * pages are mapped read-only from the dataspace; the first write to a page
+ * copies it into a new one-page anonymous dataspace (from the manager named
+ * by l4u_rm_set_cow()), mapped writable from then on. Without
+ * l4u_rm_set_cow(), attaching a private region with W is refused
+ * (-EOPNOTSUPP).
  */
 #define L4U_RM_PRIVATE		(1U << 4)
 /* attach flags */
@@ -90,6 +93,14 @@ int l4u_rm_create(int dev, struct l4u_task *task, struct l4u_rm **rm);
  */
 int l4u_rm_destroy(struct l4u_rm *rm);
 
+/*
+ * Enable copy-on-write for private regions: copies are one-page anonymous
+ * dataspaces opened at the manager listening on @dsm (see
+ * l4u_ds_open_anon()); a scratch space of two pages (on /dev/l4 fd @dev)
+ * is what the copies are made through. Once per region manager (-EBUSY).
+ */
+int l4u_rm_set_cow(struct l4u_rm *rm, int dev, const char *dsm);
+
 /* The region manager's gate (to name it as a thread's pager). */
 int l4u_rm_gate(const struct l4u_rm *rm);
 
@@ -106,8 +117,9 @@ int l4u_rm_gate(const struct l4u_rm *rm);
  * the dataspace, or the range outside the window (or the area);
  * -EEXIST the range overlaps a region or (without IN_AREA) an area;
  * -ENOENT IN_AREA and no area at *start; -ENOMEM no free range (search)
- * or no memory; -EOPNOTSUPP PRIVATE with W; with EAGER_MAP the manager's
- * errors (-EPIPE: it is gone), the region then being removed again.
+ * or no memory; -EOPNOTSUPP PRIVATE with W and no l4u_rm_set_cow();
+ * with EAGER_MAP the manager's errors (-EPIPE: it is gone), the region
+ * then being removed again.
  */
 int l4u_rm_attach(struct l4u_rm *rm, void **start, uint64_t size,
 		  uint32_t flags, const struct l4u_ds *ds, uint64_t offset,

@@ -104,6 +104,14 @@ struct l4u_thread;
 int l4u_thread_create(struct l4u_task *task, int pager,
 		      struct l4u_thread **thread);
 
+/*
+ * Thread::control for another thread: make @pager (a gate fd, or -1 for
+ * the space's default pager) the pager of @thread, running or inactive.
+ * The registration is done by the thread itself, in the ex_regs signal's
+ * handler. Errors: -EINVAL, -EBADF / -EINVAL (@pager), -ESRCH ended.
+ */
+int l4u_thread_set_pager(struct l4u_thread *thread, int pager);
+
 /* The thread's L4 thread id (as fault messages carry it) and Linux tid. */
 int l4u_thread_id(const struct l4u_thread *thread, uint64_t *thread_id,
 		  pid_t *tid);
