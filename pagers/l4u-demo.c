@@ -1,24 +1,33 @@
 // SPDX-License-Identifier: MIT
 /*
- * l4u-demo: a sigma0-backed space at work, narrated.
+ * l4u-demo: l4u at work, narrated.
  *
- * One process creates a space backed by the in-kernel sigma0, opens two
+ * By default: an address space built from dataspaces (see ds_demo() below).
+ * With --basics: the tour of the layers underneath --
+ * one process creates a space backed by the in-kernel sigma0, opens two
  * windows onto it, forks a child that opens a third, and both sides write
  * and read each other's pages. Then the space's frame limit is hit (SIGBUS),
  * and at the end every frame goes back.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <l4u/l4u.h>
+#include <l4u/dataspace.h>
+#include <l4u/rm.h>
+#include <l4u/task.h>
 
 #define SPACE_SIZE	(64ULL << 20)
 #define LIMIT		64	/* frames */
@@ -260,7 +269,7 @@ static void fault_ipc_demo(int dev)
 	close(mem);
 }
 
-int main(void)
+static int basics_main(void)
 {
 	struct sigaction sa = { .sa_sigaction = on_sigbus, .sa_flags = SA_SIGINFO };
 	struct l4_version ver;
@@ -351,4 +360,349 @@ int main(void)
 	       (unsigned long long)st.frames_allocated, (unsigned long long)st.frames_freed);
 	close(dev);
 	return st.frames == 0 && st.spaces == 0 ? 0 : 1;
+}
+
+/* ==================================================================== */
+/* The dataspace demo                                                    */
+/* ==================================================================== */
+
+/*
+ * Client A's address space (a task) is built from three dataspaces served
+ * by two manager processes: program text (a file, read-only) from
+ * l4u-dsm-file, a heap and a buffer shared with client B (anonymous memory)
+ * from l4u-dsm-anon. A's region manager (libl4u rm.h: a thread that is the
+ * pager of A's space) turns each page fault into a MAP request to the
+ * dataspace's manager, whose answer lands directly in A's space. Both
+ * managers run with -v: one line per request, naming the address the page
+ * landed at. The tasks are identity-mapped: space address == pointer.
+ */
+
+#define DS_SOCK_FILE	"@l4u-demo-file"
+#define DS_SOCK_ANON	"@l4u-demo-anon"
+#define DS_TEXT_PATH	"/tmp/prog.txt"
+static unsigned long long a_base = 0x10000000;	/* client A's window: 16 MiB from here */
+static unsigned long long b_base = 0x20000000;	/* client B's */
+#define TEXT		(a_base + 0x10000)
+#define HEAP		(a_base + 0x20000)
+#define SHARED		(a_base + 0x40000)
+
+/* What the region map printout says about each dataspace. */
+struct ds_name {
+	uint64_t id;
+	const char *what, *mgr;
+};
+
+static struct ds_name ds_names[3];
+
+static sigjmp_buf touch_jmp;
+static volatile int touch_sig;
+
+static void on_touch_fault(int sig, siginfo_t *si, void *uc)
+{
+	(void)si; (void)uc;
+	touch_sig = sig;
+	siglongjmp(touch_jmp, 1);
+}
+
+/* Read or write one byte at @addr; returns the signal it raised, or 0. */
+static int touch(uint64_t addr, int write, char val)
+{
+	struct sigaction sa = { .sa_sigaction = on_touch_fault, .sa_flags = SA_SIGINFO };
+	volatile char *p = (volatile char *)(uintptr_t)addr;
+
+	sigaction(SIGBUS, &sa, NULL);
+	sigaction(SIGSEGV, &sa, NULL);
+	touch_sig = 0;
+	if (!sigsetjmp(touch_jmp, 1)) {
+		if (write)
+			*p = val;
+		else
+			(void)*p;
+	}
+	signal(SIGBUS, SIG_DFL);
+	signal(SIGSEGV, SIG_DFL);
+	return touch_sig;
+}
+
+static pid_t start_manager(const char *prog, const char *sock)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	pid_t pid = fork();
+
+	if (pid < 0)
+		die("fork", -errno);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);	/* the demo dies: so do they */
+		execlp(prog, prog, "--socket", sock, "--frames", "1024", "-v", (char *)NULL);
+		fprintf(stderr, "l4u-demo: exec %s: %s\n", prog, strerror(errno));
+		_exit(127);
+	}
+	memcpy(sa.sun_path, sock, strlen(sock));
+	sa.sun_path[0] = '\0';
+	for (int i = 0; i < 500; i++) {
+		int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		int ok = s >= 0 && !connect(s, (struct sockaddr *)&sa,
+					    offsetof(struct sockaddr_un, sun_path) + strlen(sock));
+
+		if (s >= 0)
+			close(s);
+		if (ok)
+			return pid;
+		usleep(10000);
+	}
+	die(prog, -ETIMEDOUT);
+	return -1;
+}
+
+/* A task whose window shows space [base, base + 16 MiB) at address base. */
+static struct l4u_task *identity_task(int dev, unsigned long long *base)
+{
+	struct l4u_task_attr attr = { .flags = L4U_TASK_IDENTITY };
+	struct l4u_task *task;
+	int ret;
+
+	/* address space layout randomization may have put something there */
+	for (int i = 0; i < 8; i++) {
+		attr.identity_lo = *base;
+		attr.size = *base + (16 << 20);
+		ret = l4u_task_create(dev, &attr, &task);
+		if (ret != -EEXIST)
+			break;
+		*base += 0x40000000;
+	}
+	if (ret)
+		die("create task", ret);
+	return task;
+}
+
+static void attach(struct l4u_rm *rm, uint64_t at, uint32_t rights,
+		   const struct l4u_ds *ds)
+{
+	void *start = (void *)(uintptr_t)at;
+	int ret = l4u_rm_attach(rm, &start, (ds->size + PAGE - 1) & ~(PAGE - 1),
+				rights, ds, 0, 0);
+
+	if (ret)
+		die("attach", ret);
+}
+
+static void print_region_map(struct l4u_rm *rm, int space)
+{
+	struct l4_space_info info;
+	struct l4u_region r;
+	char *p = (char *)(uintptr_t)a_base;
+	char rs[4];
+
+	printf("client A region map:\n");
+	while (!l4u_rm_find(rm, p, a_base + (16 << 20) - (uintptr_t)p, &r)) {
+		const struct ds_name *n = NULL;
+
+		for (int i = 0; i < 3; i++)
+			if (ds_names[i].id == r.ds_id)
+				n = &ds_names[i];
+		printf("         %p-%p %s  %-24s %s\n", r.start,
+		       (char *)r.start + r.size - 1,
+		       l4u_rights_str(r.flags & L4U_RM_RIGHTS, rs),
+		       n ? n->what : "?", n ? n->mgr : "?");
+		p = (char *)r.start + r.size;
+	}
+	if (!l4u_space_info(space, &info))
+		printf("         pages present in A's space: %llu\n",
+		       (unsigned long long)info.nodes);
+}
+
+/* Client B: gets the shared dataspace over a socket, attaches it itself. */
+static void client_b(int sock)
+{
+	struct l4u_task *task;
+	struct l4u_rm *rm;
+	struct l4u_ds sh;
+	char *buf, tag;
+	int dev, cap;
+
+	if (l4u_cap_recv(sock, &cap, &tag, 1) != 1 || cap < 0)
+		_exit(1);
+	dev = l4u_open();
+	if (dev < 0 || l4u_ds_from_cap(cap, &sh))
+		_exit(2);
+	task = identity_task(dev, &b_base);
+	if (l4u_rm_create(dev, task, &rm))
+		_exit(3);
+	attach(rm, b_base + 0x80000, L4U_RM_RW, &sh);
+	buf = (char *)(uintptr_t)(b_base + 0x80000);
+	printf("client B got the capability, attached the dataspace at %p in its own task, reads it:\n", buf);
+	printf("client B %p says \"%s\"\n", buf, buf);
+	strcpy(buf + 64, "hi A, B here");
+	printf("client B wrote \"%s\" at %p\n", buf + 64, buf + 64);
+	if (write(sock, "b", 1) != 1)
+		_exit(5);
+	l4u_rm_destroy(rm);
+	l4u_task_destroy(task);
+	l4u_ds_close(&sh);
+	_exit(0);
+}
+
+static void write_text_file(void)
+{
+	static const char text[] =
+		"int main(void) { puts(\"hello, dataspaces\"); }  /* page 0 of prog.txt */";
+	int fd = open(DS_TEXT_PATH, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	/* two whole pages: a region covers whole pages of its dataspace */
+	if (fd < 0 || pwrite(fd, text, sizeof(text), 0) != sizeof(text) ||
+	    pwrite(fd, "/* page 1 of prog.txt */", 25, PAGE) != 25 ||
+	    ftruncate(fd, 2 * PAGE))
+		die("write " DS_TEXT_PATH, -errno);
+	close(fd);
+}
+
+/* Send capabilities work (a module may announce them before it has them). */
+static int have_send_caps(int dev)
+{
+	struct l4_version ver;
+	int g, cap;
+
+	if (l4u_version(dev, &ver) || !(ver.features & L4_FEAT_SEND_CAP))
+		return 0;
+	g = l4u_gate_create(dev);
+	cap = g < 0 ? g : l4u_gate_send_cap(g);
+	if (cap >= 0)
+		close(cap);
+	if (g >= 0)
+		close(g);
+	return cap >= 0;
+}
+
+static int ds_demo(void)
+{
+	struct l4u_ds text, heap, shared;
+	struct l4u_task_info ti;
+	struct l4u_task *task;
+	struct l4_version ver;
+	struct l4_stats st;
+	struct l4u_rm *rm;
+	pid_t anon_mgr, file_mgr, b;
+	int dev, sv[2], ret, fd, status;
+	char c;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	dev = l4u_open();
+	if (dev < 0)
+		die("open " L4_DEVICE_PATH " (is l4.ko loaded?)", dev);
+	l4u_version(dev, &ver);
+	printf("l4u demo: an address space built from dataspaces (/dev/l4 ABI %u.%u)\n\n",
+	       ver.major, ver.minor);
+
+	/* client B first, before any thread exists */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		die("socketpair", -errno);
+	b = fork();
+	if (b < 0)
+		die("fork", -errno);
+	if (b == 0) {
+		close(sv[0]);
+		client_b(sv[1]);
+	}
+	close(sv[1]);
+
+	file_mgr = start_manager("l4u-dsm-file", DS_SOCK_FILE);
+	anon_mgr = start_manager("l4u-dsm-anon", DS_SOCK_ANON);
+	printf("managers l4u-dsm-file (pid %d) and l4u-dsm-anon (pid %d) run with -v: lines starting\n"
+	       "         with their names are theirs, one per request\n\n", file_mgr, anon_mgr);
+
+	write_text_file();
+	fd = open(DS_TEXT_PATH, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		die("open " DS_TEXT_PATH, -errno);
+	printf("client A opens three dataspaces (the file by handing over its fd):\n");
+	if ((ret = l4u_ds_open_file(DS_SOCK_FILE, fd, 0, L4U_DS_R | L4U_DS_X, &text)) ||
+	    (ret = l4u_ds_open_anon(DS_SOCK_ANON, 4 * PAGE, L4U_DS_R | L4U_DS_W, &heap)) ||
+	    (ret = l4u_ds_open_anon(DS_SOCK_ANON, PAGE, L4U_DS_R | L4U_DS_W, &shared)))
+		die("open dataspaces", ret);
+	close(fd);
+	ds_names[0] = (struct ds_name){ text.id, "text  file " DS_TEXT_PATH, "l4u-dsm-file" };
+	ds_names[1] = (struct ds_name){ heap.id, "heap  anonymous", "l4u-dsm-anon" };
+	ds_names[2] = (struct ds_name){ shared.id, "buf   anonymous, with B", "l4u-dsm-anon" };
+
+	task = identity_task(dev, &a_base);
+	if ((ret = l4u_rm_create(dev, task, &rm)))
+		die("region manager", ret);
+	l4u_task_info(task, &ti);
+	attach(rm, TEXT, L4U_RM_RX, &text);
+	attach(rm, HEAP, L4U_RM_RW, &heap);
+	attach(rm, SHARED, L4U_RM_RW, &shared);
+	printf("\nclient A attached them to its task (space %llu); its region manager thread is the pager\n",
+	       (unsigned long long)ti.space_id);
+	print_region_map(rm, ti.space);
+
+	printf("\nclient A reads its text at 0x%llx:\n", TEXT);
+	touch(TEXT, 0, 0);
+	printf("client A 0x%llx says \"%.40s...\"\n", TEXT, (char *)(uintptr_t)TEXT);
+
+	printf("\nclient A writes one byte into each of its 4 heap pages:\n");
+	for (uint64_t a = HEAP; a < HEAP + 4 * PAGE; a += PAGE)
+		touch(a, 1, 'h');
+	printf("client A one fault, one request: the flexpage brought all 4 pages; 0x%llx holds '%c'\n"
+	       "         and zeros after it (zero-filled frames)\n",
+	       HEAP + 2 * PAGE, *(char *)(uintptr_t)(HEAP + 2 * PAGE));
+
+	printf("\nclient A writes a note into its buffer at 0x%llx and sends the capability to B:\n", SHARED);
+	strcpy((char *)(uintptr_t)SHARED, "hello from A");
+	if (l4u_cap_send(sv[0], shared.cap, "s", 1) != 1 || read(sv[0], &c, 1) != 1)
+		die("client B", -EPIPE);
+	waitpid(b, &status, 0);
+	printf("client A reads 0x%llx: \"%s\" (the same frame: no fault, no request)\n",
+	       SHARED + 64, (char *)(uintptr_t)(SHARED + 64));
+
+	printf("\nclient A writes to its read-only text:\n");
+	printf("client A got %s (the region manager refused; no manager was asked)\n",
+	       strsignal(touch(TEXT, 1, 'X')));
+	printf("\n");
+	print_region_map(rm, ti.space);
+
+	if (have_send_caps(dev)) {
+		printf("\nkill -9 l4u-dsm-anon: its frames vanish from A's space, its dataspaces die\n");
+		kill(anon_mgr, SIGKILL);
+		waitpid(anon_mgr, &status, 0);
+		printf("client A reads its heap again:\n");
+		printf("client A got %s: the heap is gone...\n", strsignal(touch(HEAP, 0, 0)));
+		touch(TEXT + PAGE, 0, 0);
+		printf("client A ...but its text page 0x%llx still reads \"%s\"\n", TEXT + PAGE,
+		       (char *)(uintptr_t)(TEXT + PAGE));
+	} else {
+		printf("\n(this kernel has no send capabilities: a manager's death is not shown)\n");
+		kill(anon_mgr, SIGTERM);
+		waitpid(anon_mgr, &status, 0);
+	}
+
+	printf("\nclient A ends: detaches everything, closes its capabilities:\n");
+	l4u_rm_destroy(rm);
+	l4u_task_destroy(task);
+	l4u_ds_close(&text);
+	l4u_ds_close(&heap);
+	l4u_ds_close(&shared);
+	usleep(200000);		/* the no-senders message reaches the manager */
+	kill(file_mgr, SIGTERM);
+	waitpid(file_mgr, &status, 0);
+	close(sv[0]);
+	unlink(DS_TEXT_PATH);
+
+	l4u_stats(dev, &st);
+	printf("module   at the end: %llu spaces, %llu frames, %llu gates\n",
+	       (unsigned long long)st.spaces, (unsigned long long)st.frames,
+	       (unsigned long long)st.gates);
+	close(dev);
+	return st.spaces == 0 && st.frames == 0 && WIFEXITED(status) &&
+	       WEXITSTATUS(status) == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && !strcmp(argv[1], "--basics"))
+		return basics_main();
+	if (argc > 1) {
+		fprintf(stderr, "usage: l4u-demo [--basics]\n");
+		return 2;
+	}
+	return ds_demo();
 }

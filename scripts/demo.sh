@@ -4,7 +4,8 @@
 # output, then rmmod and reboot. Exit status: the demo's (non-zero also when l4.ko
 # does not load, the guest dies, or the kernel reports a problem).
 #
-# Environment: KERNEL=6.1|debug, DEMO_ARGS="..." (passed to l4u-demo),
+# Environment: KERNEL=6.1|debug, DEMO_ARGS="..." (passed to l4u-demo; --basics: the
+#              tour of spaces, windows and pagers instead of the dataspace demo),
 #              DEMO_BIN=build/... (run that static program instead),
 #              VM_TIMEOUT=SECONDS (hard limit for the guest).
 set -euo pipefail

@@ -1,0 +1,816 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Dataspace managers: a frame allocator over a sigma0-backed space, and the
+ * manager around a backend (anonymous memory, files) that the programs
+ * pagers/l4u-dsm-* run. See docs/dataspaces.md.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "l4u/l4u.h"
+#include "l4u/dataspace.h"
+#include "l4u/server.h"
+
+/* ---- frames ------------------------------------------------------------ */
+
+int l4u_frames_init(struct l4u_frames *fr, int dev, uint64_t nframes)
+{
+	uint64_t words = (nframes + 63) / 64;
+	int ret;
+
+	memset(fr, 0, sizeof(*fr));
+	fr->space = -1;
+	if (!nframes || nframes > (1ULL << 32) - 2)
+		return -EINVAL;
+	fr->bitmap = calloc(words, sizeof(uint64_t));
+	if (!fr->bitmap)
+		return -ENOMEM;
+	fr->space = l4u_space_create(dev, nframes * L4U_FRAME_SIZE,
+				     L4_SPACE_SIGMA0, nframes, NULL);
+	if (fr->space < 0) {
+		ret = fr->space;
+		goto fail;
+	}
+	ret = l4u_window_open(fr->space, 0, nframes * L4U_FRAME_SIZE,
+			      PROT_READ | PROT_WRITE, NULL, (void **)&fr->win);
+	if (ret)
+		goto fail;
+	fr->nframes = fr->nfree = nframes;
+	return 0;
+fail:
+	l4u_frames_fini(fr);
+	return ret;
+}
+
+void l4u_frames_fini(struct l4u_frames *fr)
+{
+	if (fr->win)
+		l4u_window_close(fr->win, fr->nframes * L4U_FRAME_SIZE);
+	if (fr->space >= 0)
+		close(fr->space);
+	free(fr->bitmap);
+	memset(fr, 0, sizeof(*fr));
+	fr->space = -1;
+}
+
+static int frame_used(const struct l4u_frames *fr, uint64_t f)
+{
+	return (fr->bitmap[f / 64] >> (f % 64)) & 1;
+}
+
+static void frames_mark(struct l4u_frames *fr, uint64_t f, uint64_t n, int used)
+{
+	for (; n; n--, f++) {
+		if (used)
+			fr->bitmap[f / 64] |= 1ULL << (f % 64);
+		else
+			fr->bitmap[f / 64] &= ~(1ULL << (f % 64));
+	}
+}
+
+/* Are the @n frames from @f free? Whole words at a time where possible. */
+static int frames_free_run(const struct l4u_frames *fr, uint64_t f, uint64_t n)
+{
+	while (n) {
+		if (f % 64 == 0 && n >= 64) {
+			if (fr->bitmap[f / 64])
+				return 0;
+			f += 64;
+			n -= 64;
+		} else {
+			if (frame_used(fr, f))
+				return 0;
+			f++;
+			n--;
+		}
+	}
+	return 1;
+}
+
+int64_t l4u_frames_alloc(struct l4u_frames *fr, unsigned int order)
+{
+	uint64_t n = 1ULL << order, f, i, start;
+	volatile char *p;
+
+	if (order > 20 || n > fr->nfree)
+		return -ENOMEM;
+	if (order == 0) {
+		/* next fit from the hint, skipping full words */
+		start = fr->hint % fr->nframes;
+		for (i = 0; i < fr->nframes; i++) {
+			f = (start + i) % fr->nframes;
+			if (f % 64 == 0 && fr->bitmap[f / 64] == ~0ULL &&
+			    f + 64 <= fr->nframes) {
+				i += 63;
+				continue;
+			}
+			if (!frame_used(fr, f))
+				goto found;
+		}
+		return -ENOMEM;
+	}
+	for (f = 0; f + n <= fr->nframes; f += n)
+		if (frames_free_run(fr, f, n))
+			goto found;
+	return -ENOMEM;
+found:
+	frames_mark(fr, f, n, 1);
+	fr->nfree -= n;
+	fr->hint = f + n;
+	/* make them present: sigma0 hands out zeroed frames on first touch */
+	for (i = 0; i < n; i++) {
+		p = (volatile char *)l4u_frame_ptr(fr, f + i);
+		(void)*p;
+	}
+	return (int64_t)f;
+}
+
+int64_t l4u_frames_free(struct l4u_frames *fr, uint64_t frame, unsigned int order)
+{
+	uint64_t n = 1ULL << order, access = 0;
+	int ret;
+
+	if (frame + n > fr->nframes || frame % n)
+		return -EINVAL;
+	/* revoke what clients hold, and the space's own entries: sigma0
+	 * gives the memory back, the next touch gets a fresh zeroed frame */
+	ret = l4u_unmap(fr->space, L4_FPAGE(l4u_frame_addr(frame), 12 + order,
+					    L4_FPAGE_RWX),
+			L4_UNMAP_ALL_SPACES, NULL, &access);
+	frames_mark(fr, frame, n, 0);
+	fr->nfree += n;
+	return ret ? ret : (int64_t)access;
+}
+
+/* ---- the manager --------------------------------------------------------- */
+
+struct l4u_dsm {
+	const struct l4u_dsm_backend *be;
+	struct l4u_server *srv;
+	struct l4u_frames fr;
+	struct l4u_dsm_ds *list;
+	unsigned int next_num;
+	int verbose;
+	struct l4u_dsm_stats st;
+};
+
+#define PAGE	L4U_FRAME_SIZE
+
+static void dsm_log(struct l4u_dsm *dsm, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void dsm_log(struct l4u_dsm *dsm, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!dsm->verbose)
+		return;
+	va_start(ap, fmt);
+	printf("%s: ", dsm->be->name);
+	vprintf(fmt, ap);
+	putchar('\n');
+	va_end(ap);
+}
+
+static void dsm_warn(struct l4u_dsm *dsm, const char *what, int err)
+{
+	fprintf(stderr, "%s: %s: %s\n", dsm->be->name, what, strerror(-err));
+}
+
+static const char *size_str(uint64_t size, char *buf, size_t len)
+{
+	if (size >= (1ULL << 20) && !(size & ((1ULL << 20) - 1)))
+		snprintf(buf, len, "%" PRIu64 " MiB", size >> 20);
+	else if (size >= 1024 && !(size & 1023))
+		snprintf(buf, len, "%" PRIu64 " KiB", size >> 10);
+	else
+		snprintf(buf, len, "%" PRIu64 " B", size);
+	return buf;
+}
+
+/* The frame of @page, read in (or zeroed) on first use. */
+static int dsm_page(struct l4u_dsm *dsm, struct l4u_dsm_ds *ds, uint64_t page,
+		    uint32_t *frame)
+{
+	int64_t f;
+	int ret;
+
+	if (ds->frames[page] != L4U_DSM_NO_FRAME) {
+		*frame = ds->frames[page];
+		return 0;
+	}
+	f = l4u_frames_alloc(&dsm->fr, 0);
+	if (f < 0)
+		return (int)f;
+	if (dsm->be->fill) {
+		ret = dsm->be->fill(ds, page, l4u_frame_ptr(&dsm->fr, f));
+		if (ret) {
+			l4u_frames_free(&dsm->fr, f, 0);
+			return ret;
+		}
+		dsm->st.pages_read++;
+	}
+	ds->frames[page] = (uint32_t)f;
+	ds->state[page] = 0;
+	*frame = (uint32_t)f;
+	return 0;
+}
+
+/*
+ * Write back the dirty pages of [@first, @first + @n): pages the manager
+ * wrote itself, and pages mapped writable whose clients' W the kernel
+ * reports dirty when it is revoked (a client's next write faults again, so
+ * the next MAP with W marks the page again). A page whose mappings are
+ * already gone (its client died: the access bits went with the mapping)
+ * is written back if it was mapped writable at all.
+ */
+static int dsm_sync(struct l4u_dsm *dsm, struct l4u_dsm_ds *ds, uint64_t first,
+		    uint64_t n, int final)
+{
+	uint64_t p, revoked, access;
+	int ret, err = 0;
+
+	if (!dsm->be->writeback)
+		return 0;
+	for (p = first; p < first + n; p++) {
+		uint32_t f = ds->frames[p];
+		int dirty;
+
+		if (f == L4U_DSM_NO_FRAME || !ds->state[p])
+			continue;
+		dirty = ds->state[p] & L4U_DSM_PAGE_DIRTY;
+		if (ds->state[p] & L4U_DSM_PAGE_WMAPPED) {
+			revoked = access = 0;
+			ret = l4u_unmap(dsm->fr.space,
+					L4_FPAGE(l4u_frame_addr(f), 12, L4_FPAGE_W),
+					0, &revoked, &access);
+			if (ret || !revoked || (access & L4_FPAGE_W) || final)
+				dirty = 1;
+		}
+		if (dirty) {
+			ret = dsm->be->writeback(ds, p, l4u_frame_ptr(&dsm->fr, f));
+			if (ret) {
+				err = ret;
+				continue;	/* stays marked: tried again */
+			}
+			dsm->st.pages_written++;
+		}
+		ds->state[p] = 0;
+	}
+	return err;
+}
+
+static void dsm_free(struct l4u_dsm *dsm, struct l4u_dsm_ds *ds)
+{
+	struct l4u_dsm_ds **pp;
+	uint64_t p, used = 0;
+	int ret;
+
+	ret = dsm_sync(dsm, ds, 0, ds->npages, 1);
+	if (ret)
+		dsm_warn(dsm, "write-back", ret);
+	for (p = 0; p < ds->npages; p++) {
+		if (ds->frames[p] == L4U_DSM_NO_FRAME)
+			continue;
+		l4u_frames_free(&dsm->fr, ds->frames[p], 0);
+		used++;
+	}
+	if (ds->gate)
+		l4u_server_gate_remove(dsm->srv, ds->gate);
+	if (dsm->be->close)
+		dsm->be->close(ds);
+	for (pp = &dsm->list; *pp; pp = &(*pp)->next) {
+		if (*pp == ds) {
+			*pp = ds->next;
+			break;
+		}
+	}
+	dsm->st.dataspaces--;
+	dsm_log(dsm, "ds %u (%s) freed: %" PRIu64 " frame(s) back, %" PRIu64 " of %" PRIu64 " free",
+		ds->num, ds->what, used, dsm->fr.nfree, dsm->fr.nframes);
+	free(ds->frames);
+	free(ds->state);
+	free(ds);
+}
+
+static int dsm_open(struct l4u_server *srv, const struct l4u_dsm_req *req,
+		    int fd, struct l4u_dsm_resp *resp, struct l4u_server_gate **gate)
+{
+	struct l4u_dsm *dsm = l4u_server_priv(srv);
+	struct l4u_dsm_ds *ds;
+	char sz[32];
+	uint64_t p;
+	int ret;
+
+	if (req->op != dsm->be->op || (req->flags & ~L4U_DS_FLAGS_KNOWN) ||
+	    (req->size % PAGE)) {
+		if (fd >= 0)
+			close(fd);
+		return req->op != dsm->be->op ? -EOPNOTSUPP : -EINVAL;
+	}
+	ds = calloc(1, sizeof(*ds));
+	if (!ds) {
+		if (fd >= 0)
+			close(fd);
+		return -ENOMEM;
+	}
+	ret = dsm->be->open(dsm, ds, req, fd);
+	if (ret) {
+		free(ds);
+		return ret;
+	}
+	ds->npages = (ds->size + PAGE - 1) / PAGE;
+	if (!ds->npages || ds->npages > UINT32_MAX) {
+		ret = -EINVAL;
+		goto fail;
+	}
+	ds->frames = malloc(ds->npages * sizeof(*ds->frames));
+	ds->state = calloc(ds->npages, 1);
+	if (!ds->frames || !ds->state) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	for (p = 0; p < ds->npages; p++)
+		ds->frames[p] = L4U_DSM_NO_FRAME;
+	if (getrandom(&ds->id, sizeof(ds->id), 0) != sizeof(ds->id)) {
+		ret = -errno;
+		goto fail;
+	}
+	ret = l4u_server_gate_add(srv, ds, &ds->gate);
+	if (ret)
+		goto fail;
+	ds->num = ++dsm->next_num;
+	ds->next = dsm->list;
+	dsm->list = ds;
+	dsm->st.dataspaces++;
+	dsm->st.requests++;
+	*resp = (struct l4u_dsm_resp){ .flags = ds->flags, .size = ds->size, .id = ds->id };
+	*gate = ds->gate;
+	dsm_log(dsm, "ds %u: new %s, %s, rights %c%c%c", ds->num, ds->what,
+		size_str(ds->size, sz, sizeof(sz)),
+		ds->flags & L4U_DS_R ? 'r' : '-', ds->flags & L4U_DS_W ? 'w' : '-',
+		ds->flags & L4U_DS_X ? 'x' : '-');
+	return 0;
+fail:
+	if (dsm->be->close)
+		dsm->be->close(ds);
+	free(ds->frames);
+	free(ds->state);
+	free(ds);
+	return ret;
+}
+
+static void dsm_no_senders(struct l4u_server *srv, void *obj)
+{
+	struct l4u_dsm *dsm = l4u_server_priv(srv);
+	struct l4u_dsm_ds *ds = obj;
+
+	dsm_log(dsm, "ds %u: no capability left", ds->num);
+	dsm_free(dsm, ds);
+}
+
+/* A range of pages from words @off, @size (page multiples, in the dataspace). */
+static int dsm_range(const struct l4u_dsm_ds *ds, uint64_t off, uint64_t size,
+		     uint64_t *first, uint64_t *n)
+{
+	if ((off | size) % PAGE)
+		return -EINVAL;
+	if (off >= ds->npages * PAGE || size > ds->npages * PAGE - off)
+		return -ERANGE;
+	*first = off / PAGE;
+	*n = size / PAGE;
+	return 0;
+}
+
+/*
+ * The biggest flexpage that serves a MAP of @off with hot spot @hot: up to
+ * the backend's max_order and the caller's receive window, the dataspace
+ * range and the hot spot aligned alike (so that by the offset rule it lands
+ * where asked), inside the dataspace, and its pages either all without a
+ * frame (then a size-aligned block of frames is allocated for them) or
+ * already backed by one aligned run of frames. Returns the order (12: one
+ * page) with the first frame in *@frame, or -errno.
+ */
+static int dsm_block(struct l4u_dsm *dsm, struct l4u_dsm_ds *ds, uint64_t off,
+		     uint64_t hot, uint64_t rcv_window, uint32_t *frame)
+{
+	unsigned int k = dsm->be->max_order, rorder = L4_FPAGE_ORDER(rcv_window);
+	uint64_t size, first, n, i;
+	int64_t f;
+	int ret;
+
+	if (k > rorder)
+		k = rorder;
+	for (; k > 12; k--) {
+		size = 1ULL << k;
+		n = size / PAGE;
+		first = (off & ~(size - 1)) / PAGE;
+		if (((hot ^ off) & (size - 1)) || first + n > ds->npages)
+			continue;
+		if (ds->frames[first] == L4U_DSM_NO_FRAME) {
+			for (i = 1; i < n; i++)
+				if (ds->frames[first + i] != L4U_DSM_NO_FRAME)
+					break;
+			if (i < n)
+				continue;
+			f = l4u_frames_alloc(&dsm->fr, k - 12);
+			if (f < 0)
+				continue;
+			for (i = 0; i < n; i++) {
+				if (dsm->be->fill) {
+					ret = dsm->be->fill(ds, first + i,
+							    l4u_frame_ptr(&dsm->fr, f + i));
+					if (ret) {
+						while (i--)
+							ds->frames[first + i] = L4U_DSM_NO_FRAME;
+						l4u_frames_free(&dsm->fr, f, k - 12);
+						return ret;
+					}
+					dsm->st.pages_read++;
+				}
+				ds->frames[first + i] = (uint32_t)(f + i);
+				ds->state[first + i] = 0;
+			}
+			*frame = (uint32_t)f;
+			return k;
+		}
+		if (ds->frames[first] % n)
+			continue;
+		for (i = 1; i < n; i++)
+			if (ds->frames[first + i] != ds->frames[first] + i)
+				break;
+		if (i == n) {
+			*frame = ds->frames[first];
+			return k;
+		}
+	}
+	ret = dsm_page(dsm, ds, off / PAGE, frame);
+	return ret ? ret : 12;
+}
+
+static int dsm_map(struct l4u_server *srv, void *obj, const struct l4_msg *m,
+		   struct l4_reply *r)
+{
+	struct l4u_dsm *dsm = l4u_server_priv(srv);
+	struct l4u_dsm_ds *ds = obj;
+	uint64_t off = m->words[0], hot = m->words[1];
+	unsigned int rights = m->words[2] & L4_FPAGE_RWX;
+	uint64_t size, p;
+	char rs[4], sz[32];
+	uint32_t f;
+	int ret, order;
+
+	dsm->st.requests++;
+	if (m->nwords < 3 || off % PAGE || (m->words[2] & ~L4_FPAGE_RWX))
+		return -EINVAL;
+	if (off >= ds->size)
+		return -ERANGE;
+	if (!rights)
+		rights = L4_FPAGE_R;
+	if (rights & ~(ds->flags & L4U_DS_RIGHTS))
+		return -EACCES;
+	order = dsm_block(dsm, ds, off, hot, m->rcv_window, &f);
+	if (order < 0)
+		return order;
+	size = 1ULL << order;
+	if (rights & L4_FPAGE_W)
+		for (p = 0; p < size / PAGE; p++)
+			ds->state[(off & ~(size - 1)) / PAGE + p] |= L4U_DSM_PAGE_WMAPPED;
+	ret = l4u_reply_map(r, dsm->fr.space,
+			    L4_FPAGE(l4u_frame_addr(f), order, rights), hot & ~(PAGE - 1), 0);
+	if (ret)
+		return ret;
+	if (order == 12)
+		dsm_log(dsm, "ds %u (%s): MAP offset 0x%" PRIx64 " [%s] for tid %d -> frame 0x%" PRIx64
+			" mapped at 0x%" PRIx64 " in the caller's space", ds->num, ds->what, off,
+			l4u_rights_str(rights, rs), m->tid, l4u_frame_addr(f), hot & ~(PAGE - 1));
+	else
+		dsm_log(dsm, "ds %u (%s): MAP offset 0x%" PRIx64 " [%s] for tid %d -> frames 0x%" PRIx64
+			"-0x%" PRIx64 " as one %s flexpage at 0x%" PRIx64 " in the caller's space",
+			ds->num, ds->what, off, l4u_rights_str(rights, rs), m->tid,
+			l4u_frame_addr(f), l4u_frame_addr(f) + size - 1,
+			size_str(size, sz, sizeof(sz)), hot & ~(size - 1));
+	return 0;
+}
+
+static int dsm_info(struct l4u_server *srv, void *obj, const struct l4_msg *m,
+		    struct l4_reply *r)
+{
+	struct l4u_dsm *dsm = l4u_server_priv(srv);
+	struct l4u_dsm_ds *ds = obj;
+
+	(void)m;
+	dsm->st.requests++;
+	r->nwords = 3;
+	r->words[0] = ds->size;
+	r->words[1] = ds->flags;
+	r->words[2] = ds->id;
+	dsm_log(dsm, "ds %u (%s): INFO", ds->num, ds->what);
+	return 0;
+}
+
+static int dsm_stats_fn(struct l4u_server *srv, void *obj, const struct l4_msg *m,
+			struct l4_reply *r)
+{
+	struct l4u_dsm *dsm = l4u_server_priv(srv);
+
+	(void)obj; (void)m;
+	dsm->st.requests++;
+	dsm->st.frames_used = dsm->fr.nframes - dsm->fr.nfree;
+	dsm->st.frames_total = dsm->fr.nframes;
+	r->nwords = 6;
+	r->words[0] = dsm->st.dataspaces;
+	r->words[1] = dsm->st.frames_used;
+	r->words[2] = dsm->st.frames_total;
+	r->words[3] = dsm->st.pages_read;
+	r->words[4] = dsm->st.pages_written;
+	r->words[5] = dsm->st.requests;
+	return 0;
+}
+
+/* Zero pages: anonymous ones go back to the pool, file pages are zeroed. */
+static int dsm_zero(struct l4u_dsm *dsm, struct l4u_dsm_ds *ds, uint64_t first,
+		    uint64_t n)
+{
+	uint64_t p;
+	uint32_t f;
+	int ret;
+
+	for (p = first; p < first + n; p++) {
+		if (!dsm->be->writeback) {
+			if (ds->frames[p] != L4U_DSM_NO_FRAME) {
+				l4u_frames_free(&dsm->fr, ds->frames[p], 0);
+				ds->frames[p] = L4U_DSM_NO_FRAME;
+				ds->state[p] = 0;
+			}
+			continue;
+		}
+		ret = dsm_page(dsm, ds, p, &f);
+		if (ret)
+			return ret;
+		memset(l4u_frame_ptr(&dsm->fr, f), 0, PAGE);
+		ds->state[p] |= L4U_DSM_PAGE_DIRTY;
+	}
+	return 0;
+}
+
+static int dsm_clear(struct l4u_server *srv, void *obj, const struct l4_msg *m,
+		     struct l4_reply *r)
+{
+	struct l4u_dsm *dsm = l4u_server_priv(srv);
+	struct l4u_dsm_ds *ds = obj;
+	uint64_t first, n;
+	int ret;
+
+	(void)r;
+	dsm->st.requests++;
+	if (!(ds->flags & L4U_DS_W))
+		return -EACCES;
+	ret = dsm_range(ds, m->words[0], m->words[1], &first, &n);
+	if (ret)
+		return ret;
+	dsm_log(dsm, "ds %u (%s): CLEAR 0x%" PRIx64 "+0x%" PRIx64, ds->num, ds->what,
+		(uint64_t)m->words[0], (uint64_t)m->words[1]);
+	return dsm_zero(dsm, ds, first, n);
+}
+
+static int dsm_allocate(struct l4u_server *srv, void *obj, const struct l4_msg *m,
+			struct l4_reply *r)
+{
+	struct l4u_dsm *dsm = l4u_server_priv(srv);
+	struct l4u_dsm_ds *ds = obj;
+	uint64_t first, n, p;
+	uint32_t f;
+	int ret;
+
+	(void)r;
+	dsm->st.requests++;
+	ret = dsm_range(ds, m->words[0], m->words[1], &first, &n);
+	if (ret)
+		return ret;
+	dsm_log(dsm, "ds %u (%s): ALLOCATE 0x%" PRIx64 "+0x%" PRIx64, ds->num, ds->what,
+		(uint64_t)m->words[0], (uint64_t)m->words[1]);
+	for (p = first; p < first + n; p++) {
+		ret = dsm_page(dsm, ds, p, &f);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int dsm_copy_in(struct l4u_server *srv, void *obj, const struct l4_msg *m,
+		       struct l4_reply *r)
+{
+	struct l4u_dsm *dsm = l4u_server_priv(srv);
+	struct l4u_dsm_ds *dst = obj, *src;
+	uint64_t dfirst, sfirst, n, dn;
+	uint32_t df, sf;
+	int ret;
+
+	(void)r;
+	dsm->st.requests++;
+	if (m->nwords < 4)
+		return -EINVAL;
+	if (!(dst->flags & L4U_DS_W))
+		return -EACCES;
+	for (src = dsm->list; src; src = src->next)
+		if (src->id == m->words[1])
+			break;
+	if (!src)
+		return -ESRCH;
+	ret = dsm_range(src, m->words[2], m->words[3], &sfirst, &n);
+	if (!ret)
+		ret = dsm_range(dst, m->words[0], m->words[3], &dfirst, &dn);
+	if (ret)
+		return ret;
+	dsm_log(dsm, "ds %u (%s): COPY_IN 0x%" PRIx64 " bytes from ds %u", dst->num,
+		dst->what, (uint64_t)m->words[3], src->num);
+	for (uint64_t k = 0; k < n; k++) {
+		/* overlapping within one dataspace: copy from the far end */
+		uint64_t i = src == dst && dfirst > sfirst ? n - 1 - k : k;
+		uint64_t sp = sfirst + i, dp = dfirst + i;
+
+		if (src == dst && sp == dp)
+			continue;
+		if (src->frames[sp] == L4U_DSM_NO_FRAME && !dsm->be->fill) {
+			/* an untouched anonymous page reads as zero */
+			ret = dsm_zero(dsm, dst, dp, 1);
+			if (ret)
+				return ret;
+			continue;
+		}
+		ret = dsm_page(dsm, src, sp, &sf);
+		if (!ret)
+			ret = dsm_page(dsm, dst, dp, &df);
+		if (ret)
+			return ret;
+		memmove(l4u_frame_ptr(&dsm->fr, df), l4u_frame_ptr(&dsm->fr, sf), PAGE);
+		dst->state[dp] |= L4U_DSM_PAGE_DIRTY;
+	}
+	return 0;
+}
+
+static int dsm_sync_fn(struct l4u_server *srv, void *obj, const struct l4_msg *m,
+		       struct l4_reply *r)
+{
+	struct l4u_dsm *dsm = l4u_server_priv(srv);
+	struct l4u_dsm_ds *ds = obj;
+	uint64_t first = 0, n = ds->npages, before = dsm->st.pages_written;
+	int ret = 0;
+
+	(void)r;
+	dsm->st.requests++;
+	if (m->words[1])
+		ret = dsm_range(ds, m->words[0], m->words[1], &first, &n);
+	else if (m->words[0])
+		ret = -EINVAL;
+	if (ret)
+		return ret;
+	ret = dsm_sync(dsm, ds, first, n, 0);
+	dsm_log(dsm, "ds %u (%s): SYNC: %" PRIu64 " page(s) written back", ds->num,
+		ds->what, dsm->st.pages_written - before);
+	return ret;
+}
+
+int l4u_dsm_stats(const struct l4u_ds *ds, struct l4u_dsm_stats *st)
+{
+	struct l4_call c = { .label = L4U_DSM_STATS, .rcv_space_fd = -1 };
+	int ret = l4u_call(ds->cap, &c);
+
+	if (ret)
+		return ret;
+	*st = (struct l4u_dsm_stats){
+		.dataspaces	= c.words[0],
+		.frames_used	= c.words[1],
+		.frames_total	= c.words[2],
+		.pages_read	= c.words[3],
+		.pages_written	= c.words[4],
+		.requests	= c.words[5],
+	};
+	return 0;
+}
+
+static const struct l4u_server_ops dsm_ops = {
+	.open		= dsm_open,
+	.no_senders	= dsm_no_senders,
+};
+
+static void dsm_usage(const char *name)
+{
+	fprintf(stderr,
+		"usage: %s --socket PATH|@name [--frames N] [-v]\n"
+		"  --socket  where clients open dataspaces (a path, or @name: abstract)\n"
+		"  --frames  memory budget in 4 KiB frames (default 16384: 64 MiB)\n"
+		"  -v        one line per request on stdout\n", name);
+}
+
+int l4u_dsm_main(int argc, char **argv, const struct l4u_dsm_backend *be)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "frames", required_argument, NULL, 'f' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	static const struct {
+		int64_t label;
+		l4u_server_fn fn;
+	} handlers[] = {
+		{ L4U_DS_MAP, dsm_map },
+		{ L4U_DS_INFO, dsm_info },
+		{ L4U_DS_CLEAR, dsm_clear },
+		{ L4U_DS_COPY_IN, dsm_copy_in },
+		{ L4U_DS_SYNC, dsm_sync_fn },
+		{ L4U_DS_ALLOCATE, dsm_allocate },
+		{ L4U_DSM_STATS, dsm_stats_fn },
+	};
+	struct l4u_dsm dsm = { .be = be };
+	const char *sock = NULL;
+	uint64_t nframes = 16384;
+	char *end;
+	unsigned int i;
+	int opt, ret, dev;
+	sigset_t stop;
+
+	while ((opt = getopt_long(argc, argv, "s:f:vh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			sock = optarg;
+			break;
+		case 'f':
+			errno = 0;
+			nframes = strtoull(optarg, &end, 0);
+			if (errno || *end || !nframes) {
+				fprintf(stderr, "%s: --frames %s: not a frame count\n",
+					be->name, optarg);
+				return 2;
+			}
+			break;
+		case 'v':
+			dsm.verbose = 1;
+			break;
+		case 'h':
+			dsm_usage(be->name);
+			return 0;
+		default:
+			dsm_usage(be->name);
+			return 2;
+		}
+	}
+	if (!sock || optind != argc) {
+		dsm_usage(be->name);
+		return 2;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* SIGTERM/SIGINT from here on end the loop cleanly (server.c takes
+	 * them through a signalfd), even one that comes before it runs */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	sigprocmask(SIG_BLOCK, &stop, NULL);
+	dev = l4u_open();
+	if (dev < 0) {
+		fprintf(stderr, "%s: open %s: %s\n", be->name, L4_DEVICE_PATH, strerror(-dev));
+		return 1;
+	}
+	ret = l4u_frames_init(&dsm.fr, dev, nframes);
+	close(dev);	/* the pool's space and window stay */
+	if (ret) {
+		fprintf(stderr, "%s: %" PRIu64 " frames: %s\n", be->name, nframes,
+			strerror(-ret));
+		return 1;
+	}
+	/* said before the socket exists: a client that got in finds it said */
+	dsm_log(&dsm, "%" PRIu64 " frames (%" PRIu64 " KiB), serving on %s", nframes,
+		nframes * 4, sock);
+	ret = l4u_server_create(sock, &dsm_ops, &dsm, &dsm.srv);
+	if (ret) {
+		fprintf(stderr, "%s: listen on %s: %s\n", be->name, sock, strerror(-ret));
+		l4u_frames_fini(&dsm.fr);
+		return 1;
+	}
+	for (i = 0; i < sizeof(handlers) / sizeof(handlers[0]) && !ret; i++)
+		ret = l4u_server_on(dsm.srv, handlers[i].label, handlers[i].fn);
+	if (!ret)
+		ret = l4u_server_run(dsm.srv);
+	if (ret)
+		dsm_warn(&dsm, "serving", ret);
+	/* write back and free what is left; clients' calls then get EPIPE */
+	while (dsm.list)
+		dsm_free(&dsm, dsm.list);
+	dsm_log(&dsm, "exiting");
+	l4u_server_destroy(dsm.srv);
+	l4u_frames_fini(&dsm.fr);
+	return ret ? 1 : 0;
+}
