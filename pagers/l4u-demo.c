@@ -2,7 +2,8 @@
 /*
  * l4u-demo: l4u at work, narrated.
  *
- * By default: an address space built from dataspaces (see ds_demo() below).
+ * By default: an address space built from dataspaces (see ds_demo() below);
+ * --dot also prints the client's mapping graph as Graphviz DOT.
  * With --basics: the tour of the layers underneath --
  * one process creates a space backed by the in-kernel sigma0, opens two
  * windows onto it, forks a child that opens a third, and both sides write
@@ -28,6 +29,8 @@
 #include <l4u/dataspace.h>
 #include <l4u/rm.h>
 #include <l4u/task.h>
+
+static int show_dot;
 
 #define SPACE_SIZE	(64ULL << 20)
 #define LIMIT		64	/* frames */
@@ -548,10 +551,10 @@ static void write_text_file(void)
 		"int main(void) { puts(\"hello, dataspaces\"); }  /* page 0 of prog.txt */";
 	int fd = open(DS_TEXT_PATH, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 
-	/* two whole pages: a region covers whole pages of its dataspace */
+	/* a page and a bit: the region covers two pages, the tail reads zero */
 	if (fd < 0 || pwrite(fd, text, sizeof(text), 0) != sizeof(text) ||
 	    pwrite(fd, "/* page 1 of prog.txt */", 25, PAGE) != 25 ||
-	    ftruncate(fd, 2 * PAGE))
+	    ftruncate(fd, PAGE + 25))
 		die("write " DS_TEXT_PATH, -errno);
 	close(fd);
 }
@@ -581,9 +584,9 @@ static int ds_demo(void)
 	struct l4_version ver;
 	struct l4_stats st;
 	struct l4u_rm *rm;
-	pid_t anon_mgr, file_mgr, b;
+	pid_t anon_mgr, file_mgr, b, monitor;
 	int dev, sv[2], ret, fd, status;
-	char c;
+	char c, args[64];
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	dev = l4u_open();
@@ -639,9 +642,11 @@ static int ds_demo(void)
 	touch(TEXT, 0, 0);
 	printf("client A 0x%llx says \"%.40s...\"\n", TEXT, (char *)(uintptr_t)TEXT);
 
-	printf("\nclient A writes one byte into each of its 4 heap pages:\n");
+	printf("\nclient A writes one byte into each of its 4 heap pages (the module's event stream beside):\n");
+	monitor = l4ctl_monitor();
 	for (uint64_t a = HEAP; a < HEAP + 4 * PAGE; a += PAGE)
 		touch(a, 1, 'h');
+	l4ctl_monitor_stop(monitor);
 	printf("client A one fault, one request: the flexpage brought all 4 pages; 0x%llx holds '%c'\n"
 	       "         and zeros after it (zero-filled frames)\n",
 	       HEAP + 2 * PAGE, *(char *)(uintptr_t)(HEAP + 2 * PAGE));
@@ -659,6 +664,15 @@ static int ds_demo(void)
 	       strsignal(touch(TEXT, 1, 'X')));
 	printf("\n");
 	print_region_map(rm, ti.space);
+	printf("\nthe module's view of A's space: every entry, and whose mapping it derives from\n");
+	snprintf(args, sizeof(args), "space %llu", (unsigned long long)ti.space_id);
+	l4ctl(args);
+	/* the graph is long to read as text: --dot prints it (docs/demo-space.png) */
+	snprintf(args, sizeof(args), show_dot ? "dot %llu" : "dot %llu >/tmp/l4u-demo.dot",
+		 (unsigned long long)ti.space_id);
+	l4ctl(args);
+	if (!show_dot)
+		printf("         (the same as a Graphviz graph; README.md shows it drawn)\n");
 
 	if (have_send_caps(dev)) {
 		printf("\nkill -9 l4u-dsm-anon: its frames vanish from A's space, its dataspaces die\n");
@@ -700,8 +714,10 @@ int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "--basics"))
 		return basics_main();
-	if (argc > 1) {
-		fprintf(stderr, "usage: l4u-demo [--basics]\n");
+	if (argc > 1 && !strcmp(argv[1], "--dot"))
+		show_dot = 1;
+	else if (argc > 1) {
+		fprintf(stderr, "usage: l4u-demo [--basics | --dot]\n");
 		return 2;
 	}
 	return ds_demo();

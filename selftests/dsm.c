@@ -1000,6 +1000,58 @@ TEST_F(dsm, rm_end_to_end)
 	unlink(path);
 }
 
+/*
+ * A file whose size is no page multiple attaches in whole pages, as mmap
+ * does: the tail of the last page reads zero, a write there never reaches
+ * the file (its size stays), a write before the end does; one more page
+ * is out of range.
+ */
+TEST_F(dsm, rm_file_tail_page)
+{
+	const char *path = "/tmp/l4u-dsm-tail";
+	struct l4u_ds file;
+	struct e2e_task t;
+	struct stat sb;
+	char *fp = NULL, *more = NULL, c;
+	struct mgr fm;
+	int fd, i;
+
+	if (!have_send_caps(self->dev))
+		SKIP(return, "no send capabilities (L4_FEAT_SEND_CAP) in this kernel");
+	ASSERT_EQ(0, mgr_start(&fm, "l4u-dsm-file", 16));
+	fd = make_file(path, FILE_SIZE);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, l4u_ds_open_file(fm.sock, fd, 0, L4U_DS_R | L4U_DS_W, &file));
+	ASSERT_EQ((uint64_t)FILE_SIZE, file.size);
+	ASSERT_EQ(0, e2e_start(self->dev, &t));
+	ASSERT_EQ(-ERANGE, l4u_rm_attach(t.rm, (void **)&more, 5 * PG,
+					 L4U_RM_R | L4U_RM_SEARCH_ADDR, &file, 0, 0));
+	ASSERT_EQ(-ERANGE, l4u_rm_attach(t.rm, (void **)&more, PG,
+					 L4U_RM_R | L4U_RM_SEARCH_ADDR, &file, 4 * PG, 0));
+	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&fp, 4 * PG,
+				   L4U_RM_RW | L4U_RM_SEARCH_ADDR, &file, 0, 0));
+	for (i = 0; i < FILE_SIZE; i += 97)
+		ASSERT_EQ(file_byte(i), fp[i]);
+	ASSERT_EQ(file_byte(FILE_SIZE - 1), fp[FILE_SIZE - 1]);
+	ASSERT_EQ(-1L, l4t_check_zero(fp + FILE_SIZE, 4 * PG - FILE_SIZE));
+
+	fp[FILE_SIZE - 2] = 'e';
+	fp[FILE_SIZE + 5] = 'x';
+	ASSERT_EQ(0, l4u_ds_sync(&file, 0, 0));
+	ASSERT_EQ(0, file_get(fd, FILE_SIZE - 2, &c, 1));
+	ASSERT_EQ('e', c);
+	ASSERT_EQ(0, fstat(fd, &sb));
+	ASSERT_EQ((off_t)FILE_SIZE, sb.st_size);
+
+	e2e_stop(&t);
+	ASSERT_EQ(0, l4u_ds_close(&file));
+	ASSERT_EQ(0, mgr_stop(&fm));
+	ASSERT_EQ(0, fstat(fd, &sb));
+	ASSERT_EQ((off_t)FILE_SIZE, sb.st_size);
+	close(fd);
+	unlink(path);
+}
+
 /* The managers' command lines: usage errors, and a clean SIGTERM exit. */
 TEST_F(dsm, command_line)
 {

@@ -222,37 +222,6 @@ static pid_t ipc_server(int gate, int src, const int ctrl_pipe[2],
 	ASSERT_EQ(0ULL, (m)->reserved[1]);				\
 } while (0)
 
-static __u64 ipc_nodes(int space)
-{
-	struct l4_space_info info;
-
-	if (l4t_info(space, &info))
-		return ~0ULL;
-	return info.nodes;
-}
-
-/*
- * At the end of a test, with everything closed and every child reaped:
- * gates and threads are back where they were (the fixture checks the rest).
- */
-static int ipc_settled(int dev, const struct l4_stats *base)
-{
-	struct l4_stats st;
-	int i;
-
-	for (i = 0; i < 100; i++) {
-		if (l4t_stats(dev, &st))
-			return -1;
-		if (st.gates == base->gates && st.threads == base->threads &&
-		    l4t_live_equal(&st, base))
-			return 0;
-		usleep(10000);
-	}
-	return -1;
-}
-
-#define ASSERT_IPC_SETTLED(self) ASSERT_EQ(0, ipc_settled((self)->dev, &(self)->before))
-
 /* A sigma0 space of @pages pages filled with pattern SEED, and its window. */
 static int ipc_source(int dev, size_t pages, char **win)
 {
@@ -326,10 +295,10 @@ TEST_F(ipc, one_page_fault)
 	ASSERT_IPC(&s0, &s1, 1, 1, 1);
 	ASSERT_EQ(1, log->n);
 	ASSERT_PF_MSG(&log->msg[0], cid, 5 * PG + 0x128, getpid(), 0);
-	ASSERT_EQ(1ULL, ipc_nodes(cli));
+	ASSERT_EQ(1ULL, l4t_nodes(cli));
 	/* the gate is dead: another absent page is a SIGBUS */
 	ASSERT_SIGBUS(cwin + 4 * PG, L4T_READ);
-	ASSERT_EQ(1ULL, ipc_nodes(cli));
+	ASSERT_EQ(1ULL, l4t_nodes(cli));
 
 	ASSERT_EQ(0, munmap(cwin, 8 * PG));
 	ASSERT_EQ(0, munmap(swin, 16 * PG));
@@ -379,7 +348,7 @@ TEST_F(ipc, fault_bits_read_write)
 	ASSERT_PF_MSG(&log->msg[0], cid, PG, getpid(), 0);
 	ASSERT_PF_MSG(&log->msg[1], cid, (5 * PG + 0x7f8) | L4_PF_WRITE, getpid(), 0);
 	ASSERT_PF_MSG(&log->msg[2], cid, 7 * PG + 0x10, getpid(), 0);
-	ASSERT_EQ(3ULL, ipc_nodes(cli));
+	ASSERT_EQ(3ULL, l4t_nodes(cli));
 
 	ASSERT_EQ(0, munmap(cwin, 8 * PG));
 	ASSERT_EQ(0, munmap(swin, 8 * PG));
@@ -418,7 +387,7 @@ TEST_F(ipc, rights_fault_upgrade)
 
 	ASSERT_EQ(-1L, l4t_check(cwin + 2 * PG, 2 * PG, PG, SEED));
 	ASSERT_EQ(1, log->n);
-	ASSERT_EQ(1ULL, ipc_nodes(cli));
+	ASSERT_EQ(1ULL, l4t_nodes(cli));
 	*(volatile __u64 *)(cwin + 2 * PG + 0x40) = 77;
 	ASSERT_EQ(0, l4t_wait(pid));
 	ASSERT_EQ(77ULL, *(volatile __u64 *)(swin + 2 * PG + 0x40));
@@ -431,7 +400,7 @@ TEST_F(ipc, rights_fault_upgrade)
 	ASSERT_PF_MSG(&log->msg[0], cid, 2 * PG, getpid(), 0);
 	ASSERT_PF_MSG(&log->msg[1], cid,
 		      (2 * PG + 0x40) | L4_PF_WRITE | L4_PF_PRESENT, getpid(), 0);
-	ASSERT_EQ(1ULL, ipc_nodes(cli));
+	ASSERT_EQ(1ULL, l4t_nodes(cli));
 
 	ASSERT_EQ(0, munmap(cwin, 4 * PG));
 	ASSERT_EQ(0, munmap(swin, 4 * PG));
@@ -470,7 +439,7 @@ TEST_F(ipc, bulk_reply_2m)
 
 	ASSERT_EQ(l4t_word(SEED, 7 * PG), *(volatile __u64 *)(cwin + 7 * PG));
 	ASSERT_EQ(0, l4t_wait(pid));	/* gate dead now: a pager fault would SIGBUS */
-	ASSERT_EQ((__u64)n, ipc_nodes(cli));
+	ASSERT_EQ((__u64)n, l4t_nodes(cli));
 	ASSERT_TOUCH(cwin, n, L4T_READ);
 	ASSERT_EQ(-1L, l4t_check(cwin, 0, n * PG, SEED));
 
@@ -480,7 +449,7 @@ TEST_F(ipc, bulk_reply_2m)
 	ASSERT_EQ((__u64)n, s1.kernel_faults - s0.kernel_faults);
 	ASSERT_EQ(1, log->n);
 	ASSERT_PF_MSG(&log->msg[0], cid, 7 * PG, getpid(), 0);
-	ASSERT_EQ((__u64)n, ipc_nodes(cli));
+	ASSERT_EQ((__u64)n, l4t_nodes(cli));
 
 	ASSERT_EQ(0, munmap(cwin, n * PG));
 	ASSERT_EQ(0, munmap(swin, n * PG));
@@ -535,7 +504,7 @@ TEST_F(ipc, bulk_reply_2m_fault_around)
 		  s1.faultaround_pages - s0.faultaround_pages);
 	ASSERT_EQ(1, log->n);
 	ASSERT_PF_MSG(&log->msg[0], cid, 7 * PG, getpid(), 0);
-	ASSERT_EQ((__u64)n, ipc_nodes(cli));
+	ASSERT_EQ((__u64)n, l4t_nodes(cli));
 
 	/* a neighbour mapped by fault-around is read-only like its entry */
 	ASSERT_SIGBUS(cwin + 20 * PG, L4T_WRITE);
@@ -579,11 +548,11 @@ TEST_F(ipc, error_reply_sigsegv)
 	ASSERT_EQ(SIGSEGV, l4t_access((__u64 *)(cwin + 5 * PG + 0x348), L4T_READ, &v, &f));
 	ASSERT_EQ(SEGV_MAPERR, f.code);
 	ASSERT_EQ(cwin + 5 * PG + 0x348, (char *)f.addr);
-	ASSERT_EQ(0ULL, ipc_nodes(cli));
+	ASSERT_EQ(0ULL, l4t_nodes(cli));
 	ASSERT_EQ(SIGSEGV, l4t_access((__u64 *)(cwin + 6 * PG + 0x10), L4T_WRITE, &v, &f));
 	ASSERT_EQ(SEGV_MAPERR, f.code);
 	ASSERT_EQ(cwin + 6 * PG + 0x10, (char *)f.addr);
-	ASSERT_EQ(0ULL, ipc_nodes(cli));
+	ASSERT_EQ(0ULL, l4t_nodes(cli));
 	/* no verdict left behind: the same page again, served this time */
 	ASSERT_EQ(0, l4t_access((__u64 *)(cwin + 5 * PG + 0x348), L4T_READ, &v, &f));
 	ASSERT_EQ(l4t_word(SEED, 5 * PG + 0x348), v);
@@ -595,7 +564,7 @@ TEST_F(ipc, error_reply_sigsegv)
 	ASSERT_PF_MSG(&log->msg[0], cid, 5 * PG + 0x348, getpid(), 0);
 	ASSERT_PF_MSG(&log->msg[1], cid, (6 * PG + 0x10) | L4_PF_WRITE, getpid(), 0);
 	ASSERT_PF_MSG(&log->msg[2], cid, 5 * PG + 0x348, getpid(), 0);
-	ASSERT_EQ(1ULL, ipc_nodes(cli));
+	ASSERT_EQ(1ULL, l4t_nodes(cli));
 
 	ASSERT_EQ(0, munmap(cwin, 8 * PG));
 	ASSERT_EQ(0, munmap(swin, 8 * PG));
@@ -650,7 +619,7 @@ TEST_F(ipc, syscall_buffer_in_window)
 	ASSERT_EQ(3 * PG + 16, log->msg[0].words[0]);
 	ASSERT_EQ((PG + 32) | L4_PF_WRITE, log->msg[1].words[0]);
 	ASSERT_EQ(getpid(), log->msg[1].tid);
-	ASSERT_EQ(2ULL, ipc_nodes(cli));
+	ASSERT_EQ(2ULL, l4t_nodes(cli));
 
 	ASSERT_EQ(0, close(p[0]));
 	ASSERT_EQ(0, close(p[1]));
@@ -798,7 +767,7 @@ TEST_F(ipc, pager_killed_sigbus_all)
 	ASSERT_SIGBUS(cwin + 7 * PG + 0x100, L4T_WRITE);
 	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
 	ASSERT_IPC(&s0, &s1, NWAIT, 0, NWAIT);
-	ASSERT_EQ(0ULL, ipc_nodes(cli));
+	ASSERT_EQ(0ULL, l4t_nodes(cli));
 
 	ASSERT_EQ(0, munmap(cwin, 8 * PG));
 	ASSERT_EQ(0, close(cli));
@@ -864,7 +833,7 @@ TEST_F(ipc, faulter_killed_mid_wait)
 	ASSERT_EQ(128 + SIGKILL, l4t_wait(f));
 	ASSERT_EQ(-1, ipc_reply_map(gate, m.token, src, PG, 12, RW_));
 	ASSERT_EQ(ESRCH, errno);
-	ASSERT_EQ(0ULL, ipc_nodes(cli));
+	ASSERT_EQ(0ULL, l4t_nodes(cli));
 	ASSERT_EQ(-1, ipc_reply_map(gate, m.token, src, PG, 12, RW_));
 	ASSERT_EQ(ENOENT, errno);
 
@@ -886,7 +855,7 @@ TEST_F(ipc, faulter_killed_mid_wait)
 	ASSERT_EQ(EAGAIN, errno);
 	ASSERT_EQ(-1, ipc_reply_map(gate, m.token, src, 3 * PG, 12, RW_));
 	ASSERT_EQ(ENOENT, errno);
-	ASSERT_EQ(0ULL, ipc_nodes(cli));
+	ASSERT_EQ(0ULL, l4t_nodes(cli));
 
 	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
 	ASSERT_IPC(&s0, &s1, 2, 0, 3);
@@ -976,7 +945,7 @@ TEST_F(ipc, threads_race_same_pages)
 
 	for (i = 0; i < RACE_THREADS; i++)
 		ASSERT_EQ(0, r[i].bad) TH_LOG("thread %d saw wrong contents", i);
-	ASSERT_EQ((__u64)RACE_PAGES, ipc_nodes(cli));
+	ASSERT_EQ((__u64)RACE_PAGES, l4t_nodes(cli));
 	ASSERT_EQ(-1L, l4t_check(cwin, 0, RACE_PAGES * PG, SEED));
 
 	n = log->n;
@@ -1103,7 +1072,7 @@ TEST_F(ipc, multithreaded_pager)
 	}
 	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
 	ASSERT_IPC(&s0, &s1, 2, 2, 2);
-	ASSERT_EQ(2ULL, ipc_nodes(cli));
+	ASSERT_EQ(2ULL, l4t_nodes(cli));
 
 	ASSERT_EQ(0, munmap(cwin, 4 * PG));
 	ASSERT_EQ(0, munmap(swin, 4 * PG));
@@ -1184,9 +1153,9 @@ TEST_F(ipc, two_level_hierarchy)
 	ASSERT_EQ(99ULL, *(volatile __u64 *)(rwin + 9 * PG + 24));
 	ASSERT_EQ(99ULL, *(volatile __u64 *)(pwin + 9 * PG + 24));
 
-	ASSERT_EQ(16ULL, ipc_nodes(root));
-	ASSERT_EQ(3ULL, ipc_nodes(ps));
-	ASSERT_EQ(3ULL, ipc_nodes(cli));
+	ASSERT_EQ(16ULL, l4t_nodes(root));
+	ASSERT_EQ(3ULL, l4t_nodes(ps));
+	ASSERT_EQ(3ULL, l4t_nodes(cli));
 	ASSERT_EQ(3, log_r->n);
 	ASSERT_EQ(3, log_p->n);
 	for (i = 0; i < 3; i++) {
@@ -1201,8 +1170,8 @@ TEST_F(ipc, two_level_hierarchy)
 	/* revoked at the root: gone from P and C; C's pager is dead now */
 	ASSERT_EQ(0, ioctl(root, L4_IOC_UNMAP, &u));
 	ASSERT_EQ(2ULL, u.revoked);
-	ASSERT_EQ(2ULL, ipc_nodes(ps));
-	ASSERT_EQ(2ULL, ipc_nodes(cli));
+	ASSERT_EQ(2ULL, l4t_nodes(ps));
+	ASSERT_EQ(2ULL, l4t_nodes(cli));
 	ASSERT_SIGBUS(cwin + 5 * PG, L4T_READ);
 	ASSERT_EQ(-1L, l4t_check(cwin + PG, PG, PG, SEED));
 
@@ -1439,13 +1408,13 @@ TEST_F(ipc, call_restricted_window)
 	ASSERT_EQ(2ULL, c.words[0]);
 	ASSERT_EQ(0xfeedULL, c.words[1]);
 	ASSERT_EQ(2ULL, c.pages);
-	ASSERT_EQ(2ULL, ipc_nodes(dst));
+	ASSERT_EQ(2ULL, l4t_nodes(dst));
 	/* send 0..64K, R = 13 < S = 16: 8 KiB from 4 pages in, to 8 pages in */
 	ASSERT_EQ(-1L, l4t_check(dwin + 8 * PG, 4 * PG, 2 * PG, SEED));
 	ASSERT_SIGBUS(dwin + 7 * PG, L4T_READ);
 	ASSERT_SIGBUS(dwin + 10 * PG, L4T_READ);
 	ASSERT_SIGBUS(dwin + 4 * PG, L4T_READ);
-	ASSERT_EQ(2ULL, ipc_nodes(dst));
+	ASSERT_EQ(2ULL, l4t_nodes(dst));
 
 	ipc_call_init(&c, 43, dst, win);
 	ASSERT_EQ(-1, ioctl(gate, L4_IOC_CALL, &c));
@@ -1583,7 +1552,7 @@ TEST_F(ipc, poll_epoll_readiness)
 
 	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
 	ASSERT_IPC(&s0, &s1, 2, 2, 2);
-	ASSERT_EQ(2ULL, ipc_nodes(cli));
+	ASSERT_EQ(2ULL, l4t_nodes(cli));
 	ASSERT_EQ(0, close(ep));
 	ASSERT_EQ(0, close(gate));
 	ASSERT_EQ(0, munmap(cwin, 4 * PG));
@@ -1644,7 +1613,7 @@ TEST_F(ipc, malformed_replies)
 	__VA_ARGS__;							\
 	ASSERT_EQ(-1, ioctl(gate, L4_IOC_REPLY, &r));			\
 	ASSERT_EQ(err_, errno);						\
-	ASSERT_EQ(0ULL, ipc_nodes(cli));				\
+	ASSERT_EQ(0ULL, l4t_nodes(cli));				\
 	ASSERT_EQ(0, l4t_stats(self->dev, &s1));			\
 	ASSERT_IPC(&s0, &s1, 1, 0, 1);					\
 } while (0)
@@ -1705,7 +1674,7 @@ TEST_F(ipc, malformed_replies)
 	ASSERT_EQ(-1, ioctl(gate, L4_IOC_REPLY, &r));
 	/* like L4_IOC_MAP's destination outside its space */
 	ASSERT_EQ(EINVAL, errno);
-	ASSERT_EQ(0ULL, ipc_nodes(cli));
+	ASSERT_EQ(0ULL, l4t_nodes(cli));
 
 	/* still waiting: no message, nothing done */
 	pfd[0] = (struct pollfd){ .fd = done[0], .events = POLLIN };
@@ -1720,7 +1689,7 @@ TEST_F(ipc, malformed_replies)
 	ASSERT_EQ(0, l4t_wait(f));
 	ASSERT_EQ(-1, ioctl(gate, L4_IOC_REPLY, &good));	/* answered */
 	ASSERT_EQ(ENOENT, errno);
-	ASSERT_EQ(1ULL, ipc_nodes(cli));
+	ASSERT_EQ(1ULL, l4t_nodes(cli));
 	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
 	ASSERT_IPC(&s0, &s1, 1, 1, 1);
 #undef REFUSED
@@ -2176,7 +2145,7 @@ TEST_F(ipc, send_cap_pager_bus_errors)
 	ASSERT_EQ(cwin + 2 * PG, (char *)f.addr);
 	ASSERT_EQ(SIGSEGV, l4t_access((__u64 *)(cwin + 3 * PG), L4T_READ, &v, &f));
 	ASSERT_EQ(cwin + 3 * PG, (char *)f.addr);
-	ASSERT_EQ(0ULL, ipc_nodes(cli));
+	ASSERT_EQ(0ULL, l4t_nodes(cli));
 	ASSERT_EQ(0, l4t_access((__u64 *)(cwin + 1 * PG + 0x8), L4T_READ, &v, &f));
 	ASSERT_EQ(l4t_word(SEED, 1 * PG + 0x8), v);
 	ASSERT_EQ(0, l4t_wait(pid));

@@ -160,6 +160,40 @@ static inline bool l4t_live_equal(const struct l4_stats *a,
 	       a->nodes == b->nodes && a->windows == b->windows;
 }
 
+/* The entries present in @space, or ~0 if its info cannot be read. */
+static inline __u64 l4t_nodes(int space)
+{
+	struct l4_space_info info;
+
+	if (l4t_info(space, &info))
+		return ~0ULL;
+	return info.nodes;
+}
+
+/*
+ * At the end of a test, with everything closed and every child reaped:
+ * gates, threads and the live counters are back at @base (waits up to a
+ * second; the fixture checks the rest).
+ */
+static inline int l4t_ipc_settled(int dev, const struct l4_stats *base)
+{
+	struct l4_stats st;
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		if (l4t_stats(dev, &st))
+			return -1;
+		if (st.gates == base->gates && st.threads == base->threads &&
+		    l4t_live_equal(&st, base))
+			return 0;
+		usleep(10000);
+	}
+	return -1;
+}
+
+#define ASSERT_IPC_SETTLED(self) \
+	ASSERT_EQ(0, l4t_ipc_settled((self)->dev, &(self)->before))
+
 /*
  * Read the stats until their live counters equal @want, for at most a
  * second (a module may free through RCU or a workqueue). Returns 0 when

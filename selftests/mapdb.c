@@ -150,15 +150,6 @@ static int mdb_space(int dev, size_t pages, __u32 flags, char **win)
 	return l4t_space_window(dev, pages, 0, flags, win);
 }
 
-static __u64 mdb_nodes(int space)
-{
-	struct l4_space_info info;
-
-	if (l4t_info(space, &info))
-		return ~0ULL;
-	return info.nodes;
-}
-
 static __u64 mdb_frames(int space)
 {
 	struct l4_space_info info;
@@ -294,9 +285,9 @@ TEST_F(offset, rule)
 		   variant->rcv, variant->dst, variant->pages);
 	ASSERT_OPS(self->dev, &s0, variant->grant ? 0 : variant->pages,
 		   variant->grant ? variant->pages : 0, 0, 0);
-	ASSERT_EQ(variant->pages, mdb_nodes(b));
+	ASSERT_EQ(variant->pages, l4t_nodes(b));
 	ASSERT_EQ(variant->grant ? OFS_A_PAGES - variant->pages : OFS_A_PAGES,
-		  mdb_nodes(a));
+		  l4t_nodes(a));
 
 	/* exactly the expected range arrived, nothing next to it */
 	ASSERT_PAGES(bw + variant->dst, variant->src, variant->pages, 1);
@@ -362,7 +353,7 @@ TEST_F(bigfpage, order22)
 
 	ASSERT_MAP(b, a, 0xc00000, false, L4_FPAGE(0x400000, 22, RW), WHOLE,
 		   0xc00000, n);
-	ASSERT_EQ((__u64)n, mdb_nodes(b));
+	ASSERT_EQ((__u64)n, l4t_nodes(b));
 	for (i = 0; i < 1024; i++) {
 		char *p = bw + 0xc00000 + i * PG;
 
@@ -372,11 +363,11 @@ TEST_F(bigfpage, order22)
 			ASSERT_BUS(p);
 	}
 	/* the holes stayed holes in A */
-	ASSERT_EQ((__u64)n, mdb_nodes(a));
+	ASSERT_EQ((__u64)n, l4t_nodes(a));
 
 	/* order 23 into a 4 MiB receive window: the hot spot picks the half */
 	ASSERT_UNMAP(a, L4_FPAGE(0, 23, R_), 0, n);
-	ASSERT_EQ(0ULL, mdb_nodes(b));
+	ASSERT_EQ(0ULL, l4t_nodes(b));
 	ASSERT_BUS(bw + 0xc00000);
 	ASSERT_MAP(b, a, 0x400000, false, L4_FPAGE(0, 23, R_),
 		   L4_FPAGE(0, 22, 0), 0, n);
@@ -411,7 +402,7 @@ TEST_F(mapdb, write_both_ways)
 	ASSERT_WORD(bw + 7 * PG, l4t_word(1, 2 * PG));
 	ASSERT_BUS(bw + 6 * PG);
 	ASSERT_BUS(bw + 8 * PG);
-	ASSERT_EQ(1ULL, mdb_nodes(b));
+	ASSERT_EQ(1ULL, l4t_nodes(b));
 	ASSERT_EQ(0ULL, mdb_frames(b));
 }
 
@@ -440,7 +431,7 @@ TEST_F(mapdb, readonly_then_upgrade)
 
 	/* the same map with W: an upgrade in place, C's child survives */
 	MAP1(b, a, PG, 3 * PG, RW);
-	ASSERT_EQ(1ULL, mdb_nodes(b));
+	ASSERT_EQ(1ULL, l4t_nodes(b));
 	ASSERT_PUT(bw + 3 * PG + 8, 0x88);
 	ASSERT_WORD(aw + PG + 8, 0x88);
 	ASSERT_WORD(cw + 5 * PG + 8, 0x88);
@@ -484,7 +475,7 @@ TEST_F(mapdb, rights_never_grow)
 	ASSERT_PUT(cw + PG + 16, 0xaa);
 	ASSERT_WORD(aw + 16, 0xaa);
 	ASSERT_WORD(dw + 2 * PG + 16, 0xaa);
-	ASSERT_EQ(1ULL, mdb_nodes(c));
+	ASSERT_EQ(1ULL, l4t_nodes(c));
 }
 
 /*
@@ -520,8 +511,8 @@ TEST_F(mapdb, grant_moves_entry)
 	ASSERT_LIVE(&self->before, &s0, 5, 1, 1, 5);
 
 	ASSERT_BUS(aw + PG);
-	ASSERT_EQ(0ULL, mdb_nodes(a));
-	ASSERT_EQ(1ULL, mdb_nodes(b));
+	ASSERT_EQ(0ULL, l4t_nodes(a));
+	ASSERT_EQ(1ULL, l4t_nodes(b));
 	ASSERT_PAGES(bw + 2 * PG, PG, 1, 3);
 	ASSERT_PAGES(cw + 3 * PG, PG, 1, 3);
 	ASSERT_PAGES(dw + 4 * PG, PG, 1, 3);
@@ -623,7 +614,7 @@ TEST_F(chain, recursive)
 	ASSERT_EQ(s0.frames - all, st.frames);
 	for (i = 1; i <= n; i++) {
 		ASSERT_BUS(w[i] + at[i]);
-		ASSERT_EQ(0ULL, mdb_nodes(fd[i]));
+		ASSERT_EQ(0ULL, l4t_nodes(fd[i]));
 	}
 	if (all) {
 		ASSERT_EQ(-1L, mdb_check_zero(w[0] + at[0], PG));
@@ -747,7 +738,7 @@ TEST_F(mapdb, unmap_write_only)
 	ASSERT_RO(dw);
 	MAP1(a, r, 0, PG, RW);
 	ASSERT_RO(aw + PG);
-	ASSERT_EQ(1ULL, mdb_nodes(a));
+	ASSERT_EQ(1ULL, l4t_nodes(a));
 	ASSERT_WORD(cw + 3 * PG + 8, 5);	/* the upgrade kept A's subtree */
 }
 
@@ -778,7 +769,7 @@ TEST_F(mapdb, unmap_all_spaces_read)
 	ASSERT_BUS(aw + PG);
 	ASSERT_BUS(bw + 2 * PG);
 	ASSERT_PAGES(rw, 0, 1, 6);
-	ASSERT_EQ(0ULL, mdb_nodes(a));
+	ASSERT_EQ(0ULL, l4t_nodes(a));
 
 	/* at the root: the frame itself goes */
 	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
@@ -786,7 +777,7 @@ TEST_F(mapdb, unmap_all_spaces_read)
 	ASSERT_EQ(0, l4t_stats(self->dev, &st));
 	ASSERT_EQ(s0.frames - 1, st.frames);
 	ASSERT_EQ(s0.frames_freed + 1, st.frames_freed);
-	ASSERT_EQ(0ULL, mdb_nodes(r));
+	ASSERT_EQ(0ULL, l4t_nodes(r));
 	ASSERT_EQ(-1L, mdb_check_zero(rw, PG));
 }
 
@@ -833,7 +824,7 @@ TEST_F(mapdb, unmap_holes)
 	ASSERT_MAP(a, r, 0, false, L4_FPAGE(0, 13, RW), WHOLE, 0, 2);
 	ASSERT_UNMAP(r, WHOLE | R_, 0, 2);
 	ASSERT_UNMAP(r, WHOLE | R_, ALL, 2);
-	ASSERT_EQ(0ULL, mdb_nodes(r));
+	ASSERT_EQ(0ULL, l4t_nodes(r));
 }
 
 /* ------------------------------------------------------------------ */
@@ -907,14 +898,14 @@ TEST_F(mapdb, depth_limit)
 	l4t_fill(rw, 0, PG, 9);
 	for (i = 0; i < 255; i++)
 		MAP1(r, r, i * PG, (i + 1) * PG, RW);
-	ASSERT_EQ(256ULL, mdb_nodes(r));
+	ASSERT_EQ(256ULL, l4t_nodes(r));
 	ASSERT_EQ(1ULL, mdb_frames(r));
 	ASSERT_PAGES(rw + 255 * PG, 0, 1, 9);
 
 	ASSERT_EQ(-1, mdb_map(r, r, 256 * PG, false, L4_FPAGE(255 * PG, 12, RW),
 			      WHOLE, &m));
 	ASSERT_EQ(EMLINK, errno);
-	ASSERT_EQ(256ULL, mdb_nodes(r));
+	ASSERT_EQ(256ULL, l4t_nodes(r));
 	ASSERT_MAP_ERR(EMLINK, b, r, 0, false, L4_FPAGE(255 * PG, 12, R_), WHOLE);
 	/* depth 254 can still map */
 	MAP1(b, r, 254 * PG, PG, R_);
@@ -923,11 +914,11 @@ TEST_F(mapdb, depth_limit)
 	/* a grant keeps the depth: still nothing below it */
 	GRANT1(b, r, 255 * PG, 0, RW);
 	ASSERT_MAP_ERR(EMLINK, c, b, 0, false, L4_FPAGE(0, 12, RW), WHOLE);
-	ASSERT_EQ(0ULL, mdb_nodes(c));
+	ASSERT_EQ(0ULL, l4t_nodes(c));
 	ASSERT_PAGES(bw, 0, 1, 9);
 
 	ASSERT_UNMAP(r, L4_FPAGE(0, 12, R_), 0, 256);
-	ASSERT_EQ(1ULL, mdb_nodes(r));
+	ASSERT_EQ(1ULL, l4t_nodes(r));
 	ASSERT_BUS(bw);
 	ASSERT_BUS(bw + PG);
 }
@@ -957,7 +948,7 @@ TEST_F(mapdb, cycles_impossible)
 	ASSERT_BUS(aw + PG);
 	ASSERT_BUS(bw + 2 * PG);
 	ASSERT_PAGES(rw, 0, 1, 10);
-	ASSERT_EQ(0ULL, mdb_nodes(a) + mdb_nodes(b));
+	ASSERT_EQ(0ULL, l4t_nodes(a) + l4t_nodes(b));
 
 	/* a longer loop, by grant */
 	MAP1(a, r, 0, PG, RW);
@@ -966,14 +957,14 @@ TEST_F(mapdb, cycles_impossible)
 	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
 	ASSERT_MAP_ERR(ENOENT, a, c, PG, true, L4_FPAGE(3 * PG, 12, RW), WHOLE);
 	ASSERT_OPS(self->dev, &s0, 0, 0, 0, 3);
-	ASSERT_EQ(0ULL, mdb_nodes(a) + mdb_nodes(b) + mdb_nodes(c));
+	ASSERT_EQ(0ULL, l4t_nodes(a) + l4t_nodes(b) + l4t_nodes(c));
 	ASSERT_BUS(cw + 3 * PG);
 
 	/* inside one space */
 	MAP1(r, r, 0, PG, RW);
 	MAP1(r, r, PG, 2 * PG, RW);
 	ASSERT_MAP_ERR(ENOENT, r, r, PG, false, L4_FPAGE(2 * PG, 12, RW), WHOLE);
-	ASSERT_EQ(1ULL, mdb_nodes(r));
+	ASSERT_EQ(1ULL, l4t_nodes(r));
 	ASSERT_PAGES(rw, 0, 1, 10);
 
 	/* nothing reachable in a loop: closing frees everything */
@@ -1033,7 +1024,7 @@ TEST_F(mapdb, destroy_revokes_children)
 	ASSERT_BUS(bw + PG);
 	ASSERT_BUS(cw + PG);
 	ASSERT_PAGES(rw, 0, 1, 11);
-	ASSERT_EQ(0ULL, mdb_nodes(b) + mdb_nodes(c));
+	ASSERT_EQ(0ULL, l4t_nodes(b) + l4t_nodes(c));
 }
 
 /* ------------------------------------------------------------------ */
@@ -1075,7 +1066,7 @@ TEST_F_TIMEOUT(mapdb, tree_100k_doubling, 280)
 			   L4_FPAGE(0, tail[k].order, RW), WHOLE, tail[k].at * PG,
 			   1ULL << (tail[k].order - 12));
 	t1 = mdb_now();
-	ASSERT_EQ((__u64)BIG_N, mdb_nodes(b));
+	ASSERT_EQ((__u64)BIG_N, l4t_nodes(b));
 	ASSERT_OPS(self->dev, &s0, BIG_N, 0, 0, 0);
 	for (i = 0; i < BIG_N; i += 997)
 		ASSERT_PAGES(bw + (__u64)i * PG, 0, 1, 13);
@@ -1088,7 +1079,7 @@ TEST_F_TIMEOUT(mapdb, tree_100k_doubling, 280)
 	ASSERT_OPS(self->dev, &s0, BIG_N, 0, 1, BIG_N);
 	ASSERT_EQ(0, l4t_stats(self->dev, &st));
 	ASSERT_EQ(s0.nodes, st.nodes);
-	ASSERT_EQ(0ULL, mdb_nodes(b));
+	ASSERT_EQ(0ULL, l4t_nodes(b));
 	ASSERT_BUS(bw);
 	ASSERT_BUS(bw + (__u64)(BIG_N - 1) * PG);
 	TH_LOG("100000 nodes by doubling: map %.2f s, unmap %.2f s",
@@ -1119,7 +1110,7 @@ TEST_F_TIMEOUT(mapdb, tree_100k_flat, 280)
 			ASSERT_EQ(-1, i) TH_LOG("map %d: %s", i, strerror(errno));
 	}
 	t1 = mdb_now();
-	ASSERT_EQ((__u64)BIG_N, mdb_nodes(b));
+	ASSERT_EQ((__u64)BIG_N, l4t_nodes(b));
 	ASSERT_OPS(self->dev, &s0, BIG_N, 0, 0, 0);
 	for (i = 0; i < BIG_N; i += 997)
 		ASSERT_PAGES(bw + (__u64)i * PG, 0, 1, 14);
@@ -1161,7 +1152,7 @@ TEST_F_TIMEOUT(mapdb, chains_40x250, 280)
 		ASSERT_MAP(b, b, (k + 1) * stage, false,
 			   L4_FPAGE(k * stage, 18, RW), WHOLE, (k + 1) * stage, 40);
 	t1 = mdb_now();
-	ASSERT_EQ(10000ULL, mdb_nodes(b));
+	ASSERT_EQ(10000ULL, l4t_nodes(b));
 	ASSERT_OPS(self->dev, &s0, 10000, 0, 0, 0);
 	ASSERT_PAGES(bw + 249 * stage, 0, 40, 15);
 	ASSERT_BUS(bw + 249 * stage + 40 * PG);
@@ -1174,7 +1165,7 @@ TEST_F_TIMEOUT(mapdb, chains_40x250, 280)
 	ASSERT_OPS(self->dev, &s0, 10000, 0, 1, 10000);
 	ASSERT_EQ(0, l4t_stats(self->dev, &st));
 	ASSERT_EQ(s0.nodes, st.nodes);
-	ASSERT_EQ(0ULL, mdb_nodes(b));
+	ASSERT_EQ(0ULL, l4t_nodes(b));
 	ASSERT_BUS(bw + 249 * stage);
 	ASSERT_BUS(bw);
 	TH_LOG("10000 nodes in 40 chains of 250: map %.2f s, unmap %.2f s",
@@ -1304,8 +1295,8 @@ TEST_F(badmap, map)
 		ASSERT_EQ(-1, ioctl(b, L4_IOC_MAP, &m))
 			TH_LOG("dst_addr %#llx pages %llu", m.dst_addr, m.pages);
 		ASSERT_EQ(variant->err, errno);
-		ASSERT_EQ(0ULL, mdb_nodes(b));
-		ASSERT_EQ(16ULL, mdb_nodes(a));
+		ASSERT_EQ(0ULL, l4t_nodes(b));
+		ASSERT_EQ(16ULL, l4t_nodes(a));
 		ASSERT_OPS(self->dev, &s0, 0, 0, 0, 0);
 		ASSERT_EQ(0, l4t_stats(self->dev, &st));
 		ASSERT_EQ(s0.nodes, st.nodes);
@@ -1316,8 +1307,8 @@ TEST_F(badmap, map)
 		ASSERT_EQ(0, ioctl(b, L4_IOC_MAP, &m));
 		ASSERT_EQ(0x20000ULL, m.dst_addr);
 		ASSERT_EQ(16ULL, m.pages);
-		ASSERT_EQ(16ULL, mdb_nodes(b));
-		ASSERT_EQ(grant ? 0ULL : 16ULL, mdb_nodes(a));
+		ASSERT_EQ(16ULL, l4t_nodes(b));
+		ASSERT_EQ(grant ? 0ULL : 16ULL, l4t_nodes(a));
 		ASSERT_OPS(self->dev, &s0, grant ? 0 : 16, grant ? 16 : 0, 0, 0);
 		ASSERT_PAGES(bw + 0x20000, 0, 16, 16);
 	}
@@ -1378,7 +1369,7 @@ TEST_F(badunmap, unmap)
 		ASSERT_EQ(-1, ioctl(a, L4_IOC_UNMAP, &u));
 		ASSERT_EQ(variant->err, errno);
 		ASSERT_OPS(self->dev, &s0, 0, 0, 0, 0);
-		ASSERT_EQ(4ULL, mdb_nodes(b));
+		ASSERT_EQ(4ULL, l4t_nodes(b));
 		ASSERT_PUT(bw + 3 * PG + 8, 1);
 	} else {
 		ASSERT_EQ(0, ioctl(a, L4_IOC_UNMAP, &u));
@@ -1421,8 +1412,8 @@ TEST_F(mapdb, bad_pointers)
 	memset(u, 0, 8);
 	ASSERT_EQ(-1, ioctl(a, L4_IOC_UNMAP, u));
 	ASSERT_EQ(EFAULT, errno);
-	ASSERT_EQ(0ULL, mdb_nodes(b));
-	ASSERT_EQ(1ULL, mdb_nodes(a));
+	ASSERT_EQ(0ULL, l4t_nodes(b));
+	ASSERT_EQ(1ULL, l4t_nodes(a));
 }
 
 /* ------------------------------------------------------------------ */

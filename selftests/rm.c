@@ -295,34 +295,6 @@ static int rmt_stop(struct rmt *t)
 	return ret ? ret : l4u_task_destroy(t->task);
 }
 
-static __u64 rm_nodes(int space)
-{
-	struct l4_space_info info;
-
-	if (l4t_info(space, &info))
-		return ~0ULL;
-	return info.nodes;
-}
-
-/* Gates and threads back where they were, and the fixture's counters. */
-static int rm_settled(int dev, const struct l4_stats *base)
-{
-	struct l4_stats st;
-	int i;
-
-	for (i = 0; i < 100; i++) {
-		if (l4t_stats(dev, &st))
-			return -1;
-		if (st.gates == base->gates && st.threads == base->threads &&
-		    l4t_live_equal(&st, base))
-			return 0;
-		usleep(10000);
-	}
-	return -1;
-}
-
-#define ASSERT_RM_SETTLED(self) ASSERT_EQ(0, rm_settled((self)->dev, &(self)->before))
-
 /* A touch of @p must raise @sig with si_addr @p. */
 #define ASSERT_SIG(sig_, p, mode) do {					\
 	struct l4t_fault f_;						\
@@ -368,15 +340,15 @@ TEST_F(rm, fault_read_write)
 	ASSERT_EQ((uint32_t)L4U_RM_RW, reg.flags);
 	ASSERT_EQ(ds.id, reg.ds_id);
 	ASSERT_NE(ds.cap, reg.ds_cap);	/* its own duplicate */
-	ASSERT_EQ(0ULL, rm_nodes(t.ti.space));
+	ASSERT_EQ(0ULL, l4t_nodes(t.ti.space));
 
 	ASSERT_EQ(-1L, l4t_check(p + 2 * PG, 6 * PG, PG, 0x21));
 	ASSERT_EQ(1, d.maps);
-	ASSERT_EQ(1ULL, rm_nodes(t.ti.space));
+	ASSERT_EQ(1ULL, l4t_nodes(t.ti.space));
 	for (i = 0; i < 8; i++)
 		ASSERT_EQ(-1L, l4t_check(p + i * PG, (4 + i) * PG, PG, 0x21));
 	ASSERT_EQ(8, d.maps);
-	ASSERT_EQ(8ULL, rm_nodes(t.ti.space));
+	ASSERT_EQ(8ULL, l4t_nodes(t.ti.space));
 	/* RW was asked for: a write needs no second fault */
 	*(volatile __u64 *)(p + 5 * PG + 16) = 77;
 	ASSERT_EQ(77ULL, *(volatile __u64 *)(d.win + 9 * PG + 16));
@@ -384,7 +356,7 @@ TEST_F(rm, fault_read_write)
 
 	ASSERT_EQ(0, rmt_stop(&t));
 	fx_dsm_stop(&d);
-	ASSERT_RM_SETTLED(self);
+	ASSERT_IPC_SETTLED(self);
 }
 
 /*
@@ -414,11 +386,11 @@ TEST_F(rm, segv_no_region_and_read_only)
 	ASSERT_SIG(SIGSEGV, p + PG + 24, L4T_WRITE);
 	ASSERT_SIG(SIGSEGV, p, L4T_WRITE);
 	ASSERT_EQ(-1L, l4t_check(d.win, 0, 2 * PG, 0x22));	/* unchanged */
-	ASSERT_EQ(2ULL, rm_nodes(t.ti.space));
+	ASSERT_EQ(2ULL, l4t_nodes(t.ti.space));
 
 	ASSERT_EQ(0, rmt_stop(&t));
 	fx_dsm_stop(&d);
-	ASSERT_RM_SETTLED(self);
+	ASSERT_IPC_SETTLED(self);
 }
 
 /*
@@ -451,17 +423,17 @@ TEST_F(rm, receive_window_restricted)
 	ASSERT_EQ(1, d.maps);
 	ASSERT_EQ(21U, d.last_order);		/* it offered 2 MiB */
 	ASSERT_EQ(L4_FPAGE((2ULL << 20) + 2 * PG, 13, 0), d.last_rcv);
-	ASSERT_EQ(2ULL, rm_nodes(t.ti.space));
+	ASSERT_EQ(2ULL, l4t_nodes(t.ti.space));
 	ASSERT_EQ(-1L, l4t_check(a + 2 * PG, (2ULL << 20) + 3 * PG, PG, 0x23));
 	ASSERT_EQ(1, d.maps);			/* already there */
 	ASSERT_EQ(-1L, l4t_check(a, (2ULL << 20) + PG, PG, 0x23));
 	ASSERT_EQ(2, d.maps);
 	ASSERT_EQ(L4_FPAGE((2ULL << 20) + PG, 12, 0), d.last_rcv);
-	ASSERT_EQ(3ULL, rm_nodes(t.ti.space));
+	ASSERT_EQ(3ULL, l4t_nodes(t.ti.space));
 	/* nothing landed in the gap, in B, or below A */
 	ASSERT_SIG(SIGSEGV, base + 4 * PG, L4T_READ);
 	ASSERT_SIG(SIGSEGV, base, L4T_READ);
-	ASSERT_EQ(3ULL, rm_nodes(t.ti.space));
+	ASSERT_EQ(3ULL, l4t_nodes(t.ti.space));
 	/* B faults on its own: [base+8p, base+9p) is B's aligned 1-page block
 	 * at its end, base+6p..8p a 2-page one */
 	ASSERT_EQ(-1L, l4t_check(b + 3 * PG, (2ULL << 20) + 8 * PG, PG, 0x23));
@@ -469,11 +441,11 @@ TEST_F(rm, receive_window_restricted)
 	ASSERT_EQ(L4_FPAGE((2ULL << 20) + 8 * PG, 12, 0), d.last_rcv);
 	ASSERT_EQ(-1L, l4t_check(b + PG, (2ULL << 20) + 6 * PG, PG, 0x23));
 	ASSERT_EQ(L4_FPAGE((2ULL << 20) + 6 * PG, 13, 0), d.last_rcv);
-	ASSERT_EQ(6ULL, rm_nodes(t.ti.space));
+	ASSERT_EQ(6ULL, l4t_nodes(t.ti.space));
 
 	ASSERT_EQ(0, rmt_stop(&t));
 	fx_dsm_stop(&d);
-	ASSERT_RM_SETTLED(self);
+	ASSERT_IPC_SETTLED(self);
 }
 
 /* A 2 MiB aligned region of a greedy manager: one fault maps all of it. */
@@ -491,12 +463,12 @@ TEST_F(rm, large_flexpage)
 				   L4U_RM_RW | L4U_RM_SEARCH_ADDR, &ds, 2ULL << 20, 21));
 	ASSERT_EQ(0ULL, (uint64_t)(uintptr_t)p & ((2ULL << 20) - 1));
 	ASSERT_EQ(-1L, l4t_check(p + 100 * PG, (2ULL << 20) + 100 * PG, PG, 0x24));
-	ASSERT_EQ(512ULL, rm_nodes(t.ti.space));
+	ASSERT_EQ(512ULL, l4t_nodes(t.ti.space));
 	ASSERT_EQ(-1L, l4t_check(p, 2ULL << 20, 2ULL << 20, 0x24));
 	ASSERT_EQ(1, d.maps);
 	ASSERT_EQ(0, rmt_stop(&t));
 	fx_dsm_stop(&d);
-	ASSERT_RM_SETTLED(self);
+	ASSERT_IPC_SETTLED(self);
 }
 
 /* Eager mapping: every page is there after attach, no fault follows. */
@@ -516,7 +488,7 @@ TEST_F(rm, eager_map)
 				   L4U_RM_RW | L4U_RM_SEARCH_ADDR | L4U_RM_EAGER_MAP,
 				   &ds, 3 * PG, 0));
 	ASSERT_EQ(6, d.maps);
-	ASSERT_EQ(6ULL, rm_nodes(t.ti.space));
+	ASSERT_EQ(6ULL, l4t_nodes(t.ti.space));
 	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
 	ASSERT_EQ(-1L, l4t_check(p, 3 * PG, 6 * PG, 0x25));
 	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
@@ -536,7 +508,7 @@ TEST_F(rm, eager_map)
 				       1ULL << 30, &reg));
 	ASSERT_EQ(0, rmt_stop(&t));
 	fx_dsm_stop(&d);
-	ASSERT_RM_SETTLED(self);
+	ASSERT_IPC_SETTLED(self);
 }
 
 /*
@@ -590,7 +562,7 @@ TEST_F(rm, private_copy_on_write)
 	ASSERT_EQ(-1L, l4t_check(d.win + 2 * PG, 2 * PG, PG, 0x31));
 	/* other pages still come from the dataspace, one by one */
 	ASSERT_EQ(-1L, l4t_check(p + 2 * PG, 4 * PG, 2 * PG, 0x31));
-	ASSERT_EQ(4ULL, rm_nodes(t.ti.space));
+	ASSERT_EQ(4ULL, l4t_nodes(t.ti.space));
 	ASSERT_EQ(2, f.n);
 	/* a change of the dataspace shows in pages not copied only */
 	*(volatile __u64 *)(d.win + 4 * PG) = 99;
@@ -610,7 +582,7 @@ TEST_F(rm, private_copy_on_write)
 	ASSERT_EQ(0, rmt_stop(&t));
 	fx_dsm_stop(&d);
 	fx_factory_stop(&f);
-	ASSERT_RM_SETTLED(self);
+	ASSERT_IPC_SETTLED(self);
 }
 
 /* Private regions without copy-on-write: read-only. */
@@ -638,7 +610,7 @@ TEST_F(rm, private_region)
 	ASSERT_EQ(-1L, l4t_check(d.win, 0, 4 * PG, 0x26));
 	ASSERT_EQ(0, rmt_stop(&t));
 	fx_dsm_stop(&d);
-	ASSERT_RM_SETTLED(self);
+	ASSERT_IPC_SETTLED(self);
 }
 
 /* ------------------------------------------------------------------ */
@@ -728,7 +700,7 @@ TEST_F(rm, attach_errors)
 	ASSERT_EQ(0, rmt_stop(&t));
 	fx_dsm_stop(&d);
 	fx_dsm_stop(&dro);
-	ASSERT_RM_SETTLED(self);
+	ASSERT_IPC_SETTLED(self);
 }
 
 /* ------------------------------------------------------------------ */
@@ -756,7 +728,7 @@ TEST_F(rm, detach_variants)
 	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p, 12 * PG, L4U_RM_RW, &ds,
 				   8 * PG, 0));
 	ASSERT_EQ(-1L, l4t_check(p, 8 * PG, 12 * PG, 0x29));
-	ASSERT_EQ(12ULL, rm_nodes(t.ti.space));
+	ASSERT_EQ(12ULL, l4t_nodes(t.ti.space));
 
 	/* errors */
 	ASSERT_EQ(-EINVAL, l4u_rm_detach(NULL, p, PG, 0, &res, &old));
@@ -774,7 +746,7 @@ TEST_F(rm, detach_variants)
 	ASSERT_EQ(2 * PG, old.size);
 	ASSERT_EQ(8 * PG, old.offset);
 	ASSERT_EQ(ds.id, old.ds_id);
-	ASSERT_EQ(10ULL, rm_nodes(t.ti.space));
+	ASSERT_EQ(10ULL, l4t_nodes(t.ti.space));
 	ASSERT_SIG(SIGSEGV, p + PG, L4T_READ);
 	ASSERT_EQ(0, l4u_rm_find(t.rm, p, 4 * PG, &reg));
 	ASSERT_EQ(p + 2 * PG, reg.start);
@@ -787,14 +759,14 @@ TEST_F(rm, detach_variants)
 	ASSERT_EQ(p + 10 * PG, old.start);
 	ASSERT_EQ(2 * PG, old.size);
 	ASSERT_EQ(18 * PG, old.offset);
-	ASSERT_EQ(8ULL, rm_nodes(t.ti.space));
+	ASSERT_EQ(8ULL, l4t_nodes(t.ti.space));
 	ASSERT_SIG(SIGSEGV, p + 11 * PG, L4T_WRITE);
 
 	/* middle: [p+5, p+7) out of [p+2, p+10) */
 	ASSERT_EQ(0, l4u_rm_detach(t.rm, p + 5 * PG, 2 * PG, 0, &res, &old));
 	ASSERT_EQ((unsigned int)L4U_RM_SPLIT_DS, res);
 	ASSERT_EQ(13 * PG, old.offset);
-	ASSERT_EQ(6ULL, rm_nodes(t.ti.space));
+	ASSERT_EQ(6ULL, l4t_nodes(t.ti.space));
 	ASSERT_EQ(0, l4u_rm_find(t.rm, p, 6 * PG, &reg));
 	ASSERT_EQ(p + 2 * PG, reg.start);
 	ASSERT_EQ(3 * PG, reg.size);
@@ -807,14 +779,14 @@ TEST_F(rm, detach_variants)
 	/* the halves still show their pages, through the same mappings */
 	ASSERT_EQ(-1L, l4t_check(p + 2 * PG, 10 * PG, 3 * PG, 0x29));
 	ASSERT_EQ(-1L, l4t_check(p + 7 * PG, 15 * PG, 3 * PG, 0x29));
-	ASSERT_EQ(6ULL, rm_nodes(t.ti.space));
+	ASSERT_EQ(6ULL, l4t_nodes(t.ti.space));
 
 	/* one range over both halves: two calls, AGAIN on the first */
 	ASSERT_EQ(0, l4u_rm_detach(t.rm, p + 3 * PG, 6 * PG, 0, &res, NULL));
 	ASSERT_EQ((unsigned int)(L4U_RM_KEPT_DS | L4U_RM_DETACH_AGAIN), res);
 	ASSERT_EQ(0, l4u_rm_detach(t.rm, p + 3 * PG, 6 * PG, 0, &res, NULL));
 	ASSERT_EQ((unsigned int)L4U_RM_KEPT_DS, res);
-	ASSERT_EQ(2ULL, rm_nodes(t.ti.space));
+	ASSERT_EQ(2ULL, l4t_nodes(t.ti.space));
 	ASSERT_EQ(-ENOENT, l4u_rm_detach(t.rm, p + 3 * PG, 6 * PG, 0, &res, NULL));
 	ASSERT_EQ(-1L, l4t_check(p + 2 * PG, 10 * PG, PG, 0x29));
 	ASSERT_EQ(-1L, l4t_check(p + 9 * PG, 17 * PG, PG, 0x29));
@@ -827,7 +799,7 @@ TEST_F(rm, detach_variants)
 	ASSERT_EQ(0, l4u_rm_detach(t.rm, p, 16 * PG, 0, &res, &old));
 	ASSERT_EQ((unsigned int)L4U_RM_DETACHED_DS, res);
 	ASSERT_EQ(p + 9 * PG, old.start);
-	ASSERT_EQ(0ULL, rm_nodes(t.ti.space));
+	ASSERT_EQ(0ULL, l4t_nodes(t.ti.space));
 	ASSERT_EQ(-ENOENT, l4u_rm_find(t.rm, t.ti.win, t.ti.win_len, &reg));
 
 	/* detached and attached again: faults anew, sees the dataspace */
@@ -835,10 +807,10 @@ TEST_F(rm, detach_variants)
 	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p, 12 * PG, L4U_RM_RW, &ds,
 				   8 * PG, 0));
 	ASSERT_EQ(5ULL, *(volatile __u64 *)(p + 11 * PG));
-	ASSERT_EQ(1ULL, rm_nodes(t.ti.space));
+	ASSERT_EQ(1ULL, l4t_nodes(t.ti.space));
 	ASSERT_EQ(0, rmt_stop(&t));
 	fx_dsm_stop(&d);
-	ASSERT_RM_SETTLED(self);
+	ASSERT_IPC_SETTLED(self);
 }
 
 /* ------------------------------------------------------------------ */
@@ -932,7 +904,7 @@ TEST_F(rm, areas)
 
 	ASSERT_EQ(0, rmt_stop(&t));
 	fx_dsm_stop(&d);
-	ASSERT_RM_SETTLED(self);
+	ASSERT_IPC_SETTLED(self);
 }
 
 /* ------------------------------------------------------------------ */
@@ -968,7 +940,7 @@ TEST_F(rm, identity_task)
 	ASSERT_EQ(L4_FPAGE(lo, 15, 0), d.last_rcv);
 	ASSERT_EQ(0, rmt_stop(&t));
 	fx_dsm_stop(&d);
-	ASSERT_RM_SETTLED(self);
+	ASSERT_IPC_SETTLED(self);
 }
 
 /* Destroying a region manager unmaps everything; one per task. */
@@ -988,9 +960,9 @@ TEST_F(rm, destroy_unmaps)
 	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p, 8 * PG,
 				   L4U_RM_RW | L4U_RM_SEARCH_ADDR | L4U_RM_EAGER_MAP,
 				   &ds, 0, 0));
-	ASSERT_EQ(8ULL, rm_nodes(t.ti.space));
+	ASSERT_EQ(8ULL, l4t_nodes(t.ti.space));
 	ASSERT_EQ(0, l4u_rm_destroy(t.rm));
-	ASSERT_EQ(0ULL, rm_nodes(t.ti.space));
+	ASSERT_EQ(0ULL, l4t_nodes(t.ti.space));
 	/* no pager any more: SIGBUS */
 	ASSERT_SIG(SIGBUS, p, L4T_READ);
 	/* a new one */
@@ -998,7 +970,7 @@ TEST_F(rm, destroy_unmaps)
 	ASSERT_SIG(SIGSEGV, p, L4T_READ);
 	ASSERT_EQ(0, rmt_stop(&t));
 	fx_dsm_stop(&d);
-	ASSERT_RM_SETTLED(self);
+	ASSERT_IPC_SETTLED(self);
 }
 
 /*
@@ -1022,9 +994,9 @@ TEST_F(rm, manager_gone_sigbus)
 	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p, 4 * PG,
 				   L4U_RM_RW | L4U_RM_SEARCH_ADDR, &ds, 0, 0));
 	ASSERT_EQ(-1L, l4t_check(p, 0, PG, 0x2e));
-	ASSERT_EQ(1ULL, rm_nodes(t.ti.space));
+	ASSERT_EQ(1ULL, l4t_nodes(t.ti.space));
 	fx_dsm_stop(&d);
-	ASSERT_EQ(0ULL, rm_nodes(t.ti.space));
+	ASSERT_EQ(0ULL, l4t_nodes(t.ti.space));
 	ASSERT_SIG(SIGBUS, p, L4T_READ);
 	ASSERT_SIG(SIGBUS, p + 3 * PG + 8, L4T_WRITE);
 	ASSERT_SIG(SIGSEGV, p + 4 * PG, L4T_READ);	/* no region: still SEGV */
@@ -1033,7 +1005,7 @@ TEST_F(rm, manager_gone_sigbus)
 					&ds, 0, 0));
 	ASSERT_EQ(0, close(ds.cap));
 	ASSERT_EQ(0, rmt_stop(&t));
-	ASSERT_RM_SETTLED(self);
+	ASSERT_IPC_SETTLED(self);
 }
 
 /*
@@ -1086,7 +1058,7 @@ TEST_F(rm, l4_thread_paged_by_rm)
 	ASSERT_EQ(0, rmt_stop(&t));
 	fx_dsm_stop(&d);
 	free(stack);
-	ASSERT_RM_SETTLED(self);
+	ASSERT_IPC_SETTLED(self);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1187,7 +1159,7 @@ TEST_F(rm, serve_loop)
 	ASSERT_EQ(-EAGAIN, l4u_serve(gate, serve_count, &n));
 	ASSERT_EQ(0, n);
 	ASSERT_EQ(0, close(gate));
-	ASSERT_RM_SETTLED(self);
+	ASSERT_IPC_SETTLED(self);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1319,7 +1291,7 @@ TEST_F(rm, detach_races_faults)
 		usleep(500);
 		ASSERT_EQ(0, l4u_rm_detach(t.rm, p, RACE_PAGES * PG, 0, &res, NULL));
 		ASSERT_EQ((unsigned int)L4U_RM_DETACHED_DS, res);
-		ASSERT_EQ(0ULL, rm_nodes(t.ti.space)) TH_LOG("round %d", r);
+		ASSERT_EQ(0ULL, l4t_nodes(t.ti.space)) TH_LOG("round %d", r);
 	}
 	stop = 1;
 	for (i = 0; i < RACE_READERS; i++) {
@@ -1331,7 +1303,7 @@ TEST_F(rm, detach_races_faults)
 	TH_LOG("%lu reads in %d rounds", reads, RACE_ROUNDS);
 	ASSERT_EQ(0, rmt_stop(&t));
 	fx_dsm_stop(&d);
-	ASSERT_RM_SETTLED(self);
+	ASSERT_IPC_SETTLED(self);
 }
 
 TEST_F(rm, eight_threads)
@@ -1354,11 +1326,11 @@ TEST_F(rm, eight_threads)
 		EXPECT_EQ(0, args[i].err) TH_LOG("thread %d failed at line %d",
 						  i, args[i].err);
 	}
-	ASSERT_EQ(0ULL, rm_nodes(t.ti.space));
+	ASSERT_EQ(0ULL, l4t_nodes(t.ti.space));
 	ASSERT_EQ(MT_THREADS * MT_ROUNDS * MT_PAGES, d.maps);
 	ASSERT_EQ(0, rmt_stop(&t));
 	fx_dsm_stop(&d);
-	ASSERT_RM_SETTLED(self);
+	ASSERT_IPC_SETTLED(self);
 }
 
 TEST_HARNESS_MAIN

@@ -382,6 +382,66 @@ static void dot_edge(struct nlattr **tb, void *arg)
 	       rights_str(u8(tb, L4_A_E_RIGHTS)));
 }
 
+/* Parents of one space's entries that live in other spaces. */
+struct parents {
+	struct { uint64_t space, addr, frame; } *v;
+	size_t n, cap;
+};
+
+static void parent_rec(struct nlattr **tb, void *arg)
+{
+	struct parents *p = arg;
+
+	if (!tb[L4_A_E_PARENT_SPACE])
+		return;
+	if (p->n == p->cap) {
+		p->cap = p->cap ? 2 * p->cap : 16;
+		p->v = realloc(p->v, p->cap * sizeof(*p->v));
+		if (!p->v)
+			die("%s", "out of memory");
+	}
+	p->v[p->n].space = u64(tb, L4_A_E_PARENT_SPACE);
+	p->v[p->n].addr = u64(tb, L4_A_E_PARENT_ADDR);
+	p->v[p->n].frame = u64(tb, L4_A_FRAME_ID);
+	p->n++;
+}
+
+static int parent_cmp(const void *a, const void *b)
+{
+	const uint64_t *x = a, *y = b;	/* space, then address */
+
+	if (x[0] != y[0])
+		return x[0] < y[0] ? -1 : 1;
+	return x[1] < y[1] ? -1 : x[1] > y[1];
+}
+
+/*
+ * With one space: the entries its mappings come from, each in a cluster
+ * of its own space, so that every edge starts at a labelled node.
+ */
+static void dot_parents(uint64_t id)
+{
+	struct parents p = { 0 };
+	size_t i;
+
+	l4_check(l4_request(L4_CMD_ENTRIES, true, L4_A_SPACE_ID, id,
+			    parent_rec, &p, NULL), "space");
+	qsort(p.v, p.n, sizeof(*p.v), parent_cmp);
+	for (i = 0; i < p.n; i++) {
+		if (p.v[i].space == id)
+			continue;
+		if (!i || p.v[i - 1].space != p.v[i].space)
+			printf("\tsubgraph cluster_%" PRIu64 " {\n\t\tlabel=\"space %" PRIu64 "\";\n",
+			       p.v[i].space, p.v[i].space);
+		if (!i || p.v[i - 1].space != p.v[i].space || p.v[i - 1].addr != p.v[i].addr)
+			printf("\t\tn%" PRIu64 "_%" PRIx64 " [label=\"%#" PRIx64 "\\nframe %" PRIu64 "\"];\n",
+			       p.v[i].space, p.v[i].addr, p.v[i].addr, p.v[i].frame);
+		if (i + 1 == p.n || p.v[i + 1].space != p.v[i].space)
+			printf("\t}\n");
+	}
+	free(p.v);
+}
+
 static int cmd_dot(const char *arg)
 {
 	struct ids ids = { 0 };
@@ -401,6 +461,8 @@ static int cmd_dot(const char *arg)
 				    dot_entry, NULL, NULL), "space");
 		printf("\t}\n");
 	}
+	if (arg)
+		dot_parents(ids.v[0]);
 	for (i = 0; i < ids.n; i++)
 		l4_check(l4_request(L4_CMD_ENTRIES, true, L4_A_SPACE_ID, ids.v[i],
 				    dot_edge, NULL, NULL), "space");

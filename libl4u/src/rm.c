@@ -31,6 +31,11 @@
 #include "task_int.h"
 
 #define PAGE		4096ULL
+
+static inline uint64_t rm_page_up(uint64_t n)
+{
+	return (n + PAGE - 1) & ~(PAGE - 1);
+}
 #define RM_LABEL_STOP	0x524d53544f50LL	/* 'RMSTOP': from l4u_rm_destroy */
 
 /* A dataspace capability shared by the regions made of one attach. */
@@ -704,7 +709,8 @@ int l4u_rm_attach(struct l4u_rm *rm, void **start, uint64_t size,
 		return -EBADF;
 	if (flags & L4U_RM_RIGHTS & ~ds->flags)
 		return -EACCES;
-	if (offset >= ds->size || size > ds->size - offset)
+	/* whole pages: the tail of a file's last page is part of it (as mmap) */
+	if (offset >= ds->size || size > rm_page_up(ds->size) - offset)
 		return -ERANGE;
 	if (*start && !rm_va_ok(rm, *start))
 		return -ERANGE;

@@ -60,7 +60,8 @@ struct l4u_dsm_req {
 struct l4u_dsm_resp {
 	int32_t error;		/* 0 or a positive errno */
 	uint32_t flags;		/* the dataspace's L4U_DS_* */
-	uint64_t size;		/* its size in bytes */
+	uint64_t size;		/* its size in bytes; mapped in whole pages, the
+				   tail of the last one reads as zeros (as mmap) */
 	uint64_t id;		/* its id at the manager (unguessable, see COPY_IN) */
 	uint64_t reserved[1];
 };
