@@ -52,6 +52,41 @@ static inline void l4_release_fault_lock(struct vm_fault *vmf)
 #define l4_nl_dump_attrs(cb)	(genl_info_dump(cb)->attrs)
 #endif
 
+/*
+ * Filtered multicast: 6.8 brought genlmsg_multicast_netns_filtered(), whose
+ * filter runs for every subscribing socket (a nonzero return skips it).
+ * Debian's 6.1 exports no filtered broadcast at all (neither that nor
+ * netlink_broadcast_filtered(): see its headers and Module.symvers), so
+ * there the group stays CAP_SYS_ADMIN-only and the filter is not called:
+ * every subscriber may see everything.
+ */
+#include <net/genetlink.h>
+
+typedef int (*l4_nl_filter_fn)(struct sock *dsk, struct sk_buff *skb,
+			       void *data);
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 8, 0)
+#define L4_NL_MCAST_FILTERED	0
+static inline int l4_genl_multicast_filtered(const struct genl_family *family,
+					     struct sk_buff *skb,
+					     unsigned int group,
+					     l4_nl_filter_fn filter, void *data)
+{
+	return genlmsg_multicast(family, skb, 0, group, GFP_ATOMIC);
+}
+#else
+#define L4_NL_MCAST_FILTERED	1
+static inline int l4_genl_multicast_filtered(const struct genl_family *family,
+					     struct sk_buff *skb,
+					     unsigned int group,
+					     l4_nl_filter_fn filter, void *data)
+{
+	return genlmsg_multicast_netns_filtered(family, &init_net, skb, 0,
+						group, GFP_ATOMIC, filter,
+						data);
+}
+#endif
+
 /* 6.12 hides struct fd's members behind fd_file() */
 #include <linux/file.h>
 #ifndef fd_file

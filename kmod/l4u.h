@@ -250,6 +250,7 @@ struct l4_node *l4_tree_next(struct l4_node *top, struct l4_node *node);
 extern atomic_t l4_generation;	/* bumped by every change dumps can see */
 int l4_netlink_init(void);
 void l4_netlink_exit(void);
+int l4_ev_owner_add(kuid_t uid);
 void l4_ev_space(struct l4_space *space, bool create);
 void l4_ev_fault(struct l4_space *space, u64 word0, u64 thread_id);
 void l4_ev_reply(const struct l4_ipc *ipc, int error);

@@ -21,12 +21,26 @@
  * Events are sent from wherever they happen, some of them (faults) with
  * mmap_lock held: GFP_ATOMIC, no sleeping, and nothing at all but a
  * listener check when nobody listens.
+ *
+ * Every event concerns the spaces of one owner (MAP and GRANT: the
+ * destination's, whose entries dump shows the new entry with the source as
+ * its parent), except a reply to a call that named no receive space, which
+ * concerns none. Anyone may join the group; a filtered multicast
+ * (compat.h) hands each event only to the subscribers whose socket was
+ * opened with the owner as euid, and to those opened with CAP_SYS_ADMIN.
+ * Each owner has a sequence of its own (L4_A_EV_UID_SEQ) next to the global
+ * one, so that both kinds of subscribers can tell what they lost.
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
+#include <linux/file.h>
+#include <linux/net.h>
 #include <linux/pid.h>
 #include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/xarray.h>
 #include <net/genetlink.h>
+#include <net/sock.h>
 
 #include <linux/l4_netlink.h>
 
@@ -43,6 +57,26 @@ static atomic64_t l4_ev_sent;		/* events handed to the group */
 static atomic64_t l4_ev_lost;		/* not sent since the last that was */
 static atomic64_t l4_ev_lost_total;
 
+/*
+ * Per-owner event sequence numbers: a counter for every uid that ever
+ * created a space, made in process context when it does (a space's events
+ * then need no allocation for it) and kept until the module goes, so that
+ * an owner's sequence never starts over. One small allocation per distinct
+ * kuid: a creator cannot choose its uid, so unprivileged users add at most
+ * the uids their user namespaces map.
+ */
+struct l4_ev_owner {
+	atomic64_t seq;			/* last number given out */
+};
+
+static DEFINE_XARRAY(l4_ev_owners);	/* __kuid_val(uid) -> l4_ev_owner */
+
+/* What the multicast filter needs to know of an event. */
+struct l4_ev_filter {
+	kuid_t owner;
+	bool has_owner;			/* false: for the unfiltered only */
+};
+
 static struct genl_family l4_genl_family;
 
 enum l4_nl_mcgrp { L4_NL_MCGRP_EVENTS };
@@ -50,7 +84,8 @@ enum l4_nl_mcgrp { L4_NL_MCGRP_EVENTS };
 static const struct genl_multicast_group l4_nl_mcgrps[] = {
 	[L4_NL_MCGRP_EVENTS] = {
 		.name	= L4_GENL_MCGRP_EVENTS,
-		.flags	= GENL_MCAST_CAP_SYS_ADMIN,
+		/* without a filter, only those who may see everything */
+		.flags	= L4_NL_MCAST_FILTERED ? 0 : GENL_MCAST_CAP_SYS_ADMIN,
 	},
 };
 
@@ -67,6 +102,37 @@ static unsigned int l4_nl_seq(void)
 static bool l4_nl_may_see(const struct l4_space *space, bool admin)
 {
 	return admin || uid_eq(space->owner_uid, current_euid());
+}
+
+/*
+ * Whether events reach netlink socket @sk unfiltered: its opener had
+ * CAP_SYS_ADMIN in the initial user namespace. Judged by the credentials
+ * the socket's file was opened with, never by current (at broadcast time
+ * that is whoever caused the event); the cheap commoncap test first, so
+ * that unprivileged subscribers never get as far as an LSM (and its
+ * audit), then the full check.
+ *
+ * From the multicast filter: the broadcast walks the group's members with
+ * the netlink table locked for reading, and netlink_release() takes it for
+ * writing to unlink the socket before sock_orphan() clears ->sk_socket;
+ * the file, freed only after its release, outlives that. A socket without
+ * a file (a kernel socket) gets nothing filtered.
+ */
+static const struct cred *l4_nl_sk_cred(const struct sock *sk)
+{
+	const struct socket *sock = sk->sk_socket;
+
+	return sock && sock->file ? sock->file->f_cred : NULL;
+}
+
+static bool l4_nl_sk_unfiltered(const struct sock *sk)
+{
+	const struct cred *cred = l4_nl_sk_cred(sk);
+
+	return cred && cred->user_ns == &init_user_ns &&
+	       cap_raised(cred->cap_effective, CAP_SYS_ADMIN) &&
+	       file_ns_capable(sk->sk_socket->file, &init_user_ns,
+			       CAP_SYS_ADMIN);
 }
 
 /* The live space @id with a reference, or NULL. */
@@ -129,7 +195,9 @@ static int l4_nl_stats(struct sk_buff *skb, struct genl_info *info)
 			goto nospace;
 	if (l4_nl_put_u64(msg, L4_A_ST_EVENTS, atomic64_read(&l4_ev_sent)) ||
 	    l4_nl_put_u64(msg, L4_A_ST_EVENTS_LOST,
-			  atomic64_read(&l4_ev_lost_total)))
+			  atomic64_read(&l4_ev_lost_total)) ||
+	    nla_put_u8(msg, L4_A_ST_EVENTS_ALL,
+		       l4_nl_sk_unfiltered(NETLINK_CB(skb).sk)))
 		goto nospace;
 	genlmsg_end(msg, hdr);
 	return genlmsg_reply(msg, info);
@@ -428,16 +496,59 @@ static bool l4_ev_listening(void)
 }
 
 /*
- * A new event message with its type, sequence number, sender and lost
- * count, or NULL (counted as lost: the sequence number is used up, so
- * subscribers see the gap).
+ * Make sure that @uid has an event sequence before it owns a space: at
+ * space creation, in process context. 0 or -ENOMEM.
  */
-static struct sk_buff *l4_ev_new(u32 type, void **hdr)
+int l4_ev_owner_add(kuid_t uid)
 {
-	struct sk_buff *skb;
-	u64 seq, lost;
+	unsigned long key = __kuid_val(uid);
+	struct l4_ev_owner *owner;
+	int err;
 
+	if (xa_load(&l4_ev_owners, key))
+		return 0;
+	owner = kzalloc(sizeof(*owner), GFP_KERNEL);
+	if (!owner)
+		return -ENOMEM;
+	err = xa_insert(&l4_ev_owners, key, owner, GFP_KERNEL);
+	if (err)
+		kfree(owner);
+	return err == -EBUSY ? 0 : err;	/* EBUSY: a racing creator's */
+}
+
+/* Called for every subscriber, atomically: nonzero skips @dsk. */
+static int l4_ev_filter(struct sock *dsk, struct sk_buff *skb, void *data)
+{
+	const struct cred *cred = l4_nl_sk_cred(dsk);
+	const struct l4_ev_filter *f = data;
+
+	if (f->has_owner && cred && uid_eq(cred->euid, f->owner))
+		return 0;
+	return !l4_nl_sk_unfiltered(dsk);
+}
+
+/*
+ * A new event message about the spaces of @owner (NULL: of nobody) with its
+ * type, sequence numbers, sender and lost count, or NULL (counted as lost:
+ * the sequence numbers are used up, so subscribers see the gap). @f is
+ * filled in for l4_ev_send().
+ */
+static struct sk_buff *l4_ev_new(u32 type, const kuid_t *owner,
+				 struct l4_ev_filter *f, void **hdr)
+{
+	struct l4_ev_owner *counter = NULL;
+	u64 seq, uid_seq = 0, lost;
+	struct sk_buff *skb;
+
+	f->has_owner = !!owner;
+	if (owner) {
+		f->owner = *owner;
+		counter = xa_load(&l4_ev_owners, __kuid_val(*owner));
+		WARN_ON_ONCE(!counter);	/* l4_ev_owner_add() at creation */
+	}
 	seq = atomic64_inc_return(&l4_ev_seq);
+	if (counter)
+		uid_seq = atomic64_inc_return(&counter->seq);
 	skb = genlmsg_new(L4_NL_EVENT_SIZE, GFP_ATOMIC | __GFP_NOWARN);
 	if (!skb)
 		goto lost;
@@ -448,7 +559,11 @@ static struct sk_buff *l4_ev_new(u32 type, void **hdr)
 	if (nla_put_u32(skb, L4_A_EV_TYPE, type) ||
 	    l4_nl_put_u64(skb, L4_A_EV_SEQ, seq) ||
 	    nla_put_u32(skb, L4_A_EV_PID, task_tgid_nr(current)) ||
-	    (lost && l4_nl_put_u64(skb, L4_A_EV_LOST, lost))) {
+	    (lost && l4_nl_put_u64(skb, L4_A_EV_LOST, lost)) ||
+	    (owner &&
+	     nla_put_u32(skb, L4_A_SPACE_UID,
+			 from_kuid_munged(&init_user_ns, *owner))) ||
+	    (counter && l4_nl_put_u64(skb, L4_A_EV_UID_SEQ, uid_seq))) {
 		atomic64_add(lost, &l4_ev_lost);
 		goto free;
 	}
@@ -462,14 +577,17 @@ lost:
 	return NULL;
 }
 
-static void l4_ev_send(struct sk_buff *skb, void *hdr)
+static void l4_ev_send(struct sk_buff *skb, void *hdr, struct l4_ev_filter *f)
 {
 	int err;
 
 	genlmsg_end(skb, hdr);
-	err = genlmsg_multicast(&l4_genl_family, skb, 0, L4_NL_MCGRP_EVENTS,
-				GFP_ATOMIC);
-	/* ESRCH: the last listener left; ENOBUFS: one of them overran */
+	err = l4_genl_multicast_filtered(&l4_genl_family, skb,
+					 L4_NL_MCGRP_EVENTS, l4_ev_filter, f);
+	/*
+	 * ESRCH: no listener took it (left, or all filtered it out);
+	 * ENOBUFS: one of them overran
+	 */
 	if (err && err != -ESRCH)
 		atomic64_inc(&l4_ev_lost_total);
 	atomic64_inc(&l4_ev_sent);
@@ -484,27 +602,28 @@ static void l4_ev_fail(struct sk_buff *skb)
 
 void l4_ev_space(struct l4_space *space, bool create)
 {
+	struct l4_ev_filter f;
 	struct sk_buff *skb;
 	void *hdr;
 
 	atomic_inc(&l4_generation);
 	if (!l4_ev_listening())
 		return;
-	skb = l4_ev_new(create ? L4_EV_SPACE_CREATE : L4_EV_SPACE_DESTROY, &hdr);
+	skb = l4_ev_new(create ? L4_EV_SPACE_CREATE : L4_EV_SPACE_DESTROY,
+			&space->owner_uid, &f, &hdr);
 	if (!skb)
 		return;
 	if (l4_nl_put_u64(skb, L4_A_SPACE_ID, space->id) ||
-	    nla_put_u32(skb, L4_A_SPACE_UID,
-			from_kuid_munged(&init_user_ns, space->owner_uid)) ||
 	    l4_nl_put_u64(skb, L4_A_SPACE_SIZE, (u64)space->pages << PAGE_SHIFT))
 		l4_ev_fail(skb);
 	else
-		l4_ev_send(skb, hdr);
+		l4_ev_send(skb, hdr, &f);
 }
 
 void l4_ev_fault(struct l4_space *space, u64 word0, u64 thread_id)
 {
 	u8 rights = L4_FPAGE_R;
+	struct l4_ev_filter f;
 	struct sk_buff *skb;
 	void *hdr;
 
@@ -515,7 +634,7 @@ void l4_ev_fault(struct l4_space *space, u64 word0, u64 thread_id)
 		rights |= L4_FPAGE_W;
 	if (word0 & L4_PF_EXEC)
 		rights |= L4_FPAGE_X;
-	skb = l4_ev_new(L4_EV_FAULT, &hdr);
+	skb = l4_ev_new(L4_EV_FAULT, &space->owner_uid, &f, &hdr);
 	if (!skb)
 		return;
 	if (l4_nl_put_u64(skb, L4_A_SPACE_ID, space->id) ||
@@ -524,18 +643,22 @@ void l4_ev_fault(struct l4_space *space, u64 word0, u64 thread_id)
 	    l4_nl_put_u64(skb, L4_A_EV_THREAD, thread_id))
 		l4_ev_fail(skb);
 	else
-		l4_ev_send(skb, hdr);
+		l4_ev_send(skb, hdr, &f);
 }
 
 void l4_ev_reply(const struct l4_ipc *ipc, int error)
 {
+	struct l4_ev_filter f;
 	struct sk_buff *skb;
 	void *hdr;
 
 	trace_l4_reply(ipc->space_id, ipc->reply_label, error, ipc->pages);
 	if (!l4_ev_listening())
 		return;
-	skb = l4_ev_new(L4_EV_REPLY, &hdr);
+	/* a call without a receive space: nobody's, for admins only */
+	skb = l4_ev_new(L4_EV_REPLY,
+			ipc->rcv_space ? &ipc->rcv_space->owner_uid : NULL,
+			&f, &hdr);
 	if (!skb)
 		return;
 	if (l4_nl_put_u64(skb, L4_A_SPACE_ID, ipc->space_id) ||
@@ -544,11 +667,12 @@ void l4_ev_reply(const struct l4_ipc *ipc, int error)
 	    l4_nl_put_u64(skb, L4_A_EV_PAGES, ipc->pages))
 		l4_ev_fail(skb);
 	else
-		l4_ev_send(skb, hdr);
+		l4_ev_send(skb, hdr, &f);
 }
 
 void l4_ev_map(const struct l4_transfer *t, u64 pages)
 {
+	struct l4_ev_filter f;
 	struct sk_buff *skb;
 	void *hdr;
 
@@ -557,7 +681,9 @@ void l4_ev_map(const struct l4_transfer *t, u64 pages)
 		     t->rights, t->grant, pages);
 	if (!l4_ev_listening())
 		return;
-	skb = l4_ev_new(t->grant ? L4_EV_GRANT : L4_EV_MAP, &hdr);
+	/* the destination's: its entries show the new entry and its parent */
+	skb = l4_ev_new(t->grant ? L4_EV_GRANT : L4_EV_MAP, &t->dst->owner_uid,
+			&f, &hdr);
 	if (!skb)
 		return;
 	if (l4_nl_put_u64(skb, L4_A_SPACE_ID, t->dst->id) ||
@@ -569,12 +695,13 @@ void l4_ev_map(const struct l4_transfer *t, u64 pages)
 	    l4_nl_put_u64(skb, L4_A_EV_PAGES, pages))
 		l4_ev_fail(skb);
 	else
-		l4_ev_send(skb, hdr);
+		l4_ev_send(skb, hdr, &f);
 }
 
 void l4_ev_unmap(struct l4_space *space, u64 addr, unsigned int order,
 		 u8 rights, u64 revoked)
 {
+	struct l4_ev_filter f;
 	struct sk_buff *skb;
 	void *hdr;
 
@@ -582,7 +709,7 @@ void l4_ev_unmap(struct l4_space *space, u64 addr, unsigned int order,
 	trace_l4_unmap(space->id, addr, order, rights, revoked);
 	if (!l4_ev_listening())
 		return;
-	skb = l4_ev_new(L4_EV_UNMAP, &hdr);
+	skb = l4_ev_new(L4_EV_UNMAP, &space->owner_uid, &f, &hdr);
 	if (!skb)
 		return;
 	if (l4_nl_put_u64(skb, L4_A_SPACE_ID, space->id) ||
@@ -592,7 +719,7 @@ void l4_ev_unmap(struct l4_space *space, u64 addr, unsigned int order,
 	    l4_nl_put_u64(skb, L4_A_EV_PAGES, revoked))
 		l4_ev_fail(skb);
 	else
-		l4_ev_send(skb, hdr);
+		l4_ev_send(skb, hdr, &f);
 }
 
 /* A node removed (@rights_left 0) or downgraded: a tracepoint only. */
@@ -669,5 +796,11 @@ int l4_netlink_init(void)
 
 void l4_netlink_exit(void)
 {
+	struct l4_ev_owner *owner;
+	unsigned long key;
+
 	genl_unregister_family(&l4_genl_family);
+	xa_for_each(&l4_ev_owners, key, owner)
+		kfree(owner);
+	xa_destroy(&l4_ev_owners);
 }

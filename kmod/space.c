@@ -168,6 +168,10 @@ static struct l4_space *l4_space_alloc(const struct l4_space_create *req)
 	struct l4_space *space;
 	int err;
 
+	/* the owner's event sequence (netlink.c) exists before its spaces */
+	err = l4_ev_owner_add(current_euid());
+	if (err)
+		return ERR_PTR(err);
 	space = kzalloc(sizeof(*space), L4_GFP_META);
 	if (!space)
 		return ERR_PTR(-ENOMEM);

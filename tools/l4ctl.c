@@ -7,7 +7,7 @@
  *   l4ctl [--json] spaces            the spaces you may see
  *   l4ctl [--json] space ID          one space's entries
  *   l4ctl [--json] tree FRAME        one frame's derivation tree
- *   l4ctl [--json] monitor [-s ID] [-p PID] [-t TYPE,...]   live events
+ *   l4ctl [--json] monitor [-n N] [-s ID] [-p PID] [-t TYPE,...]   live events
  *   l4ctl dot [ID]                   the mapping database as Graphviz DOT
  */
 #include <errno.h>
@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
@@ -487,18 +488,38 @@ static const char *const ev_names[] = {
 
 struct monitor {
 	uint64_t space, last_seq;
+	uint64_t seen, limit;	/* events shown, skipped or lost; -n */
 	uint32_t pid;
 	unsigned int types;	/* bit per event type, 0: all */
+	bool all;		/* unfiltered: every user's events */
 };
+
+static void monitor_count(struct monitor *m, uint64_t n)
+{
+	m->seen += n;
+	if (m->limit && m->seen >= m->limit) {
+		fflush(stdout);
+		exit(0);
+	}
+}
 
 static void event_rec(struct nlattr **tb, void *arg)
 {
 	struct monitor *m = arg;
 	uint32_t type = u32(tb, L4_A_EV_TYPE);
 	uint64_t seq = u64(tb, L4_A_EV_SEQ), space = u64(tb, L4_A_SPACE_ID);
-	uint64_t lost = u64(tb, L4_A_EV_LOST);
+	uint64_t lost = 0;
 	const char *name = type <= L4_EV_MAX && ev_names[type] ? ev_names[type] : "?";
 
+	/*
+	 * The sequence that has no gaps unless we lost events: the global one
+	 * if we get everything, else our own uid's (we miss other users' events
+	 * by design, and L4_A_EV_LOST counts theirs too).
+	 */
+	if (m->all)
+		lost = u64(tb, L4_A_EV_LOST);
+	else
+		seq = u64(tb, L4_A_EV_UID_SEQ);
 	if (m->last_seq && seq > m->last_seq + 1)
 		lost = seq - m->last_seq - 1;
 	m->last_seq = seq;
@@ -507,11 +528,14 @@ static void event_rec(struct nlattr **tb, void *arg)
 			printf("{\"lost\": %" PRIu64 "}\n", lost);
 		else
 			printf("-- %" PRIu64 " events lost\n", lost);
+		monitor_count(m, lost);
 	}
 	if ((m->types && !(m->types & (1u << type))) ||
 	    (m->space && m->space != space && m->space != u64(tb, L4_A_EV_SRC_SPACE)) ||
-	    (m->pid && m->pid != u32(tb, L4_A_EV_PID)))
+	    (m->pid && m->pid != u32(tb, L4_A_EV_PID))) {
+		monitor_count(m, 1);
 		return;
+	}
 
 	if (json) {
 		printf("{\"seq\": %" PRIu64 ", \"event\": \"%s\", \"pid\": %u, \"space\": %" PRIu64,
@@ -535,6 +559,7 @@ static void event_rec(struct nlattr **tb, void *arg)
 			       u64(tb, L4_A_SPACE_SIZE), u32(tb, L4_A_SPACE_UID));
 		printf("}\n");
 		fflush(stdout);
+		monitor_count(m, 1);
 		return;
 	}
 	printf("%8" PRIu64 " pid %-6u %-7s space %" PRIu64, seq, u32(tb, L4_A_EV_PID),
@@ -569,6 +594,7 @@ static void event_rec(struct nlattr **tb, void *arg)
 	}
 	putchar('\n');
 	fflush(stdout);
+	monitor_count(m, 1);
 }
 
 static unsigned int parse_types(char *s)
@@ -587,6 +613,13 @@ static unsigned int parse_types(char *s)
 	return types;
 }
 
+/* From a stats reply: whether this socket gets every user's events. */
+static void all_rec(struct nlattr **tb, void *arg)
+{
+	/* a module from before filtering: whoever may join gets everything */
+	*(bool *)arg = !tb[L4_A_ST_EVENTS_ALL] || u8(tb, L4_A_ST_EVENTS_ALL);
+}
+
 static int cmd_monitor(int argc, char **argv)
 {
 	struct monitor m = { 0 };
@@ -594,8 +627,11 @@ static int cmd_monitor(int argc, char **argv)
 	int grp, opt, err;
 
 	optind = 1;
-	while ((opt = getopt(argc, argv, "s:p:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:s:p:t:")) != -1) {
 		switch (opt) {
+		case 'n':
+			m.limit = parse_id(optarg, "event count");
+			break;
 		case 's':
 			m.space = parse_id(optarg, "space id");
 			break;
@@ -612,10 +648,18 @@ static int cmd_monitor(int argc, char **argv)
 	grp = genl_ctrl_resolve_grp(sk, L4_GENL_NAME, L4_GENL_MCGRP_EVENTS);
 	if (grp < 0)
 		l4_check(grp, "events group");
+	l4_check(l4_request(L4_CMD_STATS, false, 0, 0, all_rec, &m.all, NULL),
+		 "monitor");
 	err = nl_socket_add_membership(sk, grp);
 	if (err == -NLE_PERM || err == -NLE_FAILURE)
-		die("%s", "monitor: the event stream needs CAP_SYS_ADMIN");
+		die("%s", "monitor: before Linux 6.8 the event stream needs CAP_SYS_ADMIN");
 	l4_check(err, "monitor");
+	/* on stderr, so that a reader of stdout knows when it may start */
+	if (m.all)
+		fprintf(stderr, "l4ctl: monitor: all events\n");
+	else
+		fprintf(stderr, "l4ctl: monitor: the events of uid %u's spaces\n",
+			(unsigned int)geteuid());
 	nl_socket_disable_seq_check(sk);
 	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, l4_valid, &h);
 	for (;;) {
@@ -637,9 +681,11 @@ static void usage(FILE *f)
 		"  spaces                the spaces you may see\n"
 		"  space ID              the entries of space ID\n"
 		"  tree FRAME            the derivation tree of frame FRAME\n"
-		"  monitor [-s ID] [-p PID] [-t TYPE,...]\n"
+		"  monitor [-n N] [-s ID] [-p PID] [-t TYPE,...]\n"
 		"                        live events (types: fault reply map grant unmap\n"
-		"                        create destroy); needs CAP_SYS_ADMIN\n"
+		"                        create destroy) of your spaces, everyone's with\n"
+		"                        CAP_SYS_ADMIN; -n: exit after N (shown, skipped\n"
+		"                        or lost)\n"
 		"  dot [ID]              the mapping database as a Graphviz graph\n");
 }
 

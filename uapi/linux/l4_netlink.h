@@ -26,13 +26,32 @@
  * after the mapping database or the space table changed under them: the
  * caller should dump again.
  *
- * Events: multicast group "events" (L4_GENL_MCGRP_EVENTS), joining needs
- * CAP_SYS_ADMIN (EPERM otherwise). One L4_CMD_EVENT message per event with
- * L4_A_EV_TYPE, L4_A_EV_SEQ (consecutive over all events sent while anyone
- * listens: a gap tells a subscriber how many it lost, e.g. to ENOBUFS) and,
- * when the module itself could not send earlier events (no memory),
- * L4_A_EV_LOST with how many since the last event that went out. Events
- * from concurrent tasks may arrive out of sequence order.
+ * Events: multicast group "events" (L4_GENL_MCGRP_EVENTS). One
+ * L4_CMD_EVENT message per event. Every event concerns the spaces of one
+ * owner, given as L4_A_SPACE_UID (in the initial user namespace): that of
+ * L4_A_SPACE_ID, so for MAP and GRANT the destination's, whose entries dump
+ * shows the new entry with the source as its parent (the source's owner
+ * is not told: its dumps do not show the copy either). The one exception,
+ * a REPLY to a call that named no receive space, has no owner.
+ *
+ * Anyone may join. A subscriber receives the events whose owner is the
+ * effective uid its socket was opened with; one whose socket was opened
+ * with CAP_SYS_ADMIN (in the initial user namespace) receives all. Kernels
+ * before 6.8 cannot filter a multicast: there joining needs CAP_SYS_ADMIN
+ * (EPERM otherwise). L4_A_ST_EVENTS_ALL in a L4_CMD_STATS reply says which
+ * kind the requesting socket is.
+ *
+ * Sequence numbers, consecutive over the events sent while anyone listens,
+ * including those the module failed to send (no memory): L4_A_EV_SEQ over
+ * all events, L4_A_EV_UID_SEQ over those of one owner (present whenever
+ * L4_A_SPACE_UID is; an owner's sequence never starts over while the
+ * module is loaded). An unfiltered subscriber checks L4_A_EV_SEQ, a
+ * filtered one L4_A_EV_UID_SEQ (it legitimately misses other owners'
+ * events, so L4_A_EV_SEQ has gaps for it): a gap in its sequence is how
+ * many it lost, to ENOBUFS or to the module. L4_A_EV_LOST, when present,
+ * counts the events of all owners the module could not send since the last
+ * event that went out (for unfiltered subscribers). Events from concurrent
+ * tasks may arrive out of sequence order.
  */
 #ifndef _UAPI_LINUX_L4_NETLINK_H
 #define _UAPI_LINUX_L4_NETLINK_H
@@ -113,9 +132,10 @@ enum l4_attr {
 
 	/*
 	 * L4_CMD_EVENT, with L4_A_SPACE_ID (FAULT, REPLY: the faulting or
-	 * calling space; MAP, GRANT: the destination), L4_A_E_ADDR,
-	 * L4_A_E_RIGHTS (FAULT: the access, MAP/GRANT/UNMAP: the flexpage's),
-	 * and for SPACE_CREATE/DESTROY L4_A_SPACE_UID and L4_A_SPACE_SIZE.
+	 * calling space; MAP, GRANT: the destination) and its owner
+	 * L4_A_SPACE_UID, L4_A_E_ADDR, L4_A_E_RIGHTS (FAULT: the access,
+	 * MAP/GRANT/UNMAP: the flexpage's), for SPACE_CREATE/DESTROY
+	 * L4_A_SPACE_SIZE, and L4_A_EV_UID_SEQ (below).
 	 */
 	L4_A_EV_TYPE,		/* u32: enum l4_event_type */
 	L4_A_EV_SEQ,		/* u64 */
@@ -128,6 +148,11 @@ enum l4_attr {
 	L4_A_EV_LABEL,		/* s64: REPLY: the reply's label */
 	L4_A_EV_ERROR,		/* u32: REPLY: its error (0: a map reply) */
 	L4_A_EV_THREAD,		/* u64: FAULT: the L4 thread id */
+
+	L4_A_ST_EVENTS_ALL,	/* u8, STATS: 1 if events reach the requesting
+				 * socket unfiltered, 0 if only its own uid's
+				 */
+	L4_A_EV_UID_SEQ,	/* u64: the owner's own sequence number */
 
 	__L4_A_MAX,
 };
