@@ -160,6 +160,30 @@ struct l4u_dsm_stats {
 
 int l4u_dsm_stats(const struct l4u_ds *ds, struct l4u_dsm_stats *st);
 
+/*
+ * SWAP_STATS (a swapping or pinning manager's paging counters, see
+ * docs/swapping.md), asked on any of its dataspaces: reply w[0] MAP
+ * requests, w[1] faults (MAPs that needed a frame: zero-fill or swap-in),
+ * w[2] hits (MAPs of a resident page), w[3] evictions, w[4] swap-ins,
+ * w[5] swap-outs, w[6] pinned frames, w[7] swap slots in use. Zero where
+ * the manager does not swap; a manager older than this gets -ENOSYS.
+ */
+#define L4U_DSM_SWAP_STATS	L4U_DS_LABEL(0x7e)
+
+struct l4u_dsm_swap_stats {
+	uint64_t maps;
+	uint64_t faults;
+	uint64_t hits;
+	uint64_t evictions;
+	uint64_t swap_ins;
+	uint64_t swap_outs;
+	uint64_t pinned;
+	uint64_t swap_used;
+	double hit_ratio;	/* hits / (hits + faults), 0 if none */
+};
+
+int l4u_dsm_swap_stats(const struct l4u_ds *ds, struct l4u_dsm_swap_stats *st);
+
 struct l4u_dsm;
 
 /* A dataspace as its manager sees it. */
@@ -172,6 +196,7 @@ struct l4u_dsm_ds {
 	uint64_t npages;
 	uint32_t *frames;	/* per page: frame number, or L4U_DSM_NO_FRAME */
 	uint8_t *state;		/* per page: L4U_DSM_PAGE_* */
+	uint32_t *swap;		/* per page: swap slot + 1, 0: none (swapping managers) */
 	void *priv;		/* the backend's */
 	char what[64];		/* for messages: "anon", "file name" */
 	struct l4u_dsm_ds *next;
@@ -180,6 +205,7 @@ struct l4u_dsm_ds {
 #define L4U_DSM_NO_FRAME	UINT32_MAX
 #define L4U_DSM_PAGE_WMAPPED	0x1	/* mapped writable since its last sync */
 #define L4U_DSM_PAGE_DIRTY	0x2	/* written by the manager itself */
+#define L4U_DSM_PAGE_PINNED	0x4	/* a pinned dataspace's frame */
 
 struct l4u_dsm_backend {
 	const char *name;	/* program name for messages */
@@ -207,6 +233,10 @@ struct l4u_dsm_backend {
 /*
  * A dataspace manager's main(): parses
  *   --socket PATH|@name  [--frames N]  [-v]
+ *   [--policy fifo|lru|aging|clock|ws [--tau T] --swap FILE]  [--pinned]
+ * (--policy: evict to FILE when the pool is full, anonymous memory only;
+ * --pinned: every dataspace gets all its frames at open, never evicted;
+ * see docs/swapping.md),
  * serves until SIGTERM/SIGINT, writes back and frees everything, and
  * returns the process's exit status.
  */
