@@ -61,14 +61,16 @@ static int connectable(const char *name)
 
 /*
  * Start l4u-dsm-anon with @frames frames: swapping by @policy (NULL: no
- * swapping) to a swap file of its own, or pinned (@pinned).
+ * swapping) to a swap file of its own, or pinned (@pinned); frames
+ * allocated by strategy @alloc (NULL: the default).
  */
-static int mgr_start(struct mgr *m, unsigned int frames, const char *policy,
-		     int pinned)
+static int mgr_start_alloc(struct mgr *m, unsigned int frames, const char *policy,
+			   int pinned, const char *alloc)
 {
 	static int seq;
+	const char *argv[16];
 	char nf[16];
-	int i;
+	int i, n = 0;
 
 	++seq;
 	snprintf(m->sock, sizeof(m->sock), "@l4u-swap-test-%d-%d", getpid(), seq);
@@ -79,14 +81,25 @@ static int mgr_start(struct mgr *m, unsigned int frames, const char *policy,
 		return -1;
 	if (m->pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (policy)
-			execlp("l4u-dsm-anon", "l4u-dsm-anon", "--socket", m->sock,
-			       "--frames", nf, "--policy", policy, "--swap", m->swap,
-			       (char *)NULL);
-		else
-			execlp("l4u-dsm-anon", "l4u-dsm-anon", "--socket", m->sock,
-			       "--frames", nf, pinned ? "--pinned" : (char *)NULL,
-			       (char *)NULL);
+		argv[n++] = "l4u-dsm-anon";
+		argv[n++] = "--socket";
+		argv[n++] = m->sock;
+		argv[n++] = "--frames";
+		argv[n++] = nf;
+		if (policy) {
+			argv[n++] = "--policy";
+			argv[n++] = policy;
+			argv[n++] = "--swap";
+			argv[n++] = m->swap;
+		}
+		if (pinned)
+			argv[n++] = "--pinned";
+		if (alloc) {
+			argv[n++] = "--alloc";
+			argv[n++] = alloc;
+		}
+		argv[n] = NULL;
+		execvp(argv[0], (char *const *)argv);
 		fprintf(stderr, "# exec l4u-dsm-anon: %s\n", strerror(errno));
 		_exit(127);
 	}
@@ -98,6 +111,12 @@ static int mgr_start(struct mgr *m, unsigned int frames, const char *policy,
 		usleep(10000);
 	}
 	return -1;
+}
+
+static int mgr_start(struct mgr *m, unsigned int frames, const char *policy,
+		     int pinned)
+{
+	return mgr_start_alloc(m, frames, policy, pinned, NULL);
 }
 
 static int mgr_stop(struct mgr *m)
@@ -252,6 +271,13 @@ TEST_F(swap, fifo_exact)
 
 /* ---- data integrity under heavy eviction ---------------------------------- */
 
+/*
+ * Two client processes, each with its own task, region manager and
+ * dataspace of 32 pages, four threads each writing and checking 8 pages of
+ * checksummed words, five rounds, all over 16 frames (4x over-commit):
+ * every check of every page holds, for each policy (and allocation
+ * strategy), and everything comes back when the clients are gone.
+ */
 #define INT_CLIENTS	2
 #define INT_THREADS	4
 #define INT_PAGES	32	/* per client: 2 x 32 pages over 16 frames */
@@ -325,7 +351,8 @@ static void int_client(const char *sock, unsigned int client)
 	_exit(0);
 }
 
-static void integrity(struct __test_metadata *_metadata, int dev, const char *policy)
+static void integrity(struct __test_metadata *_metadata, const char *policy,
+		      const char *alloc)
 {
 	struct l4u_dsm_swap_stats st;
 	struct l4u_dsm_stats dst;
@@ -335,8 +362,7 @@ static void integrity(struct __test_metadata *_metadata, int dev, const char *po
 	unsigned int i;
 	int j;
 
-	(void)dev;
-	ASSERT_EQ(0, mgr_start(&m, INT_FRAMES, policy, 0));
+	ASSERT_EQ(0, mgr_start_alloc(&m, INT_FRAMES, policy, 0, alloc));
 	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, PG, L4U_DS_R, &probe));
 	for (i = 0; i < INT_CLIENTS; i++) {
 		pid[i] = fork();
@@ -347,8 +373,8 @@ static void integrity(struct __test_metadata *_metadata, int dev, const char *po
 	for (i = 0; i < INT_CLIENTS; i++)
 		ASSERT_EQ(0, l4t_wait(pid[i]));
 	ASSERT_EQ(0, l4u_dsm_swap_stats(&probe, &st));
-	TH_LOG("%s: %llu faults, %llu hits, %llu evictions, %llu swap-ins, %llu swap-outs, hit ratio %.3f",
-	       policy, (unsigned long long)st.faults, (unsigned long long)st.hits,
+	TH_LOG("%s, %s: %llu faults, %llu hits, %llu evictions, %llu swap-ins, %llu swap-outs, hit ratio %.3f",
+	       policy, alloc, (unsigned long long)st.faults, (unsigned long long)st.hits,
 	       (unsigned long long)st.evictions, (unsigned long long)st.swap_ins,
 	       (unsigned long long)st.swap_outs, st.hit_ratio);
 	/*
@@ -382,27 +408,85 @@ static void integrity(struct __test_metadata *_metadata, int dev, const char *po
 
 TEST_F(swap, integrity_fifo)
 {
-	integrity(_metadata, self->dev, "fifo");
+	integrity(_metadata, "fifo", "bitmap");
 }
 
 TEST_F(swap, integrity_clock)
 {
-	integrity(_metadata, self->dev, "clock");
+	integrity(_metadata, "clock", "buddy");
 }
 
 TEST_F(swap, integrity_lru)
 {
-	integrity(_metadata, self->dev, "lru");
+	integrity(_metadata, "lru", "freelist");
 }
 
 TEST_F(swap, integrity_ws)
 {
-	integrity(_metadata, self->dev, "ws");
+	integrity(_metadata, "ws", "buddy");
 }
 
 TEST_F(swap, integrity_aging)
 {
-	integrity(_metadata, self->dev, "aging");
+	integrity(_metadata, "aging", "freelist");
+}
+
+/* ---- copy-on-write and sharing under eviction ------------------------------ */
+
+/*
+ * One dataspace of the swapping manager (16 pages over 8 frames), three
+ * tasks: B and C attach it shared, A private (copy-on-write, the copies
+ * from the same manager). Under eviction B's writes reach C; A's writes
+ * stay A's; B's later writes show in A's pages not copied only. FIFO, and
+ * the first page A writes is the oldest resident one: the copy's frame
+ * evicts the page being copied (the region manager has the manager copy
+ * it, COPY_IN, rather than copying through its scratch space).
+ */
+TEST_F(swap, cow_and_sharing)
+{
+	struct l4u_dsm_swap_stats st;
+	struct rmtask a, b, c;
+	struct l4u_ds ds;
+	struct mgr m;
+	char *pa = NULL, *pb = NULL, *pc = NULL;
+	unsigned int i;
+
+	ASSERT_EQ(0, mgr_start(&m, 8, "fifo", 0));
+	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 16 * PG, L4U_DS_R | L4U_DS_W, &ds));
+	ASSERT_EQ(0, rmtask_start(self->dev, &a));
+	ASSERT_EQ(0, rmtask_start(self->dev, &b));
+	ASSERT_EQ(0, rmtask_start(self->dev, &c));
+	ASSERT_EQ(0, l4u_rm_set_cow(a.rm, self->dev, m.sock));
+	ASSERT_EQ(0, l4u_rm_attach(a.rm, (void **)&pa, 16 * PG, L4U_RM_RW |
+				   L4U_RM_PRIVATE | L4U_RM_SEARCH_ADDR, &ds, 0, 0));
+	ASSERT_EQ(0, l4u_rm_attach(b.rm, (void **)&pb, 16 * PG,
+				   L4U_RM_RW | L4U_RM_SEARCH_ADDR, &ds, 0, 0));
+	ASSERT_EQ(0, l4u_rm_attach(c.rm, (void **)&pc, 16 * PG,
+				   L4U_RM_R | L4U_RM_SEARCH_ADDR, &ds, 0, 0));
+
+	l4t_fill(pb, 0, 16 * PG, 1);				/* B writes */
+	ASSERT_EQ(-1L, l4t_check(pc, 0, 16 * PG, 1));		/* C sees it */
+	ASSERT_EQ(-1L, l4t_check(pa, 0, 16 * PG, 1));		/* A too */
+	/* resident now: pages 8..15, 8 the oldest */
+	for (i = 8; i < 16; i++)				/* A's copies */
+		l4t_fill(pa + i * PG, i * PG, PG, 2);
+	ASSERT_EQ(-1L, l4t_check(pb, 0, 16 * PG, 1));		/* not in B */
+	ASSERT_EQ(-1L, l4t_check(pc, 0, 16 * PG, 1));		/* nor in C */
+	ASSERT_EQ(-1L, l4t_check(pa + 8 * PG, 8 * PG, 8 * PG, 2));
+	for (i = 0; i < 16; i++)				/* B again */
+		l4t_fill(pb + i * PG, i * PG, PG, 3);
+	ASSERT_EQ(-1L, l4t_check(pa + 8 * PG, 8 * PG, 8 * PG, 2));	/* A's copies */
+	ASSERT_EQ(-1L, l4t_check(pa, 0, 8 * PG, 3));		/* shared */
+	ASSERT_EQ(-1L, l4t_check(pc, 0, 16 * PG, 3));
+	ASSERT_EQ(0, l4u_dsm_swap_stats(&ds, &st));
+	ASSERT_LT(40u, st.evictions);
+	ASSERT_LT(0u, st.swap_ins);
+
+	rmtask_stop(&a);
+	rmtask_stop(&b);
+	rmtask_stop(&c);
+	ASSERT_EQ(0, l4u_ds_close(&ds));
+	ASSERT_EQ(0, mgr_stop(&m));
 }
 
 /* ---- a pinned (real-time) pager beside the swapping one ------------------- */
@@ -534,6 +618,114 @@ TEST_F(swap, manager_killed)
 	ASSERT_EQ(0, mgr_stop(&m));
 }
 
+/* ---- allocation strategies ------------------------------------------------- */
+
+/*
+ * The frame pool's strategies, on 1536 frames (6 MiB), frame numbers
+ * exact: buddy splits the smallest block that fits and coalesces on free
+ * (a single frame and three 2 MiB blocks do not fit; freeing the frame
+ * makes the last block whole again); free list reuses the frame freed last
+ * and skips frames a block allocation took; bitmap is next fit.
+ */
+TEST_F(swap, allocators)
+{
+	struct l4u_frames fr;
+	uint64_t n;
+	int64_t f;
+
+	ASSERT_EQ(-EINVAL, l4u_frames_init_strategy(&fr, self->dev, 16, 3));
+	ASSERT_STREQ("buddy", l4u_frames_strategy_name(L4U_FRAMES_BUDDY));
+
+	ASSERT_EQ(0, l4u_frames_init_strategy(&fr, self->dev, 1536, L4U_FRAMES_BUDDY));
+	ASSERT_EQ(1024, l4u_frames_alloc(&fr, 0));	/* from the order-9 block */
+	ASSERT_EQ(0, l4u_frames_alloc(&fr, 9));		/* the order-10 one, split */
+	ASSERT_EQ(512, l4u_frames_alloc(&fr, 9));
+	ASSERT_EQ(-ENOMEM, l4u_frames_alloc(&fr, 9));	/* 511 free, in pieces */
+	ASSERT_EQ(511u, fr.nfree);
+	memset(l4u_frame_ptr(&fr, 1024), 0x5a, PG);
+	ASSERT_LE(0, l4u_frames_free(&fr, 1024, 0));	/* coalesces to 1024 + 512 */
+	ASSERT_EQ(1024, l4u_frames_alloc(&fr, 9));
+	ASSERT_EQ(-1L, l4t_check_zero(l4u_frame_ptr(&fr, 1024), PG));	/* fresh */
+	ASSERT_LE(0, l4u_frames_free(&fr, 0, 9));
+	ASSERT_LE(0, l4u_frames_free(&fr, 512, 9));
+	ASSERT_EQ(0, l4u_frames_alloc(&fr, 10));	/* 0 + 512 coalesced */
+	ASSERT_LE(0, l4u_frames_free(&fr, 0, 10));
+	ASSERT_LE(0, l4u_frames_free(&fr, 1024, 9));
+	ASSERT_EQ(1536u, fr.nfree);
+	l4u_frames_fini(&fr);
+
+	ASSERT_EQ(0, l4u_frames_init_strategy(&fr, self->dev, 1536, L4U_FRAMES_FREELIST));
+	ASSERT_EQ(0, l4u_frames_alloc(&fr, 0));
+	ASSERT_EQ(1, l4u_frames_alloc(&fr, 0));
+	ASSERT_EQ(2, l4u_frames_alloc(&fr, 0));
+	ASSERT_LE(0, l4u_frames_free(&fr, 1, 0));
+	ASSERT_EQ(1, l4u_frames_alloc(&fr, 0));		/* the last freed first */
+	ASSERT_EQ(512, l4u_frames_alloc(&fr, 9));	/* blocks: aligned, first fit */
+	for (n = 0; (f = l4u_frames_alloc(&fr, 0)) >= 0; n++)
+		ASSERT_TRUE(f >= 3 && (f < 512 || f >= 1024));
+	ASSERT_EQ(-ENOMEM, f);
+	ASSERT_EQ(1536u - 3 - 512, n);
+	ASSERT_EQ(0u, fr.nfree);
+	l4u_frames_fini(&fr);
+
+	ASSERT_EQ(0, l4u_frames_init_strategy(&fr, self->dev, 1536, L4U_FRAMES_BITMAP));
+	ASSERT_EQ(0, l4u_frames_alloc(&fr, 0));
+	ASSERT_EQ(1, l4u_frames_alloc(&fr, 0));
+	ASSERT_LE(0, l4u_frames_free(&fr, 0, 0));
+	ASSERT_EQ(2, l4u_frames_alloc(&fr, 0));		/* next fit */
+	ASSERT_EQ(512, l4u_frames_alloc(&fr, 9));
+	l4u_frames_fini(&fr);
+}
+
+/* Each strategy in a manager: a 2 MiB flexpage goes out whole. */
+TEST_F(swap, alloc_big_flexpages)
+{
+	static const char *const strategies[] = { "bitmap", "freelist", "buddy" };
+	struct l4u_dsm_stats st;
+	struct l4u_ds ds;
+	uint64_t pages;
+	unsigned int i;
+	char *win;
+	int sp;
+
+	for (i = 0; i < 3; i++) {
+		struct mgr m;
+		char sock[64];
+		int j;
+
+		snprintf(m.sock, sizeof(m.sock), "@l4u-swap-alloc-%d-%u", getpid(), i);
+		m.swap[0] = '\0';
+		memcpy(sock, m.sock, sizeof(sock));
+		m.pid = fork();
+		ASSERT_LE(0, m.pid);
+		if (m.pid == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			execlp("l4u-dsm-anon", "l4u-dsm-anon", "--socket", sock,
+			       "--frames", "1536", "--alloc", strategies[i], (char *)NULL);
+			_exit(127);
+		}
+		for (j = 0; j < 500 && !connectable(sock); j++)
+			usleep(10000);
+		ASSERT_EQ(0, l4u_ds_open_anon(sock, 4 << 20, L4U_DS_R | L4U_DS_W, &ds));
+		sp = l4u_space_create(self->dev, 4 << 20, 0, 0, NULL);
+		ASSERT_LE(0, sp);
+		ASSERT_EQ(0, l4u_window_open(sp, 0, 4 << 20, PROT_READ | PROT_WRITE,
+					     NULL, (void **)&win));
+		ASSERT_EQ(0, map1(&ds, 0, L4_FPAGE_RW, sp));	/* one frame */
+		ASSERT_EQ(0, l4u_ds_map(&ds, 2 << 20, 2 << 20, L4_FPAGE_RW, sp,
+					L4_FPAGE(2 << 20, 21, 0), &pages));
+		ASSERT_EQ(512u, pages);
+		l4t_fill(win + (2 << 20), 2 << 20, 2 << 20, 9);
+		ASSERT_EQ(0, l4u_dsm_stats(&ds, &st));
+		ASSERT_EQ(513u, st.frames_used);
+		ASSERT_EQ(-1L, l4t_check(win + (2 << 20), 2 << 20, 2 << 20, 9));
+		ASSERT_EQ(0, munmap(win, 4 << 20));
+		ASSERT_EQ(0, close(sp));
+		ASSERT_EQ(0, l4u_ds_close(&ds));
+		ASSERT_EQ(0, mgr_stop(&m));
+	}
+}
+
 /* ---- command line --------------------------------------------------------- */
 
 static int run_quiet(const char *prog, const char *const *argv)
@@ -572,7 +764,11 @@ TEST_F(swap, command_line)
 	ASSERT_EQ(2, run_quiet("l4u-dsm-anon", no_policy));
 	ASSERT_EQ(2, run_quiet("l4u-dsm-anon", tau_fifo));
 	ASSERT_EQ(2, run_quiet("l4u-dsm-file", file));
+	static const char *const bad_alloc[] = { "l4u-dsm-anon", "--socket", "@x",
+		"--alloc", "slab", NULL };
+
 	ASSERT_EQ(1, run_quiet("l4u-dsm-anon", bad_swap));
+	ASSERT_EQ(2, run_quiet("l4u-dsm-anon", bad_alloc));
 }
 
 TEST_HARNESS_MAIN

@@ -25,18 +25,142 @@
 
 /* ---- frames ------------------------------------------------------------ */
 
+#define NIL	UINT32_MAX
+
+const char *l4u_frames_strategy_name(unsigned int strategy)
+{
+	static const char *const names[] = { "bitmap", "freelist", "buddy" };
+
+	return strategy < 3 ? names[strategy] : NULL;
+}
+
+/* ---- buddy lists ---- */
+
+static void buddy_push(struct l4u_frames *fr, uint32_t f, unsigned int k)
+{
+	fr->prev[f] = NIL;
+	fr->next[f] = fr->free_list[k];
+	if (fr->free_list[k] != NIL)
+		fr->prev[fr->free_list[k]] = f;
+	fr->free_list[k] = f;
+	fr->head[f] = (uint8_t)(k + 1);
+}
+
+static void buddy_del(struct l4u_frames *fr, uint32_t f, unsigned int k)
+{
+	if (fr->prev[f] != NIL)
+		fr->next[fr->prev[f]] = fr->next[f];
+	else
+		fr->free_list[k] = fr->next[f];
+	if (fr->next[f] != NIL)
+		fr->prev[fr->next[f]] = fr->prev[f];
+	fr->head[f] = 0;
+}
+
+/* Give [@f, @f + @n) to the lists as maximal aligned blocks. */
+static void buddy_add_range(struct l4u_frames *fr, uint64_t f, uint64_t n)
+{
+	while (n) {
+		unsigned int k = 0;
+
+		while (k + 1 < L4U_FRAMES_ORDERS && !(f & ((2ULL << k) - 1)) &&
+		       (2ULL << k) <= n)
+			k++;
+		buddy_push(fr, (uint32_t)f, k);
+		f += 1ULL << k;
+		n -= 1ULL << k;
+	}
+}
+
+static int64_t buddy_alloc(struct l4u_frames *fr, unsigned int order)
+{
+	unsigned int k;
+	uint32_t f;
+
+	for (k = order; k < L4U_FRAMES_ORDERS && fr->free_list[k] == NIL; k++)
+		;
+	if (k == L4U_FRAMES_ORDERS)
+		return -ENOMEM;
+	f = fr->free_list[k];
+	buddy_del(fr, f, k);
+	while (k > order) {	/* split: the upper halves stay free */
+		k--;
+		buddy_push(fr, f + (1U << k), k);
+	}
+	return f;
+}
+
+static void buddy_free(struct l4u_frames *fr, uint64_t f, unsigned int k)
+{
+	while (k + 1 < L4U_FRAMES_ORDERS) {
+		uint64_t b = f ^ (1ULL << k);
+
+		if (b + (1ULL << k) > fr->nframes || fr->head[b] != k + 1)
+			break;
+		buddy_del(fr, (uint32_t)b, k);
+		f &= ~(1ULL << k);
+		k++;
+	}
+	buddy_push(fr, (uint32_t)f, k);
+}
+
 int l4u_frames_init(struct l4u_frames *fr, int dev, uint64_t nframes)
 {
-	uint64_t words = (nframes + 63) / 64;
+	return l4u_frames_init_strategy(fr, dev, nframes, L4U_FRAMES_BITMAP);
+}
+
+int l4u_frames_init_strategy(struct l4u_frames *fr, int dev, uint64_t nframes,
+			     unsigned int strategy)
+{
+	uint64_t words = (nframes + 63) / 64, i;
+	unsigned int k;
 	int ret;
 
 	memset(fr, 0, sizeof(*fr));
 	fr->space = -1;
-	if (!nframes || nframes > (1ULL << 32) - 2)
+	if (!nframes || nframes > (1ULL << 32) - 2 || !l4u_frames_strategy_name(strategy))
 		return -EINVAL;
+	fr->strategy = strategy;
 	fr->bitmap = calloc(words, sizeof(uint64_t));
 	if (!fr->bitmap)
 		return -ENOMEM;
+	if (strategy == L4U_FRAMES_FREELIST) {
+		fr->stack = malloc(nframes * sizeof(*fr->stack));
+		fr->instack = malloc(nframes);
+		if (!fr->stack || !fr->instack) {
+			ret = -ENOMEM;
+			goto fail;
+		}
+		/* frame 0 on top: the first allocations go upwards */
+		for (i = 0; i < nframes; i++)
+			fr->stack[i] = (uint32_t)(nframes - 1 - i);
+		fr->nstack = nframes;
+		memset(fr->instack, 1, nframes);
+	} else if (strategy == L4U_FRAMES_BUDDY) {
+		fr->next = malloc(nframes * sizeof(*fr->next));
+		fr->prev = malloc(nframes * sizeof(*fr->prev));
+		fr->head = calloc(nframes, 1);
+		if (!fr->next || !fr->prev || !fr->head) {
+			ret = -ENOMEM;
+			goto fail;
+		}
+		for (k = 0; k < L4U_FRAMES_ORDERS; k++)
+			fr->free_list[k] = NIL;
+		/* from the top down, so that the lowest block is first in its list */
+		for (i = nframes; i; ) {
+			uint64_t f = i - 1, n;
+
+			/* the biggest aligned block ending at i */
+			for (k = 0; k + 1 < L4U_FRAMES_ORDERS; k++) {
+				n = 2ULL << k;
+				if (n > i || ((i - n) & (n - 1)))
+					break;
+			}
+			f = i - (1ULL << k);
+			buddy_add_range(fr, f, 1ULL << k);
+			i = f;
+		}
+	}
 	fr->space = l4u_space_create(dev, nframes * L4U_FRAME_SIZE,
 				     L4_SPACE_SIGMA0, nframes, NULL);
 	if (fr->space < 0) {
@@ -61,6 +185,11 @@ void l4u_frames_fini(struct l4u_frames *fr)
 	if (fr->space >= 0)
 		close(fr->space);
 	free(fr->bitmap);
+	free(fr->stack);
+	free(fr->instack);
+	free(fr->next);
+	free(fr->prev);
+	free(fr->head);
 	memset(fr, 0, sizeof(*fr));
 	fr->space = -1;
 }
@@ -106,6 +235,24 @@ int64_t l4u_frames_alloc(struct l4u_frames *fr, unsigned int order)
 
 	if (order > 20 || n > fr->nfree)
 		return -ENOMEM;
+	if (fr->strategy == L4U_FRAMES_BUDDY) {
+		int64_t b = buddy_alloc(fr, order);
+
+		if (b < 0)
+			return b;
+		f = (uint64_t)b;
+		goto found;
+	}
+	if (fr->strategy == L4U_FRAMES_FREELIST && order == 0) {
+		/* entries a block allocation took meanwhile are skipped */
+		while (fr->nstack) {
+			f = fr->stack[--fr->nstack];
+			fr->instack[f] = 0;
+			if (!frame_used(fr, f))
+				goto found;
+		}
+		return -ENOMEM;
+	}
 	if (order == 0) {
 		/* next fit from the hint, skipping full words */
 		start = fr->hint % fr->nframes;
@@ -151,6 +298,16 @@ int64_t l4u_frames_free(struct l4u_frames *fr, uint64_t frame, unsigned int orde
 			L4_UNMAP_ALL_SPACES, NULL, &access);
 	frames_mark(fr, frame, n, 0);
 	fr->nfree += n;
+	if (fr->strategy == L4U_FRAMES_BUDDY) {
+		buddy_free(fr, frame, order);
+	} else if (fr->strategy == L4U_FRAMES_FREELIST) {
+		for (uint64_t i = frame + n; i-- > frame; ) {
+			if (!fr->instack[i]) {
+				fr->instack[i] = 1;
+				fr->stack[fr->nstack++] = (uint32_t)i;
+			}
+		}
+	}
 	return ret ? ret : (int64_t)access;
 }
 
@@ -863,7 +1020,8 @@ static int dsm_copy_in(struct l4u_server *srv, void *obj, const struct l4_msg *m
 
 		if (src == dst && sp == dp)
 			continue;
-		if (src->frames[sp] == L4U_DSM_NO_FRAME && !dsm->be->fill) {
+		if (src->frames[sp] == L4U_DSM_NO_FRAME && !dsm->be->fill &&
+		    !(src->swap && src->swap[sp])) {
 			/* an untouched anonymous page reads as zero */
 			ret = dsm_zero(dsm, dst, dp, 1);
 			if (ret)
@@ -956,6 +1114,7 @@ static void dsm_usage(const char *name)
 	fprintf(stderr,
 		"usage: %s --socket PATH|@name [--frames N] [-v]\n"
 		"          [--policy fifo|lru|aging|clock|ws [--tau T] --swap FILE] [--pinned]\n"
+		"          [--alloc bitmap|freelist|buddy]\n"
 		"  --socket  where clients open dataspaces (a path, or @name: abstract)\n"
 		"  --frames  memory budget in 4 KiB frames (default 16384: 64 MiB)\n"
 		"  --policy  when the pool is full, evict pages to the swap file by this\n"
@@ -963,6 +1122,7 @@ static void dsm_usage(const char *name)
 		"  --tau     the working-set window (ws), in faults (default: frames)\n"
 		"  --swap    the swap file (created or truncated; emptied at exit)\n"
 		"  --pinned  every dataspace gets all its frames at open, never evicted\n"
+		"  --alloc   how frames are allocated (default bitmap)\n"
 		"  -v        one line per request on stdout\n", name);
 }
 
@@ -976,6 +1136,7 @@ int l4u_dsm_main(int argc, char **argv, const struct l4u_dsm_backend *be)
 		{ "tau", required_argument, NULL, 't' },
 		{ "swap", required_argument, NULL, 'w' },
 		{ "pinned", no_argument, NULL, 'P' },
+		{ "alloc", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -996,12 +1157,13 @@ int l4u_dsm_main(int argc, char **argv, const struct l4u_dsm_backend *be)
 	const char *sock = NULL, *swap = NULL;
 	uint64_t nframes = 16384, tau = 0;
 	uint32_t kind = 0;
+	unsigned int strategy = L4U_FRAMES_BITMAP;
 	char *end;
 	unsigned int i;
 	int opt, ret, dev;
 	sigset_t stop;
 
-	while ((opt = getopt_long(argc, argv, "s:f:vhp:t:w:P", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:f:vhp:t:w:Pa:", opts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			sock = optarg;
@@ -1043,6 +1205,16 @@ int l4u_dsm_main(int argc, char **argv, const struct l4u_dsm_backend *be)
 		case 'P':
 			dsm.pinned = 1;
 			break;
+		case 'a':
+			for (strategy = 0; l4u_frames_strategy_name(strategy); strategy++)
+				if (!strcmp(optarg, l4u_frames_strategy_name(strategy)))
+					break;
+			if (!l4u_frames_strategy_name(strategy)) {
+				fprintf(stderr, "%s: --alloc %s: not one of bitmap, freelist, buddy\n",
+					be->name, optarg);
+				return 2;
+			}
+			break;
 		case 'h':
 			dsm_usage(be->name);
 			return 0;
@@ -1082,7 +1254,7 @@ int l4u_dsm_main(int argc, char **argv, const struct l4u_dsm_backend *be)
 		fprintf(stderr, "%s: open %s: %s\n", be->name, L4_DEVICE_PATH, strerror(-dev));
 		return 1;
 	}
-	ret = l4u_frames_init(&dsm.fr, dev, nframes);
+	ret = l4u_frames_init_strategy(&dsm.fr, dev, nframes, strategy);
 	close(dev);	/* the pool's space and window stay */
 	if (ret) {
 		fprintf(stderr, "%s: %" PRIu64 " frames: %s\n", be->name, nframes,

@@ -101,19 +101,39 @@ void l4u_server_stop(struct l4u_server *srv);
 
 /* ---- frames: an allocator over a sigma0-backed space ------------------- */
 
+/* Allocation strategies (docs/swapping.md). */
+#define L4U_FRAMES_BITMAP	0	/* next fit for one frame, first fit for blocks */
+#define L4U_FRAMES_FREELIST	1	/* one frame: LIFO stack of free frames; blocks: bitmap */
+#define L4U_FRAMES_BUDDY	2	/* binary buddy: free lists per order, coalescing */
+#define L4U_FRAMES_ORDERS	21	/* orders 0 .. 20 (4 KiB .. 4 GiB) */
+
 struct l4u_frames {
 	int space;		/* sigma0-backed space fd, frame i at i * 4096 */
 	char *win;		/* read-write window onto all of it */
 	uint64_t nframes;	/* frames in all */
 	uint64_t nfree;		/* frames free now */
-	uint64_t *bitmap;	/* bit set: allocated */
+	uint64_t *bitmap;	/* bit set: allocated (every strategy) */
 	uint64_t hint;		/* where the next search for one frame starts */
+	unsigned int strategy;	/* L4U_FRAMES_* */
+	/* FREELIST: free frames, the last freed on top; instack[f]: f is in it */
+	uint32_t *stack;
+	uint64_t nstack;
+	uint8_t *instack;
+	/* BUDDY: per order a doubly linked list of free blocks (by first frame) */
+	uint32_t *next, *prev;
+	uint8_t *head;		/* per frame: order + 1 if it heads a free block */
+	uint32_t free_list[L4U_FRAMES_ORDERS];
 };
 
 #define L4U_FRAME_SIZE	((uint64_t)4096)
 
 /* A pool of @nframes frames (the space's frame limit is that too). */
 int l4u_frames_init(struct l4u_frames *fr, int dev, uint64_t nframes);
+/* The same with strategy @strategy (L4U_FRAMES_*). */
+int l4u_frames_init_strategy(struct l4u_frames *fr, int dev, uint64_t nframes,
+			     unsigned int strategy);
+/* "bitmap", "freelist", "buddy"; NULL for an unknown one. */
+const char *l4u_frames_strategy_name(unsigned int strategy);
 void l4u_frames_fini(struct l4u_frames *fr);
 /*
  * Allocate 2^@order frames, aligned to their size (so that they can go out
@@ -234,6 +254,7 @@ struct l4u_dsm_backend {
  * A dataspace manager's main(): parses
  *   --socket PATH|@name  [--frames N]  [-v]
  *   [--policy fifo|lru|aging|clock|ws [--tau T] --swap FILE]  [--pinned]
+ *   [--alloc bitmap|freelist|buddy]
  * (--policy: evict to FILE when the pool is full, anonymous memory only;
  * --pinned: every dataspace gets all its frames at open, never evicted;
  * see docs/swapping.md),
