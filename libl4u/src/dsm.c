@@ -524,7 +524,11 @@ static int dsm_page(struct l4u_dsm *dsm, struct l4u_dsm_ds *ds, uint64_t page,
 	if (f < 0)
 		return (int)f;
 	if (ds->swap && ds->swap[page]) {
-		n = pread(dsm->swap_fd, l4u_frame_ptr(&dsm->fr, f), PAGE,
+		static char buf[L4U_FRAME_SIZE];
+
+		/* through a buffer: the kernel's copy into the window would
+		 * take the window's fault path from inside read (slow) */
+		n = pread(dsm->swap_fd, buf, PAGE,
 			  (off_t)(ds->swap[page] - 1) * (off_t)PAGE);
 		if (n != (ssize_t)PAGE) {
 			ret = n < 0 ? -errno : -EIO;
@@ -532,6 +536,7 @@ static int dsm_page(struct l4u_dsm *dsm, struct l4u_dsm_ds *ds, uint64_t page,
 			l4u_frames_free(&dsm->fr, f, 0);
 			return ret;
 		}
+		memcpy(l4u_frame_ptr(&dsm->fr, f), buf, PAGE);
 		dsm->sw.swap_ins++;
 	} else if (dsm->be->fill) {
 		ret = dsm->be->fill(ds, page, l4u_frame_ptr(&dsm->fr, f));
