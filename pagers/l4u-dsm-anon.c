@@ -5,7 +5,7 @@
  *   l4u-dsm-anon --socket PATH|@name [--frames N] [-v]
  *                [--alloc bitmap|freelist|buddy]
  *                [--policy fifo|lru|aging|clock|ws [--tau T] --swap FILE]
- *                [--pinned]
+ *                [--lazy-w] [--pinned]
  *
  * Clients open zero-filled dataspaces of any page-multiple size
  * (l4u_ds_open_anon()). Frames come from the manager's own sigma0-backed

@@ -62,10 +62,11 @@ static int connectable(const char *name)
 /*
  * Start l4u-dsm-anon with @frames frames: swapping by @policy (NULL: no
  * swapping) to a swap file of its own, or pinned (@pinned); frames
- * allocated by strategy @alloc (NULL: the default).
+ * allocated by strategy @alloc (NULL: the default); @extra: one more
+ * option (NULL: none).
  */
-static int mgr_start_alloc(struct mgr *m, unsigned int frames, const char *policy,
-			   int pinned, const char *alloc)
+static int mgr_start_opt(struct mgr *m, unsigned int frames, const char *policy,
+			 int pinned, const char *alloc, const char *extra)
 {
 	static int seq;
 	const char *argv[16];
@@ -98,6 +99,8 @@ static int mgr_start_alloc(struct mgr *m, unsigned int frames, const char *polic
 			argv[n++] = "--alloc";
 			argv[n++] = alloc;
 		}
+		if (extra)
+			argv[n++] = extra;
 		argv[n] = NULL;
 		execvp(argv[0], (char *const *)argv);
 		fprintf(stderr, "# exec l4u-dsm-anon: %s\n", strerror(errno));
@@ -116,7 +119,7 @@ static int mgr_start_alloc(struct mgr *m, unsigned int frames, const char *polic
 static int mgr_start(struct mgr *m, unsigned int frames, const char *policy,
 		     int pinned)
 {
-	return mgr_start_alloc(m, frames, policy, pinned, NULL);
+	return mgr_start_opt(m, frames, policy, pinned, NULL, NULL);
 }
 
 static int mgr_stop(struct mgr *m)
@@ -352,7 +355,7 @@ static void int_client(const char *sock, unsigned int client)
 }
 
 static void integrity(struct __test_metadata *_metadata, const char *policy,
-		      const char *alloc)
+		      const char *alloc, const char *extra)
 {
 	struct l4u_dsm_swap_stats st;
 	struct l4u_dsm_stats dst;
@@ -362,7 +365,7 @@ static void integrity(struct __test_metadata *_metadata, const char *policy,
 	unsigned int i;
 	int j;
 
-	ASSERT_EQ(0, mgr_start_alloc(&m, INT_FRAMES, policy, 0, alloc));
+	ASSERT_EQ(0, mgr_start_opt(&m, INT_FRAMES, policy, 0, alloc, extra));
 	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, PG, L4U_DS_R, &probe));
 	for (i = 0; i < INT_CLIENTS; i++) {
 		pid[i] = fork();
@@ -373,8 +376,8 @@ static void integrity(struct __test_metadata *_metadata, const char *policy,
 	for (i = 0; i < INT_CLIENTS; i++)
 		ASSERT_EQ(0, l4t_wait(pid[i]));
 	ASSERT_EQ(0, l4u_dsm_swap_stats(&probe, &st));
-	TH_LOG("%s, %s: %llu faults, %llu hits, %llu evictions, %llu swap-ins, %llu swap-outs, hit ratio %.3f",
-	       policy, alloc, (unsigned long long)st.faults, (unsigned long long)st.hits,
+	TH_LOG("%s, %s%s: %llu faults, %llu hits, %llu evictions, %llu swap-ins, %llu swap-outs, hit ratio %.3f",
+	       policy, alloc, extra ? ", --lazy-w" : "", (unsigned long long)st.faults, (unsigned long long)st.hits,
 	       (unsigned long long)st.evictions, (unsigned long long)st.swap_ins,
 	       (unsigned long long)st.swap_outs, st.hit_ratio);
 	/*
@@ -388,8 +391,15 @@ static void integrity(struct __test_metadata *_metadata, const char *policy,
 	ASSERT_LE(st.evictions, st.faults - INT_FRAMES);
 	ASSERT_LE(st.faults, st.evictions + INT_CLIENTS * INT_FRAMES);
 	ASSERT_LT(0u, st.swap_ins);
-	ASSERT_LE(st.swap_ins, st.swap_outs);
-	ASSERT_EQ(st.evictions, st.swap_outs);
+	if (!extra) {
+		/* every page mapped writable (the region's rights): all dirty */
+		ASSERT_LE(st.swap_ins, st.swap_outs);
+		ASSERT_EQ(st.evictions, st.swap_outs);
+	} else {
+		/* a page evicted between a thread's check and its fill is clean */
+		ASSERT_LE(st.swap_outs, st.evictions);
+		ASSERT_LE((uint64_t)INT_CLIENTS * INT_PAGES, st.swap_outs);
+	}
 	ASSERT_EQ(st.faults, st.swap_ins + INT_CLIENTS * INT_PAGES);
 	/* the clients' dataspaces went: their frames and swap slots too */
 	for (j = 0; j < 1000; j++) {
@@ -408,27 +418,76 @@ static void integrity(struct __test_metadata *_metadata, const char *policy,
 
 TEST_F(swap, integrity_fifo)
 {
-	integrity(_metadata, "fifo", "bitmap");
+	integrity(_metadata, "fifo", "bitmap", NULL);
 }
 
 TEST_F(swap, integrity_clock)
 {
-	integrity(_metadata, "clock", "buddy");
+	integrity(_metadata, "clock", "buddy", NULL);
 }
 
 TEST_F(swap, integrity_lru)
 {
-	integrity(_metadata, "lru", "freelist");
+	integrity(_metadata, "lru", "freelist", NULL);
 }
 
 TEST_F(swap, integrity_ws)
 {
-	integrity(_metadata, "ws", "buddy");
+	integrity(_metadata, "ws", "buddy", NULL);
 }
 
 TEST_F(swap, integrity_aging)
 {
-	integrity(_metadata, "aging", "freelist");
+	integrity(_metadata, "aging", "freelist", NULL);
+}
+
+TEST_F(swap, integrity_clock_lazy_w)
+{
+	integrity(_metadata, "clock", "bitmap", "--lazy-w");
+}
+
+/*
+ * --lazy-w through a region manager (which asks for W on every fault of a
+ * writable region): a page comes in read-only, a write faults again and
+ * gets W; pages only read while resident are evicted clean. FIFO, 8
+ * frames, 32 pages: a write pass, two read passes, counts exact.
+ */
+TEST_F(swap, lazy_w_clean_reads)
+{
+	struct l4u_dsm_swap_stats st;
+	struct l4u_ds ds;
+	struct rmtask t;
+	struct mgr m;
+	char *p = NULL;
+	unsigned int i;
+
+	ASSERT_EQ(0, mgr_start_opt(&m, 8, "fifo", 0, NULL, "--lazy-w"));
+	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 32 * PG, L4U_DS_R | L4U_DS_W, &ds));
+	ASSERT_EQ(0, rmtask_start(self->dev, &t));
+	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p, 32 * PG,
+				   L4U_RM_RW | L4U_RM_SEARCH_ADDR, &ds, 0, 0));
+	for (i = 0; i < 32; i++)		/* each: MAP (R), MAP again (W) */
+		l4t_fill(p + i * PG, i * PG, PG, 4);
+	ASSERT_EQ(0, l4u_dsm_swap_stats(&ds, &st));
+	ASSERT_SW(st, 32, 24, 0, 24);
+	ASSERT_EQ(32u, st.hits);
+	/* read: the 8 written pages still resident go out dirty, the rest clean */
+	ASSERT_EQ(-1L, l4t_check(p, 0, 32 * PG, 4));
+	ASSERT_EQ(0, l4u_dsm_swap_stats(&ds, &st));
+	ASSERT_SW(st, 64, 56, 32, 32);
+	ASSERT_EQ(-1L, l4t_check(p, 0, 32 * PG, 4));	/* all clean now */
+	ASSERT_EQ(0, l4u_dsm_swap_stats(&ds, &st));
+	ASSERT_SW(st, 96, 88, 64, 32);
+	ASSERT_EQ(32u, st.hits);
+	/* a write after a clean swap-in still reaches swap */
+	l4t_fill(p, 0, PG, 5);
+	ASSERT_EQ(-1L, l4t_check(p + PG, PG, 31 * PG, 4));
+	ASSERT_EQ(-1L, l4t_check(p, 0, PG, 5));
+	ASSERT_EQ(32u, st.swap_used);
+
+	rmtask_stop(&t);
+	ASSERT_EQ(0, l4u_ds_close(&ds));
+	ASSERT_EQ(0, mgr_stop(&m));
 }
 
 /* ---- copy-on-write and sharing under eviction ------------------------------ */
@@ -766,9 +825,12 @@ TEST_F(swap, command_line)
 	ASSERT_EQ(2, run_quiet("l4u-dsm-file", file));
 	static const char *const bad_alloc[] = { "l4u-dsm-anon", "--socket", "@x",
 		"--alloc", "slab", NULL };
+	static const char *const lazy_alone[] = { "l4u-dsm-anon", "--socket", "@x",
+		"--lazy-w", NULL };
 
 	ASSERT_EQ(1, run_quiet("l4u-dsm-anon", bad_swap));
 	ASSERT_EQ(2, run_quiet("l4u-dsm-anon", bad_alloc));
+	ASSERT_EQ(2, run_quiet("l4u-dsm-anon", lazy_alone));
 }
 
 TEST_HARNESS_MAIN

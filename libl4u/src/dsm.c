@@ -322,6 +322,7 @@ struct l4u_dsm {
 	int verbose;
 	unsigned int max_order;	/* the backend's, 12 when swapping */
 	int pinned;		/* --pinned: every dataspace pinned */
+	int lazy_w;		/* --lazy-w: W only on a second MAP (swapping) */
 	struct l4u_dsm_stats st;
 	struct l4u_dsm_swap_stats sw;
 	/* swapping (--policy): NULL pol otherwise */
@@ -826,7 +827,7 @@ static int dsm_map(struct l4u_server *srv, void *obj, const struct l4_msg *m,
 	uint64_t size, p;
 	char rs[4], sz[32];
 	uint32_t f;
-	int ret, order;
+	int ret, order, fault = 0;
 
 	dsm->st.requests++;
 	if (m->nwords < 3 || off % PAGE || (m->words[2] & ~L4_FPAGE_RWX))
@@ -840,6 +841,7 @@ static int dsm_map(struct l4u_server *srv, void *obj, const struct l4_msg *m,
 	dsm->sw.maps++;
 	if (ds->frames[off / PAGE] == L4U_DSM_NO_FRAME) {
 		dsm->sw.faults++;
+		fault = 1;
 	} else {
 		dsm->sw.hits++;
 		if (dsm->pol && dsm->owner[ds->frames[off / PAGE]] == ds)
@@ -849,6 +851,19 @@ static int dsm_map(struct l4u_server *srv, void *obj, const struct l4_msg *m,
 	order = dsm_block(dsm, ds, off, hot, m->rcv_window, &f);
 	if (order < 0)
 		return order;
+	/*
+	 * --lazy-w: a page just brought in goes out read-only even if W was
+	 * asked; a writer faults again and its second MAP (a hit) gets W. So
+	 * a page only read while resident stays clean: its eviction writes
+	 * nothing (a region manager asks for the region's rights on any
+	 * fault, so without this every page of a writable region is dirty).
+	 */
+	if (dsm->lazy_w && fault && order == 12 && (rights & L4_FPAGE_W) &&
+	    !(ds->state[off / PAGE] & (L4U_DSM_PAGE_WMAPPED | L4U_DSM_PAGE_DIRTY))) {
+		rights &= ~L4_FPAGE_W;
+		if (!rights)
+			rights = L4_FPAGE_R;
+	}
 	size = 1ULL << order;
 	if (rights & L4_FPAGE_W)
 		for (p = 0; p < size / PAGE; p++)
@@ -1119,13 +1134,15 @@ static void dsm_usage(const char *name)
 	fprintf(stderr,
 		"usage: %s --socket PATH|@name [--frames N] [-v]\n"
 		"          [--policy fifo|lru|aging|clock|ws [--tau T] --swap FILE] [--pinned]\n"
-		"          [--alloc bitmap|freelist|buddy]\n"
+		"          [--alloc bitmap|freelist|buddy] [--lazy-w]\n"
 		"  --socket  where clients open dataspaces (a path, or @name: abstract)\n"
 		"  --frames  memory budget in 4 KiB frames (default 16384: 64 MiB)\n"
 		"  --policy  when the pool is full, evict pages to the swap file by this\n"
 		"            replacement policy (anonymous memory only)\n"
 		"  --tau     the working-set window (ws), in faults (default: frames)\n"
 		"  --swap    the swap file (created or truncated; emptied at exit)\n"
+		"  --lazy-w  (swapping) map a page read-only when it comes in, writable\n"
+		"            on the next MAP: pages only read stay clean\n"
 		"  --pinned  every dataspace gets all its frames at open, never evicted\n"
 		"  --alloc   how frames are allocated (default bitmap)\n"
 		"  -v        one line per request on stdout\n", name);
@@ -1142,6 +1159,7 @@ int l4u_dsm_main(int argc, char **argv, const struct l4u_dsm_backend *be)
 		{ "swap", required_argument, NULL, 'w' },
 		{ "pinned", no_argument, NULL, 'P' },
 		{ "alloc", required_argument, NULL, 'a' },
+		{ "lazy-w", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -1168,7 +1186,7 @@ int l4u_dsm_main(int argc, char **argv, const struct l4u_dsm_backend *be)
 	int opt, ret, dev;
 	sigset_t stop;
 
-	while ((opt = getopt_long(argc, argv, "s:f:vhp:t:w:Pa:", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:f:vhp:t:w:Pa:L", opts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			sock = optarg;
@@ -1210,6 +1228,9 @@ int l4u_dsm_main(int argc, char **argv, const struct l4u_dsm_backend *be)
 		case 'P':
 			dsm.pinned = 1;
 			break;
+		case 'L':
+			dsm.lazy_w = 1;
+			break;
 		case 'a':
 			for (strategy = 0; l4u_frames_strategy_name(strategy); strategy++)
 				if (!strcmp(optarg, l4u_frames_strategy_name(strategy)))
@@ -1232,9 +1253,10 @@ int l4u_dsm_main(int argc, char **argv, const struct l4u_dsm_backend *be)
 		dsm_usage(be->name);
 		return 2;
 	}
-	if (!kind != !swap || (tau && kind != L4U_POLICY_WS)) {
+	if (!kind != !swap || (tau && kind != L4U_POLICY_WS) || (dsm.lazy_w && !kind)) {
 		fprintf(stderr, "%s: %s\n", be->name, !kind != !swap ?
-			"--policy and --swap go together" : "--tau is for --policy ws");
+			"--policy and --swap go together" : tau && kind != L4U_POLICY_WS ?
+			"--tau is for --policy ws" : "--lazy-w is for --policy");
 		return 2;
 	}
 	if (kind && (be->fill || be->writeback)) {

@@ -253,9 +253,10 @@ struct l4u_dsm_backend {
 /*
  * A dataspace manager's main(): parses
  *   --socket PATH|@name  [--frames N]  [-v]
- *   [--policy fifo|lru|aging|clock|ws [--tau T] --swap FILE]  [--pinned]
- *   [--alloc bitmap|freelist|buddy]
+ *   [--policy fifo|lru|aging|clock|ws [--tau T] --swap FILE [--lazy-w]]
+ *   [--pinned]  [--alloc bitmap|freelist|buddy]
  * (--policy: evict to FILE when the pool is full, anonymous memory only;
+ * --lazy-w: pages come in read-only, W on the next MAP;
  * --pinned: every dataspace gets all its frames at open, never evicted;
  * see docs/swapping.md),
  * serves until SIGTERM/SIGINT, writes back and frees everything, and
