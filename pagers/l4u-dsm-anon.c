@@ -3,11 +3,16 @@
  * l4u-dsm-anon: a dataspace manager for anonymous memory.
  *
  *   l4u-dsm-anon --socket PATH|@name [--frames N] [-v]
+ *                [--alloc bitmap|freelist|buddy]
+ *                [--policy fifo|lru|aging|clock|ws [--tau T] --swap FILE]
+ *                [--lazy-w] [--pinned]
  *
  * Clients open zero-filled dataspaces of any page-multiple size
  * (l4u_ds_open_anon()). Frames come from the manager's own sigma0-backed
  * space of N frames (its memory budget) on first MAP; they go back when
- * the dataspace's last capability closes. See docs/dataspaces.md.
+ * the dataspace's last capability closes. With --policy a full pool
+ * evicts pages to the swap file; with --pinned every dataspace gets all
+ * its frames at open. See docs/dataspaces.md and docs/swapping.md.
  */
 #include <errno.h>
 #include <stdio.h>

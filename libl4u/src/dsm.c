@@ -14,27 +14,153 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <fcntl.h>
 #include <sys/random.h>
 #include <unistd.h>
 
 #include "l4u/l4u.h"
 #include "l4u/dataspace.h"
+#include "l4u/policy.h"
 #include "l4u/server.h"
 
 /* ---- frames ------------------------------------------------------------ */
 
+#define NIL	UINT32_MAX
+
+const char *l4u_frames_strategy_name(unsigned int strategy)
+{
+	static const char *const names[] = { "bitmap", "freelist", "buddy" };
+
+	return strategy < 3 ? names[strategy] : NULL;
+}
+
+/* ---- buddy lists ---- */
+
+static void buddy_push(struct l4u_frames *fr, uint32_t f, unsigned int k)
+{
+	fr->prev[f] = NIL;
+	fr->next[f] = fr->free_list[k];
+	if (fr->free_list[k] != NIL)
+		fr->prev[fr->free_list[k]] = f;
+	fr->free_list[k] = f;
+	fr->head[f] = (uint8_t)(k + 1);
+}
+
+static void buddy_del(struct l4u_frames *fr, uint32_t f, unsigned int k)
+{
+	if (fr->prev[f] != NIL)
+		fr->next[fr->prev[f]] = fr->next[f];
+	else
+		fr->free_list[k] = fr->next[f];
+	if (fr->next[f] != NIL)
+		fr->prev[fr->next[f]] = fr->prev[f];
+	fr->head[f] = 0;
+}
+
+/* Give [@f, @f + @n) to the lists as maximal aligned blocks. */
+static void buddy_add_range(struct l4u_frames *fr, uint64_t f, uint64_t n)
+{
+	while (n) {
+		unsigned int k = 0;
+
+		while (k + 1 < L4U_FRAMES_ORDERS && !(f & ((2ULL << k) - 1)) &&
+		       (2ULL << k) <= n)
+			k++;
+		buddy_push(fr, (uint32_t)f, k);
+		f += 1ULL << k;
+		n -= 1ULL << k;
+	}
+}
+
+static int64_t buddy_alloc(struct l4u_frames *fr, unsigned int order)
+{
+	unsigned int k;
+	uint32_t f;
+
+	for (k = order; k < L4U_FRAMES_ORDERS && fr->free_list[k] == NIL; k++)
+		;
+	if (k == L4U_FRAMES_ORDERS)
+		return -ENOMEM;
+	f = fr->free_list[k];
+	buddy_del(fr, f, k);
+	while (k > order) {	/* split: the upper halves stay free */
+		k--;
+		buddy_push(fr, f + (1U << k), k);
+	}
+	return f;
+}
+
+static void buddy_free(struct l4u_frames *fr, uint64_t f, unsigned int k)
+{
+	while (k + 1 < L4U_FRAMES_ORDERS) {
+		uint64_t b = f ^ (1ULL << k);
+
+		if (b + (1ULL << k) > fr->nframes || fr->head[b] != k + 1)
+			break;
+		buddy_del(fr, (uint32_t)b, k);
+		f &= ~(1ULL << k);
+		k++;
+	}
+	buddy_push(fr, (uint32_t)f, k);
+}
+
 int l4u_frames_init(struct l4u_frames *fr, int dev, uint64_t nframes)
 {
-	uint64_t words = (nframes + 63) / 64;
+	return l4u_frames_init_strategy(fr, dev, nframes, L4U_FRAMES_BITMAP);
+}
+
+int l4u_frames_init_strategy(struct l4u_frames *fr, int dev, uint64_t nframes,
+			     unsigned int strategy)
+{
+	uint64_t words = (nframes + 63) / 64, i;
+	unsigned int k;
 	int ret;
 
 	memset(fr, 0, sizeof(*fr));
 	fr->space = -1;
-	if (!nframes || nframes > (1ULL << 32) - 2)
+	if (!nframes || nframes > (1ULL << 32) - 2 || !l4u_frames_strategy_name(strategy))
 		return -EINVAL;
+	fr->strategy = strategy;
 	fr->bitmap = calloc(words, sizeof(uint64_t));
 	if (!fr->bitmap)
 		return -ENOMEM;
+	if (strategy == L4U_FRAMES_FREELIST) {
+		fr->stack = malloc(nframes * sizeof(*fr->stack));
+		fr->instack = malloc(nframes);
+		if (!fr->stack || !fr->instack) {
+			ret = -ENOMEM;
+			goto fail;
+		}
+		/* frame 0 on top: the first allocations go upwards */
+		for (i = 0; i < nframes; i++)
+			fr->stack[i] = (uint32_t)(nframes - 1 - i);
+		fr->nstack = nframes;
+		memset(fr->instack, 1, nframes);
+	} else if (strategy == L4U_FRAMES_BUDDY) {
+		fr->next = malloc(nframes * sizeof(*fr->next));
+		fr->prev = malloc(nframes * sizeof(*fr->prev));
+		fr->head = calloc(nframes, 1);
+		if (!fr->next || !fr->prev || !fr->head) {
+			ret = -ENOMEM;
+			goto fail;
+		}
+		for (k = 0; k < L4U_FRAMES_ORDERS; k++)
+			fr->free_list[k] = NIL;
+		/* from the top down, so that the lowest block is first in its list */
+		for (i = nframes; i; ) {
+			uint64_t f = i - 1, n;
+
+			/* the biggest aligned block ending at i */
+			for (k = 0; k + 1 < L4U_FRAMES_ORDERS; k++) {
+				n = 2ULL << k;
+				if (n > i || ((i - n) & (n - 1)))
+					break;
+			}
+			f = i - (1ULL << k);
+			buddy_add_range(fr, f, 1ULL << k);
+			i = f;
+		}
+	}
 	fr->space = l4u_space_create(dev, nframes * L4U_FRAME_SIZE,
 				     L4_SPACE_SIGMA0, nframes, NULL);
 	if (fr->space < 0) {
@@ -59,6 +185,11 @@ void l4u_frames_fini(struct l4u_frames *fr)
 	if (fr->space >= 0)
 		close(fr->space);
 	free(fr->bitmap);
+	free(fr->stack);
+	free(fr->instack);
+	free(fr->next);
+	free(fr->prev);
+	free(fr->head);
 	memset(fr, 0, sizeof(*fr));
 	fr->space = -1;
 }
@@ -104,6 +235,24 @@ int64_t l4u_frames_alloc(struct l4u_frames *fr, unsigned int order)
 
 	if (order > 20 || n > fr->nfree)
 		return -ENOMEM;
+	if (fr->strategy == L4U_FRAMES_BUDDY) {
+		int64_t b = buddy_alloc(fr, order);
+
+		if (b < 0)
+			return b;
+		f = (uint64_t)b;
+		goto found;
+	}
+	if (fr->strategy == L4U_FRAMES_FREELIST && order == 0) {
+		/* entries a block allocation took meanwhile are skipped */
+		while (fr->nstack) {
+			f = fr->stack[--fr->nstack];
+			fr->instack[f] = 0;
+			if (!frame_used(fr, f))
+				goto found;
+		}
+		return -ENOMEM;
+	}
 	if (order == 0) {
 		/* next fit from the hint, skipping full words */
 		start = fr->hint % fr->nframes;
@@ -149,6 +298,16 @@ int64_t l4u_frames_free(struct l4u_frames *fr, uint64_t frame, unsigned int orde
 			L4_UNMAP_ALL_SPACES, NULL, &access);
 	frames_mark(fr, frame, n, 0);
 	fr->nfree += n;
+	if (fr->strategy == L4U_FRAMES_BUDDY) {
+		buddy_free(fr, frame, order);
+	} else if (fr->strategy == L4U_FRAMES_FREELIST) {
+		for (uint64_t i = frame + n; i-- > frame; ) {
+			if (!fr->instack[i]) {
+				fr->instack[i] = 1;
+				fr->stack[fr->nstack++] = (uint32_t)i;
+			}
+		}
+	}
 	return ret ? ret : (int64_t)access;
 }
 
@@ -161,7 +320,19 @@ struct l4u_dsm {
 	struct l4u_dsm_ds *list;
 	unsigned int next_num;
 	int verbose;
+	unsigned int max_order;	/* the backend's, 12 when swapping */
+	int pinned;		/* --pinned: every dataspace pinned */
+	int lazy_w;		/* --lazy-w: W only on a second MAP (swapping) */
 	struct l4u_dsm_stats st;
+	struct l4u_dsm_swap_stats sw;
+	/* swapping (--policy): NULL pol otherwise */
+	struct l4u_policy *pol;
+	int swap_fd;
+	uint32_t swap_next;	/* slots below it were used once */
+	uint32_t *swap_free;	/* released slots, a stack */
+	uint32_t nswap_free;
+	struct l4u_dsm_ds **owner;	/* per frame: whose page (evictable ones) */
+	uint32_t *owner_page;
 };
 
 #define PAGE	L4U_FRAME_SIZE
@@ -198,21 +369,177 @@ static const char *size_str(uint64_t size, char *buf, size_t len)
 	return buf;
 }
 
-/* The frame of @page, read in (or zeroed) on first use. */
+/* ---- swapping ------------------------------------------------------------ */
+
+static void swap_slot_put(struct l4u_dsm *dsm, struct l4u_dsm_ds *ds, uint64_t page)
+{
+	if (!ds->swap || !ds->swap[page])
+		return;
+	/* the stack holds at most swap_next slots: sized at the first use */
+	dsm->swap_free[dsm->nswap_free++] = ds->swap[page] - 1;
+	ds->swap[page] = 0;
+	dsm->sw.swap_used--;
+}
+
+static int swap_slot_get(struct l4u_dsm *dsm, uint32_t *slot)
+{
+	uint32_t *st;
+
+	if (dsm->nswap_free) {
+		*slot = dsm->swap_free[--dsm->nswap_free];
+	} else {
+		if (dsm->swap_next == UINT32_MAX - 1)
+			return -ENOSPC;
+		/* room for every slot ever used, so that put never fails */
+		st = realloc(dsm->swap_free, (dsm->swap_next + 1) * sizeof(*st));
+		if (!st)
+			return -ENOMEM;
+		dsm->swap_free = st;
+		*slot = dsm->swap_next++;
+	}
+	dsm->sw.swap_used++;
+	return 0;
+}
+
+/*
+ * Page @page of @ds leaves frame @f: revoke it from every client (an unmap
+ * of the frame without L4_UNMAP_ALL_SPACES: what was derived from it), write
+ * it to the swap file if it may have been written since it came in, and
+ * give the frame back to sigma0 (it comes back zeroed). Pages never written
+ * and never swapped read as zero again later: they take no slot.
+ */
+static int dsm_evict(struct l4u_dsm *dsm, uint32_t f)
+{
+	struct l4u_dsm_ds *ds = dsm->owner[f];
+	uint64_t page = dsm->owner_page[f], revoked = 0, access = 0;
+	uint32_t slot;
+	ssize_t n;
+	int ret, dirty;
+
+	ret = l4u_unmap(dsm->fr.space, L4_FPAGE(l4u_frame_addr(f), 12, L4_FPAGE_RWX),
+			0, &revoked, &access);
+	if (ret)
+		return ret;
+	l4u_policy_evict(dsm->pol, f, (uint32_t)access, NULL);
+	/*
+	 * Dirty: mapped writable or written by the manager since it came in.
+	 * Not the W bit unmap reports: the manager's own copy into its window
+	 * (swap-in) sets it too (docs/swapping.md).
+	 */
+	dirty = ds->state[page] & (L4U_DSM_PAGE_WMAPPED | L4U_DSM_PAGE_DIRTY);
+	if (dirty) {
+		if (!ds->swap[page]) {
+			ret = swap_slot_get(dsm, &slot);
+			if (ret)
+				goto keep;
+			ds->swap[page] = slot + 1;
+		}
+		n = pwrite(dsm->swap_fd, l4u_frame_ptr(&dsm->fr, f), PAGE,
+			   (off_t)(ds->swap[page] - 1) * (off_t)PAGE);
+		if (n != (ssize_t)PAGE) {
+			ret = n < 0 ? -errno : -EIO;
+			goto keep;
+		}
+		dsm->sw.swap_outs++;
+	}
+	dsm->sw.evictions++;
+	dsm->owner[f] = NULL;
+	ds->frames[page] = L4U_DSM_NO_FRAME;
+	ds->state[page] = 0;
+	l4u_frames_free(&dsm->fr, f, 0);
+	dsm_log(dsm, "ds %u (%s): evicted page 0x%" PRIx64 " from frame 0x%" PRIx64 "%s",
+		ds->num, ds->what, page * PAGE, l4u_frame_addr(f),
+		dirty ? ", written to swap" : ", clean");
+	return 0;
+keep:
+	/* it stays resident (the clients fault it back in from the manager) */
+	dsm_warn(dsm, "swap-out", ret);
+	l4u_policy_fault(dsm->pol, f, f, 0);
+	return ret;
+}
+
+/* A free frame: from the pool, or one the policy's victim leaves. */
+static int64_t dsm_frame(struct l4u_dsm *dsm)
+{
+	int64_t f = l4u_frames_alloc(&dsm->fr, 0);
+	uint32_t slot;
+	uint64_t cookie;
+	int ret;
+
+	if (f != -ENOMEM || !dsm->pol)
+		return f;
+	ret = l4u_policy_victim(dsm->pol, &slot, &cookie);
+	if (ret)
+		return ret == -ENOENT ? -ENOMEM : ret;	/* all pinned */
+	ret = dsm_evict(dsm, slot);
+	if (ret)
+		return ret;
+	return l4u_frames_alloc(&dsm->fr, 0);
+}
+
+/* Forget page @page's frame and swap slot (CLEAR, close). */
+static void dsm_drop(struct l4u_dsm *dsm, struct l4u_dsm_ds *ds, uint64_t page)
+{
+	uint32_t f = ds->frames[page];
+
+	if (f != L4U_DSM_NO_FRAME) {
+		if (dsm->owner && dsm->owner[f] == ds) {
+			l4u_policy_evict(dsm->pol, f, 0, NULL);
+			dsm->owner[f] = NULL;
+		}
+		if (ds->state[page] & L4U_DSM_PAGE_PINNED)
+			dsm->sw.pinned--;
+		l4u_frames_free(&dsm->fr, f, 0);
+		ds->frames[page] = L4U_DSM_NO_FRAME;
+	}
+	ds->state[page] = 0;
+	swap_slot_put(dsm, ds, page);
+}
+
+/* The policy's sample: an R-revoke of the frame in the clients. */
+static int dsm_sample(void *arg, uint32_t slot, uint64_t cookie)
+{
+	struct l4u_dsm *dsm = arg;
+	uint64_t revoked = 0, access = 0;
+	int ret;
+
+	(void)cookie;
+	ret = l4u_unmap(dsm->fr.space, L4_FPAGE(l4u_frame_addr(slot), 12, L4_FPAGE_RWX),
+			0, &revoked, &access);
+	return ret ? ret : (int)(access & (L4_FPAGE_R | L4_FPAGE_W));
+}
+
+/* The frame of @page, read in (or zeroed, or swapped in) on first use. */
 static int dsm_page(struct l4u_dsm *dsm, struct l4u_dsm_ds *ds, uint64_t page,
 		    uint32_t *frame)
 {
 	int64_t f;
+	ssize_t n;
 	int ret;
 
 	if (ds->frames[page] != L4U_DSM_NO_FRAME) {
 		*frame = ds->frames[page];
 		return 0;
 	}
-	f = l4u_frames_alloc(&dsm->fr, 0);
+	f = dsm_frame(dsm);
 	if (f < 0)
 		return (int)f;
-	if (dsm->be->fill) {
+	if (ds->swap && ds->swap[page]) {
+		static char buf[L4U_FRAME_SIZE];
+
+		/* through a buffer: the kernel's copy into the window would
+		 * take the window's fault path from inside read (slow) */
+		n = pread(dsm->swap_fd, buf, PAGE,
+			  (off_t)(ds->swap[page] - 1) * (off_t)PAGE);
+		if (n != (ssize_t)PAGE) {
+			ret = n < 0 ? -errno : -EIO;
+			dsm_warn(dsm, "swap-in", ret);
+			l4u_frames_free(&dsm->fr, f, 0);
+			return ret;
+		}
+		memcpy(l4u_frame_ptr(&dsm->fr, f), buf, PAGE);
+		dsm->sw.swap_ins++;
+	} else if (dsm->be->fill) {
 		ret = dsm->be->fill(ds, page, l4u_frame_ptr(&dsm->fr, f));
 		if (ret) {
 			l4u_frames_free(&dsm->fr, f, 0);
@@ -222,6 +549,17 @@ static int dsm_page(struct l4u_dsm *dsm, struct l4u_dsm_ds *ds, uint64_t page,
 	}
 	ds->frames[page] = (uint32_t)f;
 	ds->state[page] = 0;
+	if (ds->flags & L4U_DS_PINNED) {
+		ds->state[page] = L4U_DSM_PAGE_PINNED;
+		dsm->sw.pinned++;
+	} else if (dsm->pol) {
+		dsm->owner[f] = ds;
+		dsm->owner_page[f] = (uint32_t)page;
+		ret = l4u_policy_fault(dsm->pol, (uint32_t)f, (uint64_t)f,
+				       ds->swap[page] ? L4U_POLICY_SWAPIN : 0);
+		if (ret)
+			dsm_warn(dsm, "policy", ret);
+	}
 	*frame = (uint32_t)f;
 	return 0;
 }
@@ -246,7 +584,8 @@ static int dsm_sync(struct l4u_dsm *dsm, struct l4u_dsm_ds *ds, uint64_t first,
 		uint32_t f = ds->frames[p];
 		int dirty;
 
-		if (f == L4U_DSM_NO_FRAME || !ds->state[p])
+		if (f == L4U_DSM_NO_FRAME ||
+		    !(ds->state[p] & (L4U_DSM_PAGE_WMAPPED | L4U_DSM_PAGE_DIRTY)))
 			continue;
 		dirty = ds->state[p] & L4U_DSM_PAGE_DIRTY;
 		if (ds->state[p] & L4U_DSM_PAGE_WMAPPED) {
@@ -265,7 +604,7 @@ static int dsm_sync(struct l4u_dsm *dsm, struct l4u_dsm_ds *ds, uint64_t first,
 			}
 			dsm->st.pages_written++;
 		}
-		ds->state[p] = 0;
+		ds->state[p] &= L4U_DSM_PAGE_PINNED;
 	}
 	return err;
 }
@@ -280,10 +619,8 @@ static void dsm_free(struct l4u_dsm *dsm, struct l4u_dsm_ds *ds)
 	if (ret)
 		dsm_warn(dsm, "write-back", ret);
 	for (p = 0; p < ds->npages; p++) {
-		if (ds->frames[p] == L4U_DSM_NO_FRAME)
-			continue;
-		l4u_frames_free(&dsm->fr, ds->frames[p], 0);
-		used++;
+		used += ds->frames[p] != L4U_DSM_NO_FRAME;
+		dsm_drop(dsm, ds, p);
 	}
 	if (ds->gate)
 		l4u_server_gate_remove(dsm->srv, ds->gate);
@@ -300,6 +637,7 @@ static void dsm_free(struct l4u_dsm *dsm, struct l4u_dsm_ds *ds)
 		ds->num, ds->what, used, dsm->fr.nfree, dsm->fr.nframes);
 	free(ds->frames);
 	free(ds->state);
+	free(ds->swap);
 	free(ds);
 }
 
@@ -334,9 +672,13 @@ static int dsm_open(struct l4u_server *srv, const struct l4u_dsm_req *req,
 		ret = -EINVAL;
 		goto fail;
 	}
+	if (dsm->pinned)
+		ds->flags |= L4U_DS_PINNED;
 	ds->frames = malloc(ds->npages * sizeof(*ds->frames));
 	ds->state = calloc(ds->npages, 1);
-	if (!ds->frames || !ds->state) {
+	if (dsm->pol)
+		ds->swap = calloc(ds->npages, sizeof(*ds->swap));
+	if (!ds->frames || !ds->state || (dsm->pol && !ds->swap)) {
 		ret = -ENOMEM;
 		goto fail;
 	}
@@ -345,6 +687,22 @@ static int dsm_open(struct l4u_server *srv, const struct l4u_dsm_req *req,
 	if (getrandom(&ds->id, sizeof(ds->id), 0) != sizeof(ds->id)) {
 		ret = -errno;
 		goto fail;
+	}
+	if (ds->flags & L4U_DS_PINNED) {
+		/* pinned: every frame now, or none (never evicted later) */
+		uint32_t f;
+
+		for (p = 0; p < ds->npages; p++) {
+			ret = dsm_page(dsm, ds, p, &f);
+			if (ret) {
+				while (p--)
+					dsm_drop(dsm, ds, p);
+				if (ret == -ENOMEM)
+					dsm_log(dsm, "pinned %s: not enough frames",
+						size_str(ds->size, sz, sizeof(sz)));
+				goto fail;
+			}
+		}
 	}
 	ret = l4u_server_gate_add(srv, ds, &ds->gate);
 	if (ret)
@@ -366,6 +724,7 @@ fail:
 		dsm->be->close(ds);
 	free(ds->frames);
 	free(ds->state);
+	free(ds->swap);
 	free(ds);
 	return ret;
 }
@@ -404,7 +763,7 @@ static int dsm_range(const struct l4u_dsm_ds *ds, uint64_t off, uint64_t size,
 static int dsm_block(struct l4u_dsm *dsm, struct l4u_dsm_ds *ds, uint64_t off,
 		     uint64_t hot, uint64_t rcv_window, uint32_t *frame)
 {
-	unsigned int k = dsm->be->max_order, rorder = L4_FPAGE_ORDER(rcv_window);
+	unsigned int k = dsm->max_order, rorder = L4_FPAGE_ORDER(rcv_window);
 	uint64_t size, first, n, i;
 	int64_t f;
 	int ret;
@@ -468,7 +827,7 @@ static int dsm_map(struct l4u_server *srv, void *obj, const struct l4_msg *m,
 	uint64_t size, p;
 	char rs[4], sz[32];
 	uint32_t f;
-	int ret, order;
+	int ret, order, fault = 0;
 
 	dsm->st.requests++;
 	if (m->nwords < 3 || off % PAGE || (m->words[2] & ~L4_FPAGE_RWX))
@@ -479,9 +838,32 @@ static int dsm_map(struct l4u_server *srv, void *obj, const struct l4_msg *m,
 		rights = L4_FPAGE_R;
 	if (rights & ~(ds->flags & L4U_DS_RIGHTS))
 		return -EACCES;
+	dsm->sw.maps++;
+	if (ds->frames[off / PAGE] == L4U_DSM_NO_FRAME) {
+		dsm->sw.faults++;
+		fault = 1;
+	} else {
+		dsm->sw.hits++;
+		if (dsm->pol && dsm->owner[ds->frames[off / PAGE]] == ds)
+			l4u_policy_hit(dsm->pol, ds->frames[off / PAGE],
+				       rights & L4_FPAGE_W ? L4U_POLICY_WRITE : 0);
+	}
 	order = dsm_block(dsm, ds, off, hot, m->rcv_window, &f);
 	if (order < 0)
 		return order;
+	/*
+	 * --lazy-w: a page just brought in goes out read-only even if W was
+	 * asked; a writer faults again and its second MAP (a hit) gets W. So
+	 * a page only read while resident stays clean: its eviction writes
+	 * nothing (a region manager asks for the region's rights on any
+	 * fault, so without this every page of a writable region is dirty).
+	 */
+	if (dsm->lazy_w && fault && order == 12 && (rights & L4_FPAGE_W) &&
+	    !(ds->state[off / PAGE] & (L4U_DSM_PAGE_WMAPPED | L4U_DSM_PAGE_DIRTY))) {
+		rights &= ~L4_FPAGE_W;
+		if (!rights)
+			rights = L4_FPAGE_R;
+	}
 	size = 1ULL << order;
 	if (rights & L4_FPAGE_W)
 		for (p = 0; p < size / PAGE; p++)
@@ -538,6 +920,25 @@ static int dsm_stats_fn(struct l4u_server *srv, void *obj, const struct l4_msg *
 	return 0;
 }
 
+static int dsm_swap_stats_fn(struct l4u_server *srv, void *obj, const struct l4_msg *m,
+			     struct l4_reply *r)
+{
+	struct l4u_dsm *dsm = l4u_server_priv(srv);
+
+	(void)obj; (void)m;
+	dsm->st.requests++;
+	r->nwords = 8;
+	r->words[0] = dsm->sw.maps;
+	r->words[1] = dsm->sw.faults;
+	r->words[2] = dsm->sw.hits;
+	r->words[3] = dsm->sw.evictions;
+	r->words[4] = dsm->sw.swap_ins;
+	r->words[5] = dsm->sw.swap_outs;
+	r->words[6] = dsm->sw.pinned;
+	r->words[7] = dsm->sw.swap_used;
+	return 0;
+}
+
 /* Zero pages: anonymous ones go back to the pool, file pages are zeroed. */
 static int dsm_zero(struct l4u_dsm *dsm, struct l4u_dsm_ds *ds, uint64_t first,
 		    uint64_t n)
@@ -547,12 +948,8 @@ static int dsm_zero(struct l4u_dsm *dsm, struct l4u_dsm_ds *ds, uint64_t first,
 	int ret;
 
 	for (p = first; p < first + n; p++) {
-		if (!dsm->be->writeback) {
-			if (ds->frames[p] != L4U_DSM_NO_FRAME) {
-				l4u_frames_free(&dsm->fr, ds->frames[p], 0);
-				ds->frames[p] = L4U_DSM_NO_FRAME;
-				ds->state[p] = 0;
-			}
+		if (!dsm->be->writeback && !(ds->flags & L4U_DS_PINNED)) {
+			dsm_drop(dsm, ds, p);
 			continue;
 		}
 		ret = dsm_page(dsm, ds, p, &f);
@@ -613,6 +1010,7 @@ static int dsm_copy_in(struct l4u_server *srv, void *obj, const struct l4_msg *m
 {
 	struct l4u_dsm *dsm = l4u_server_priv(srv);
 	struct l4u_dsm_ds *dst = obj, *src;
+	static char buf[L4U_FRAME_SIZE];
 	uint64_t dfirst, sfirst, n, dn;
 	uint32_t df, sf;
 	int ret;
@@ -642,7 +1040,8 @@ static int dsm_copy_in(struct l4u_server *srv, void *obj, const struct l4_msg *m
 
 		if (src == dst && sp == dp)
 			continue;
-		if (src->frames[sp] == L4U_DSM_NO_FRAME && !dsm->be->fill) {
+		if (src->frames[sp] == L4U_DSM_NO_FRAME && !dsm->be->fill &&
+		    !(src->swap && src->swap[sp])) {
 			/* an untouched anonymous page reads as zero */
 			ret = dsm_zero(dsm, dst, dp, 1);
 			if (ret)
@@ -650,11 +1049,14 @@ static int dsm_copy_in(struct l4u_server *srv, void *obj, const struct l4_msg *m
 			continue;
 		}
 		ret = dsm_page(dsm, src, sp, &sf);
-		if (!ret)
-			ret = dsm_page(dsm, dst, dp, &df);
 		if (ret)
 			return ret;
-		memmove(l4u_frame_ptr(&dsm->fr, df), l4u_frame_ptr(&dsm->fr, sf), PAGE);
+		/* through a buffer: getting dst's frame may evict src's */
+		memcpy(buf, l4u_frame_ptr(&dsm->fr, sf), PAGE);
+		ret = dsm_page(dsm, dst, dp, &df);
+		if (ret)
+			return ret;
+		memcpy(l4u_frame_ptr(&dsm->fr, df), buf, PAGE);
 		dst->state[dp] |= L4U_DSM_PAGE_DIRTY;
 	}
 	return 0;
@@ -700,6 +1102,28 @@ int l4u_dsm_stats(const struct l4u_ds *ds, struct l4u_dsm_stats *st)
 	return 0;
 }
 
+int l4u_dsm_swap_stats(const struct l4u_ds *ds, struct l4u_dsm_swap_stats *st)
+{
+	struct l4_call c = { .label = L4U_DSM_SWAP_STATS, .rcv_space_fd = -1 };
+	int ret = l4u_call(ds->cap, &c);
+
+	if (ret)
+		return ret;
+	*st = (struct l4u_dsm_swap_stats){
+		.maps		= c.words[0],
+		.faults		= c.words[1],
+		.hits		= c.words[2],
+		.evictions	= c.words[3],
+		.swap_ins	= c.words[4],
+		.swap_outs	= c.words[5],
+		.pinned		= c.words[6],
+		.swap_used	= c.words[7],
+	};
+	if (st->hits + st->faults)
+		st->hit_ratio = (double)st->hits / (double)(st->hits + st->faults);
+	return 0;
+}
+
 static const struct l4u_server_ops dsm_ops = {
 	.open		= dsm_open,
 	.no_senders	= dsm_no_senders,
@@ -709,8 +1133,18 @@ static void dsm_usage(const char *name)
 {
 	fprintf(stderr,
 		"usage: %s --socket PATH|@name [--frames N] [-v]\n"
+		"          [--policy fifo|lru|aging|clock|ws [--tau T] --swap FILE] [--pinned]\n"
+		"          [--alloc bitmap|freelist|buddy] [--lazy-w]\n"
 		"  --socket  where clients open dataspaces (a path, or @name: abstract)\n"
 		"  --frames  memory budget in 4 KiB frames (default 16384: 64 MiB)\n"
+		"  --policy  when the pool is full, evict pages to the swap file by this\n"
+		"            replacement policy (anonymous memory only)\n"
+		"  --tau     the working-set window (ws), in faults (default: frames)\n"
+		"  --swap    the swap file (created or truncated; emptied at exit)\n"
+		"  --lazy-w  (swapping) map a page read-only when it comes in, writable\n"
+		"            on the next MAP: pages only read stay clean\n"
+		"  --pinned  every dataspace gets all its frames at open, never evicted\n"
+		"  --alloc   how frames are allocated (default bitmap)\n"
 		"  -v        one line per request on stdout\n", name);
 }
 
@@ -720,6 +1154,12 @@ int l4u_dsm_main(int argc, char **argv, const struct l4u_dsm_backend *be)
 		{ "socket", required_argument, NULL, 's' },
 		{ "frames", required_argument, NULL, 'f' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "policy", required_argument, NULL, 'p' },
+		{ "tau", required_argument, NULL, 't' },
+		{ "swap", required_argument, NULL, 'w' },
+		{ "pinned", no_argument, NULL, 'P' },
+		{ "alloc", required_argument, NULL, 'a' },
+		{ "lazy-w", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -734,16 +1174,19 @@ int l4u_dsm_main(int argc, char **argv, const struct l4u_dsm_backend *be)
 		{ L4U_DS_SYNC, dsm_sync_fn },
 		{ L4U_DS_ALLOCATE, dsm_allocate },
 		{ L4U_DSM_STATS, dsm_stats_fn },
+		{ L4U_DSM_SWAP_STATS, dsm_swap_stats_fn },
 	};
-	struct l4u_dsm dsm = { .be = be };
-	const char *sock = NULL;
-	uint64_t nframes = 16384;
+	struct l4u_dsm dsm = { .be = be, .swap_fd = -1, .max_order = be->max_order };
+	const char *sock = NULL, *swap = NULL;
+	uint64_t nframes = 16384, tau = 0;
+	uint32_t kind = 0;
+	unsigned int strategy = L4U_FRAMES_BITMAP;
 	char *end;
 	unsigned int i;
 	int opt, ret, dev;
 	sigset_t stop;
 
-	while ((opt = getopt_long(argc, argv, "s:f:vh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:f:vhp:t:w:Pa:L", opts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			sock = optarg;
@@ -760,6 +1203,44 @@ int l4u_dsm_main(int argc, char **argv, const struct l4u_dsm_backend *be)
 		case 'v':
 			dsm.verbose = 1;
 			break;
+		case 'p':
+			for (kind = 1; kind < L4U_POLICY_KINDS; kind++)
+				if (!strcmp(optarg, l4u_policy_name(kind)))
+					break;
+			if (kind == L4U_POLICY_KINDS) {
+				fprintf(stderr, "%s: --policy %s: not one of fifo, lru, aging, clock, ws\n",
+					be->name, optarg);
+				return 2;
+			}
+			break;
+		case 't':
+			errno = 0;
+			tau = strtoull(optarg, &end, 0);
+			if (errno || *end || !tau) {
+				fprintf(stderr, "%s: --tau %s: not a positive number\n",
+					be->name, optarg);
+				return 2;
+			}
+			break;
+		case 'w':
+			swap = optarg;
+			break;
+		case 'P':
+			dsm.pinned = 1;
+			break;
+		case 'L':
+			dsm.lazy_w = 1;
+			break;
+		case 'a':
+			for (strategy = 0; l4u_frames_strategy_name(strategy); strategy++)
+				if (!strcmp(optarg, l4u_frames_strategy_name(strategy)))
+					break;
+			if (!l4u_frames_strategy_name(strategy)) {
+				fprintf(stderr, "%s: --alloc %s: not one of bitmap, freelist, buddy\n",
+					be->name, optarg);
+				return 2;
+			}
+			break;
 		case 'h':
 			dsm_usage(be->name);
 			return 0;
@@ -770,6 +1251,22 @@ int l4u_dsm_main(int argc, char **argv, const struct l4u_dsm_backend *be)
 	}
 	if (!sock || optind != argc) {
 		dsm_usage(be->name);
+		return 2;
+	}
+	if (!kind != !swap || (tau && kind != L4U_POLICY_WS) || (dsm.lazy_w && !kind)) {
+		fprintf(stderr, "%s: %s\n", be->name, !kind != !swap ?
+			"--policy and --swap go together" : tau && kind != L4U_POLICY_WS ?
+			"--tau is for --policy ws" : "--lazy-w is for --policy");
+		return 2;
+	}
+	if (kind && (be->fill || be->writeback)) {
+		fprintf(stderr, "%s: --policy: swapping is for anonymous memory only\n",
+			be->name);
+		return 2;
+	}
+	if (kind && nframes > L4U_POLICY_MAX_FRAMES) {
+		fprintf(stderr, "%s: --frames %" PRIu64 ": too many for a policy\n",
+			be->name, nframes);
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -784,21 +1281,44 @@ int l4u_dsm_main(int argc, char **argv, const struct l4u_dsm_backend *be)
 		fprintf(stderr, "%s: open %s: %s\n", be->name, L4_DEVICE_PATH, strerror(-dev));
 		return 1;
 	}
-	ret = l4u_frames_init(&dsm.fr, dev, nframes);
+	ret = l4u_frames_init_strategy(&dsm.fr, dev, nframes, strategy);
 	close(dev);	/* the pool's space and window stay */
 	if (ret) {
 		fprintf(stderr, "%s: %" PRIu64 " frames: %s\n", be->name, nframes,
 			strerror(-ret));
 		return 1;
 	}
+	if (kind) {
+		struct l4u_policy_params pp = {
+			.kind = kind, .frames = (uint32_t)nframes,
+			.tau = kind == L4U_POLICY_WS ? (tau ? tau : nframes) : 0,
+			.sample = dsm_sample, .sample_arg = &dsm,
+		};
+
+		dsm.max_order = 12;	/* evicted at the granularity handed out */
+		dsm.swap_fd = open(swap, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (dsm.swap_fd < 0) {
+			fprintf(stderr, "%s: --swap %s: %s\n", be->name, swap, strerror(errno));
+			l4u_frames_fini(&dsm.fr);
+			return 1;
+		}
+		dsm.owner = calloc(nframes, sizeof(*dsm.owner));
+		dsm.owner_page = calloc(nframes, sizeof(*dsm.owner_page));
+		ret = !dsm.owner || !dsm.owner_page ? -ENOMEM : l4u_policy_create(&pp, &dsm.pol);
+		if (ret) {
+			fprintf(stderr, "%s: policy %s: %s\n", be->name,
+				l4u_policy_name(kind), strerror(-ret));
+			goto out_swap;
+		}
+	}
 	/* said before the socket exists: a client that got in finds it said */
-	dsm_log(&dsm, "%" PRIu64 " frames (%" PRIu64 " KiB), serving on %s", nframes,
-		nframes * 4, sock);
+	dsm_log(&dsm, "%" PRIu64 " frames (%" PRIu64 " KiB), serving on %s%s%s%s", nframes,
+		nframes * 4, sock, kind ? ", swapping by " : "",
+		kind ? l4u_policy_name(kind) : "", dsm.pinned ? ", pinned" : "");
 	ret = l4u_server_create(sock, &dsm_ops, &dsm, &dsm.srv);
 	if (ret) {
 		fprintf(stderr, "%s: listen on %s: %s\n", be->name, sock, strerror(-ret));
-		l4u_frames_fini(&dsm.fr);
-		return 1;
+		goto out_swap;
 	}
 	for (i = 0; i < sizeof(handlers) / sizeof(handlers[0]) && !ret; i++)
 		ret = l4u_server_on(dsm.srv, handlers[i].label, handlers[i].fn);
@@ -812,5 +1332,24 @@ int l4u_dsm_main(int argc, char **argv, const struct l4u_dsm_backend *be)
 	dsm_log(&dsm, "exiting");
 	l4u_server_destroy(dsm.srv);
 	l4u_frames_fini(&dsm.fr);
+	if (dsm.swap_fd >= 0) {
+		if (ftruncate(dsm.swap_fd, 0))
+			dsm_warn(&dsm, "truncating the swap file", -errno);
+		close(dsm.swap_fd);
+	}
+	if (dsm.pol)
+		l4u_policy_destroy(dsm.pol);
+	free(dsm.owner);
+	free(dsm.owner_page);
+	free(dsm.swap_free);
 	return ret ? 1 : 0;
+out_swap:
+	if (dsm.pol)
+		l4u_policy_destroy(dsm.pol);
+	free(dsm.owner);
+	free(dsm.owner_page);
+	if (dsm.swap_fd >= 0)
+		close(dsm.swap_fd);
+	l4u_frames_fini(&dsm.fr);
+	return 1;
 }

@@ -315,6 +315,20 @@ static int rm_cow(struct l4u_rm *rm, struct rm_ds *d, uint64_t off,
 	ret = l4u_ds_open_anon(rm->cow_dsm, PAGE, L4U_DS_R | L4U_DS_W, &copy);
 	if (ret)
 		return ret;
+	/*
+	 * The same manager copies itself (COPY_IN): a swapping manager may
+	 * evict the source's frame to give the copy one, which would leave
+	 * nothing to copy from in the scratch space. Another manager does
+	 * not know the source (ESRCH, EXDEV, ENOSYS): copy through the
+	 * scratch space.
+	 */
+	ret = l4u_ds_copy_in(&copy, 0, &d->ds, off, PAGE);
+	if (!ret)
+		goto copied;
+	if (ret != -ESRCH && ret != -EXDEV && ret != -ENOSYS) {
+		l4u_ds_close(&copy);
+		return ret;
+	}
 	ret = l4u_ds_map(&d->ds, off, 0, L4_FPAGE_R, rm->scratch,
 			 L4_FPAGE(0, 12, 0), &n1);
 	if (!ret)
@@ -326,6 +340,7 @@ static int rm_cow(struct l4u_rm *rm, struct rm_ds *d, uint64_t off,
 		memcpy(rm->scratch_win + PAGE, rm->scratch_win, PAGE);
 	l4u_unmap_range(rm->scratch, 0, 2 * PAGE, L4_FPAGE_RWX,
 			L4_UNMAP_ALL_SPACES, NULL);
+copied:
 	if (!ret)
 		ret = rm_copy_insert(d, off, &copy);
 	if (ret) {

@@ -101,19 +101,39 @@ void l4u_server_stop(struct l4u_server *srv);
 
 /* ---- frames: an allocator over a sigma0-backed space ------------------- */
 
+/* Allocation strategies (docs/swapping.md). */
+#define L4U_FRAMES_BITMAP	0	/* next fit for one frame, first fit for blocks */
+#define L4U_FRAMES_FREELIST	1	/* one frame: LIFO stack of free frames; blocks: bitmap */
+#define L4U_FRAMES_BUDDY	2	/* binary buddy: free lists per order, coalescing */
+#define L4U_FRAMES_ORDERS	21	/* orders 0 .. 20 (4 KiB .. 4 GiB) */
+
 struct l4u_frames {
 	int space;		/* sigma0-backed space fd, frame i at i * 4096 */
 	char *win;		/* read-write window onto all of it */
 	uint64_t nframes;	/* frames in all */
 	uint64_t nfree;		/* frames free now */
-	uint64_t *bitmap;	/* bit set: allocated */
+	uint64_t *bitmap;	/* bit set: allocated (every strategy) */
 	uint64_t hint;		/* where the next search for one frame starts */
+	unsigned int strategy;	/* L4U_FRAMES_* */
+	/* FREELIST: free frames, the last freed on top; instack[f]: f is in it */
+	uint32_t *stack;
+	uint64_t nstack;
+	uint8_t *instack;
+	/* BUDDY: per order a doubly linked list of free blocks (by first frame) */
+	uint32_t *next, *prev;
+	uint8_t *head;		/* per frame: order + 1 if it heads a free block */
+	uint32_t free_list[L4U_FRAMES_ORDERS];
 };
 
 #define L4U_FRAME_SIZE	((uint64_t)4096)
 
 /* A pool of @nframes frames (the space's frame limit is that too). */
 int l4u_frames_init(struct l4u_frames *fr, int dev, uint64_t nframes);
+/* The same with strategy @strategy (L4U_FRAMES_*). */
+int l4u_frames_init_strategy(struct l4u_frames *fr, int dev, uint64_t nframes,
+			     unsigned int strategy);
+/* "bitmap", "freelist", "buddy"; NULL for an unknown one. */
+const char *l4u_frames_strategy_name(unsigned int strategy);
 void l4u_frames_fini(struct l4u_frames *fr);
 /*
  * Allocate 2^@order frames, aligned to their size (so that they can go out
@@ -160,6 +180,30 @@ struct l4u_dsm_stats {
 
 int l4u_dsm_stats(const struct l4u_ds *ds, struct l4u_dsm_stats *st);
 
+/*
+ * SWAP_STATS (a swapping or pinning manager's paging counters, see
+ * docs/swapping.md), asked on any of its dataspaces: reply w[0] MAP
+ * requests, w[1] faults (MAPs that needed a frame: zero-fill or swap-in),
+ * w[2] hits (MAPs of a resident page), w[3] evictions, w[4] swap-ins,
+ * w[5] swap-outs, w[6] pinned frames, w[7] swap slots in use. Zero where
+ * the manager does not swap; a manager older than this gets -ENOSYS.
+ */
+#define L4U_DSM_SWAP_STATS	L4U_DS_LABEL(0x7e)
+
+struct l4u_dsm_swap_stats {
+	uint64_t maps;
+	uint64_t faults;
+	uint64_t hits;
+	uint64_t evictions;
+	uint64_t swap_ins;
+	uint64_t swap_outs;
+	uint64_t pinned;
+	uint64_t swap_used;
+	double hit_ratio;	/* hits / (hits + faults), 0 if none */
+};
+
+int l4u_dsm_swap_stats(const struct l4u_ds *ds, struct l4u_dsm_swap_stats *st);
+
 struct l4u_dsm;
 
 /* A dataspace as its manager sees it. */
@@ -172,6 +216,7 @@ struct l4u_dsm_ds {
 	uint64_t npages;
 	uint32_t *frames;	/* per page: frame number, or L4U_DSM_NO_FRAME */
 	uint8_t *state;		/* per page: L4U_DSM_PAGE_* */
+	uint32_t *swap;		/* per page: swap slot + 1, 0: none (swapping managers) */
 	void *priv;		/* the backend's */
 	char what[64];		/* for messages: "anon", "file name" */
 	struct l4u_dsm_ds *next;
@@ -180,6 +225,7 @@ struct l4u_dsm_ds {
 #define L4U_DSM_NO_FRAME	UINT32_MAX
 #define L4U_DSM_PAGE_WMAPPED	0x1	/* mapped writable since its last sync */
 #define L4U_DSM_PAGE_DIRTY	0x2	/* written by the manager itself */
+#define L4U_DSM_PAGE_PINNED	0x4	/* a pinned dataspace's frame */
 
 struct l4u_dsm_backend {
 	const char *name;	/* program name for messages */
@@ -207,6 +253,12 @@ struct l4u_dsm_backend {
 /*
  * A dataspace manager's main(): parses
  *   --socket PATH|@name  [--frames N]  [-v]
+ *   [--policy fifo|lru|aging|clock|ws [--tau T] --swap FILE [--lazy-w]]
+ *   [--pinned]  [--alloc bitmap|freelist|buddy]
+ * (--policy: evict to FILE when the pool is full, anonymous memory only;
+ * --lazy-w: pages come in read-only, W on the next MAP;
+ * --pinned: every dataspace gets all its frames at open, never evicted;
+ * see docs/swapping.md),
  * serves until SIGTERM/SIGINT, writes back and frees everything, and
  * returns the process's exit status.
  */
