@@ -11,8 +11,9 @@
  *
  * Having dropped the lock, the faulter can no longer return an error for
  * this fault: it leaves a verdict (SIGSEGV for an error reply, SIGBUS for
- * a dead pager or an EIO/EPIPE reply) keyed by its tid in space->verdicts, and the retry, which
- * the architecture's fault handler makes at once, returns it.
+ * a dead pager or an EIO/EPIPE reply) keyed by its tid in space->verdicts,
+ * and the retry, which the architecture's fault handler makes at once,
+ * returns it.
  */
 #include <linux/mm.h>
 #include <linux/ptrace.h>
