@@ -45,8 +45,10 @@
 #include "compat.h"
 #include "l4u.h"
 
-enum { L4_IPC_QUEUED, L4_IPC_RECEIVED, L4_IPC_CLAIMED, L4_IPC_DONE,
-       L4_IPC_ABANDONED };
+enum {
+	L4_IPC_QUEUED, L4_IPC_RECEIVED, L4_IPC_CLAIMED, L4_IPC_DONE,
+	L4_IPC_ABANDONED
+};
 
 static const struct file_operations l4_gate_fops;
 static const struct file_operations l4_gate_send_fops;

@@ -392,7 +392,7 @@ static int l4_slot_insert(struct l4_space *space, unsigned long index,
 	old = xa_cmpxchg(&space->entries, index, NULL, node, L4_GFP_META);
 	if (old)
 		return xa_is_err(old) ? xa_err(old) : -EAGAIN;
-	smp_mb();
+	smp_mb();	/* pairs with l4_space_release(): store entry, then read dead */
 	if (READ_ONCE(space->dead)) {
 		xa_erase(&space->entries, index);
 		return -ESRCH;

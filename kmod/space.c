@@ -65,7 +65,7 @@ static int l4_space_release(struct inode *inode, struct file *file)
 	l4_ev_space(space, false);
 	/* no new entries from here on (see l4_slot_insert) */
 	WRITE_ONCE(space->dead, true);
-	smp_mb();
+	smp_mb();	/* pairs with l4_slot_insert(): store dead, then read entries */
 	l4_space_flush_all(space);
 	l4_space_release_threads(space);
 	l4_space_put(space);

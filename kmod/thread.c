@@ -45,8 +45,10 @@ long l4_set_pager_ioctl(struct l4_space *space, struct l4_pager __user *uarg)
 	return 0;
 }
 
-/* The calling thread's entry in @space (pager_lock or RCU not needed:
- * only the thread itself adds or removes its entry). */
+/*
+ * The calling thread's entry in @space (pager_lock or RCU not needed:
+ * only the thread itself adds or removes its entry).
+ */
 static struct l4_thread *l4_thread_self(struct l4_space *space)
 {
 	struct l4_thread *thread = xa_load(&space->threads, current->pid);
