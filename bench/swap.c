@@ -47,22 +47,6 @@ static double now_us(void)
 	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
 }
 
-static int connectable(const char *name)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	size_t n = strlen(name);
-	int s, ok;
-
-	memcpy(sa.sun_path, name, n);
-	sa.sun_path[0] = '\0';
-	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s < 0)
-		return 0;
-	ok = !connect(s, (struct sockaddr *)&sa, offsetof(struct sockaddr_un, sun_path) + n);
-	close(s);
-	return ok;
-}
-
 static pid_t start(const char *sock, const char *frames, int pinned)
 {
 	pid_t pid = fork();
@@ -81,7 +65,7 @@ static pid_t start(const char *sock, const char *frames, int pinned)
 		_exit(127);
 	}
 	for (i = 0; i < 500 && pid > 0; i++) {
-		if (connectable(sock))
+		if (!l4u_dsm_ping(sock))
 			return pid;
 		usleep(10000);
 	}

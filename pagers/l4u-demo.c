@@ -429,7 +429,6 @@ static int touch(uint64_t addr, int write, char val)
 
 static pid_t start_manager(const char *prog, const char *sock)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	pid_t pid = fork();
 
 	if (pid < 0)
@@ -440,16 +439,8 @@ static pid_t start_manager(const char *prog, const char *sock)
 		fprintf(stderr, "l4u-demo: exec %s: %s\n", prog, strerror(errno));
 		_exit(127);
 	}
-	memcpy(sa.sun_path, sock, strlen(sock));
-	sa.sun_path[0] = '\0';
 	for (int i = 0; i < 500; i++) {
-		int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		int ok = s >= 0 && !connect(s, (struct sockaddr *)&sa,
-					    offsetof(struct sockaddr_un, sun_path) + strlen(sock));
-
-		if (s >= 0)
-			close(s);
-		if (ok)
+		if (!l4u_dsm_ping(sock))
 			return pid;
 		usleep(10000);
 	}
@@ -559,23 +550,6 @@ static void write_text_file(void)
 	close(fd);
 }
 
-/* Send capabilities work (a module may announce them before it has them). */
-static int have_send_caps(int dev)
-{
-	struct l4_version ver;
-	int g, cap;
-
-	if (l4u_version(dev, &ver) || !(ver.features & L4_FEAT_SEND_CAP))
-		return 0;
-	g = l4u_gate_create(dev);
-	cap = g < 0 ? g : l4u_gate_send_cap(g);
-	if (cap >= 0)
-		close(cap);
-	if (g >= 0)
-		close(g);
-	return cap >= 0;
-}
-
 static int ds_demo(void)
 {
 	struct l4u_ds text, heap, shared;
@@ -674,7 +648,7 @@ static int ds_demo(void)
 	if (!show_dot)
 		printf("         (the same as a Graphviz graph; README.md shows it drawn)\n");
 
-	if (have_send_caps(dev)) {
+	if (ver.features & L4_FEAT_SEND_CAP) {
 		printf("\nkill -9 l4u-dsm-anon: its frames vanish from A's space, its dataspaces die\n");
 		kill(anon_mgr, SIGKILL);
 		waitpid(anon_mgr, &status, 0);

@@ -27,14 +27,6 @@
 #define SEED		0xd5
 #define CLIENT_PAGES	256
 
-/* CHILD_CHECK() of a libl4u call: errno shows what it returned */
-#define CHILD_OK(call) do {						\
-	int r_ = (call);						\
-									\
-	errno = r_ < 0 ? -r_ : 0;					\
-	CHILD_CHECK(r_ == 0);						\
-} while (0)
-
 L4T_FIXTURE(dsm);
 
 /* ---- helpers ------------------------------------------------------------- */
@@ -43,24 +35,6 @@ struct mgr {
 	pid_t pid;
 	char sock[64];
 };
-
-/* Can a client connect to @name (abstract) yet? */
-static int dsm_connectable(const char *name)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	size_t n = strlen(name);
-	int s, ok;
-
-	memcpy(sa.sun_path, name, n);
-	sa.sun_path[0] = '\0';
-	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s < 0)
-		return 0;
-	ok = !connect(s, (struct sockaddr *)&sa,
-		      offsetof(struct sockaddr_un, sun_path) + n);
-	close(s);
-	return ok;
-}
 
 /* Start manager @prog ("l4u-dsm-anon", ...) with @frames frames. */
 static int mgr_start(struct mgr *m, const char *prog, unsigned int frames)
@@ -81,7 +55,7 @@ static int mgr_start(struct mgr *m, const char *prog, unsigned int frames)
 		_exit(127);
 	}
 	for (i = 0; i < 500; i++) {
-		if (dsm_connectable(m->sock))
+		if (!l4u_dsm_ping(m->sock))
 			return 0;
 		if (waitpid(m->pid, NULL, WNOHANG) == m->pid)
 			return -1;
@@ -99,25 +73,6 @@ static int mgr_stop(struct mgr *m)
 	rc = l4t_wait(m->pid);
 	m->pid = 0;
 	return rc;
-}
-
-/* Send capabilities work (a module may announce them before it has them). */
-static int have_send_caps(int dev)
-{
-	struct l4_version v;
-	int gate, cap;
-
-	if (l4u_version(dev, &v) || !(v.features & L4_FEAT_SEND_CAP))
-		return 0;
-	gate = l4u_gate_create(dev);
-	if (gate < 0)
-		return 0;
-	cap = l4u_gate_send_cap(gate);
-	close(gate);
-	if (cap < 0)
-		return 0;
-	close(cap);
-	return 1;
 }
 
 /* A client space of CLIENT_PAGES pages and a window onto it. */
@@ -232,29 +187,23 @@ TEST_F(dsm, anon_map_zero_fill_free)
 	ASSERT_EQ(a.flags, c.flags);
 	ASSERT_EQ(a.id, c.id);
 
-	if (have_send_caps(self->dev)) {
-		/* the last capability goes: the dataspace and its frames go,
-		 * and so do the client's mappings of it */
-		ASSERT_EQ(0, l4u_ds_close(&a));
-		ASSERT_EQ(0, stats_settle(&probe, 2, &st));
-		ASSERT_EQ(2ULL, st.dataspaces);
-		ASSERT_EQ(4ULL, st.frames_used);
-		ASSERT_SIGBUS(win, L4T_READ);
-		ASSERT_SIGBUS(win + 32 * PG, L4T_READ);
-		ASSERT_EQ(-1L, l4t_check(win + 16 * PG, 16 * PG, 4 * PG, SEED + 1));
-		/* frames used again are zeroed */
-		ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 16 * PG, L4U_DS_R | L4U_DS_W, &a));
-		ASSERT_EQ(0, ds_map_pages(&a, 0, 16, 64 * PG, L4_FPAGE_R, sp));
-		ASSERT_EQ(-1L, l4t_check_zero(win + 64 * PG, 16 * PG));
-		ASSERT_EQ(0, l4u_ds_close(&a));
-		ASSERT_EQ(0, l4u_ds_close(&b));
-		ASSERT_EQ(0, stats_settle(&probe, 1, &st));
-		ASSERT_EQ(0ULL, st.frames_used);
-	} else {
-		TH_LOG("no send capabilities in this kernel: freeing not checked");
-		ASSERT_EQ(0, l4u_ds_close(&a));
-		ASSERT_EQ(0, l4u_ds_close(&b));
-	}
+	/* the last capability goes: the dataspace and its frames go,
+	 * and so do the client's mappings of it */
+	ASSERT_EQ(0, l4u_ds_close(&a));
+	ASSERT_EQ(0, stats_settle(&probe, 2, &st));
+	ASSERT_EQ(2ULL, st.dataspaces);
+	ASSERT_EQ(4ULL, st.frames_used);
+	ASSERT_SIGBUS(win, L4T_READ);
+	ASSERT_SIGBUS(win + 32 * PG, L4T_READ);
+	ASSERT_EQ(-1L, l4t_check(win + 16 * PG, 16 * PG, 4 * PG, SEED + 1));
+	/* frames used again are zeroed */
+	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 16 * PG, L4U_DS_R | L4U_DS_W, &a));
+	ASSERT_EQ(0, ds_map_pages(&a, 0, 16, 64 * PG, L4_FPAGE_R, sp));
+	ASSERT_EQ(-1L, l4t_check_zero(win + 64 * PG, 16 * PG));
+	ASSERT_EQ(0, l4u_ds_close(&a));
+	ASSERT_EQ(0, l4u_ds_close(&b));
+	ASSERT_EQ(0, stats_settle(&probe, 1, &st));
+	ASSERT_EQ(0ULL, st.frames_used);
 	ASSERT_EQ(0, l4u_ds_close(&probe));
 	ASSERT_EQ(0, mgr_stop(&m));
 	ASSERT_EQ(0, munmap(win, CLIENT_PAGES * PG));
@@ -363,13 +312,11 @@ TEST_F(dsm, anon_big_flexpages)
 	ASSERT_EQ(514ULL, st.frames_used);
 
 	ASSERT_EQ(0, l4u_ds_close(&ds));
-	if (have_send_caps(self->dev)) {
-		ASSERT_EQ(0, l4u_ds_open_anon(m.sock, PG, L4U_DS_R, &ds));
-		ASSERT_EQ(0, stats_settle(&ds, 1, &st));
-		ASSERT_EQ(0ULL, st.frames_used);
-		ASSERT_SIGBUS(win + M2, L4T_READ);
-		ASSERT_EQ(0, l4u_ds_close(&ds));
-	}
+	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, PG, L4U_DS_R, &ds));
+	ASSERT_EQ(0, stats_settle(&ds, 1, &st));
+	ASSERT_EQ(0ULL, st.frames_used);
+	ASSERT_SIGBUS(win + M2, L4T_READ);
+	ASSERT_EQ(0, l4u_ds_close(&ds));
 	ASSERT_EQ(0, mgr_stop(&m));
 	ASSERT_EQ(0, munmap(win, 4 * M2));
 	ASSERT_EQ(0, close(sp));
@@ -531,12 +478,10 @@ TEST_F(dsm, many_clients_many_dataspaces)
 		ASSERT_EQ(0, l4t_post(go[1]));
 	for (i = 0; i < 4; i++)
 		ASSERT_EQ(0, l4t_wait(pid[i]));
-	if (have_send_caps(self->dev)) {
-		/* the clients died: their dataspaces are freed */
-		ASSERT_EQ(0, stats_settle(&probe, 1, &st));
-		ASSERT_EQ(1ULL, st.dataspaces);
-		ASSERT_EQ(0ULL, st.frames_used);
-	}
+	/* the clients died: their dataspaces are freed */
+	ASSERT_EQ(0, stats_settle(&probe, 1, &st));
+	ASSERT_EQ(1ULL, st.dataspaces);
+	ASSERT_EQ(0ULL, st.frames_used);
 	close(go[1]);
 	close(ready[0]);
 	ASSERT_EQ(0, l4u_ds_close(&probe));
@@ -558,8 +503,6 @@ TEST_F(dsm, client_death_frees)
 	char *win;
 	pid_t pid;
 
-	if (!have_send_caps(self->dev))
-		SKIP(return, "no send capabilities (L4_FEAT_SEND_CAP) in this kernel");
 	ASSERT_EQ(0, mgr_start(&m, "l4u-dsm-anon", 64));
 	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, PG, L4U_DS_R, &probe));
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
@@ -629,8 +572,6 @@ TEST_F(dsm, manager_death)
 	char *win;
 	int sp;
 
-	if (!have_send_caps(self->dev))
-		SKIP(return, "no send capabilities (L4_FEAT_SEND_CAP) in this kernel");
 	ASSERT_EQ(0, mgr_start(&a, "l4u-dsm-anon", 64));
 	ASSERT_EQ(0, mgr_start(&b, "l4u-dsm-anon", 64));
 	ASSERT_EQ(0, l4u_ds_open_anon(a.sock, 4 * PG, L4U_DS_R | L4U_DS_W, &da));
@@ -708,8 +649,6 @@ TEST_F(dsm, manager_death_faults)
 	pthread_t th;
 	char *win;
 
-	if (!have_send_caps(self->dev))
-		SKIP(return, "no send capabilities (L4_FEAT_SEND_CAP) in this kernel");
 	ASSERT_EQ(0, mgr_start(&a, "l4u-dsm-anon", 64));
 	ASSERT_EQ(0, mgr_start(&b, "l4u-dsm-anon", 64));
 	ASSERT_EQ(0, l4u_ds_open_anon(a.sock, 16 * PG, L4U_DS_R | L4U_DS_W, &da));
@@ -846,33 +785,23 @@ TEST_F(dsm, file_round_trip)
 	ASSERT_EQ(0, ds_map_pages(&ro, 0, 1, 32 * PG, L4_FPAGE_R, sp));
 	ASSERT_EQ(file_byte(10), win[32 * PG + 10]);
 
-	if (have_send_caps(self->dev)) {
-		/* the last capability closes: written back, then freed */
-		ASSERT_EQ(0, l4u_ds_close(&ds));
-		ASSERT_EQ(0, stats_settle(&ro, 1, &st));
-		ASSERT_EQ(3ULL, st.pages_written);
-		ASSERT_EQ(0, file_get(fd, 10, buf, 9));
-		ASSERT_EQ(0, memcmp(buf, "page zero", 9));
-		ASSERT_SIGBUS(win, L4T_READ);
-		/* the read-only one sees the file as it is now */
-		ASSERT_EQ(0, ds_map_pages(&ro, PG, 1, 33 * PG, L4_FPAGE_R, sp));
-		ASSERT_EQ(0, memcmp(win + 33 * PG + 100, "written through the dataspace", 29));
-		ASSERT_EQ(0, l4u_ds_close(&ro));
-		/* the manager's exit writes back too: one more round */
-		ASSERT_EQ(0, l4u_ds_open_file(m.sock, fd, 0, L4U_DS_R | L4U_DS_W, &ds));
-		ASSERT_EQ(0, ds_map_pages(&ds, 2 * PG, 1, 2 * PG, L4_FPAGE_RW, sp));
-		memcpy(win + 2 * PG, "at exit", 7);
-		ASSERT_EQ(0, mgr_stop(&m));
-		ASSERT_EQ(0, l4u_ds_close(&ds));
-	} else {
-		ASSERT_EQ(0, l4u_ds_close(&ro));
-		ASSERT_EQ(0, ds_map_pages(&ds, 2 * PG, 1, 2 * PG, L4_FPAGE_RW, sp));
-		memcpy(win + 2 * PG, "at exit", 7);
-		ASSERT_EQ(0, mgr_stop(&m));		/* writes back at exit */
-		ASSERT_EQ(0, l4u_ds_close(&ds));
-		ASSERT_EQ(0, file_get(fd, 10, buf, 9));
-		ASSERT_EQ(0, memcmp(buf, "page zero", 9));
-	}
+	/* the last capability closes: written back, then freed */
+	ASSERT_EQ(0, l4u_ds_close(&ds));
+	ASSERT_EQ(0, stats_settle(&ro, 1, &st));
+	ASSERT_EQ(3ULL, st.pages_written);
+	ASSERT_EQ(0, file_get(fd, 10, buf, 9));
+	ASSERT_EQ(0, memcmp(buf, "page zero", 9));
+	ASSERT_SIGBUS(win, L4T_READ);
+	/* the read-only one sees the file as it is now */
+	ASSERT_EQ(0, ds_map_pages(&ro, PG, 1, 33 * PG, L4_FPAGE_R, sp));
+	ASSERT_EQ(0, memcmp(win + 33 * PG + 100, "written through the dataspace", 29));
+	ASSERT_EQ(0, l4u_ds_close(&ro));
+	/* the manager's exit writes back too: one more round */
+	ASSERT_EQ(0, l4u_ds_open_file(m.sock, fd, 0, L4U_DS_R | L4U_DS_W, &ds));
+	ASSERT_EQ(0, ds_map_pages(&ds, 2 * PG, 1, 2 * PG, L4_FPAGE_RW, sp));
+	memcpy(win + 2 * PG, "at exit", 7);
+	ASSERT_EQ(0, mgr_stop(&m));
+	ASSERT_EQ(0, l4u_ds_close(&ds));
 	ASSERT_EQ(0, file_get(fd, 2 * PG, buf, 7));
 	ASSERT_EQ(0, memcmp(buf, "at exit", 7));
 	ASSERT_EQ(0, file_get(fd, 2 * PG + 7, buf, 1));
@@ -927,8 +856,6 @@ TEST_F(dsm, rm_end_to_end)
 	int fd, sv[2], i;
 	pid_t pid;
 
-	if (!have_send_caps(self->dev))
-		SKIP(return, "no send capabilities (L4_FEAT_SEND_CAP) in this kernel");
 	ASSERT_EQ(0, mgr_start(&fm, "l4u-dsm-file", 64));
 	ASSERT_EQ(0, mgr_start(&am, "l4u-dsm-anon", 64));
 	fd = make_file(path, 8 * PG);
@@ -1016,8 +943,6 @@ TEST_F(dsm, rm_file_tail_page)
 	struct mgr fm;
 	int fd, i;
 
-	if (!have_send_caps(self->dev))
-		SKIP(return, "no send capabilities (L4_FEAT_SEND_CAP) in this kernel");
 	ASSERT_EQ(0, mgr_start(&fm, "l4u-dsm-file", 16));
 	fd = make_file(path, FILE_SIZE);
 	ASSERT_LE(0, fd);

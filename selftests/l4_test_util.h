@@ -463,6 +463,14 @@ static inline int l4t_access(volatile __u64 *p, int mode, __u64 *val,
 	}								\
 } while (0)
 
+/* CHILD_CHECK() of a libl4u call: errno shows what it returned */
+#define CHILD_OK(call) do {						\
+	int r_ = (call);						\
+									\
+	errno = r_ < 0 ? -r_ : 0;					\
+	CHILD_CHECK(r_ == 0);						\
+} while (0)
+
 /* The child's exit code, or 128 + the signal that killed it. */
 static inline int l4t_wait(pid_t pid)
 {

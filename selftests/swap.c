@@ -25,13 +25,6 @@
 
 #define PG		L4T_PAGE
 
-#define CHILD_OK(call) do {						\
-	int r_ = (call);						\
-									\
-	errno = r_ < 0 ? -r_ : 0;					\
-	CHILD_CHECK(r_ == 0);						\
-} while (0)
-
 L4T_FIXTURE(swap);
 
 /* ---- helpers ------------------------------------------------------------- */
@@ -41,23 +34,6 @@ struct mgr {
 	char sock[64];
 	char swap[64];
 };
-
-static int connectable(const char *name)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	size_t n = strlen(name);
-	int s, ok;
-
-	memcpy(sa.sun_path, name, n);
-	sa.sun_path[0] = '\0';
-	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s < 0)
-		return 0;
-	ok = !connect(s, (struct sockaddr *)&sa,
-		      offsetof(struct sockaddr_un, sun_path) + n);
-	close(s);
-	return ok;
-}
 
 /*
  * Start l4u-dsm-anon with @frames frames: swapping by @policy (NULL: no
@@ -107,7 +83,7 @@ static int mgr_start_opt(struct mgr *m, unsigned int frames, const char *policy,
 		_exit(127);
 	}
 	for (i = 0; i < 500; i++) {
-		if (connectable(m->sock))
+		if (!l4u_dsm_ping(m->sock))
 			return 0;
 		if (waitpid(m->pid, NULL, WNOHANG) == m->pid)
 			return -1;
@@ -131,24 +107,6 @@ static int mgr_stop(struct mgr *m)
 	m->pid = 0;
 	unlink(m->swap);
 	return rc;
-}
-
-static int have_send_caps(int dev)
-{
-	struct l4_version v;
-	int gate, cap;
-
-	if (l4u_version(dev, &v) || !(v.features & L4_FEAT_SEND_CAP))
-		return 0;
-	gate = l4u_gate_create(dev);
-	if (gate < 0)
-		return 0;
-	cap = l4u_gate_send_cap(gate);
-	close(gate);
-	if (cap < 0)
-		return 0;
-	close(cap);
-	return 1;
 }
 
 struct rmtask {
@@ -637,8 +595,6 @@ TEST_F(swap, manager_killed)
 	struct mgr m;
 	char *p = NULL, *p2 = NULL;
 
-	if (!have_send_caps(self->dev))
-		SKIP(return, "no send capabilities (L4_FEAT_SEND_CAP) in this kernel");
 	ASSERT_EQ(0, mgr_start(&m, 8, "fifo", 0));
 	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 32 * PG, L4U_DS_R | L4U_DS_W, &ds));
 	ASSERT_EQ(0, rmtask_start(self->dev, &t));
@@ -763,7 +719,7 @@ TEST_F(swap, alloc_big_flexpages)
 			       "--frames", "1536", "--alloc", strategies[i], (char *)NULL);
 			_exit(127);
 		}
-		for (j = 0; j < 500 && !connectable(sock); j++)
+		for (j = 0; j < 500 && l4u_dsm_ping(sock); j++)
 			usleep(10000);
 		ASSERT_EQ(0, l4u_ds_open_anon(sock, 4 << 20, L4U_DS_R | L4U_DS_W, &ds));
 		sp = l4u_space_create(self->dev, 4 << 20, 0, 0, NULL);

@@ -117,6 +117,19 @@ static int l4u_dsm_connect(const char *dsm)
 	return s;
 }
 
+int l4u_dsm_ping(const char *dsm)
+{
+	int s;
+
+	if (!dsm)
+		return -EINVAL;
+	s = l4u_dsm_connect(dsm);
+	if (s < 0)
+		return s;
+	close(s);
+	return 0;
+}
+
 static int l4u_dsm_open(const char *dsm, const struct l4u_dsm_req *req,
 			int file_fd, struct l4u_ds *ds)
 {

@@ -116,6 +116,13 @@ int l4u_ds_open_anon(const char *dsm, uint64_t size, uint32_t flags,
 int l4u_ds_open_file(const char *dsm, int file_fd, uint64_t size,
 		     uint32_t flags, struct l4u_ds *ds);
 
+/*
+ * 0 when a manager listens on @dsm (it accepts a connection, which is
+ * closed again at once), else -errno (-ECONNREFUSED, -ENOENT: nobody
+ * there yet). For waiting until a manager just started is ready.
+ */
+int l4u_dsm_ping(const char *dsm);
+
 /* Fill @ds for a capability received from elsewhere (asks INFO). */
 int l4u_ds_from_cap(int cap, struct l4u_ds *ds);
 
