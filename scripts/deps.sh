@@ -9,8 +9,9 @@ set -euo pipefail
 pkgs=(
 	# user space and the module
 	gcc make libc6-dev binutils pkg-config kmod
-	# l4ctl (static, on libnl-genl-3) and the picture of its DOT output
-	libnl-3-dev libnl-genl-3-dev graphviz
+	# l4ctl (static, on libnl-genl-3); drawing its DOT output takes graphviz,
+	# which neither the tests nor the demo need
+	libnl-3-dev libnl-genl-3-dev
 	# the stock kernel the module must work on, with its headers
 	linux-image-cloud-amd64 linux-headers-cloud-amd64
 	# the 6.12 debug kernel (built from Debian's source) and the kselftest headers
