@@ -363,10 +363,11 @@ static void integrity(struct __test_metadata *_metadata, const char *policy,
 	 * zero fill; with --lazy-w a page evicted clean before anything was
 	 * written to it has no swap copy, so its next fault fills zeros again.
 	 */
-	if (!extra)
+	if (!extra) {
 		ASSERT_EQ(st.faults, st.swap_ins + INT_CLIENTS * INT_PAGES);
-	else
+	} else {
 		ASSERT_LE(st.swap_ins + INT_CLIENTS * INT_PAGES, st.faults);
+	}
 	/* the clients' dataspaces went: their frames and swap slots too */
 	for (j = 0; j < 1000; j++) {
 		ASSERT_EQ(0, l4u_dsm_stats(&probe, &dst));
