@@ -50,6 +50,25 @@ enum {
 	L4_IPC_ABANDONED
 };
 
+/*
+ * A token is a sequence number above the message's slot in the token
+ * table. Slots are the lowest free index, so the usual single message in
+ * flight sits at index 0, which the xarray keeps in its head: no node is
+ * allocated and freed (through RCU) per message. The sequence number keeps
+ * a stale token from naming a later message in the same slot (it wraps
+ * after 2^40 messages of one gate).
+ */
+#define L4_TOKEN_SLOT_BITS	24
+#define L4_TOKEN_SLOT_MASK	((1ULL << L4_TOKEN_SLOT_BITS) - 1)
+
+/* The message in flight under @token, or NULL (gate lock held). */
+static struct l4_ipc *l4_gate_lookup(struct l4_gate *gate, u64 token)
+{
+	struct l4_ipc *ipc = xa_load(&gate->inflight, token & L4_TOKEN_SLOT_MASK);
+
+	return ipc && ipc->token == token ? ipc : NULL;
+}
+
 static const struct file_operations l4_gate_fops;
 static const struct file_operations l4_gate_send_fops;
 
@@ -207,6 +226,8 @@ static void l4_ipc_to_user_msg(struct l4_ipc *ipc, struct l4_msg *m)
 static struct l4_ipc *l4_gate_take(struct l4_gate *gate)
 {
 	struct l4_ipc *ipc;
+	u64 seq;
+	u32 slot;
 	int err;
 
 	xa_lock(&gate->inflight);
@@ -217,10 +238,16 @@ static struct l4_ipc *l4_gate_take(struct l4_gate *gate)
 		ipc->state = L4_IPC_DONE;
 	} else if (ipc) {
 		list_del_init(&ipc->link);
-		ipc->token = ++gate->next_token;
 		ipc->state = L4_IPC_RECEIVED;
 		/* may drop the lock to allocate; the message is ours meanwhile */
-		err = __xa_insert(&gate->inflight, ipc->token, ipc, L4_GFP_META);
+		err = __xa_alloc(&gate->inflight, &slot, ipc,
+				 XA_LIMIT(0, L4_TOKEN_SLOT_MASK), L4_GFP_META);
+		if (!err) {
+			seq = ++gate->next_token;
+			if (!(seq << L4_TOKEN_SLOT_BITS))	/* never token 0 */
+				seq = ++gate->next_token;
+			ipc->token = (seq << L4_TOKEN_SLOT_BITS) | slot;
+		}
 		if (err && ipc->state == L4_IPC_ABANDONED) {
 			/* its sender left while the lock was dropped */
 			xa_unlock(&gate->inflight);
@@ -242,7 +269,7 @@ static void l4_gate_untake(struct l4_gate *gate, struct l4_ipc *ipc)
 {
 	xa_lock(&gate->inflight);
 	if (!ipc->notify)
-		__xa_erase(&gate->inflight, ipc->token);
+		__xa_erase(&gate->inflight, ipc->token & L4_TOKEN_SLOT_MASK);
 	if (ipc->state == L4_IPC_ABANDONED) {
 		xa_unlock(&gate->inflight);
 		l4_ipc_put(ipc);
@@ -374,13 +401,13 @@ static int l4_gate_reply(struct l4_gate *gate, const struct l4_reply *r)
 	 * reply needs no memory to put it back.
 	 */
 	xa_lock(&gate->inflight);
-	ipc = xa_load(&gate->inflight, r->token);
+	ipc = l4_gate_lookup(gate, r->token);
 	if (!ipc || ipc->state == L4_IPC_CLAIMED) {
 		xa_unlock(&gate->inflight);
 		return ipc ? -EBUSY : -ENOENT;
 	}
 	if (ipc->state == L4_IPC_ABANDONED) {
-		__xa_erase(&gate->inflight, r->token);
+		__xa_erase(&gate->inflight, r->token & L4_TOKEN_SLOT_MASK);
 		xa_unlock(&gate->inflight);
 		l4_ipc_put(ipc);
 		return -ESRCH;
@@ -397,7 +424,7 @@ static int l4_gate_reply(struct l4_gate *gate, const struct l4_reply *r)
 		l4_reply_ctx_release(&ctx);
 		return err;
 	}
-	__xa_erase(&gate->inflight, r->token);
+	__xa_erase(&gate->inflight, r->token & L4_TOKEN_SLOT_MASK);
 	xa_unlock(&gate->inflight);
 	if (err) {
 		/* refused, and its sender left meanwhile: drop it */
@@ -721,7 +748,7 @@ long l4_gate_create_ioctl(unsigned long arg)
 	if (!gate)
 		return -ENOMEM;
 	kref_init(&gate->ref);
-	xa_init_flags(&gate->inflight, 0);
+	xa_init_flags(&gate->inflight, XA_FLAGS_ALLOC);
 	INIT_LIST_HEAD(&gate->pending);
 	init_waitqueue_head(&gate->wq);
 	atomic_long_inc(&l4_counters.gates);

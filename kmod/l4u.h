@@ -118,10 +118,10 @@ struct l4_thread {
 /* An IPC endpoint; see gate.c for the lock and state rules. */
 struct l4_gate {
 	struct kref ref;
-	struct xarray inflight;		/* token -> l4_ipc; its xa_lock is the gate lock */
+	struct xarray inflight;		/* token slot -> l4_ipc; xa_lock: the gate lock */
 	struct list_head pending;	/* queued, not yet received */
 	wait_queue_head_t wq;		/* receivers, poll */
-	u64 next_token;
+	u64 next_token;			/* sequence number of the last token */
 	bool dead;			/* the last receive fd is gone */
 	unsigned long senders;		/* open send-capability files */
 	struct l4_ipc *no_senders;	/* the next NO_SENDERS message, ready */
