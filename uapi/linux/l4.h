@@ -274,6 +274,10 @@ struct l4_unmap {
  * page faults arrive at its pager gate as messages labelled
  * L4_LABEL_PAGE_FAULT.
  *
+ * Tokens name a message until it is answered; a token is never 0, and a
+ * stale one gets ENOENT. A receive fails with EBUSY while 2^24 messages of
+ * the gate are received and not yet answered.
+ *
  * When the last fd of a gate is closed the gate is dead: every waiting
  * caller and faulter gets EPIPE (a faulter: SIGBUS), now and later.
  *
