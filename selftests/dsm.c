@@ -817,27 +817,6 @@ TEST_F(dsm, file_round_trip)
 
 /* ---- end to end: region managers over the real managers ------------------- */
 
-struct e2e_task {
-	struct l4u_task *task;
-	struct l4u_rm *rm;
-};
-
-static int e2e_start(int dev, struct e2e_task *t)
-{
-	struct l4u_task_attr attr = { .size = 64ULL << 20 };
-	int ret = l4u_task_create(dev, &attr, &t->task);
-
-	if (!ret)
-		ret = l4u_rm_create(dev, t->task, &t->rm);
-	return ret;
-}
-
-static void e2e_stop(struct e2e_task *t)
-{
-	l4u_rm_destroy(t->rm);
-	l4u_task_destroy(t->task);
-}
-
 /*
  * A task built from a file dataspace and an anonymous one through its
  * region manager: the file's contents appear in the region, writes reach
@@ -850,7 +829,7 @@ TEST_F(dsm, rm_end_to_end)
 {
 	const char *path = "/tmp/l4u-dsm-e2e";
 	struct l4u_ds file, anon;
-	struct e2e_task t;
+	struct l4t_rmtask t;
 	struct mgr fm, am;
 	char *fp = NULL, *ap = NULL, buf[16];
 	int fd, sv[2], i;
@@ -862,7 +841,7 @@ TEST_F(dsm, rm_end_to_end)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, l4u_ds_open_file(fm.sock, fd, 0, L4U_DS_R | L4U_DS_W, &file));
 	ASSERT_EQ(0, l4u_ds_open_anon(am.sock, 4 * PG, L4U_DS_R | L4U_DS_W, &anon));
-	ASSERT_EQ(0, e2e_start(self->dev, &t));
+	ASSERT_EQ(0, l4t_rmtask_start(self->dev, &t));
 	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&fp, 8 * PG,
 				   L4U_RM_RW | L4U_RM_SEARCH_ADDR, &file, 0, 0));
 	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&ap, 4 * PG,
@@ -885,7 +864,7 @@ TEST_F(dsm, rm_end_to_end)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		struct e2e_task t2;
+		struct l4t_rmtask t2;
 		struct l4u_ds sh;
 		char *p2 = NULL, tag;
 		int cap;
@@ -893,11 +872,11 @@ TEST_F(dsm, rm_end_to_end)
 		close(sv[0]);
 		CHILD_CHECK(l4u_cap_recv(sv[1], &cap, &tag, 1) == 1 && cap >= 0);
 		CHILD_OK(l4u_ds_from_cap(cap, &sh));
-		CHILD_OK(e2e_start(l4u_open(), &t2));
+		CHILD_OK(l4t_rmtask_start(l4u_open(), &t2));
 		CHILD_OK(l4u_rm_attach(t2.rm, (void **)&p2, 4 * PG,
 				       L4U_RM_R | L4U_RM_SEARCH_ADDR, &sh, 0, 0));
 		CHILD_CHECK(l4t_check(p2, 0, 4 * PG, SEED) == -1);
-		e2e_stop(&t2);
+		l4t_rmtask_stop(&t2);
 		_exit(0);
 	}
 	close(sv[1]);
@@ -913,7 +892,7 @@ TEST_F(dsm, rm_end_to_end)
 	ASSERT_EQ(file_byte(7 * PG + 1), fp[7 * PG + 1]);
 
 	/* the last close writes back */
-	e2e_stop(&t);
+	l4t_rmtask_stop(&t);
 	ASSERT_EQ(0, l4u_ds_close(&anon));
 	ASSERT_EQ(0, l4u_ds_close(&file));
 	for (i = 0; i < 1000; i++) {
@@ -937,7 +916,7 @@ TEST_F(dsm, rm_file_tail_page)
 {
 	const char *path = "/tmp/l4u-dsm-tail";
 	struct l4u_ds file;
-	struct e2e_task t;
+	struct l4t_rmtask t;
 	struct stat sb;
 	char *fp = NULL, *more = NULL, c;
 	struct mgr fm;
@@ -948,7 +927,7 @@ TEST_F(dsm, rm_file_tail_page)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, l4u_ds_open_file(fm.sock, fd, 0, L4U_DS_R | L4U_DS_W, &file));
 	ASSERT_EQ((uint64_t)FILE_SIZE, file.size);
-	ASSERT_EQ(0, e2e_start(self->dev, &t));
+	ASSERT_EQ(0, l4t_rmtask_start(self->dev, &t));
 	ASSERT_EQ(-ERANGE, l4u_rm_attach(t.rm, (void **)&more, 5 * PG,
 					 L4U_RM_R | L4U_RM_SEARCH_ADDR, &file, 0, 0));
 	ASSERT_EQ(-ERANGE, l4u_rm_attach(t.rm, (void **)&more, PG,
@@ -968,7 +947,7 @@ TEST_F(dsm, rm_file_tail_page)
 	ASSERT_EQ(0, fstat(fd, &sb));
 	ASSERT_EQ((off_t)FILE_SIZE, sb.st_size);
 
-	e2e_stop(&t);
+	l4t_rmtask_stop(&t);
 	ASSERT_EQ(0, l4u_ds_close(&file));
 	ASSERT_EQ(0, mgr_stop(&fm));
 	ASSERT_EQ(0, fstat(fd, &sb));

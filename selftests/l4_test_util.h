@@ -45,6 +45,8 @@
 #include <unistd.h>
 
 #include <linux/l4.h>
+#include <l4u/rm.h>
+#include <l4u/task.h>
 
 /* The guests are slow (TCG, KASAN): more headroom than the default 30 s. */
 #undef TEST_TIMEOUT_DEFAULT
@@ -462,6 +464,28 @@ static inline int l4t_access(volatile __u64 *p, int mode, __u64 *val,
 		_exit(1);						\
 	}								\
 } while (0)
+
+/* A 64 MiB task served by a region manager of its own (libl4u). */
+struct l4t_rmtask {
+	struct l4u_task *task;
+	struct l4u_rm *rm;
+};
+
+static inline int l4t_rmtask_start(int dev, struct l4t_rmtask *t)
+{
+	struct l4u_task_attr attr = { .size = 64ULL << 20 };
+	int ret = l4u_task_create(dev, &attr, &t->task);
+
+	if (!ret)
+		ret = l4u_rm_create(dev, t->task, &t->rm);
+	return ret;
+}
+
+static inline void l4t_rmtask_stop(struct l4t_rmtask *t)
+{
+	l4u_rm_destroy(t->rm);
+	l4u_task_destroy(t->task);
+}
 
 /* CHILD_CHECK() of a libl4u call: errno shows what it returned */
 #define CHILD_OK(call) do {						\

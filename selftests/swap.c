@@ -109,27 +109,6 @@ static int mgr_stop(struct mgr *m)
 	return rc;
 }
 
-struct rmtask {
-	struct l4u_task *task;
-	struct l4u_rm *rm;
-};
-
-static int rmtask_start(int dev, struct rmtask *t)
-{
-	struct l4u_task_attr attr = { .size = 64ULL << 20 };
-	int ret = l4u_task_create(dev, &attr, &t->task);
-
-	if (!ret)
-		ret = l4u_rm_create(dev, t->task, &t->rm);
-	return ret;
-}
-
-static void rmtask_stop(struct rmtask *t)
-{
-	l4u_rm_destroy(t->rm);
-	l4u_task_destroy(t->task);
-}
-
 /* Map page @pg of @ds at client address @pg * PG with @rights (one page). */
 static int map1(const struct l4u_ds *ds, uint64_t pg, unsigned int rights, int space)
 {
@@ -281,14 +260,14 @@ static void int_client(const char *sock, unsigned int client)
 {
 	struct int_thread th[INT_THREADS];
 	pthread_t tid[INT_THREADS];
-	struct rmtask t;
+	struct l4t_rmtask t;
 	struct l4u_ds ds;
 	char *p = NULL;
 	unsigned int i;
 	int bad = 0;
 
 	CHILD_OK(l4u_ds_open_anon(sock, INT_PAGES * PG, L4U_DS_R | L4U_DS_W, &ds));
-	CHILD_OK(rmtask_start(l4u_open(), &t));
+	CHILD_OK(l4t_rmtask_start(l4u_open(), &t));
 	CHILD_OK(l4u_rm_attach(t.rm, (void **)&p, INT_PAGES * PG,
 			       L4U_RM_RW | L4U_RM_SEARCH_ADDR, &ds, 0, 0));
 	for (i = 0; i < INT_THREADS; i++) {
@@ -307,7 +286,7 @@ static void int_client(const char *sock, unsigned int client)
 	if (bad)
 		fprintf(stderr, "# client %u: %d bad page checks\n", client, bad);
 	CHILD_CHECK(bad == 0);
-	rmtask_stop(&t);
+	l4t_rmtask_stop(&t);
 	CHILD_OK(l4u_ds_close(&ds));
 	_exit(0);
 }
@@ -423,14 +402,14 @@ TEST_F(swap, lazy_w_clean_reads)
 {
 	struct l4u_dsm_swap_stats st;
 	struct l4u_ds ds;
-	struct rmtask t;
+	struct l4t_rmtask t;
 	struct mgr m;
 	char *p = NULL;
 	unsigned int i;
 
 	ASSERT_EQ(0, mgr_start_opt(&m, 8, "fifo", 0, NULL, "--lazy-w"));
 	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 32 * PG, L4U_DS_R | L4U_DS_W, &ds));
-	ASSERT_EQ(0, rmtask_start(self->dev, &t));
+	ASSERT_EQ(0, l4t_rmtask_start(self->dev, &t));
 	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p, 32 * PG,
 				   L4U_RM_RW | L4U_RM_SEARCH_ADDR, &ds, 0, 0));
 	for (i = 0; i < 32; i++)		/* each: MAP (R), MAP again (W) */
@@ -452,7 +431,7 @@ TEST_F(swap, lazy_w_clean_reads)
 	ASSERT_EQ(-1L, l4t_check(p, 0, PG, 5));
 	ASSERT_EQ(32u, st.swap_used);
 
-	rmtask_stop(&t);
+	l4t_rmtask_stop(&t);
 	ASSERT_EQ(0, l4u_ds_close(&ds));
 	ASSERT_EQ(0, mgr_stop(&m));
 }
@@ -471,7 +450,7 @@ TEST_F(swap, lazy_w_clean_reads)
 TEST_F(swap, cow_and_sharing)
 {
 	struct l4u_dsm_swap_stats st;
-	struct rmtask a, b, c;
+	struct l4t_rmtask a, b, c;
 	struct l4u_ds ds;
 	struct mgr m;
 	char *pa = NULL, *pb = NULL, *pc = NULL;
@@ -479,9 +458,9 @@ TEST_F(swap, cow_and_sharing)
 
 	ASSERT_EQ(0, mgr_start(&m, 8, "fifo", 0));
 	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 16 * PG, L4U_DS_R | L4U_DS_W, &ds));
-	ASSERT_EQ(0, rmtask_start(self->dev, &a));
-	ASSERT_EQ(0, rmtask_start(self->dev, &b));
-	ASSERT_EQ(0, rmtask_start(self->dev, &c));
+	ASSERT_EQ(0, l4t_rmtask_start(self->dev, &a));
+	ASSERT_EQ(0, l4t_rmtask_start(self->dev, &b));
+	ASSERT_EQ(0, l4t_rmtask_start(self->dev, &c));
 	ASSERT_EQ(0, l4u_rm_set_cow(a.rm, self->dev, m.sock));
 	ASSERT_EQ(0, l4u_rm_attach(a.rm, (void **)&pa, 16 * PG, L4U_RM_RW |
 				   L4U_RM_PRIVATE | L4U_RM_SEARCH_ADDR, &ds, 0, 0));
@@ -508,9 +487,9 @@ TEST_F(swap, cow_and_sharing)
 	ASSERT_LT(40u, st.evictions);
 	ASSERT_LT(0u, st.swap_ins);
 
-	rmtask_stop(&a);
-	rmtask_stop(&b);
-	rmtask_stop(&c);
+	l4t_rmtask_stop(&a);
+	l4t_rmtask_stop(&b);
+	l4t_rmtask_stop(&c);
 	ASSERT_EQ(0, l4u_ds_close(&ds));
 	ASSERT_EQ(0, mgr_stop(&m));
 }
@@ -534,7 +513,7 @@ TEST_F(swap, rt_beside_paging)
 	struct l4u_dsm_swap_stats rt0, rt1, pg;
 	struct l4u_ds rt, paging, extra;
 	struct mgr mrt, mpg;
-	struct rmtask t;
+	struct l4t_rmtask t;
 	char *rp = NULL, *pp = NULL;
 	unsigned int r, i;
 
@@ -550,7 +529,7 @@ TEST_F(swap, rt_beside_paging)
 	ASSERT_EQ((uint64_t)RT_PAGES, rt0.pinned);
 	ASSERT_EQ(0u, rt0.maps);
 
-	ASSERT_EQ(0, rmtask_start(self->dev, &t));
+	ASSERT_EQ(0, l4t_rmtask_start(self->dev, &t));
 	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&rp, RT_PAGES * PG,
 				   L4U_RM_RW | L4U_RM_SEARCH_ADDR, &rt, 0, 0));
 	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&pp, PAGING_PAGES * PG,
@@ -580,7 +559,7 @@ TEST_F(swap, rt_beside_paging)
 	for (i = 0; i < PAGING_PAGES; i++)
 		ASSERT_EQ(-1L, l4t_check(pp + i * PG, i * PG, PG, 10 + PAGING_ROUNDS - 1));
 
-	rmtask_stop(&t);
+	l4t_rmtask_stop(&t);
 	ASSERT_EQ(0, l4u_ds_close(&rt));
 	ASSERT_EQ(0, l4u_ds_close(&paging));
 	ASSERT_EQ(0, mgr_stop(&mrt));
@@ -599,14 +578,14 @@ TEST_F(swap, manager_killed)
 {
 	struct l4u_dsm_swap_stats st;
 	struct l4u_ds ds, ds2;
-	struct rmtask t;
+	struct l4t_rmtask t;
 	struct stat sb;
 	struct mgr m;
 	char *p = NULL, *p2 = NULL;
 
 	ASSERT_EQ(0, mgr_start(&m, 8, "fifo", 0));
 	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 32 * PG, L4U_DS_R | L4U_DS_W, &ds));
-	ASSERT_EQ(0, rmtask_start(self->dev, &t));
+	ASSERT_EQ(0, l4t_rmtask_start(self->dev, &t));
 	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p, 32 * PG,
 				   L4U_RM_RW | L4U_RM_SEARCH_ADDR, &ds, 0, 0));
 	l4t_fill(p, 0, 32 * PG, 3);
@@ -636,7 +615,7 @@ TEST_F(swap, manager_killed)
 	ASSERT_EQ(-1L, l4t_check_zero(p2, 4 * PG));
 	ASSERT_SIGBUS(p + PG, L4T_READ);		/* the old one stays dead */
 
-	rmtask_stop(&t);
+	l4t_rmtask_stop(&t);
 	ASSERT_EQ(0, l4u_ds_close(&ds));
 	ASSERT_EQ(0, l4u_ds_close(&ds2));
 	ASSERT_EQ(0, mgr_stop(&m));

@@ -14,6 +14,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -112,38 +113,40 @@ static int rm_va_ok(const struct l4u_rm *rm, const void *va)
 
 /* ---- the arrays -------------------------------------------------------------- */
 
-/* Index of the first region ending above @addr. */
-static size_t rm_reg_idx(const struct l4u_rm *rm, uint64_t addr)
+/*
+ * Index of the first element of a sorted array of regions or areas (both
+ * begin with start, end) ending above @addr.
+ */
+static size_t rm_idx(const void *arr, size_t n, size_t stride, uint64_t addr)
 {
-	size_t lo = 0, hi = rm->nreg;
+	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
+		const struct rm_area *x = (const void *)((const char *)arr + mid * stride);
 
-		if (rm->reg[mid].end <= addr)
+		if (x->end <= addr)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	return lo;
+}
+
+_Static_assert(offsetof(struct rm_region, start) == offsetof(struct rm_area, start) &&
+	       offsetof(struct rm_region, end) == offsetof(struct rm_area, end),
+	       "regions and areas begin alike");
+
+static size_t rm_reg_idx(const struct l4u_rm *rm, uint64_t addr)
+{
+	return rm_idx(rm->reg, rm->nreg, sizeof(*rm->reg), addr);
 }
 
 static size_t rm_area_idx(const struct l4u_rm *rm, uint64_t addr)
 {
-	size_t lo = 0, hi = rm->narea;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (rm->area[mid].end <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return rm_idx(rm->area, rm->narea, sizeof(*rm->area), addr);
 }
 
-/* The region overlapping [s, e), the first one, or NULL. */
 static struct rm_region *rm_reg_overlap(const struct l4u_rm *rm, uint64_t s,
 					uint64_t e)
 {
