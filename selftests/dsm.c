@@ -41,7 +41,6 @@ static int mgr_start(struct mgr *m, const char *prog, unsigned int frames)
 {
 	static int seq;
 	char nf[16];
-	int i;
 
 	snprintf(m->sock, sizeof(m->sock), "@l4u-dsm-test-%d-%d", getpid(), ++seq);
 	snprintf(nf, sizeof(nf), "%u", frames);
@@ -54,14 +53,7 @@ static int mgr_start(struct mgr *m, const char *prog, unsigned int frames)
 		fprintf(stderr, "# exec %s: %s\n", prog, strerror(errno));
 		_exit(127);
 	}
-	for (i = 0; i < 500; i++) {
-		if (!l4u_dsm_ping(m->sock))
-			return 0;
-		if (waitpid(m->pid, NULL, WNOHANG) == m->pid)
-			return -1;
-		usleep(10000);
-	}
-	return -1;
+	return l4t_dsm_ready(m->pid, m->sock);
 }
 
 /* SIGTERM, then its exit status (0: a clean exit). */

@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include <linux/l4.h>
+#include <l4u/dataspace.h>
 #include <l4u/rm.h>
 #include <l4u/task.h>
 
@@ -485,6 +486,24 @@ static inline void l4t_rmtask_stop(struct l4t_rmtask *t)
 {
 	l4u_rm_destroy(t->rm);
 	l4u_task_destroy(t->task);
+}
+
+/*
+ * Wait (up to 5 s) until the dataspace manager @pid just started listens
+ * on @sock: 0, or -1 if it died or never got there.
+ */
+static inline int l4t_dsm_ready(pid_t pid, const char *sock)
+{
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		if (!l4u_dsm_ping(sock))
+			return 0;
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return -1;
+		usleep(10000);
+	}
+	return -1;
 }
 
 /* CHILD_CHECK() of a libl4u call: errno shows what it returned */

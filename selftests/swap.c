@@ -47,7 +47,7 @@ static int mgr_start_opt(struct mgr *m, unsigned int frames, const char *policy,
 	static int seq;
 	const char *argv[16];
 	char nf[16];
-	int i, n = 0;
+	int n = 0;
 
 	++seq;
 	snprintf(m->sock, sizeof(m->sock), "@l4u-swap-test-%d-%d", getpid(), seq);
@@ -82,14 +82,7 @@ static int mgr_start_opt(struct mgr *m, unsigned int frames, const char *policy,
 		fprintf(stderr, "# exec l4u-dsm-anon: %s\n", strerror(errno));
 		_exit(127);
 	}
-	for (i = 0; i < 500; i++) {
-		if (!l4u_dsm_ping(m->sock))
-			return 0;
-		if (waitpid(m->pid, NULL, WNOHANG) == m->pid)
-			return -1;
-		usleep(10000);
-	}
-	return -1;
+	return l4t_dsm_ready(m->pid, m->sock);
 }
 
 static int mgr_start(struct mgr *m, unsigned int frames, const char *policy,
