@@ -6,7 +6,9 @@
  *  1. 4 KiB fault round trip (touch -> pager -> map -> resume):
  *       l4       pager thread in L4_IOC_REPLY_WAIT (one syscall per fault)
  *                maps 4 KiB from its pre-touched sigma0 space into the
- *                client's non-sigma0 space
+ *                client's non-sigma0 space; once with l4.ko's spin_ns
+ *                (the faulter spins for its answer before it sleeps) and
+ *                once with spin_ns=0 (it sleeps at once, like uffd's)
  *       COPY     uffd pager (poll + read + UFFDIO_COPY of 4 KiB) on
  *                anonymous private memory
  *       CONTINUE uffd pager (poll + read + UFFDIO_CONTINUE of 4 KiB) on a
@@ -33,6 +35,9 @@
  * run touched), which keeps the whole program inside the guest's limit.
  * Section 0 measures the bare thread wakeup round trip (eventfd, and an
  * empty l4 call) to tell how much of a fault is scheduling.
+ *
+ * The "cpu" column is the process's CPU time (faulter and pager threads
+ * together) per page: what spinning costs.
  *
  * Usage: fault_ipc [pages-for-1 [MiB-for-2-and-3 [seconds-per-run]]]
  *        (default 2000 64 1.5)
@@ -183,11 +188,22 @@ static void fill_markers(char *base, size_t npages, unsigned int tag)
  */
 /* touch() reads the marker word instead of writing (read faults) */
 static int touch_reads;
+/* CPU time of the whole process (faulter and pager threads) in touch() */
+static double touch_cpu_ns;
+static size_t touch_cpu_pages;
+
+static double cpu_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
 
 static double touch(char *base, size_t npages, uint64_t *seed, size_t *done)
 {
 	uint64_t s = ++stamp_seed << 32, sink = 0;
-	double t0, t;
+	double t0, t, c0 = cpu_now_ns();
 	size_t i;
 
 	*seed = s;
@@ -203,6 +219,8 @@ static double touch(char *base, size_t npages, uint64_t *seed, size_t *done)
 		}
 	}
 	t = now_ns() - t0;
+	touch_cpu_ns += cpu_now_ns() - c0;
+	touch_cpu_pages += i;
 	*done = i;
 	(void)sink;
 	return t;
@@ -236,6 +254,7 @@ struct result {
 	size_t pages;		/* pages touched in the shortest run */
 	unsigned long msgs;	/* pager messages in that run */
 	unsigned long kfaults;	/* l4: faults the kernel resolved in one run */
+	double cpu;		/* process CPU ns per page in touch(), all runs; <0: n/a */
 	int valid;
 };
 
@@ -251,6 +270,9 @@ static struct result summarize(double *runs, size_t pages, unsigned long msgs,
 	r.pages = pages;
 	r.msgs = msgs;
 	r.kfaults = kfaults;
+	r.cpu = touch_cpu_pages ? touch_cpu_ns / touch_cpu_pages : -1;
+	touch_cpu_ns = 0;
+	touch_cpu_pages = 0;
 	r.valid = 1;
 	return r;
 }
@@ -266,6 +288,10 @@ static void print_row(const char *name, const struct result *r, const struct res
 		printf(" %8lu", r->kfaults);
 	else
 		printf(" %8s", "-");
+	if (r->cpu >= 0)
+		printf(" %9.0f", r->cpu);
+	else
+		printf(" %9s", "-");
 	if (base && base->valid)
 		printf("   x%.2f", r->best / base->best);
 	putchar('\n');
@@ -273,9 +299,10 @@ static void print_row(const char *name, const struct result *r, const struct res
 
 static void print_header(const char *ratio)
 {
-	printf("  %-44s %9s %9s %7s %6s %8s   %s\n", "", "best", "med", "pages", "msgs",
-	       "kfaults", ratio ? ratio : "");
-	printf("  %-44s %9s %9s %7s %6s %8s\n", "", "ns/page", "ns/page", "/run", "/run", "/run");
+	printf("  %-44s %9s %9s %7s %6s %8s %9s   %s\n", "", "best", "med", "pages", "msgs",
+	       "kfaults", "cpu", ratio ? ratio : "");
+	printf("  %-44s %9s %9s %7s %6s %8s %9s\n", "", "ns/page", "ns/page", "/run", "/run",
+	       "/run", "ns/page");
 }
 
 static void print_goal(const char *name, const struct result *a, const struct result *b,
@@ -798,10 +825,52 @@ static void section0(size_t n)
 	printf("  (\"pages\" = round trips per run, ns/page = ns per round trip)\n");
 }
 
+#define SPIN_PARAM "/sys/module/l4/parameters/spin_ns"
+
+/* l4.ko's spin_ns (how long a faulter spins for its answer), or -1 */
+static long spin_get(void)
+{
+	FILE *f = fopen(SPIN_PARAM, "r");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+static int spin_set(long ns)
+{
+	FILE *f = fopen(SPIN_PARAM, "w");
+	int ok;
+
+	if (!f)
+		return -1;
+	ok = fprintf(f, "%ld\n", ns) > 0;
+	ok = !fclose(f) && ok;
+	return ok && spin_get() == ns ? 0 : -1;
+}
+
+/*
+ * FAULT_IPC_ONLY=l4|nospin|copy|cont|native|refault: that row of section [1]
+ * or [3] alone (a profiling aid: run it under `perf record -a`); nothing
+ * else.
+ */
+static const char *only;
+
+static int row_wanted(const char *row)
+{
+	return !only || !strcmp(only, row);
+}
+
 static void section1(size_t npages)
 {
-	struct result l4, copy, cont = { .valid = 0 };
+	struct result l4 = { .valid = 0 }, nospin = { .valid = 0 }, copy = { .valid = 0 },
+		      cont = { .valid = 0 };
 	struct l4_pager_ctx pager;
+	long spin = spin_get();
 	int src, memfd;
 	char *usrc;
 
@@ -809,20 +878,38 @@ static void section1(size_t npages)
 	       npages);
 	print_header(NULL);
 
-	src = l4_source_space(npages * PAGE, 1);
-	l4_pager_start(&pager, src, npages * PAGE);
-	l4 = l4_fault_bench("1 l4 REPLY_WAIT 4K", &pager, npages, 12, 1);
-	l4_pager_stop(&pager);
-	close(src);
-	print_row("l4 pager, REPLY_WAIT, 4 KiB map items", &l4, NULL);
+	if (row_wanted("l4")) {
+		src = l4_source_space(npages * PAGE, 1);
+		l4_pager_start(&pager, src, npages * PAGE);
+		l4 = l4_fault_bench("1 l4 REPLY_WAIT 4K", &pager, npages, 12, 1);
+		l4_pager_stop(&pager);
+		close(src);
+		print_row("l4 pager, REPLY_WAIT, 4 KiB map items", &l4, NULL);
+	}
 
-	usrc = map_anon(npages * PAGE);
-	fill_markers(usrc, npages, 2);
-	copy = uffd_bench("1 uffd COPY 4K", UFFD_COPY, usrc, -1, npages, PAGE, 2);
-	munmap(usrc, npages * PAGE);
-	print_row("uffd poll+read+UFFDIO_COPY 4 KiB, anon", &copy, NULL);
+	/* the same without the faulter's spin before it sleeps */
+	if (spin > 0 && row_wanted("nospin")) {
+		if (spin_set(0))
+			die("cannot set %s to 0: %s", SPIN_PARAM, strerror(errno));
+		src = l4_source_space(npages * PAGE, 1);
+		l4_pager_start(&pager, src, npages * PAGE);
+		nospin = l4_fault_bench("1 l4 REPLY_WAIT 4K spin_ns=0", &pager, npages, 12, 1);
+		l4_pager_stop(&pager);
+		close(src);
+		if (spin_set(spin))
+			die("cannot set %s back to %ld: %s", SPIN_PARAM, spin, strerror(errno));
+		print_row("l4 pager, REPLY_WAIT, 4 KiB, spin_ns=0", &nospin, NULL);
+	}
 
-	if (minor_shmem_ok) {
+	if (row_wanted("copy")) {
+		usrc = map_anon(npages * PAGE);
+		fill_markers(usrc, npages, 2);
+		copy = uffd_bench("1 uffd COPY 4K", UFFD_COPY, usrc, -1, npages, PAGE, 2);
+		munmap(usrc, npages * PAGE);
+		print_row("uffd poll+read+UFFDIO_COPY 4 KiB, anon", &copy, NULL);
+	}
+
+	if (minor_shmem_ok && row_wanted("cont")) {
 		memfd = populated_memfd(npages, 3);
 		cont = uffd_bench("1 uffd CONTINUE 4K", UFFD_CONTINUE, NULL, memfd, npages,
 				  PAGE, 3);
@@ -830,8 +917,14 @@ static void section1(size_t npages)
 	}
 	print_row("uffd poll+read+UFFDIO_CONTINUE 4 KiB, memfd", &cont, NULL);
 
+	if (only)
+		return;
 	print_goal("l4 / uffd COPY", &l4, &copy, 0.8);
 	print_goal("l4 / uffd CONTINUE", &l4, &cont, 1.0);
+	if (nospin.valid) {
+		print_goal("l4 spin_ns=0 / uffd COPY", &nospin, &copy, 0);
+		print_goal("l4 spin_ns=0 / uffd CONTINUE", &nospin, &cont, 0);
+	}
 }
 
 /* plain shmem first touch: a fresh memfd, every page touched once */
@@ -986,7 +1079,8 @@ static struct result refault_bench(const char *what, char *map, int fd, size_t n
 static void section3(size_t mib)
 {
 	size_t npages = mib * MIB / PAGE, len = mib * MIB;
-	struct result native, l4_mapped, l4_sigma0;
+	struct result native = { .valid = 0 }, l4_mapped = { .valid = 0 },
+		      l4_sigma0 = { .valid = 0 };
 	uint64_t dst, pages;
 	char *p, *win, *swin;
 	int memfd, src, client;
@@ -995,12 +1089,16 @@ static void section3(size_t mib)
 	       mib);
 	print_header("vs native");
 
-	memfd = populated_memfd(npages, 7);
-	p = map_shared(memfd, len);
-	native = refault_bench("3 shmem minor refault", p, memfd, npages, 7, 0);
-	print_row("native: shmem minor fault (page in cache)", &native, NULL);
-	munmap(p, len);
-	close(memfd);
+	if (row_wanted("native")) {
+		memfd = populated_memfd(npages, 7);
+		p = map_shared(memfd, len);
+		native = refault_bench("3 shmem minor refault", p, memfd, npages, 7, 0);
+		print_row("native: shmem minor fault (page in cache)", &native, NULL);
+		munmap(p, len);
+		close(memfd);
+	}
+	if (!row_wanted("refault"))
+		return;
 
 	/* pages mapped from a sigma0 space into a non-sigma0 space (a pager's work) */
 	current_what = "3 l4 setup";
@@ -1070,7 +1168,17 @@ int main(int argc, char **argv)
 	       (int)geteuid(), buf, minor_shmem_ok ? "yes" : "NO: CONTINUE rows skipped");
 	printf("fault_ipc: every touch is an 8-byte store; pagers are threads of this process; "
 	       "best/median of %d runs\n", REPS);
+	printf("fault_ipc: l4.ko spin_ns=%ld (a faulter or caller spins that long for its answer "
+	       "before it sleeps); cpu = process CPU time per page, all threads\n", spin_get());
 
+	only = getenv("FAULT_IPC_ONLY");
+	if (only) {
+		if (!strcmp(only, "native") || !strcmp(only, "refault"))
+			section3(mib);
+		else
+			section1(npages);
+		return 0;
+	}
 	section0(npages);
 	section1(npages);
 	section2(mib);

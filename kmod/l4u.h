@@ -142,6 +142,7 @@ struct l4_ipc {
 	u64 words[L4_MSG_WORDS];
 	u64 space_id, thread_id;
 	struct pid *sender;
+	struct task_struct *receiver;	/* the first to take it: one reference */
 	struct l4_space *rcv_space;	/* one reference, or NULL */
 	u64 rcv_window;
 	/* the answer */
@@ -173,6 +174,7 @@ struct l4_counters {
 
 extern struct l4_counters l4_counters;
 extern unsigned long l4_max_frames;
+extern unsigned int l4_spin_ns;
 
 /* space.c */
 int l4_space_init(void);
@@ -183,6 +185,7 @@ struct l4_space *l4_space_from_file(struct file *file);
 struct l4_space *l4_space_get_next(u64 *id);
 
 /* gate.c */
+void l4_gate_exit(void);
 long l4_gate_create_ioctl(unsigned long arg);
 struct l4_gate *l4_gate_get_fd(int fd);
 void l4_gate_put(struct l4_gate *gate);
@@ -233,6 +236,8 @@ int l4_map_prepare(struct l4_space *src, struct l4_space *dst,
 long l4_map_apply(const struct l4_transfer *t, u64 *pages);
 struct page *l4_space_get_page(struct l4_space *space, unsigned long index,
 			       u8 *rights);
+struct page *l4_space_trylock_page(struct l4_space *space, unsigned long index,
+				   u8 rights);
 bool l4_space_access_page(struct l4_space *space, unsigned long index,
 			  struct page *page, u8 rights);
 int l4_sigma0_populate(struct l4_space *space, unsigned long index);

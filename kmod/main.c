@@ -17,6 +17,11 @@ unsigned long l4_max_frames;
 module_param_named(max_frames, l4_max_frames, ulong, 0644);
 MODULE_PARM_DESC(max_frames, "most frames (pages) all spaces together may hold (default: half of RAM)");
 
+/* How long a sender spins for its answer before sleeping (gate.c). */
+unsigned int l4_spin_ns = 50000;
+module_param_named(spin_ns, l4_spin_ns, uint, 0644);
+MODULE_PARM_DESC(spin_ns, "ns a faulter or caller spins for its answer before it sleeps, while queued and again while a running receiver holds it (0: never)");
+
 static void l4_fill_stats(struct l4_stats *st)
 {
 	memset(st, 0, sizeof(*st));
@@ -136,6 +141,7 @@ static void __exit l4_exit(void)
 	l4_space_exit();
 	l4_mapdb_exit();
 	l4_frame_exit();
+	l4_gate_exit();
 }
 
 module_init(l4_init);

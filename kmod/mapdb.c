@@ -94,6 +94,47 @@ bool l4_space_access_page(struct l4_space *space, unsigned long index,
 	return ret;
 }
 
+/*
+ * The fault path's fast case, in one RCU read section: the page at @index
+ * with at least @rights, referenced and locked (a trylock: no sleeping
+ * under RCU), the slot rechecked after the lock like l4_space_access_page()
+ * does. NULL if anything is not so (empty slot, fewer rights, a dying
+ * frame, a contended lock): the caller takes the slow path.
+ */
+struct page *l4_space_trylock_page(struct l4_space *space, unsigned long index,
+				   u8 rights)
+{
+	struct l4_node *node;
+	struct page *page = NULL;
+
+	rcu_read_lock();
+	node = xa_load(&space->entries, index);
+	if (!node || (READ_ONCE(node->rights) & rights) != rights)
+		goto out;
+	page = node->frame->page;
+	if (!get_page_unless_zero(page)) {
+		page = NULL;
+		goto out;
+	}
+	if (!trylock_page(page))
+		goto drop;
+	/* the recheck: a revoker changes the slot before it locks the page */
+	node = xa_load(&space->entries, index);
+	if (node && node->frame->page == page &&
+	    (READ_ONCE(node->rights) & rights) == rights) {
+		if (!test_bit(L4_FRAME_REFERENCED, &node->frame->flags))
+			set_bit(L4_FRAME_REFERENCED, &node->frame->flags);
+		goto out;
+	}
+	unlock_page(page);
+drop:
+	put_page(page);
+	page = NULL;
+out:
+	rcu_read_unlock();
+	return page;
+}
+
 static void l4_node_account(struct l4_space *space, long delta)
 {
 	atomic_long_add(delta, &space->nodes);

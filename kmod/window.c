@@ -83,6 +83,9 @@ static vm_fault_t l4_window_get_locked(struct vm_fault *vmf, u8 rights)
 	verdict = l4_fault_verdict(vmf);
 	if (verdict)
 		return verdict;
+	page = l4_space_trylock_page(space, index, rights);
+	if (page)
+		goto locked;
 	for (;;) {
 		if (fatal_signal_pending(current))
 			return VM_FAULT_SIGBUS;
@@ -94,19 +97,8 @@ static vm_fault_t l4_window_get_locked(struct vm_fault *vmf, u8 rights)
 				return l4_fault_to_pager(vmf, rights, true);
 			}
 			lock_page(page);
-			if (l4_space_access_page(space, index, page, rights)) {
-				vmf->page = page;
-				atomic_long_inc(&l4_counters.kernel_faults);
-				/*
-				 * Only for reads: neighbours come read-only
-				 * (write-notify), so after a write fault each
-				 * would take a write-protect fault anyway.
-				 */
-				if ((space->flags & L4_SPACE_FAULT_AROUND) &&
-				    !(vmf->flags & FAULT_FLAG_WRITE))
-					l4_window_fault_around(vmf);
-				return VM_FAULT_LOCKED;
-			}
+			if (l4_space_access_page(space, index, page, rights))
+				goto locked;
 			unlock_page(page);
 			put_page(page);
 			continue;
@@ -121,6 +113,17 @@ static vm_fault_t l4_window_get_locked(struct vm_fault *vmf, u8 rights)
 		atomic_long_inc(&l4_counters.limit_faults);
 		return VM_FAULT_SIGBUS;
 	}
+
+locked:
+	vmf->page = page;
+	atomic_long_inc(&l4_counters.kernel_faults);
+	/*
+	 * Only for reads: neighbours come read-only (write-notify), so after
+	 * a write fault each would take a write-protect fault anyway.
+	 */
+	if ((space->flags & L4_SPACE_FAULT_AROUND) && !(vmf->flags & FAULT_FLAG_WRITE))
+		l4_window_fault_around(vmf);
+	return VM_FAULT_LOCKED;
 }
 
 static vm_fault_t l4_window_fault(struct vm_fault *vmf)
