@@ -975,6 +975,129 @@ TEST_F(ipc, threads_race_same_pages)
 	ASSERT_IPC_SETTLED(self);
 }
 
+#define SPIN_PARAM	"/sys/module/l4/parameters/spin_ns"
+
+/* l4.ko's spin_ns, or -1 */
+static long ipc_spin_get(void)
+{
+	FILE *f = fopen(SPIN_PARAM, "r");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+static int ipc_spin_set(long ns)
+{
+	FILE *f = fopen(SPIN_PARAM, "w");
+	int ok;
+
+	if (!f)
+		return -1;
+	ok = fprintf(f, "%ld\n", ns) > 0;
+	ok = !fclose(f) && ok;
+	return ok && ipc_spin_get() == ns ? 0 : -1;
+}
+
+/* Run on a CPU (never sleep) for @ms milliseconds. */
+static void ipc_busy_ms(long ms)
+{
+	__s64 end = ipc_now_ns() + ms * 1000000LL;
+
+	while (ipc_now_ns() < end)
+		;
+}
+
+/*
+ * A faulter spins for its answer before it sleeps (spin_ns). Every way the
+ * spin ends gives the same result: spin_ns = 0 (no spin); an answer that
+ * comes while the faulter spins on a pager busy on a CPU; SIGKILL while the
+ * pager runs on without ever answering. Contents and counts are exact.
+ */
+TEST_F(ipc, spin_before_sleep)
+{
+	static const struct ipc_answer ans[] = { { 12, RW_, 0 } };
+	struct ipc_log *log = ipc_log_new();
+	long saved = ipc_spin_get();
+	int src, cli, gate, sync[2];
+	struct l4_stats s0, s1;
+	char *swin, *cwin;
+	struct l4_msg m;
+	pid_t pid, f;
+	__u64 cid;
+
+	ASSERT_NE(NULL, log);
+	ASSERT_LE(0, saved) TH_LOG("no %s", SPIN_PARAM);
+	src = ipc_source(self->dev, 4, &swin);
+	ASSERT_LE(0, src);
+	cli = ipc_client(self->dev, 4, &cid, &cwin);
+	ASSERT_LE(0, cli);
+	gate = ipc_gate(self->dev);
+	ASSERT_LE(0, gate);
+	ASSERT_EQ(0, ipc_set_pager(cli, gate));
+	ASSERT_EQ(0, pipe(sync));
+	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
+
+	/* no spin: the faulter sleeps at once */
+	ASSERT_EQ(0, ipc_spin_set(0));
+	pid = ipc_pager(gate, src, ans, 1, log);
+	ASSERT_LE(0, pid);
+	ASSERT_EQ(l4t_word(SEED, 0x10), *(volatile __u64 *)(cwin + 0x10));
+	ASSERT_EQ(0, l4t_wait(pid));
+
+	/* a long spin: the pager computes 20 ms on a CPU, then answers */
+	ASSERT_EQ(0, ipc_spin_set(2000000000L));
+	pid = ipc_fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		CHILD_CHECK(!ipc_recv(gate, &m));
+		ipc_busy_ms(20);
+		CHILD_CHECK(!ipc_reply_map(gate, m.token, src, L4_PF_ADDR(m.words[0]), 12, RW_));
+		_exit(0);
+	}
+	ASSERT_EQ(l4t_word(SEED, PG + 0x10), *(volatile __u64 *)(cwin + PG + 0x10));
+	ASSERT_EQ(0, l4t_wait(pid));
+
+	/* the pager takes the fault and runs on without answering: SIGKILL ends the wait */
+	pid = ipc_fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		CHILD_CHECK(!ipc_recv(gate, &m));
+		CHILD_CHECK(!l4t_post(sync[1]));
+		for (;;)
+			ipc_busy_ms(1000);
+	}
+	f = ipc_fork();
+	ASSERT_LE(0, f);
+	if (!f) {
+		(void)*(volatile char *)(cwin + 2 * PG);
+		_exit(0);
+	}
+	ASSERT_EQ(0, l4t_pend(sync[0]));
+	ASSERT_EQ(0, kill(f, SIGKILL));
+	ASSERT_EQ(128 + SIGKILL, l4t_wait(f));
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(128 + SIGKILL, l4t_wait(pid));
+	ASSERT_EQ(0, ipc_spin_set(saved));
+
+	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
+	ASSERT_IPC(&s0, &s1, 3, 2, 3);
+	ASSERT_EQ(2ULL, l4t_nodes(cli));
+	ASSERT_EQ(-1L, l4t_check(cwin, 0, 2 * PG, SEED));
+	ASSERT_EQ(0, close(sync[0]));
+	ASSERT_EQ(0, close(sync[1]));
+	ASSERT_EQ(0, close(gate));
+	ASSERT_EQ(0, munmap(cwin, 4 * PG));
+	ASSERT_EQ(0, munmap(swin, 4 * PG));
+	ASSERT_EQ(0, close(cli));
+	ASSERT_EQ(0, close(src));
+	ASSERT_IPC_SETTLED(self);
+}
+
 struct mt_pager {
 	int gate, src;
 	pthread_barrier_t *bar;
