@@ -28,7 +28,9 @@
  * A revoker changes the slot or the rights first, then locks and unlocks the
  * page, then zaps the PTEs: a fault that passed step 2 before the change
  * holds the page lock until its PTE exists, so the zap finds it; a fault
- * after the change fails the recheck and looks again.
+ * after the change fails the recheck and looks again. Under that lock the
+ * revoker also clears page->private, where a write fault hands its
+ * validation on to ->page_mkwrite (window.c).
  *
  * Lifetime: nodes and frames are freed through RCU (lock-free readers). A
  * removed node's space is pinned (kref) until its PTEs are zapped; that
@@ -194,10 +196,14 @@ static void l4_zap(struct l4_space *space, unsigned long index, unsigned long pa
 			    (loff_t)pages << PAGE_SHIFT, 1);
 }
 
-/* Wait for faults that validated the old state to finish installing PTEs. */
+/*
+ * Wait for faults that validated the old state to finish installing PTEs,
+ * and void a write fault's handoff to ->page_mkwrite (window.c).
+ */
 static void l4_fault_barrier(struct l4_frame *frame)
 {
 	lock_page(frame->page);
+	set_page_private(frame->page, 0);
 	unlock_page(frame->page);
 }
 

@@ -116,6 +116,9 @@ static vm_fault_t l4_window_get_locked(struct vm_fault *vmf, u8 rights)
 
 locked:
 	vmf->page = page;
+	/* a write: the handoff to ->page_mkwrite, see there */
+	if (vmf->flags & FAULT_FLAG_WRITE)
+		set_page_private(page, (unsigned long)vmf);
 	atomic_long_inc(&l4_counters.kernel_faults);
 	/*
 	 * Only for reads: neighbours come read-only (write-notify), so after
@@ -153,6 +156,19 @@ static vm_fault_t l4_window_page_mkwrite(struct vm_fault *vmf)
 	struct l4_gate *pager;
 
 	lock_page(page);
+	/*
+	 * Right after our ->fault validated this very write (the PTE was
+	 * none: do_shared_fault() unlocks the page in between), ->fault left
+	 * the fault's vmf in page->private under the page lock. Every revoker
+	 * clears it under the page lock (l4_fault_barrier()), and any other
+	 * fault overwrites it, so finding it unchanged means nothing came in
+	 * between: no second lookup. The pointer is a token, never followed.
+	 * A write-protect fault (a present PTE) always looks again.
+	 */
+	if (pte_none(vmf->orig_pte) && page_private(page) == (unsigned long)vmf) {
+		set_page_private(page, 0);
+		return VM_FAULT_LOCKED;
+	}
 	if (l4_space_access_page(space, vmf->pgoff, page, L4_FPAGE_W))
 		return VM_FAULT_LOCKED;
 	unlock_page(page);
