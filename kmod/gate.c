@@ -141,14 +141,18 @@ struct l4_ipc *l4_ipc_alloc(void)
 {
 	struct l4_ipc *ipc = this_cpu_xchg(l4_ipc_spare, NULL);
 
-	if (ipc)
-		memset(ipc, 0, sizeof(*ipc));
-	else
+	if (ipc) {
+		/* the completion stays initialised (no new lockdep class) */
+		memset((char *)ipc + offsetofend(struct l4_ipc, done), 0,
+		       sizeof(*ipc) - offsetofend(struct l4_ipc, done));
+		reinit_completion(&ipc->done);
+	} else {
 		ipc = kzalloc(sizeof(*ipc), GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
-	if (!ipc)
-		return NULL;
+		if (!ipc)
+			return NULL;
+		init_completion(&ipc->done);
+	}
 	refcount_set(&ipc->ref, 1);
-	init_completion(&ipc->done);
 	INIT_LIST_HEAD(&ipc->link);
 	ipc->sender = get_pid(task_pid(current));
 	return ipc;

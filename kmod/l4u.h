@@ -129,11 +129,11 @@ struct l4_gate {
 
 /* One message in flight: from a faulter or a caller to a gate. */
 struct l4_ipc {
+	struct completion done;		/* first: kept when recycled (gate.c) */
 	refcount_t ref;			/* the sender, and the gate while queued */
 	struct list_head link;
 	u64 token;
 	int state;
-	struct completion done;
 	int error;			/* >0 the reply's errno, <0 ours */
 	bool notify;			/* a notification: no sender, no reply */
 	/* the message */
