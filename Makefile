@@ -9,6 +9,7 @@
 #                          KERNELS=6.1 | KERNELS=debug   one kernel (default: both)
 #   make demo            the demo (pagers/l4u-demo) in the 6.1 guest; KERNEL=debug for the other
 #   make bench           the benchmarks (bench/) in the 6.1 guest; B=name for one, KERNEL=debug
+#   scripts/profile.sh   perf profile of bench/fault_ipc rows in a guest (l4 cont ...)
 #   make clean
 #
 # Everything is built under build/. l4.ko for kernel release R lands in build/kmod-R/.
