@@ -825,32 +825,12 @@ static void section0(size_t n)
 	printf("  (\"pages\" = round trips per run, ns/page = ns per round trip)\n");
 }
 
-#define SPIN_PARAM "/sys/module/l4/parameters/spin_ns"
-
 /* l4.ko's spin_ns (how long a faulter spins for its answer), or -1 */
 static long spin_get(void)
 {
-	FILE *f = fopen(SPIN_PARAM, "r");
-	long v = -1;
+	long long v;
 
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
-static int spin_set(long ns)
-{
-	FILE *f = fopen(SPIN_PARAM, "w");
-	int ok;
-
-	if (!f)
-		return -1;
-	ok = fprintf(f, "%ld\n", ns) > 0;
-	ok = !fclose(f) && ok;
-	return ok && spin_get() == ns ? 0 : -1;
+	return l4u_param_get("spin_ns", &v) ? -1 : (long)v;
 }
 
 /*
@@ -889,15 +869,13 @@ static void section1(size_t npages)
 
 	/* the same without the faulter's spin before it sleeps */
 	if (spin > 0 && row_wanted("nospin")) {
-		if (spin_set(0))
-			die("cannot set %s to 0: %s", SPIN_PARAM, strerror(errno));
+		check(l4u_param_set("spin_ns", 0), "set l4.ko's spin_ns to 0");
 		src = l4_source_space(npages * PAGE, 1);
 		l4_pager_start(&pager, src, npages * PAGE);
 		nospin = l4_fault_bench("1 l4 REPLY_WAIT 4K spin_ns=0", &pager, npages, 12, 1);
 		l4_pager_stop(&pager);
 		close(src);
-		if (spin_set(spin))
-			die("cannot set %s back to %ld: %s", SPIN_PARAM, spin, strerror(errno));
+		check(l4u_param_set("spin_ns", spin), "set l4.ko's spin_ns back");
 		print_row("l4 pager, REPLY_WAIT, 4 KiB, spin_ns=0", &nospin, NULL);
 	}
 

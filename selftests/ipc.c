@@ -18,6 +18,8 @@
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 
+#include <l4u/l4u.h>
+
 #include "l4_test_util.h"
 
 L4T_FIXTURE(ipc);
@@ -975,34 +977,6 @@ TEST_F(ipc, threads_race_same_pages)
 	ASSERT_IPC_SETTLED(self);
 }
 
-#define SPIN_PARAM	"/sys/module/l4/parameters/spin_ns"
-
-/* l4.ko's spin_ns, or -1 */
-static long ipc_spin_get(void)
-{
-	FILE *f = fopen(SPIN_PARAM, "r");
-	long v = -1;
-
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
-static int ipc_spin_set(long ns)
-{
-	FILE *f = fopen(SPIN_PARAM, "w");
-	int ok;
-
-	if (!f)
-		return -1;
-	ok = fprintf(f, "%ld\n", ns) > 0;
-	ok = !fclose(f) && ok;
-	return ok && ipc_spin_get() == ns ? 0 : -1;
-}
-
 /* Run on a CPU (never sleep) for @ms milliseconds. */
 static void ipc_busy_ms(long ms)
 {
@@ -1022,8 +996,8 @@ TEST_F(ipc, spin_before_sleep)
 {
 	static const struct ipc_answer ans[] = { { 12, RW_, 0 } };
 	struct ipc_log *log = ipc_log_new();
-	long saved = ipc_spin_get();
 	int src, cli, gate, sync[2];
+	long long saved;
 	struct l4_stats s0, s1;
 	char *swin, *cwin;
 	struct l4_msg m;
@@ -1031,7 +1005,7 @@ TEST_F(ipc, spin_before_sleep)
 	__u64 cid;
 
 	ASSERT_NE(NULL, log);
-	ASSERT_LE(0, saved) TH_LOG("no %s", SPIN_PARAM);
+	ASSERT_EQ(0, l4u_param_get("spin_ns", &saved));
 	src = ipc_source(self->dev, 4, &swin);
 	ASSERT_LE(0, src);
 	cli = ipc_client(self->dev, 4, &cid, &cwin);
@@ -1043,14 +1017,14 @@ TEST_F(ipc, spin_before_sleep)
 	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
 
 	/* no spin: the faulter sleeps at once */
-	ASSERT_EQ(0, ipc_spin_set(0));
+	ASSERT_EQ(0, l4u_param_set("spin_ns", 0));
 	pid = ipc_pager(gate, src, ans, 1, log);
 	ASSERT_LE(0, pid);
 	ASSERT_EQ(l4t_word(SEED, 0x10), *(volatile __u64 *)(cwin + 0x10));
 	ASSERT_EQ(0, l4t_wait(pid));
 
 	/* a long spin: the pager computes 20 ms on a CPU, then answers */
-	ASSERT_EQ(0, ipc_spin_set(2000000000L));
+	ASSERT_EQ(0, l4u_param_set("spin_ns", 2000000000LL));
 	pid = ipc_fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
@@ -1082,7 +1056,7 @@ TEST_F(ipc, spin_before_sleep)
 	ASSERT_EQ(128 + SIGKILL, l4t_wait(f));
 	ASSERT_EQ(0, kill(pid, SIGKILL));
 	ASSERT_EQ(128 + SIGKILL, l4t_wait(pid));
-	ASSERT_EQ(0, ipc_spin_set(saved));
+	ASSERT_EQ(0, l4u_param_set("spin_ns", saved));
 
 	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
 	ASSERT_IPC(&s0, &s1, 3, 2, 3);
@@ -1096,6 +1070,33 @@ TEST_F(ipc, spin_before_sleep)
 	ASSERT_EQ(0, close(cli));
 	ASSERT_EQ(0, close(src));
 	ASSERT_IPC_SETTLED(self);
+}
+
+/* l4u_param_get/set: exact values, and every bad name or value refused. */
+TEST_F(ipc, module_params)
+{
+	long long saved, v;
+
+	ASSERT_EQ(0, l4u_param_get("spin_ns", &saved));
+	ASSERT_EQ(0, l4u_param_set("spin_ns", 12345));
+	ASSERT_EQ(0, l4u_param_get("spin_ns", &v));
+	ASSERT_EQ(12345LL, v);
+	/* an unsigned int parameter: the module refuses, the value stays */
+	ASSERT_EQ(-EINVAL, l4u_param_set("spin_ns", -1));
+	ASSERT_EQ(0, l4u_param_get("spin_ns", &v));
+	ASSERT_EQ(12345LL, v);
+	ASSERT_EQ(0, l4u_param_set("spin_ns", saved));
+	ASSERT_EQ(0, l4u_param_get("spin_ns", &v));
+	ASSERT_EQ(saved, v);
+	ASSERT_EQ(0, l4u_param_get("max_frames", &v));
+	ASSERT_LT(0LL, v);
+
+	ASSERT_EQ(-ENOENT, l4u_param_get("no_such_param", &v));
+	ASSERT_EQ(-ENOENT, l4u_param_set("no_such_param", 1));
+	ASSERT_EQ(-EINVAL, l4u_param_get("", &v));
+	ASSERT_EQ(-EINVAL, l4u_param_get("../l4/parameters/spin_ns", &v));
+	ASSERT_EQ(-EINVAL, l4u_param_get("..", &v));
+	ASSERT_EQ(-EINVAL, l4u_param_set(NULL, 1));
 }
 
 struct mt_pager {

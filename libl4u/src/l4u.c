@@ -3,6 +3,10 @@
 #include <errno.h>
 #include <stddef.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -25,6 +29,65 @@ int l4u_version(int dev, struct l4_version *v)
 int l4u_stats(int dev, struct l4_stats *st)
 {
 	return l4u_ioctl(dev, L4_IOC_STATS, st);
+}
+
+#define L4U_PARAM_DIR	"/sys/module/l4/parameters/"
+
+/* The sysfs file of module parameter @name, or -EINVAL for a bad name. */
+static int l4u_param_path(const char *name, char *path, size_t size)
+{
+	if (!name || !*name || strchr(name, '/') || !strcmp(name, ".") ||
+	    !strcmp(name, ".."))
+		return -EINVAL;
+	if ((size_t)snprintf(path, size, L4U_PARAM_DIR "%s", name) >= size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int l4u_param_get(const char *name, long long *value)
+{
+	char path[PATH_MAX], buf[32], *end;
+	long long v;
+	ssize_t n;
+	int fd, ret;
+
+	ret = l4u_param_path(name, path, sizeof(path));
+	if (ret)
+		return ret;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	ret = n < 0 ? -errno : 0;
+	close(fd);
+	if (ret)
+		return ret;
+	buf[n] = 0;
+	errno = 0;
+	v = strtoll(buf, &end, 0);
+	if (errno || end == buf || (*end && *end != '\n'))
+		return -EPROTO;	/* not a number: not a parameter of ours */
+	*value = v;
+	return 0;
+}
+
+int l4u_param_set(const char *name, long long value)
+{
+	char path[PATH_MAX], buf[32];
+	int fd, len, ret;
+	ssize_t n;
+
+	ret = l4u_param_path(name, path, sizeof(path));
+	if (ret)
+		return ret;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	len = snprintf(buf, sizeof(buf), "%lld\n", value);
+	n = write(fd, buf, len);
+	ret = n < 0 ? -errno : n != len ? -EIO : 0;
+	close(fd);
+	return ret;
 }
 
 int l4u_open(void)

@@ -32,6 +32,13 @@ int l4u_version(int dev, struct l4_version *v);
 int l4u_stats(int dev, struct l4_stats *st);
 
 /*
+ * Read or write l4.ko's module parameter @name (max_frames, spin_ns) through
+ * /sys/module/l4/parameters; writing needs root.
+ */
+int l4u_param_get(const char *name, long long *value);
+int l4u_param_set(const char *name, long long value);
+
+/*
  * Create a space of @size bytes. @flags: L4_SPACE_*; @max_frames: its own
  * frame limit (0: none). Returns the space fd; *@id gets its id if @id.
  */
