@@ -7,6 +7,8 @@
  * checked through windows: contents, SIGBUS for absent pages of spaces
  * without sigma0, SIGSEGV for writes to read-only pages, with si_addr.
  */
+#include <pthread.h>
+
 #include "l4_test_util.h"
 
 L4T_FIXTURE(mapdb);
@@ -740,6 +742,104 @@ TEST_F(mapdb, unmap_write_only)
 	ASSERT_RO(aw + PG);
 	ASSERT_EQ(1ULL, l4t_nodes(a));
 	ASSERT_WORD(cw + 3 * PG + 8, 5);	/* the upgrade kept A's subtree */
+}
+
+/*
+ * A writer thread stores a counter into a page while W is granted and
+ * revoked under it, again and again. A store refused (SIGSEGV: W gone, no
+ * pager) parks the writer in its handler until W is back.
+ */
+static volatile sig_atomic_t race_go, race_parked, race_stop;
+
+static void race_segv(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)si;
+	(void)uc;
+	race_parked = 1;
+	while (!race_go)
+		;
+	race_parked = 0;
+}
+
+static void *race_writer(void *arg)
+{
+	volatile __u64 *p = arg;
+	__u64 v;
+
+	for (v = 1; !race_stop; v++)
+		*p = v;
+	return NULL;
+}
+
+#define RACE_ROUNDS	2000
+
+/*
+ * No store lands after an unmap of W has returned, with a writer storing
+ * all the time: half the rounds revoke after the writer's stores landed,
+ * half while it is still coming back from its handler to take its write
+ * fault (the revocation swept over that by a growing delay). After the
+ * unmap the value must stay put until the writer is parked. (The windows
+ * the fault path's page-lock protocol closes are far narrower than what
+ * this can hit reliably; it checks the whole, not those.)
+ */
+TEST_F_TIMEOUT(mapdb, revoke_write_races_writer, 120)
+{
+	struct sigaction sa = { .sa_sigaction = race_segv, .sa_flags = SA_SIGINFO };
+	struct sigaction old;
+	volatile __u64 *src;
+	char *rw, *aw;
+	pthread_t th;
+	__u64 v1, v0;
+	int r, a, i, d;
+
+	r = mdb_space(self->dev, 1, SIGMA0, &rw);
+	ASSERT_LE(0, r);
+	a = mdb_space(self->dev, 1, 0, &aw);
+	ASSERT_LE(0, a);
+	src = (volatile __u64 *)(rw + 8);
+	*src = 0;
+	ASSERT_EQ(0, sigaction(SIGSEGV, &sa, &old));
+	race_go = 0;
+	race_parked = 0;
+	race_stop = 0;
+	MAP1(a, r, 0, 0, RW);	/* an absent page would be a SIGBUS */
+	ASSERT_EQ(0, pthread_create(&th, NULL, race_writer, aw + 8));
+
+	for (i = 0; i < RACE_ROUNDS; i++) {
+		if (i)
+			MAP1(a, r, 0, 0, RW);
+		v0 = *src;
+		race_go = 1;
+		/* the writer is out of its handler (or never was in it) */
+		while (race_parked)
+			;
+		if (i & 1) {
+			/* let stores land first */
+			while (*src == v0)
+				;
+		} else {
+			/* sweep the revocation through the writer's fault */
+			for (d = 0; d < (i / 2 % 128) * 16; d++)
+				__asm__ volatile("" ::: "memory");
+		}
+		race_go = 0;
+		ASSERT_UNMAP(r, L4_FPAGE(0, 12, W_), 0, 1);
+		v1 = *src;
+		/* nothing may land from here until the writer parks */
+		while (!race_parked)
+			ASSERT_EQ(v1, *src) TH_LOG("round %d: a store after the unmap", i);
+		ASSERT_EQ(v1, *src) TH_LOG("round %d: a store after the unmap", i);
+	}
+	race_stop = 1;
+	MAP1(a, r, 0, 0, RW);
+	race_go = 1;
+	ASSERT_EQ(0, pthread_join(th, NULL));
+	ASSERT_EQ(0, sigaction(SIGSEGV, &old, NULL));
+	/* the writer's last store went through the window into the source */
+	ASSERT_NE(0ULL, *src);
+	ASSERT_EQ(*src, *(volatile __u64 *)(aw + 8));
+	ASSERT_EQ(1ULL, l4t_nodes(a));
 }
 
 /* R revoked with ALL_SPACES: in a non-sigma0 intermediary the page is gone. */
