@@ -237,7 +237,7 @@ long l4_map_apply(const struct l4_transfer *t, u64 *pages);
 struct page *l4_space_get_page(struct l4_space *space, unsigned long index,
 			       u8 *rights);
 struct page *l4_space_trylock_page(struct l4_space *space, unsigned long index,
-				   u8 rights);
+				   u8 rights, u8 *have);
 bool l4_space_access_page(struct l4_space *space, unsigned long index,
 			  struct page *page, u8 rights);
 int l4_sigma0_populate(struct l4_space *space, unsigned long index);

@@ -101,17 +101,21 @@ bool l4_space_access_page(struct l4_space *space, unsigned long index,
  * with at least @rights, referenced and locked (a trylock: no sleeping
  * under RCU), the slot rechecked after the lock like l4_space_access_page()
  * does. NULL if anything is not so (empty slot, fewer rights, a dying
- * frame, a contended lock): the caller takes the slow path.
+ * frame, a contended lock): the caller takes the slow path. *@have: the
+ * rights the slot held at the first look, 0 if it was empty.
  */
 struct page *l4_space_trylock_page(struct l4_space *space, unsigned long index,
-				   u8 rights)
+				   u8 rights, u8 *have)
 {
 	struct l4_node *node;
 	struct page *page = NULL;
 
+	*have = 0;
 	rcu_read_lock();
 	node = xa_load(&space->entries, index);
-	if (!node || (READ_ONCE(node->rights) & rights) != rights)
+	if (node)
+		*have = READ_ONCE(node->rights);
+	if (!node || (*have & rights) != rights)
 		goto out;
 	page = node->frame->page;
 	if (!get_page_unless_zero(page)) {

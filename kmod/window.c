@@ -83,9 +83,12 @@ static vm_fault_t l4_window_get_locked(struct vm_fault *vmf, u8 rights)
 	verdict = l4_fault_verdict(vmf);
 	if (verdict)
 		return verdict;
-	page = l4_space_trylock_page(space, index, rights);
+	page = l4_space_trylock_page(space, index, rights, &have);
 	if (page)
 		goto locked;
+	/* a miss: straight to the pager (a sigma0 space fills the slot below) */
+	if (!(space->flags & L4_SPACE_SIGMA0) && (have & rights) != rights)
+		return l4_fault_to_pager(vmf, rights, have != 0);
 	for (;;) {
 		if (fatal_signal_pending(current))
 			return VM_FAULT_SIGBUS;
