@@ -6,9 +6,9 @@
  *  1. 4 KiB fault round trip (touch -> pager -> map -> resume):
  *       l4       pager thread in L4_IOC_REPLY_WAIT (one syscall per fault)
  *                maps 4 KiB from its pre-touched sigma0 space into the
- *                client's non-sigma0 space; once with l4.ko's spin_ns
- *                (the faulter spins for its answer before it sleeps) and
- *                once with spin_ns=0 (it sleeps at once, like uffd's)
+ *                client's non-sigma0 space; once as l4.ko is (the
+ *                faulter spins for its answer before it sleeps) and once
+ *                with spin_ns=0 (it sleeps at once, like uffd's)
  *       COPY     uffd pager (poll + read + UFFDIO_COPY of 4 KiB) on
  *                anonymous private memory
  *       CONTINUE uffd pager (poll + read + UFFDIO_CONTINUE of 4 KiB) on a
@@ -825,12 +825,20 @@ static void section0(size_t n)
 	printf("  (\"pages\" = round trips per run, ns/page = ns per round trip)\n");
 }
 
-/* l4.ko's spin_ns (how long a faulter spins for its answer), or -1 */
+/* l4.ko's spin_ns (the longest a faulter spins for its answer), or -1 */
 static long spin_get(void)
 {
 	long long v;
 
 	return l4u_param_get("spin_ns", &v) ? -1 : (long)v;
+}
+
+/* l4.ko's wake_ns (what waking a sleeping faulter costs, measured), or -1 */
+static long long wake_get(void)
+{
+	long long v;
+
+	return l4u_param_get("wake_ns", &v) ? -1 : v;
 }
 
 /*
@@ -877,6 +885,7 @@ static void section1(size_t npages)
 		close(src);
 		check(l4u_param_set("spin_ns", spin), "set l4.ko's spin_ns back");
 		print_row("l4 pager, REPLY_WAIT, 4 KiB, spin_ns=0", &nospin, NULL);
+		printf("  (its sleeping faulters measured a wake-up: wake_ns=%lld)\n", wake_get());
 	}
 
 	if (row_wanted("copy")) {
@@ -1146,8 +1155,9 @@ int main(int argc, char **argv)
 	       (int)geteuid(), buf, minor_shmem_ok ? "yes" : "NO: CONTINUE rows skipped");
 	printf("fault_ipc: every touch is an 8-byte store; pagers are threads of this process; "
 	       "best/median of %d runs\n", REPS);
-	printf("fault_ipc: l4.ko spin_ns=%ld (a faulter or caller spins that long for its answer "
-	       "before it sleeps); cpu = process CPU time per page, all threads\n", spin_get());
+	printf("fault_ipc: l4.ko spin_ns=%ld, wake_ns=%lld (a faulter or caller spins up to twice "
+	       "what a wake-up costs, at most spin_ns, before it sleeps); cpu = process CPU time "
+	       "per page, all threads\n", spin_get(), wake_get());
 
 	only = getenv("FAULT_IPC_ONLY");
 	if (only) {

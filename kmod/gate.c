@@ -174,6 +174,7 @@ void l4_ipc_put(struct l4_ipc *ipc)
 static void l4_ipc_finish(struct l4_ipc *ipc, int error)
 {
 	ipc->error = error;
+	ipc->done_ns = local_clock();
 	WRITE_ONCE(ipc->state, L4_IPC_DONE);
 	complete(&ipc->done);
 }
@@ -195,18 +196,24 @@ int l4_gate_send(struct l4_gate *gate, struct l4_ipc *ipc)
 }
 
 /*
- * Before it sleeps, a sender spins a little for its answer, the way a mutex
- * waiter spins on a running owner: going to sleep and being woken up costs
- * more than a short answer (a wake-up of an idle CPU is the bulk of a fault
- * round trip; under QEMU TCG about 50 us). It spins at most l4_spin_ns while
- * the message is queued, and at most l4_spin_ns again from the moment a
- * receiver took it, as long as that receiver is on a CPU; never while
- * another task wants this CPU or a signal is pending. True if answered.
+ * Before it sleeps, a sender spins for its answer, the way a mutex waiter
+ * spins on a running owner: going to sleep and being woken up costs more
+ * than a short answer (a wake-up of an idle CPU is the bulk of a fault
+ * round trip). How long is worth it is what blocking costs -- spinning
+ * that long and no longer is within twice the best choice whatever the
+ * answer's time (the classic spin-then-block argument) -- and that differs
+ * by machine and kernel, so it is measured: l4_wake_ns is a moving average
+ * of how long a sleeping sender took to run after its answer came. A
+ * sender spins up to twice that, at most l4_spin_ns, while the message is
+ * queued, and as long again from the moment a receiver took it, as long as
+ * that receiver is on a CPU; never while another task wants this CPU or a
+ * signal is pending. True if answered.
  */
 static bool l4_gate_spin(struct l4_ipc *ipc)
 {
-	u64 limit = READ_ONCE(l4_spin_ns), start;
+	u64 limit = min_t(u64, READ_ONCE(l4_spin_ns), 2 * READ_ONCE(l4_wake_ns));
 	struct task_struct *seen = NULL, *rcv;
+	u64 start;
 
 	if (!limit)
 		return false;
@@ -235,6 +242,23 @@ static bool l4_gate_spin(struct l4_ipc *ipc)
 }
 
 /*
+ * A sender that slept was woken for its answer: how long that took goes
+ * into l4_wake_ns (a moving average of 1/8 weight; racing updates may lose
+ * one, which a moving average does not mind). The two clocks are two
+ * CPUs' local_clock(): a sample out of bounds is dropped.
+ */
+static void l4_wake_sample(const struct l4_ipc *ipc)
+{
+	s64 d = local_clock() - ipc->done_ns;
+	unsigned long avg;
+
+	if (d <= 0 || d > 10 * NSEC_PER_MSEC)
+		return;
+	avg = READ_ONCE(l4_wake_ns);
+	WRITE_ONCE(l4_wake_ns, avg - avg / 8 + d / 8);
+}
+
+/*
  * Wait for the answer to @ipc. @state: TASK_KILLABLE or TASK_INTERRUPTIBLE;
  * @timeout in jiffies (MAX_SCHEDULE_TIMEOUT: none). Returns the message's
  * error, or -EINTR / -ETIMEDOUT when the sender gives up; then the message
@@ -243,15 +267,19 @@ static bool l4_gate_spin(struct l4_ipc *ipc)
 int l4_gate_wait(struct l4_gate *gate, struct l4_ipc *ipc, unsigned int state,
 		 long timeout)
 {
+	bool spun;
 	long left;
 
-	l4_gate_spin(ipc);	/* answered or not, the completion tells */
+	spun = l4_gate_spin(ipc);	/* answered or not, the completion tells */
 	if (state == TASK_INTERRUPTIBLE)
 		left = wait_for_completion_interruptible_timeout(&ipc->done, timeout);
 	else
 		left = wait_for_completion_killable_timeout(&ipc->done, timeout);
-	if (left > 0)
+	if (left > 0) {
+		if (!spun)
+			l4_wake_sample(ipc);
 		return ipc->error;
+	}
 
 	xa_lock(&gate->inflight);
 	switch (ipc->state) {

@@ -146,6 +146,7 @@ struct l4_ipc {
 	struct l4_space *rcv_space;	/* one reference, or NULL */
 	u64 rcv_window;
 	/* the answer */
+	u64 done_ns;			/* local_clock() when answered */
 	s64 reply_label;
 	u64 pages;
 };
@@ -175,6 +176,7 @@ struct l4_counters {
 extern struct l4_counters l4_counters;
 extern unsigned long l4_max_frames;
 extern unsigned int l4_spin_ns;
+extern unsigned long l4_wake_ns;
 
 /* space.c */
 int l4_space_init(void);

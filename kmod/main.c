@@ -17,10 +17,16 @@ unsigned long l4_max_frames;
 module_param_named(max_frames, l4_max_frames, ulong, 0644);
 MODULE_PARM_DESC(max_frames, "most frames (pages) all spaces together may hold (default: half of RAM)");
 
-/* How long a sender spins for its answer before sleeping (gate.c). */
-unsigned int l4_spin_ns = 50000;
+/*
+ * A sender spins for its answer before it sleeps (gate.c): twice what a
+ * wake-up has cost lately (l4_wake_ns, measured), at most spin_ns.
+ */
+unsigned int l4_spin_ns = 500000;
 module_param_named(spin_ns, l4_spin_ns, uint, 0644);
-MODULE_PARM_DESC(spin_ns, "ns a faulter or caller spins for its answer before it sleeps, while queued and again while a running receiver holds it (0: never)");
+MODULE_PARM_DESC(spin_ns, "the longest a faulter or caller spins for its answer before it sleeps, in ns, per phase: queued, and held by a running receiver (0: never)");
+unsigned long l4_wake_ns = 50000;
+module_param_named(wake_ns, l4_wake_ns, ulong, 0444);
+MODULE_PARM_DESC(wake_ns, "what waking a sleeping sender has cost lately, in ns (moving average); a sender spins up to twice that");
 
 static void l4_fill_stats(struct l4_stats *st)
 {

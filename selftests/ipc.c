@@ -987,18 +987,20 @@ static void ipc_busy_ms(long ms)
 }
 
 /*
- * A faulter spins for its answer before it sleeps (spin_ns). Every way the
- * spin ends gives the same result: spin_ns = 0 (no spin); an answer that
- * comes while the faulter spins on a pager busy on a CPU; SIGKILL while the
- * pager runs on without ever answering. Contents and counts are exact.
+ * A faulter spins for its answer before it sleeps (up to twice the measured
+ * cost of a wake-up, at most spin_ns). Every way the wait ends gives the
+ * same result: spin_ns = 0 (no spin); an answer at once (the spin's case);
+ * a pager busy 20 ms on a CPU before it answers (the spin gives up, the
+ * faulter sleeps); SIGKILL while the pager runs on without ever answering.
+ * Contents and counts are exact.
  */
 TEST_F(ipc, spin_before_sleep)
 {
 	static const struct ipc_answer ans[] = { { 12, RW_, 0 } };
 	struct ipc_log *log = ipc_log_new();
 	int src, cli, gate, sync[2];
-	long long saved;
 	struct l4_stats s0, s1;
+	long long saved, wake;
 	char *swin, *cwin;
 	struct l4_msg m;
 	pid_t pid, f;
@@ -1006,6 +1008,7 @@ TEST_F(ipc, spin_before_sleep)
 
 	ASSERT_NE(NULL, log);
 	ASSERT_EQ(0, l4u_param_get("spin_ns", &saved));
+	ASSERT_LT(0LL, saved);
 	src = ipc_source(self->dev, 4, &swin);
 	ASSERT_LE(0, src);
 	cli = ipc_client(self->dev, 4, &cid, &cwin);
@@ -1022,9 +1025,15 @@ TEST_F(ipc, spin_before_sleep)
 	ASSERT_LE(0, pid);
 	ASSERT_EQ(l4t_word(SEED, 0x10), *(volatile __u64 *)(cwin + 0x10));
 	ASSERT_EQ(0, l4t_wait(pid));
+	ASSERT_EQ(0, l4u_param_set("spin_ns", saved));
 
-	/* a long spin: the pager computes 20 ms on a CPU, then answers */
-	ASSERT_EQ(0, l4u_param_set("spin_ns", 2000000000LL));
+	/* an answer at once */
+	pid = ipc_pager(gate, src, ans, 1, log);
+	ASSERT_LE(0, pid);
+	ASSERT_EQ(l4t_word(SEED, PG + 0x10), *(volatile __u64 *)(cwin + PG + 0x10));
+	ASSERT_EQ(0, l4t_wait(pid));
+
+	/* the pager computes 20 ms on a CPU, then answers */
 	pid = ipc_fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
@@ -1033,7 +1042,7 @@ TEST_F(ipc, spin_before_sleep)
 		CHILD_CHECK(!ipc_reply_map(gate, m.token, src, L4_PF_ADDR(m.words[0]), 12, RW_));
 		_exit(0);
 	}
-	ASSERT_EQ(l4t_word(SEED, PG + 0x10), *(volatile __u64 *)(cwin + PG + 0x10));
+	ASSERT_EQ(l4t_word(SEED, 2 * PG + 0x10), *(volatile __u64 *)(cwin + 2 * PG + 0x10));
 	ASSERT_EQ(0, l4t_wait(pid));
 
 	/* the pager takes the fault and runs on without answering: SIGKILL ends the wait */
@@ -1048,7 +1057,7 @@ TEST_F(ipc, spin_before_sleep)
 	f = ipc_fork();
 	ASSERT_LE(0, f);
 	if (!f) {
-		(void)*(volatile char *)(cwin + 2 * PG);
+		(void)*(volatile char *)(cwin + 3 * PG);
 		_exit(0);
 	}
 	ASSERT_EQ(0, l4t_pend(sync[0]));
@@ -1056,12 +1065,14 @@ TEST_F(ipc, spin_before_sleep)
 	ASSERT_EQ(128 + SIGKILL, l4t_wait(f));
 	ASSERT_EQ(0, kill(pid, SIGKILL));
 	ASSERT_EQ(128 + SIGKILL, l4t_wait(pid));
-	ASSERT_EQ(0, l4u_param_set("spin_ns", saved));
 
+	/* the faulters that slept taught the module what a wake-up costs */
+	ASSERT_EQ(0, l4u_param_get("wake_ns", &wake));
+	ASSERT_LT(0LL, wake);
 	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
-	ASSERT_IPC(&s0, &s1, 3, 2, 3);
-	ASSERT_EQ(2ULL, l4t_nodes(cli));
-	ASSERT_EQ(-1L, l4t_check(cwin, 0, 2 * PG, SEED));
+	ASSERT_IPC(&s0, &s1, 4, 3, 4);
+	ASSERT_EQ(3ULL, l4t_nodes(cli));
+	ASSERT_EQ(-1L, l4t_check(cwin, 0, 3 * PG, SEED));
 	ASSERT_EQ(0, close(sync[0]));
 	ASSERT_EQ(0, close(sync[1]));
 	ASSERT_EQ(0, close(gate));
@@ -1090,6 +1101,10 @@ TEST_F(ipc, module_params)
 	ASSERT_EQ(saved, v);
 	ASSERT_EQ(0, l4u_param_get("max_frames", &v));
 	ASSERT_LT(0LL, v);
+	/* measured by the module, not set */
+	ASSERT_EQ(0, l4u_param_get("wake_ns", &v));
+	ASSERT_LT(0LL, v);
+	ASSERT_EQ(-EACCES, l4u_param_set("wake_ns", 1));
 
 	ASSERT_EQ(-ENOENT, l4u_param_get("no_such_param", &v));
 	ASSERT_EQ(-ENOENT, l4u_param_set("no_such_param", 1));
