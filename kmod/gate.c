@@ -39,6 +39,7 @@
 #include <linux/poll.h>
 #include <linux/sched/clock.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/stat.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -206,8 +207,10 @@ int l4_gate_send(struct l4_gate *gate, struct l4_ipc *ipc)
  * of how long a sleeping sender took to run after its answer came. A
  * sender spins up to twice that, at most l4_spin_ns, while the message is
  * queued, and as long again from the moment a receiver took it, as long as
- * that receiver is on a CPU; never while another task wants this CPU or a
- * signal is pending. True if answered.
+ * that receiver is on a CPU; never while another task could run on this
+ * CPU (KVM's halt polling stops on the same test: a pager further down a
+ * chain may be the one waiting for it) or a signal is pending. True if
+ * answered.
  */
 static bool l4_gate_spin(struct l4_ipc *ipc)
 {
@@ -234,8 +237,8 @@ static bool l4_gate_spin(struct l4_ipc *ipc)
 				start = local_clock();
 			}
 		}
-		if (need_resched() || signal_pending(current) ||
-		    local_clock() - start > limit)
+		if (!single_task_running() || need_resched() ||
+		    signal_pending(current) || local_clock() - start > limit)
 			return false;
 		cpu_relax();
 	}
