@@ -74,24 +74,33 @@ struct page *l4_space_get_page(struct l4_space *space, unsigned long index,
 }
 
 /*
- * The fault path's recheck: does @index of @space (still) map @page with at
- * least @rights? If so the access goes ahead, which is what unmap reports
- * as "referenced": every access after a revocation faults here again (its
+ * Does @index of @space map @page with at least @rights (RCU read lock
+ * held)? If so the access goes ahead, which is what unmap reports as
+ * "referenced": every access after a revocation faults here again (its
  * PTEs were zapped). The PTE young bit would not do: the zap turns it into
  * page-flag changes of the LRU code, which a non-LRU page does not keep.
  */
+static bool l4_slot_maps(struct l4_space *space, unsigned long index,
+			 struct page *page, u8 rights)
+{
+	struct l4_node *node = xa_load(&space->entries, index);
+
+	if (!node || node->frame->page != page ||
+	    (READ_ONCE(node->rights) & rights) != rights)
+		return false;
+	if (!test_bit(L4_FRAME_REFERENCED, &node->frame->flags))
+		set_bit(L4_FRAME_REFERENCED, &node->frame->flags);
+	return true;
+}
+
+/* The fault path's recheck (page locked): l4_slot_maps() on its own. */
 bool l4_space_access_page(struct l4_space *space, unsigned long index,
 			  struct page *page, u8 rights)
 {
-	struct l4_node *node;
 	bool ret;
 
 	rcu_read_lock();
-	node = xa_load(&space->entries, index);
-	ret = node && node->frame->page == page &&
-	      (READ_ONCE(node->rights) & rights) == rights;
-	if (ret && !test_bit(L4_FRAME_REFERENCED, &node->frame->flags))
-		set_bit(L4_FRAME_REFERENCED, &node->frame->flags);
+	ret = l4_slot_maps(space, index, page, rights);
 	rcu_read_unlock();
 	return ret;
 }
@@ -99,8 +108,7 @@ bool l4_space_access_page(struct l4_space *space, unsigned long index,
 /*
  * The fault path's fast case, in one RCU read section: the page at @index
  * with at least @rights, referenced and locked (a trylock: no sleeping
- * under RCU), the slot rechecked after the lock like l4_space_access_page()
- * does. NULL if anything is not so (empty slot, fewer rights, a dying
+ * under RCU), the slot rechecked after the lock (l4_slot_maps()). NULL if anything is not so (empty slot, fewer rights, a dying
  * frame, a contended lock): the caller takes the slow path. *@have: the
  * rights the slot held at the first look, 0 if it was empty.
  */
@@ -125,13 +133,8 @@ struct page *l4_space_trylock_page(struct l4_space *space, unsigned long index,
 	if (!trylock_page(page))
 		goto drop;
 	/* the recheck: a revoker changes the slot before it locks the page */
-	node = xa_load(&space->entries, index);
-	if (node && node->frame->page == page &&
-	    (READ_ONCE(node->rights) & rights) == rights) {
-		if (!test_bit(L4_FRAME_REFERENCED, &node->frame->flags))
-			set_bit(L4_FRAME_REFERENCED, &node->frame->flags);
+	if (l4_slot_maps(space, index, page, rights))
 		goto out;
-	}
 	unlock_page(page);
 drop:
 	put_page(page);

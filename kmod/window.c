@@ -31,12 +31,12 @@ static void l4_window_close(struct vm_area_struct *vma)
 
 /*
  * Fault-around (L4_SPACE_FAULT_AROUND): map the present neighbours of the
- * faulting page in its aligned block, each under the same protocol as a
- * fault (speculative reference, page lock -- only tried, we hold the
- * faulting page's -- and recheck). Windows of such spaces are VM_MIXEDMAP,
- * which vm_insert_page() needs under a shared mmap_lock. The PTEs come
- * from vm_page_prot: read-only while write-notify is on, so a write still
- * goes through ->page_mkwrite and its W check.
+ * faulting page in its aligned block, each the way a fault's fast case
+ * finds its page (l4_space_trylock_page(): a trylock only, we hold the
+ * faulting page's lock). Windows of such spaces are VM_MIXEDMAP, which
+ * vm_insert_page() needs under a shared mmap_lock. The PTEs come from
+ * vm_page_prot: read-only while write-notify is on, so a write still goes
+ * through ->page_mkwrite and its W check.
  */
 static void l4_window_fault_around(struct vm_fault *vmf)
 {
@@ -53,16 +53,13 @@ static void l4_window_fault_around(struct vm_fault *vmf)
 	for (index = first; index <= last; index++) {
 		if (index == vmf->pgoff)
 			continue;
-		page = l4_space_get_page(space, index, &have);
+		page = l4_space_trylock_page(space, index, L4_FPAGE_R, &have);
 		if (!page)
 			continue;
-		if ((have & L4_FPAGE_R) && trylock_page(page)) {
-			if (l4_space_access_page(space, index, page, L4_FPAGE_R) &&
-			    !vm_insert_page(vma, vma->vm_start +
-					    ((index - vma->vm_pgoff) << PAGE_SHIFT), page))
-				atomic_long_inc(&l4_counters.faultaround_pages);
-			unlock_page(page);
-		}
+		if (!vm_insert_page(vma, vma->vm_start +
+				    ((index - vma->vm_pgoff) << PAGE_SHIFT), page))
+			atomic_long_inc(&l4_counters.faultaround_pages);
+		unlock_page(page);
 		put_page(page);
 	}
 }
