@@ -163,19 +163,33 @@ static struct rm_area *rm_area_overlap(const struct l4u_rm *rm, uint64_t s,
 	return i < rm->narea && rm->area[i].start < e ? &rm->area[i] : NULL;
 }
 
+/*
+ * Room for one more element in @arr, an array of @n elements of @size bytes
+ * with capacity *@cap (doubled, from @first): @arr or its reallocation
+ * (*@cap updated), NULL when out of memory (@arr untouched).
+ */
+static void *rm_grow(void *arr, size_t *cap, size_t n, size_t size, size_t first)
+{
+	size_t c;
+	void *p;
+
+	if (n < *cap)
+		return arr;
+	c = *cap ? 2 * *cap : first;
+	p = realloc(arr, c * size);
+	if (p)
+		*cap = c;
+	return p;
+}
+
 static int rm_reg_insert(struct l4u_rm *rm, const struct rm_region *r)
 {
+	struct rm_region *reg = rm_grow(rm->reg, &rm->capreg, rm->nreg, sizeof(*r), 16);
 	size_t i = rm_reg_idx(rm, r->start);
 
-	if (rm->nreg == rm->capreg) {
-		size_t cap = rm->capreg ? 2 * rm->capreg : 16;
-		struct rm_region *n = realloc(rm->reg, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		rm->reg = n;
-		rm->capreg = cap;
-	}
+	if (!reg)
+		return -ENOMEM;
+	rm->reg = reg;
 	memmove(&rm->reg[i + 1], &rm->reg[i], (rm->nreg - i) * sizeof(*r));
 	rm->reg[i] = *r;
 	rm->nreg++;
@@ -192,17 +206,12 @@ static void rm_reg_remove(struct l4u_rm *rm, struct rm_region *r)
 
 static int rm_area_insert(struct l4u_rm *rm, uint64_t s, uint64_t e)
 {
+	struct rm_area *area = rm_grow(rm->area, &rm->caparea, rm->narea, sizeof(*area), 8);
 	size_t i = rm_area_idx(rm, s);
 
-	if (rm->narea == rm->caparea) {
-		size_t cap = rm->caparea ? 2 * rm->caparea : 8;
-		struct rm_area *n = realloc(rm->area, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		rm->area = n;
-		rm->caparea = cap;
-	}
+	if (!area)
+		return -ENOMEM;
+	rm->area = area;
 	memmove(&rm->area[i + 1], &rm->area[i],
 		(rm->narea - i) * sizeof(rm->area[0]));
 	rm->area[i] = (struct rm_area){ s, e };
