@@ -39,7 +39,7 @@
 #include <linux/xarray.h>
 
 #include "compat.h"
-#include "l4u.h"
+#include "observe.h"
 
 enum { L4_VERDICT_SEGV = 1, L4_VERDICT_BUS = 2 };
 
@@ -69,6 +69,12 @@ vm_fault_t l4_fault_verdict(struct vm_fault *vmf)
 	if ((val >> 2) != vmf->pgoff)
 		return 0;	/* stale: left by a fault elsewhere */
 	return (val & 3) == L4_VERDICT_SEGV ? VM_FAULT_SIGSEGV : VM_FAULT_SIGBUS;
+}
+
+/* Would a fault of the current thread in @space go to a pager? */
+bool l4_fault_has_pager(struct l4_space *space)
+{
+	return l4_pager_exists(space);
 }
 
 /*
@@ -118,14 +124,16 @@ vm_fault_t l4_fault_to_pager(struct vm_fault *vmf, u8 rights, bool present)
 	ipc->rcv_space = space;
 	ipc->rcv_window = L4_FPAGE_WHOLE_SPACE;
 
-	l4_ev_fault(space, ipc->words[0], thread_id);	/* before the pager sees it */
+	/* counted and observed before the pager can see it */
+	l4_count_inc(pager_faults);
+	l4_obs_fault(space, ipc->words[0], thread_id);
 	err = l4_gate_send(gate, ipc);
 	if (err) {
+		l4_count_dec(pager_faults);
 		l4_ipc_put(ipc);
 		l4_gate_put(gate);
 		return VM_FAULT_SIGBUS;
 	}
-	atomic_long_inc(&l4_counters.pager_faults);
 
 	state = (vmf->flags & FAULT_FLAG_INTERRUPTIBLE) &&
 		(vmf->flags & FAULT_FLAG_USER) ? TASK_INTERRUPTIBLE : TASK_KILLABLE;
@@ -134,9 +142,9 @@ vm_fault_t l4_fault_to_pager(struct vm_fault *vmf, u8 rights, bool present)
 	/* from here on, vmf->vma may be gone: only space, gate and ipc */
 	err = l4_gate_wait(gate, ipc, state, MAX_SCHEDULE_TIMEOUT);
 	/* a dead pager, or one saying the memory behind the page is gone */
-	if (err == -EPIPE || err == EPIPE || err == EIO)
+	if (err == -EPIPE || (!err && (ipc->status == EPIPE || ipc->status == EIO)))
 		l4_verdict_set(space, index, L4_VERDICT_BUS);
-	else if (err > 0)
+	else if (!err && ipc->status)
 		l4_verdict_set(space, index, L4_VERDICT_SEGV);
 	l4_ipc_put(ipc);
 	l4_gate_put(gate);

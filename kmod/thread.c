@@ -18,7 +18,6 @@
 #include <linux/pid.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
-#include <linux/uaccess.h>
 
 #include "l4u.h"
 
@@ -27,33 +26,16 @@
 
 static atomic64_t l4_next_thread_id = ATOMIC64_INIT(0);
 
-/* -1 means none; anything else must be a gate fd. */
-static struct l4_gate *l4_gate_arg(int fd)
+/* Make @gate (its reference is taken over; NULL: none) the default pager. */
+void l4_space_set_pager(struct l4_space *space, struct l4_gate *gate)
 {
-	if (fd == -1)
-		return NULL;
-	return l4_gate_get_fd(fd);
-}
-
-long l4_set_pager_ioctl(struct l4_space *space, struct l4_pager __user *uarg)
-{
-	struct l4_gate *gate, *old;
-	struct l4_pager req;
-
-	if (copy_from_user(&req, uarg, sizeof(req)))
-		return -EFAULT;
-	if (req.flags || !l4_reserved_zero(req.reserved, ARRAY_SIZE(req.reserved)))
-		return -EINVAL;
-	gate = l4_gate_arg(req.gate_fd);
-	if (IS_ERR(gate))
-		return PTR_ERR(gate);
+	struct l4_gate *old;
 
 	xa_lock(&space->threads);
 	old = space->default_pager;
 	WRITE_ONCE(space->default_pager, gate);
 	xa_unlock(&space->threads);
 	l4_gate_put(old);
-	return 0;
 }
 
 /* The calling thread's entry in @space, or NULL. */
@@ -69,7 +51,7 @@ static void l4_thread_free(struct l4_thread *thread)
 {
 	l4_gate_put(thread->pager);
 	put_pid(thread->pid);
-	atomic_long_dec(&l4_counters.threads);
+	l4_count_dec(threads);
 	kfree(thread);
 }
 
@@ -102,13 +84,11 @@ static unsigned int l4_thread_prune(struct l4_space *space,
 	return n;
 }
 
-static long l4_thread_unregister(struct l4_space *space,
-				 struct l4_thread_control *req)
+/* Thread::control's unregister: the calling thread's entry goes (its id in *@id). */
+int l4_thread_unregister(struct l4_space *space, u64 *id)
 {
 	struct l4_thread *thread;
 
-	if (req->pager_fd != -1)
-		return -EINVAL;
 	xa_lock(&space->threads);
 	thread = l4_thread_self(space);
 	if (thread)
@@ -116,23 +96,22 @@ static long l4_thread_unregister(struct l4_space *space,
 	xa_unlock(&space->threads);
 	if (!thread)
 		return -ENOENT;
-	req->thread_id = thread->id;
+	*id = thread->id;
 	l4_thread_free(thread);
 	return 0;
 }
 
-static long l4_thread_register(struct l4_space *space,
-			       struct l4_thread_control *req)
+/*
+ * Thread::control: register the calling thread in @space with its own
+ * pager @gate (its reference is taken over; NULL: the default pager), or
+ * change the pager of a registered one. Its L4 thread id goes to *@id.
+ */
+int l4_thread_register(struct l4_space *space, struct l4_gate *gate, u64 *id)
 {
 	struct l4_thread *thread, *fresh, *stale = NULL;
 	struct l4_thread *dead[L4_THREAD_PRUNE];
-	struct l4_gate *gate;
 	unsigned int ndead;
 	int err;
-
-	gate = l4_gate_arg(req->pager_fd);
-	if (IS_ERR(gate))
-		return PTR_ERR(gate);
 
 	/* made in advance; unused if the thread is registered already */
 	fresh = kzalloc(sizeof(*fresh), L4_GFP_META);
@@ -167,9 +146,9 @@ static long l4_thread_register(struct l4_space *space,
 		thread = fresh;
 		fresh = NULL;
 		thread->id = atomic64_inc_return(&l4_next_thread_id);
-		atomic_long_inc(&l4_counters.threads);
+		l4_count_inc(threads);
 	}
-	req->thread_id = thread->id;
+	*id = thread->id;
 	ndead = l4_thread_prune(space, dead);
 	xa_unlock(&space->threads);
 
@@ -184,26 +163,6 @@ static long l4_thread_register(struct l4_space *space,
 	while (ndead)
 		l4_thread_free(dead[--ndead]);
 	return 0;
-}
-
-long l4_thread_control_ioctl(struct l4_space *space,
-			     struct l4_thread_control __user *uarg)
-{
-	struct l4_thread_control req;
-	long err;
-
-	if (copy_from_user(&req, uarg, sizeof(req)))
-		return -EFAULT;
-	if ((req.flags & ~L4_THREAD_FLAGS_KNOWN) || req.thread_id ||
-	    !l4_reserved_zero(req.reserved, ARRAY_SIZE(req.reserved)))
-		return -EINVAL;
-	if (req.flags & L4_THREAD_UNREGISTER)
-		err = l4_thread_unregister(space, &req);
-	else
-		err = l4_thread_register(space, &req);
-	if (err)
-		return err;
-	return copy_to_user(uarg, &req, sizeof(req)) ? -EFAULT : 0;
 }
 
 /*
@@ -237,6 +196,12 @@ bool l4_pager_exists(struct l4_space *space)
 	exists = (thread && thread->pager) || space->default_pager;
 	xa_unlock(&space->threads);
 	return exists;
+}
+
+/* A snapshot, for introspection. */
+bool l4_space_has_default_pager(struct l4_space *space)
+{
+	return READ_ONCE(space->default_pager);
 }
 
 /* The space's file is gone: drop its threads and its default pager. */

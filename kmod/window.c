@@ -26,7 +26,7 @@ static void l4_window_open(struct vm_area_struct *vma)
 	struct l4_space *space = vma->vm_private_data;
 
 	atomic_inc(&space->windows);
-	atomic_long_inc(&l4_counters.windows);
+	l4_count_inc(windows);
 }
 
 static void l4_window_close(struct vm_area_struct *vma)
@@ -34,7 +34,7 @@ static void l4_window_close(struct vm_area_struct *vma)
 	struct l4_space *space = vma->vm_private_data;
 
 	atomic_dec(&space->windows);
-	atomic_long_dec(&l4_counters.windows);
+	l4_count_dec(windows);
 }
 
 /* What every access through @vma needs besides R (and W for a write). */
@@ -72,7 +72,7 @@ static void l4_window_fault_around(struct vm_fault *vmf)
 			continue;
 		if (!vm_insert_page(vma, vma->vm_start +
 				    ((index - vma->vm_pgoff) << PAGE_SHIFT), page))
-			atomic_long_inc(&l4_counters.faultaround_pages);
+			l4_count_inc(faultaround_pages);
 		unlock_page(page);
 		put_page(page);
 	}
@@ -124,7 +124,7 @@ static vm_fault_t l4_window_get_locked(struct vm_fault *vmf, u8 rights)
 		err = l4_sigma0_populate(space, index);
 		if (err == -EEXIST || !err)
 			continue;
-		atomic_long_inc(&l4_counters.limit_faults);
+		l4_count_inc(limit_faults);
 		return VM_FAULT_SIGBUS;
 	}
 
@@ -133,7 +133,7 @@ locked:
 	/* a write: the handoff to ->page_mkwrite, see there */
 	if (vmf->flags & FAULT_FLAG_WRITE)
 		set_page_private(page, (unsigned long)vmf);
-	atomic_long_inc(&l4_counters.kernel_faults);
+	l4_count_inc(kernel_faults);
 	/*
 	 * Only for reads: neighbours come read-only (write-notify), so after
 	 * a write fault each would take a write-protect fault anyway.
@@ -188,7 +188,7 @@ static vm_fault_t l4_window_page_mkwrite(struct vm_fault *vmf)
 	if (!l4_space_access_page(space, vmf->pgoff, page, 0))
 		return VM_FAULT_NOPAGE;
 	/* held without W, and nobody to ask: refuse */
-	if (!l4_pager_exists(space))
+	if (!l4_fault_has_pager(space))
 		return VM_FAULT_SIGSEGV;
 	/*
 	 * A rights fault for the pager. Drop the read-only PTE and let the
@@ -200,7 +200,7 @@ static vm_fault_t l4_window_page_mkwrite(struct vm_fault *vmf)
 	return VM_FAULT_NOPAGE;
 }
 
-const struct vm_operations_struct l4_window_vm_ops = {
+static const struct vm_operations_struct l4_window_vm_ops = {
 	.open		= l4_window_open,
 	.close		= l4_window_close,
 	.fault		= l4_window_fault,

@@ -25,7 +25,7 @@
 #define L4_DEVICE_PATH		"/dev/l4"
 
 #define L4_ABI_MAJOR		0
-#define L4_ABI_MINOR		4
+#define L4_ABI_MINOR		5
 
 #define L4_IOC_MAGIC		0xBC
 
@@ -415,6 +415,25 @@ struct l4_call {
 #define L4_IOC_CALL		_IOWR(L4_IOC_MAGIC, 0x83, struct l4_call)
 /* on a gate fd (receive or send): a new send capability fd; arg must be 0 */
 #define L4_IOC_GATE_SEND_CAP	_IO(L4_IOC_MAGIC, 0x84)
+
+/*
+ * On a gate fd (receive or send): what waits at the gate now, and its
+ * senders' measured wake-up cost. A sender spins for its answer before it
+ * sleeps for up to twice wake_ns (at most the module parameter spin_ns):
+ * the estimate is the gate's own, so one slow server does not change how
+ * long the clients of another spin.
+ */
+struct l4_gate_info {
+	__u64 queued;		/* messages waiting to be received */
+	__u64 inflight;		/* received and not yet answered */
+	__u64 senders;		/* open send capabilities */
+	__u64 wake_ns;		/* moving average: a sleeping sender's wake-up */
+	__u32 dead;		/* 1: its last receive fd is gone */
+	__u32 pad;
+	__u64 reserved[3];	/* out: zero */
+};
+
+#define L4_IOC_GATE_INFO	_IOR(L4_IOC_MAGIC, 0x85, struct l4_gate_info)
 
 /*
  * On a space fd. L4_IOC_SET_PAGER: the space's default pager gate (faults
