@@ -554,6 +554,25 @@ static inline int l4t_wait(pid_t pid)
 	return WEXITSTATUS(status);
 }
 
+/*
+ * Wait (up to 10 s) until thread @tid of this process is gone from the
+ * kernel: pthread_join() returns when the thread cleared its tid, a little
+ * before the kernel lets go of it, and Linux gives no event for the rest.
+ */
+static inline int l4t_thread_gone(pid_t tid)
+{
+	char path[64];
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d", tid);
+	for (i = 0; i < 10000; i++) {
+		if (access(path, F_OK))
+			return 0;
+		usleep(1000);
+	}
+	return -1;
+}
+
 /* One byte through a pipe or socket: lock-step between processes. */
 static inline int l4t_post(int fd)
 {
