@@ -119,6 +119,22 @@ for k in $KERNELS; do
 	krel[$k]=$KREL
 done
 
+# 4b. the module's files call each other one way only (from the objects)
+for k in $KERNELS; do
+	[ -n "${kmod[$k]:-}" ] || continue
+	if step "kmod file graph (scripts/kmod-deps.sh)" kmod-deps.log \
+			scripts/kmod-deps.sh "$(dirname "${kmod[$k]}")"; then
+		echo "[host] ok kmod file graph has no cycle"
+		add 1 0 0
+		summary+=("[host] kmod file graph: no cycle")
+	else
+		echo "[host] not ok kmod file graph has a cycle"
+		add 0 1 0
+		summary+=("[host] kmod file graph: a cycle")
+	fi
+	break
+done
+
 # 5. DKMS: build the module the way a user's machine would (needs root)
 if [ -z "$T" ] && [ "${DKMS:-yes}" != no ] && [[ " $KERNELS " == *" 6.1 "* ]]; then
 	if [ "$(id -u)" != 0 ]; then
