@@ -74,8 +74,8 @@ pagers: libl4u
 	$(MAKE) -C pagers O=$(BUILD)/pagers LIBL4U=$(BUILD)/libl4u
 
 # l4ctl goes where the guests' /bin comes from
-tools:
-	$(MAKE) -C tools O=$(BUILD)/pagers
+tools: libl4u
+	$(MAKE) -C tools O=$(BUILD)/pagers LIBL4U=$(BUILD)/libl4u
 
 selftests: libl4u kselftest-headers
 	$(MAKE) -C selftests O=$(BUILD)/selftests KSFT_INC=$(KSFT_INC) LIBL4U=$(BUILD)/libl4u

@@ -8,6 +8,7 @@
 #   T="bin bin:testcase ..."  run only these binaries / test cases (no DKMS test then)
 #   KERNELS="6.1 debug"       which guests to boot
 #   DKMS=no                   skip the DKMS test
+#   HOST=no                   skip the host tests (l4ctl's command line, ...)
 #   VM_TIMEOUT=SECONDS        hard limit for one guest (default 300 on 6.1, 600 on debug)
 #   TEST_TIMEOUT=SECONDS      limit for one test binary in a guest (default 120 / 300)
 #   VM_MEM=MB                 guest memory (default 1024 / 1536)
@@ -67,6 +68,26 @@ if ! step "building user space (libl4u, pagers, selftests)" build-user.log make 
 	add 0 1 0
 	summary+=("[build] user space failed to build")
 	finish
+fi
+
+# 2b. host tests (no module needed): one counted result each
+host_test() {
+	local name=$1 what=$2
+	shift 2
+	if step "$what" "host-$name.log" "$@"; then
+		echo "[host] ok $name: $(tail -n 1 "$logs/host-$name.log")"
+		add 1 0 0
+	else
+		echo "[host] not ok $name"
+		add 0 1 0
+		host_failed+=("$name")
+	fi
+	host_run=$((host_run + 1))
+}
+if [ -z "$T" ] && [ "${HOST:-yes}" != no ]; then
+	host_run=0 host_failed=()
+	host_test l4ctl "l4ctl's command line (exact messages and exit codes)" scripts/test-l4ctl.sh
+	summary+=("[host] $((host_run - ${#host_failed[@]})) passed, ${#host_failed[@]} failed${host_failed[*]:+ (${host_failed[*]})}")
 fi
 
 # 3. the run list: build/selftests/list, narrowed by T
