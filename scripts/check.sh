@@ -63,7 +63,7 @@ if ! scripts/deps.sh; then
 fi
 
 # 2. user space: libl4u, pagers, selftests
-if ! step "building user space (libl4u, pagers, selftests)" build-user.log make -C "$l4u_root" user; then
+if ! step "building user space (libl4u, pagers, examples, selftests)" build-user.log make -C "$l4u_root" user selftests; then
 	echo "[build] not ok user space"
 	add 0 1 0
 	summary+=("[build] user space failed to build")
