@@ -76,7 +76,7 @@ module:
 
 # the selftests need kselftest headers from linux-source-6.12: without it, user skips them
 KSFT_HAVE := $(wildcard $(KSFT_INC)/kselftest_harness.h $(KSFT_TARBALL))
-user: libl4u pagers tools bench-build $(if $(KSFT_HAVE),selftests,selftests-note)
+user: libl4u pagers tools examples bench-build $(if $(KSFT_HAVE),selftests,selftests-note)
 
 selftests-note:
 	@echo "note: no $(KSFT_TARBALL): selftests not built (apt-get install linux-source-6.12)"
@@ -91,8 +91,9 @@ pagers: libl4u
 tools: libl4u
 	$(MAKE) -C tools O=$(BUILD)/pagers LIBL4U=$(BUILD)/libl4u
 
+# the examples go beside the pagers (the guests' /bin), their check scripts to build/examples
 examples: libl4u
-	$(MAKE) -C examples O=$(BUILD)/examples LIBL4U=$(BUILD)/libl4u
+	$(MAKE) -C examples O=$(BUILD)/pagers CHECKS=$(BUILD)/examples LIBL4U=$(BUILD)/libl4u
 
 selftests: libl4u kselftest-headers
 	$(MAKE) -C selftests O=$(BUILD)/selftests KSFT_INC=$(KSFT_INC) LIBL4U=$(BUILD)/libl4u

@@ -91,10 +91,26 @@ if [ -z "$T" ] && [ "${HOST:-yes}" != no ]; then
 	summary+=("[host] $((host_run - ${#host_failed[@]})) passed, ${#host_failed[@]} failed${host_failed[*]:+ (${host_failed[*]})}")
 fi
 
-# 3. the run list: build/selftests/list, narrowed by T
+# 3. the run list: build/selftests/list with the examples' checks (build/examples/list)
+#    before zz_counters, which must stay last; narrowed by T. The guest's /tests is
+#    one directory of both.
 list=$l4u_build/selftests/list
 [ -f "$list" ] || die "selftests built no $list"
-grep -v '^[[:space:]]*#' "$list" | tr -s ' \t' '\n' | sed '/^$/d' >"$vmdir/all.list"
+exlist=$l4u_build/examples/list
+[ -f "$exlist" ] || die "examples built no $exlist"
+grep -v '^[[:space:]]*#' "$list" | tr -s ' \t' '\n' | sed '/^$/d' >"$vmdir/selftests.list"
+grep -v '^[[:space:]]*#' "$exlist" | tr -s ' \t' '\n' | sed '/^$/d' >"$vmdir/examples.list"
+{
+	grep -vx zz_counters "$vmdir/selftests.list" || true
+	cat "$vmdir/examples.list"
+	grep -x zz_counters "$vmdir/selftests.list" || true
+} >"$vmdir/all.list"
+testdir=$vmdir/tests
+rm -rf "$testdir" && mkdir -p "$testdir"
+while read -r t; do
+	if [ -e "$l4u_build/selftests/$t" ]; then ln -s "$l4u_build/selftests/$t" "$testdir/$t"
+	else ln -s "$l4u_build/examples/$t" "$testdir/$t"; fi
+done <"$vmdir/all.list"
 runlist=$vmdir/run.list
 if [ -z "$T" ]; then
 	cp "$vmdir/all.list" "$runlist"
@@ -167,7 +183,7 @@ for k in $KERNELS; do
 	echo "== $k: ${krel[$k]}, module ${kmod[$k]#"$l4u_root"/} =="
 	initrd=$vmdir/$k.cpio.gz
 	if ! scripts/vm/mkinitramfs.sh -o "$initrd" -k "${kmod[$k]}" -K "${krel[$k]}" -m check -p "$l4u_build/pagers" \
-			-d "$l4u_build/selftests" -r "$runlist" -T "$(guest_test_timeout "$k")"; then
+			-d "$testdir" -r "$runlist" -T "$(guest_test_timeout "$k")"; then
 		echo "[$k] not ok build the initramfs"
 		add 0 1 0
 		summary+=("[$k] the initramfs failed to build")
