@@ -89,6 +89,7 @@ if [ -z "$T" ] && [ "${HOST:-yes}" != no ]; then
 	host_test l4ctl "l4ctl's command line (exact messages and exit codes)" scripts/test-l4ctl.sh
 	host_test install "make install / uninstall into a scratch DESTDIR" scripts/test-install.sh
 	host_test headers "public headers compile alone under -std=c99 -Wall -Werror" scripts/test-headers.sh
+	host_test man "man --warnings -l of every man page" scripts/test-man.sh
 	summary+=("[host] $((host_run - ${#host_failed[@]})) passed, ${#host_failed[@]} failed${host_failed[*]:+ (${host_failed[*]})}")
 fi
 
