@@ -27,7 +27,7 @@ check_tree() {	# DESTDIR PREFIX LIBDIR(absolute)
 	done
 	for f in man/man*/*.[0-9]; do
 		[ -e "$f" ] || continue
-		[ -e "$d$p/share/${f#man/}" ] || die "make install PREFIX=$p: man page $p/share/${f#man/} missing"
+		[ -e "$d$p/share/man/${f#man/}" ] || die "make install PREFIX=$p: man page $p/share/man/${f#man/} missing"
 	done
 	[ "$(readlink "$d$l/libl4u.so")" = libl4u.so.0.1.0 ] || die "libl4u.so does not point to libl4u.so.0.1.0"
 	grep -qx "prefix=$p" "$d$l/pkgconfig/l4u.pc" || die "l4u.pc: no prefix=$p"
