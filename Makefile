@@ -9,6 +9,8 @@
 #                        pages, udev rule, sysusers.d entry: PREFIX=/usr/local, LIBDIR=lib
 #                        (relative to PREFIX, or absolute), DESTDIR=, MODULES_LOAD=yes
 #                        (also a modules-load.d entry); make uninstall undoes it
+#   make install-dkms-src  the module's source for DKMS: /usr/src/l4u-VERSION (Kbuild, kmod,
+#                        uapi, dkms.conf; nothing built), DESTDIR=; make uninstall-dkms-src
 #   make deb             Debian packages (debian/) into build/deb/
 #   make check           everything, then the selftests in QEMU guests on Debian's 6.1
 #                        kernel and a 6.12 KASAN/lockdep/kmemleak kernel, plus a DKMS build
@@ -45,7 +47,7 @@ KERNELS ?= 6.1 debug
 KERNEL ?= 6.1
 
 .PHONY: all module user libl4u pagers tools examples selftests selftests-note kselftest-headers \
-	check demo run bench bench-build install uninstall deb clean help
+	check demo run bench bench-build install uninstall install-dkms-src uninstall-dkms-src deb clean help
 
 all: module user
 
@@ -146,6 +148,18 @@ uninstall:
 		$(addprefix $(DESTDIR)$(MANDIR)/,$(patsubst man/%,%,$(MANPAGES))) \
 		$(DESTDIR)$(UDEVRULESDIR)/70-l4u.rules $(DESTDIR)$(SYSUSERSDIR)/l4u.conf \
 		$(DESTDIR)$(MODULESLOADDIR)/l4u.conf
+
+# the module's source as DKMS takes it (dkms add/build/install l4u/VERSION): what
+# Kbuild needs and dkms.conf, never build products, build/ or .git
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' dkms.conf)
+DKMS_SRC = $(DESTDIR)/usr/src/l4u-$(VERSION)
+install-dkms-src:
+	install -d $(DKMS_SRC)
+	tar -c $(KMOD_EXCLUDE) --exclude='*.ko.*' --exclude='*.o.*' $(KMOD_SRC) dkms.conf | tar -x -C $(DKMS_SRC) --no-same-owner
+	find $(DKMS_SRC) -type d -exec chmod 755 {} + && find $(DKMS_SRC) -type f -exec chmod 644 {} +
+
+uninstall-dkms-src:
+	rm -rf $(DKMS_SRC)
 
 # Debian packages (debian/): l4u-dkms, libl4u0, libl4u-dev, l4u-tools
 deb:

@@ -15,7 +15,7 @@ PROGS := $(patsubst %.c,$(O)/%,$(wildcard *.c))
 all: $(PROGS)
 
 $(O)/%: %.c $(LIBL4U)/libl4u.a $(wildcard $(TOP)/libl4u/include/l4u/*.h) | $(O)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBL4U)/libl4u.a
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBL4U)/libl4u.a
 
 $(O):
 	mkdir -p $@

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Prove the DKMS packaging: install the source tree to /usr/src/<name>-<version>,
+# Prove the DKMS packaging: install the module's source to /usr/src/<name>-<version>
+# (make install-dkms-src: Kbuild, kmod/, uapi/, dkms.conf, nothing else),
 # `dkms add`, `dkms build` for Debian's stock cloud kernel, check that l4.ko exists
 # for that kernel and that its vermagic names it, then `dkms remove --all` and clean
 # up. Safe to rerun. Needs root. The last line of output says what was proven.
@@ -47,11 +48,12 @@ fi
 cleanup
 trap cleanup EXIT
 
-echo "installing the source tree to $src"
-mkdir -p "$src"
-tar -c --exclude=./build --exclude=./.git --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
-	--exclude='*.mod' --exclude='*.mod.c' --exclude=modules.order --exclude=Module.symvers . |
-	tar -x -C "$src"
+echo "installing the module's source to $src (make install-dkms-src)"
+make -s install-dkms-src DESTDIR=
+[ -f "$src/dkms.conf" ] || die "make install-dkms-src put no dkms.conf into $src"
+for junk in build .git libl4u selftests; do
+	[ ! -e "$src/$junk" ] || die "the DKMS source $src holds $junk"
+done
 
 dkms add -m "$name" -v "$ver"
 if ! dkms build -m "$name" -v "$ver" -k "$kver"; then
