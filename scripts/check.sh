@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # `make check`: build everything, run the selftests in QEMU guests on Debian's stock
 # 6.1 cloud kernel and on the 6.12 debug kernel (KASAN, lockdep, kmemleak), and test
-# the DKMS packaging. The last line of output is "N passed, N failed, N skipped";
+# the DKMS and Debian packaging, and run host tests (install, l4ctl, headers, man
+# pages). The last line of output is "N passed, N failed, N skipped";
 # the exit status is non-zero if anything failed.
 #
 # Environment (the Makefile passes T and KERNELS through):
 #   T="bin bin:testcase ..."  run only these binaries / test cases (no DKMS test then)
 #   KERNELS="6.1 debug"       which guests to boot
 #   DKMS=no                   skip the DKMS test
+#   DEB=no                    skip the Debian package test
 #   HOST=no                   skip the host tests (l4ctl's command line, ...)
 #   VM_TIMEOUT=SECONDS        hard limit for one guest (default 300 on 6.1, 600 on debug)
 #   TEST_TIMEOUT=SECONDS      limit for one test binary in a guest (default 120 / 300)
@@ -175,6 +177,24 @@ if [ -z "$T" ] && [ "${DKMS:-yes}" != no ] && [[ " $KERNELS " == *" 6.1 "* ]]; t
 		echo "[dkms] not ok dkms build"
 		add 0 1 0
 		summary+=("[dkms] 0 passed, 1 failed")
+	fi
+fi
+
+# 5b. the Debian packages: build (lintian-clean), dpkg -i, DKMS builds l4.ko for the
+#     stock kernel, pkg-config l4u works, apt-get purge leaves nothing (needs root)
+if [ -z "$T" ] && [ "${DEB:-yes}" != no ] && [[ " $KERNELS " == *" 6.1 "* ]]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "[deb] ok Debian packages # SKIP needs root"
+		add 0 0 1
+		summary+=("[deb] skipped (needs root)")
+	elif step "Debian packages: build, install, DKMS, pkg-config, purge" deb.log scripts/test-deb.sh; then
+		echo "[deb] ok $(tail -n 1 "$logs/deb.log")"
+		add 1 0 0
+		summary+=("[deb] 1 passed, 0 failed")
+	else
+		echo "[deb] not ok Debian packages"
+		add 0 1 0
+		summary+=("[deb] 0 passed, 1 failed")
 	fi
 fi
 

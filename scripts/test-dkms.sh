@@ -24,6 +24,13 @@ kver=${1:-}
 command -v dkms >/dev/null || die "dkms is not installed (apt-get install dkms)"
 [ -f dkms.conf ] || die "dkms.conf is missing at the top of the source tree: nothing to test"
 
+# one DKMS or package test per machine (they share /usr/src and /var/lib/dkms),
+# whichever tree it runs from
+exec 8>/run/lock/l4u-dkms.lock
+if ! flock -n 8; then
+	echo "waiting for another DKMS or package test on this machine ..." >&2
+	flock 8
+fi
 conf_var() { sed -n "s/^[[:space:]]*$1=[\"']\{0,1\}\([^\"']*\)[\"']\{0,1\}[[:space:]]*$/\1/p" dkms.conf | head -n 1; }
 name=$(conf_var PACKAGE_NAME)
 ver=$(conf_var PACKAGE_VERSION)
