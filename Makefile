@@ -5,6 +5,7 @@
 #                        examples; the selftests too when linux-source-6.12 is there)
 #   make module          l4.ko only
 #   make selftests       the selftests (kselftest headers from linux-source-6.12)
+#   make selftests-install INSTALL_PATH=dir   them in kselftest's layout (run_kselftest.sh)
 #   make install         libl4u, headers, l4u.pc, l4ctl, the managers, l4u-demo, man
 #                        pages, udev rule, sysusers.d entry: PREFIX=/usr/local, LIBDIR=lib
 #                        (relative to PREFIX, or absolute), DESTDIR=, MODULES_LOAD=yes
@@ -47,7 +48,7 @@ KERNELS ?= 6.1 debug
 KERNEL ?= 6.1
 
 .PHONY: all module user libl4u pagers tools examples selftests selftests-note kselftest-headers \
-	check demo run bench bench-build install uninstall install-dkms-src uninstall-dkms-src deb clean help
+	kselftest-runner selftests-install check demo run bench bench-build install uninstall install-dkms-src uninstall-dkms-src deb clean help
 
 all: module user
 
@@ -97,7 +98,7 @@ tools: libl4u
 examples: libl4u
 	$(MAKE) -C examples O=$(BUILD)/pagers CHECKS=$(BUILD)/examples LIBL4U=$(BUILD)/libl4u
 
-selftests: libl4u kselftest-headers
+selftests: libl4u kselftest-headers kselftest-runner
 	$(MAKE) -C selftests O=$(BUILD)/selftests KSFT_INC=$(KSFT_INC) LIBL4U=$(BUILD)/libl4u
 
 # kselftest.h and kselftest_harness.h of 6.12, taken from Debian's source package
@@ -110,6 +111,21 @@ $(KSFT_INC)/kselftest_harness.h:
 	@tar -C $(KSFT_INC).tmp -xJf $(KSFT_TARBALL) --strip-components=4 --wildcards \
 		'*/tools/testing/selftests/kselftest.h' '*/tools/testing/selftests/kselftest_harness.h'
 	@rm -rf $(KSFT_INC) && mv $(KSFT_INC).tmp $(KSFT_INC)
+
+# kselftest's runner (run_kselftest.sh, kselftest/runner.sh), for make -C selftests install
+KSFT_RUNNER_FILES := run_kselftest.sh kselftest/runner.sh kselftest/prefix.pl kselftest/ktap_helpers.sh
+kselftest-runner: $(KSFT_INC)/run_kselftest.sh
+
+$(KSFT_INC)/run_kselftest.sh: $(KSFT_INC)/kselftest_harness.h
+	@echo "extracting kselftest's runner from $(KSFT_TARBALL)"
+	@tar -C $(KSFT_INC) -xJf $(KSFT_TARBALL) --strip-components=4 \
+		$(addprefix linux-source-6.12/tools/testing/selftests/,$(KSFT_RUNNER_FILES))
+	@touch $@
+
+# kselftest's install layout of the selftests (make -C selftests install): INSTALL_PATH=
+selftests-install: selftests
+	$(MAKE) -C selftests O=$(BUILD)/selftests KSFT_INC=$(KSFT_INC) LIBL4U=$(BUILD)/libl4u \
+		INSTALL_PATH=$(abspath $(or $(INSTALL_PATH),$(BUILD)/kselftest_install)) install
 
 check:
 	+@T="$(T)" KERNELS="$(KERNELS)" scripts/check.sh
