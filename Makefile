@@ -155,6 +155,8 @@ ifeq ($(MODULES_LOAD),yes)
 	install -d $(DESTDIR)$(MODULESLOADDIR)
 	install -m 644 scripts/modules-load.d/l4u.conf $(DESTDIR)$(MODULESLOADDIR)/
 endif
+	@# the dynamic linker's cache must know the new libl4u.so.0 (not when staging)
+	-@[ -n "$(DESTDIR)" ] || ldconfig 2>/dev/null
 	@[ -n "$(DESTDIR)" ] || echo "installed; as root, once: systemd-sysusers; udevadm control --reload;" \
 		"usermod -aG l4 \$$USER (see README: Installing on a desktop)"
 

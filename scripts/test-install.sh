@@ -3,7 +3,8 @@
 # for PREFIX=/usr with Debian's multiarch LIBDIR and for the default /usr/local,
 # every file lands where it should, l4u.pc names that prefix and libdir, a program
 # builds and links against the installed tree with pkg-config, and uninstall
-# leaves no file behind. The last line says what was proven.
+# leaves no file behind. The README's "Using it" program compiles as given, with the
+# README's build line. The last line says what was proven.
 set -euo pipefail
 # shellcheck source=scripts/vm/lib.sh
 . "$(dirname "$0")/vm/lib.sh"
@@ -62,9 +63,16 @@ for variant in "/usr lib/$multiarch" "/usr/local lib"; do
 	echo "== make install DESTDIR=$dest PREFIX=$prefix LIBDIR=$libdir MODULES_LOAD=yes"
 	make -s install DESTDIR="$dest" PREFIX="$prefix" LIBDIR="$libdir" MODULES_LOAD=yes
 	check_tree "$dest" "$prefix" "$prefix/$libdir"
+	# the README's first program and its build line, word for word
+	sed -n '/^## Using it/,/^## /p' README.md | sed -n '/^```c$/,/^```$/{/^```/d;p}' |
+		sed '/^}$/q' >"$tmp/first.c"
+	line=$(sed -n '/^## Using it/,/^## /p' README.md | grep -m1 '^cc -o first first.c' | sed 's/ *#.*//')
+	[ -s "$tmp/first.c" ] && [ -n "$line" ] || die "README: no program or build line under 'Using it'"
+	(cd "$tmp" && PKG_CONFIG_SYSROOT_DIR=$dest PKG_CONFIG_LIBDIR=$dest$prefix/$libdir/pkgconfig \
+		eval "$line -Wall -Werror")
 	echo "   $(find "$dest" ! -type d | wc -l) files, all in place; a program builds with pkg-config l4u"
 	make -s uninstall DESTDIR="$dest" PREFIX="$prefix" LIBDIR="$libdir"
 	left=$(find "$dest" ! -type d)
 	[ -z "$left" ] || die "make uninstall PREFIX=$prefix left: $left"
 done
-echo "make install/uninstall: /usr (lib/$multiarch) and /usr/local, complete and clean"
+echo "make install/uninstall: /usr (lib/$multiarch) and /usr/local, complete and clean; README's program builds"
