@@ -14,7 +14,8 @@
 #                        uapi, dkms.conf; nothing built), DESTDIR=; make uninstall-dkms-src
 #   make deb             Debian packages (debian/) into build/deb/
 #   make check           everything, then the selftests in QEMU guests on Debian's 6.1
-#                        kernel and a 6.12 KASAN/lockdep/kmemleak kernel, plus a DKMS build
+#                        kernel and a 6.12 KASAN/lockdep/kmemleak kernel (with examples/), plus
+#                        DKMS, Debian package and host tests (install, l4ctl, headers, man)
 #                          T=bin | T=bin:testcase   run a subset (several: T="a b:c")
 #                          KERNELS=6.1 | KERNELS=debug   one kernel (default: both)
 #   make demo            the demo (pagers/l4u-demo) in the 6.1 guest; KERNEL=debug for the other
@@ -53,7 +54,7 @@ KERNEL ?= 6.1
 all: module user
 
 help:
-	@sed -n '3,24s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
+	@sed -n '3,25s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
 
 module:
 	@if [ ! -f "$(KDIR)/Makefile" ]; then \
