@@ -75,9 +75,9 @@ if [ -n "$report" ]; then
 fi
 echo "demo: full guest log in build/logs/demo-$k.log"
 if [ -z "$status" ]; then
-	echo "demo: l4u-demo did not run to its end" >&2
+	echo "demo: $(basename "$demo") did not run to its end" >&2
 	exit 1
 fi
-echo "demo: l4u-demo exited with status $status"
+echo "demo: $(basename "$demo") exited with status $status"
 [ "$status" -ne 0 ] && exit "$status"
 exit "$problems"
