@@ -25,7 +25,7 @@ if ! flock -n 8; then
 	flock 8
 fi
 pkgs=(l4u-dkms libl4u0 libl4u-dev l4u-tools)
-installed() { dpkg-query -W -f '${db:Status-Status}\n' "$1" 2>/dev/null | grep -qv '^not-installed$'; }
+installed() { [ -n "$(dpkg-query -W -f '${db:Status-Status}\n' "$1" 2>/dev/null | grep -v '^not-installed$')" ]; }
 for p in "${pkgs[@]}"; do
 	! installed "$p" || die "$p is installed on this machine: 'apt-get purge ${pkgs[*]}' first"
 done
@@ -55,7 +55,7 @@ ko=$(find "/lib/modules/$kver/updates/dkms" -name 'l4.ko*' -print -quit 2>/dev/n
 [ -n "$ko" ] || die "no l4.ko under /lib/modules/$kver/updates/dkms"
 vermagic=$(modinfo -F vermagic "$ko")
 [ "${vermagic%% *}" = "$kver" ] || die "vermagic of $ko names '${vermagic%% *}', not $kver"
-modinfo -F alias "$ko" | grep -qx 'devname:l4' || die "$ko has no devname:l4 alias"
+grep -qx 'devname:l4' <<<"$(modinfo -F alias "$ko")" || die "$ko has no devname:l4 alias"
 echo "l4.ko for $kver: $ko (vermagic ok, aliases $(modinfo -F alias "$ko" | tr '\n' ' '))"
 
 echo "== files where the packages say"
@@ -100,7 +100,9 @@ C
 pkg-config --modversion l4u
 # shellcheck disable=SC2046
 gcc -std=c99 -Wall -Werror -o "$tmp/first" "$tmp/first.c" $(pkg-config --cflags --libs l4u)
-ldd "$tmp/first" | grep -q 'libl4u.so.0 => /' || die "first does not find the installed libl4u.so.0"
+# (the whole output first: grep -q ending early would fail the pipe under pipefail)
+libs=$(ldd "$tmp/first")
+grep -q 'libl4u.so.0 => /' <<<"$libs" || die "first does not find the installed libl4u.so.0: $libs"
 "$tmp/first"
 # shellcheck disable=SC2046
 gcc -static -o "$tmp/first-static" "$tmp/first.c" $(pkg-config --static --cflags --libs l4u)

@@ -32,8 +32,9 @@ expect_out() {
 	local rc=$1 want=$2 out err got
 	shift 2
 	err=$(mktemp)
-	out=$("$l4ctl" "$@" 2>"$err" | head -n 1)
-	got=${PIPESTATUS[0]}
+	out=$("$l4ctl" "$@" 2>"$err")
+	got=$?
+	out=${out%%$'\n'*}
 	if [ "$got" = "$rc" ] && [ "$out" = "$want" ] && [ ! -s "$err" ]; then
 		pass=$((pass + 1))
 	else
