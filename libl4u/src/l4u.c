@@ -189,6 +189,11 @@ int l4u_gate_send_cap(int gate)
 	return l4u_ioctl(gate, L4_IOC_GATE_SEND_CAP, NULL);
 }
 
+int l4u_gate_info(int gate, struct l4_gate_info *info)
+{
+	return l4u_ioctl(gate, L4_IOC_GATE_INFO, info);
+}
+
 int l4u_recv(int gate, struct l4_msg *msg)
 {
 	return l4u_ioctl(gate, L4_IOC_RECV, msg);

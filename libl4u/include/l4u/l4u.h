@@ -96,6 +96,13 @@ int l4u_gate_create(int dev);
  */
 int l4u_gate_send_cap(int gate);
 
+/*
+ * What waits at @gate (a receive fd or a send capability) now, and the
+ * gate's own estimate of a sleeping sender's wake-up (how long its
+ * senders spin).
+ */
+int l4u_gate_info(int gate, struct l4_gate_info *info);
+
 /* Receive one message (blocks unless the fd is O_NONBLOCK: -EAGAIN). */
 int l4u_recv(int gate, struct l4_msg *msg);
 
