@@ -16,6 +16,8 @@
  * keeps pages out of neighbouring ranges.
  */
 #define _GNU_SOURCE
+#include <limits.h>
+#include <linux/futex.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stddef.h>
@@ -33,6 +35,43 @@ L4T_FIXTURE(rm);
 
 #define PG		L4T_PAGE
 #define FX_STOP		0x73746f70LL	/* 'stop' */
+
+/* ------------------------------------------------------------------ */
+/* Waiting for a word to change (a futex: no polling, no sleeps)       */
+/* ------------------------------------------------------------------ */
+
+static int64_t fx_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Wake the waiters of @p after changing it. */
+static void fx_wake(volatile int *p)
+{
+	syscall(SYS_futex, p, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+/* Wait up to 10 s until *@p differs from @old: 0, or -1 on the timeout. */
+static int fx_wait_change(volatile int *p, int old)
+{
+	int64_t end = fx_now_ns() + 10000000000LL;
+
+	while (__atomic_load_n(p, __ATOMIC_SEQ_CST) == old) {
+		int64_t left = end - fx_now_ns();
+		struct timespec ts = {
+			.tv_sec = left / 1000000000LL,
+			.tv_nsec = left % 1000000000LL,
+		};
+
+		if (left <= 0)
+			return -1;
+		syscall(SYS_futex, p, FUTEX_WAIT, old, &ts, NULL, 0);
+	}
+	return 0;
+}
 
 /* ------------------------------------------------------------------ */
 /* The dataspace manager fixture                                       */
@@ -99,6 +138,7 @@ static int fx_dsm_handle(void *arg, const struct l4_msg *m, struct l4_reply *r)
 			d->last_order = k;
 			d->last_rcv = m->rcv_window;
 			__atomic_fetch_add(&d->maps, 1, __ATOMIC_SEQ_CST);
+			fx_wake(&d->maps);
 			l4u_reply_map(r, d->space,
 				      L4_FPAGE(off & ~((1ULL << k) - 1), k, rights),
 				      hot, 0);
@@ -1021,7 +1061,8 @@ __attribute__((noinline)) static void lt_main(void)
 {
 	lt_value = *(volatile uint64_t *)lt_addr;
 	*(volatile uint64_t *)(lt_addr + PG) = lt_value + 1;
-	lt_done = 1;
+	__atomic_store_n(&lt_done, 1, __ATOMIC_SEQ_CST);
+	fx_wake(&lt_done);
 }
 
 TEST_F(rm, l4_thread_paged_by_rm)
@@ -1032,7 +1073,6 @@ TEST_F(rm, l4_thread_paged_by_rm)
 	struct rmt t;
 	char *p = NULL, *stack;
 	uint64_t sp;
-	int i;
 
 	ASSERT_EQ(0, fx_dsm_start(self->dev, &d, 4, L4U_DS_RIGHTS, 0x2f, 12));
 	ds = fx_ds(&d);
@@ -1048,8 +1088,7 @@ TEST_F(rm, l4_thread_paged_by_rm)
 	lt_addr = p + 2 * PG + 8;
 	ASSERT_EQ(0, l4u_thread_ex_regs(th, (uint64_t)(uintptr_t)lt_main, sp, 0,
 					NULL, NULL, NULL));
-	for (i = 0; i < 10000 && !lt_done; i++)
-		usleep(1000);
+	ASSERT_EQ(0, fx_wait_change(&lt_done, 0));
 	ASSERT_EQ(1, lt_done);
 	ASSERT_EQ(l4t_word(0x2f, 2 * PG + 8), lt_value);
 	ASSERT_EQ(lt_value + 1, *(volatile uint64_t *)(d.win + 3 * PG + 8));
@@ -1286,9 +1325,12 @@ TEST_F(rm, detach_races_faults)
 	for (r = 0; r < RACE_ROUNDS; r++) {
 		char *q = p;
 
+		int maps = d.maps;
+
 		ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&q, RACE_PAGES * PG,
 					   L4U_RM_R, &ds, (r & 1) * RACE_PAGES * PG, 0));
-		usleep(500);
+		/* the readers fault in the range: detach once one was served */
+		ASSERT_EQ(0, fx_wait_change(&d.maps, maps)) TH_LOG("round %d", r);
 		ASSERT_EQ(0, l4u_rm_detach(t.rm, p, RACE_PAGES * PG, 0, &res, NULL));
 		ASSERT_EQ((unsigned int)L4U_RM_DETACHED_DS, res);
 		ASSERT_EQ(0ULL, l4t_nodes(t.ti.space)) TH_LOG("round %d", r);
