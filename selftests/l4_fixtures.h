@@ -130,6 +130,58 @@ struct l4f_root {
 };
 
 /*
+ * A pager's loop (in a child): REPLY_WAIT on @gate, made nonblocking, and
+ * @answer fills in the reply to each message; returns once @ctl reads EOF
+ * and no message waits.
+ */
+static inline void l4f_serve(int gate, int ctl,
+			     void (*answer)(void *arg, const struct l4_msg *m,
+					    struct l4_reply *r),
+			     void *arg)
+{
+	struct l4_reply_wait rw;
+
+	CHILD_CHECK(!fcntl(gate, F_SETFL, O_NONBLOCK));
+	memset(&rw, 0, sizeof(rw));
+	for (;;) {
+		struct pollfd pfd[2] = {
+			{ .fd = gate, .events = POLLIN },
+			{ .fd = ctl, .events = POLLIN },
+		};
+
+		if (!ioctl(gate, L4_IOC_REPLY_WAIT, &rw)) {
+			answer(arg, &rw.msg, &rw.reply);
+			continue;
+		}
+		CHILD_CHECK(errno == EAGAIN);
+		memset(&rw.reply, 0, sizeof(rw.reply));	/* it was delivered */
+		CHILD_CHECK(poll(pfd, 2, -1) > 0);
+		if (!(pfd[0].revents & POLLIN) && pfd[1].revents)
+			return;
+	}
+}
+
+struct l4f_root_pager {
+	int backing;
+	char *bwin;
+	size_t pages;
+	volatile int *faults;
+};
+
+static inline void l4f_root_answer(void *arg, const struct l4_msg *m,
+				   struct l4_reply *r)
+{
+	struct l4f_root_pager *p = arg;
+	__u64 a = L4_PF_ADDR(m->words[0]) & ~(L4T_PAGE - 1);
+
+	CHILD_CHECK(m->label == L4_LABEL_PAGE_FAULT);
+	CHILD_CHECK(a < p->pages * L4T_PAGE);
+	(void)*(volatile char *)(p->bwin + a);
+	l4f_map_reply(r, m->token, p->backing, a, 12, L4_FPAGE_RWX);
+	__atomic_fetch_add(p->faults, 1, __ATOMIC_SEQ_CST);
+}
+
+/*
  * The pager of a paged root: a child serving each fault with the page of
  * @backing at the same address (RWX, what a sigma0 root holds), touched
  * first through a window of its own so that it is present. It holds only
@@ -138,40 +190,18 @@ struct l4f_root {
 static inline void l4f_root_pager(int backing, int gate, int ctl, size_t pages,
 				  volatile int *faults)
 {
-	struct l4_reply_wait rw;
-	char *bwin;
+	struct l4f_root_pager p = {
+		.backing = backing, .pages = pages, .faults = faults,
+	};
 	int fd;
 
 	for (fd = 3; fd < 1024; fd++)
 		if (fd != backing && fd != gate && fd != ctl)
 			close(fd);
-	bwin = l4t_map(backing, 0, pages * L4T_PAGE);
-	CHILD_CHECK(bwin != MAP_FAILED);
-	CHILD_CHECK(!fcntl(gate, F_SETFL, O_NONBLOCK));
-	memset(&rw, 0, sizeof(rw));
-	for (;;) {
-		struct pollfd pfd[2] = {
-			{ .fd = gate, .events = POLLIN },
-			{ .fd = ctl, .events = POLLIN },
-		};
-		__u64 a;
-
-		if (!ioctl(gate, L4_IOC_REPLY_WAIT, &rw)) {
-			a = L4_PF_ADDR(rw.msg.words[0]) & ~(L4T_PAGE - 1);
-			CHILD_CHECK(rw.msg.label == L4_LABEL_PAGE_FAULT);
-			CHILD_CHECK(a < pages * L4T_PAGE);
-			(void)*(volatile char *)(bwin + a);
-			l4f_map_reply(&rw.reply, rw.msg.token, backing, a, 12,
-				      L4_FPAGE_RWX);
-			__atomic_fetch_add(faults, 1, __ATOMIC_SEQ_CST);
-			continue;
-		}
-		CHILD_CHECK(errno == EAGAIN);
-		memset(&rw.reply, 0, sizeof(rw.reply));	/* it was delivered */
-		CHILD_CHECK(poll(pfd, 2, -1) > 0);
-		if (!(pfd[0].revents & POLLIN) && pfd[1].revents)
-			_exit(0);
-	}
+	p.bwin = l4t_map(backing, 0, pages * L4T_PAGE);
+	CHILD_CHECK(p.bwin != MAP_FAILED);
+	l4f_serve(gate, ctl, l4f_root_answer, &p);
+	_exit(0);
 }
 
 /*

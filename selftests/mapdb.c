@@ -257,65 +257,34 @@ FIXTURE_VARIANT(offset) {
 	__u64 pages;		/* expected: pages */
 };
 
+/*
+ * One row a case: name, send fpage, send base (hot spot), receive window,
+ * grant; expected first source address, dst_addr, pages.
+ */
+#define OFS(name, snd_, hot_, rcv_, grant_, src_, dst_, pages_)		\
+	FIXTURE_VARIANT_ADD(offset, name) {				\
+		.snd = (snd_), .hot = (hot_), .rcv = (rcv_), .grant = (grant_), \
+		.src = (src_), .dst = (dst_), .pages = (pages_),	\
+	}
+
 /* S < R, whole space: lands at the hot spot */
-FIXTURE_VARIANT_ADD(offset, page_into_whole) {
-	.snd = L4_FPAGE(0x3000, 12, RW), .hot = 0x5000, .rcv = WHOLE,
-	.src = 0x3000, .dst = 0x5000, .pages = 1,
-};
+OFS(page_into_whole, L4_FPAGE(0x3000, 12, RW), 0x5000, WHOLE, false, 0x3000, 0x5000, 1);
 /* 0x100000 + ((0x345000 mod 2^20) & ~(2^14 - 1)) */
-FIXTURE_VARIANT_ADD(offset, order14_into_1m) {
-	.snd = L4_FPAGE(0x8000, 14, RW), .hot = 0x345000,
-	.rcv = L4_FPAGE(0x100000, 20, 0),
-	.src = 0x8000, .dst = 0x144000, .pages = 4,
-};
+OFS(order14_into_1m, L4_FPAGE(0x8000, 14, RW), 0x345000, L4_FPAGE(0x100000, 20, 0), false, 0x8000, 0x144000, 4);
 /* S > R: the window picks A's 0x6000..0x7fff */
-FIXTURE_VARIANT_ADD(offset, larger_than_rcv) {
-	.snd = L4_FPAGE(0, 16, R_), .hot = 0x6000,
-	.rcv = L4_FPAGE(0x100000, 13, 0),
-	.src = 0x6000, .dst = 0x100000, .pages = 2,
-};
-FIXTURE_VARIANT_ADD(offset, equal_orders) {
-	.snd = L4_FPAGE(0x10000, 16, RW), .hot = 0x12345000,
-	.rcv = L4_FPAGE(0x30000, 16, 0),
-	.src = 0x10000, .dst = 0x30000, .pages = 16,
-};
-FIXTURE_VARIANT_ADD(offset, whole_hot_rounded_down) {
-	.snd = L4_FPAGE(0x20000, 16, RW), .hot = 0x2bcd000, .rcv = WHOLE,
-	.src = 0x20000, .dst = 0x2bc0000, .pages = 16,
-};
+OFS(larger_than_rcv, L4_FPAGE(0, 16, R_), 0x6000, L4_FPAGE(0x100000, 13, 0), false, 0x6000, 0x100000, 2);
+OFS(equal_orders, L4_FPAGE(0x10000, 16, RW), 0x12345000, L4_FPAGE(0x30000, 16, 0), false, 0x10000, 0x30000, 16);
+OFS(whole_hot_rounded_down, L4_FPAGE(0x20000, 16, RW), 0x2bcd000, WHOLE, false, 0x20000, 0x2bc0000, 16);
 /* 0x40000 + ((0x7a000 mod 2^18) & ~(2^15 - 1)) = 0x78000 */
-FIXTURE_VARIANT_ADD(offset, rcv_selects_middle) {
-	.snd = L4_FPAGE(0x40000, 18, RW), .hot = 0x7a000,
-	.rcv = L4_FPAGE(0x8000, 15, 0),
-	.src = 0x78000, .dst = 0x8000, .pages = 8,
-};
+OFS(rcv_selects_middle, L4_FPAGE(0x40000, 18, RW), 0x7a000, L4_FPAGE(0x8000, 15, 0), false, 0x78000, 0x8000, 8);
 /* 0x200000 + (0xffff3000 mod 2^21) */
-FIXTURE_VARIANT_ADD(offset, hot_mod_rcv) {
-	.snd = L4_FPAGE(0x1000, 12, R_), .hot = 0xffff3000,
-	.rcv = L4_FPAGE(0x200000, 21, 0),
-	.src = 0x1000, .dst = 0x3f3000, .pages = 1,
-};
+OFS(hot_mod_rcv, L4_FPAGE(0x1000, 12, R_), 0xffff3000, L4_FPAGE(0x200000, 21, 0), false, 0x1000, 0x3f3000, 1);
 /* receive-window rights are ignored */
-FIXTURE_VARIANT_ADD(offset, rcv_rights_ignored) {
-	.snd = L4_FPAGE(0x4000, 14, RW), .hot = 0,
-	.rcv = L4_FPAGE(0x10000, 14, L4_FPAGE_RWX),
-	.src = 0x4000, .dst = 0x10000, .pages = 4,
-};
-FIXTURE_VARIANT_ADD(offset, whole_a_into_whole_b) {
-	.snd = L4_FPAGE(0, 20, RW), .hot = 0x3000000, .rcv = WHOLE,
-	.src = 0, .dst = 0x3000000, .pages = 256,
-};
+OFS(rcv_rights_ignored, L4_FPAGE(0x4000, 14, RW), 0, L4_FPAGE(0x10000, 14, L4_FPAGE_RWX), false, 0x4000, 0x10000, 4);
+OFS(whole_a_into_whole_b, L4_FPAGE(0, 20, RW), 0x3000000, WHOLE, false, 0, 0x3000000, 256);
 /* 0x2000000 + (0x2d000 & ~(2^15 - 1)) */
-FIXTURE_VARIANT_ADD(offset, grant_into_window) {
-	.snd = L4_FPAGE(0x80000, 15, RW), .hot = 0x2d000,
-	.rcv = L4_FPAGE(0x2000000, 22, 0), .grant = true,
-	.src = 0x80000, .dst = 0x2028000, .pages = 8,
-};
-FIXTURE_VARIANT_ADD(offset, grant_larger_than_rcv) {
-	.snd = L4_FPAGE(0, 20, R_), .hot = 0xf3000,
-	.rcv = L4_FPAGE(0x5000, 12, 0), .grant = true,
-	.src = 0xf3000, .dst = 0x5000, .pages = 1,
-};
+OFS(grant_into_window, L4_FPAGE(0x80000, 15, RW), 0x2d000, L4_FPAGE(0x2000000, 22, 0), true, 0x80000, 0x2028000, 8);
+OFS(grant_larger_than_rcv, L4_FPAGE(0, 20, R_), 0xf3000, L4_FPAGE(0x5000, 12, 0), true, 0xf3000, 0x5000, 1);
 
 TEST_F(offset, rule)
 {
@@ -924,7 +893,6 @@ TEST_F(mdb, unmap_all_spaces_read)
 /* A 64 KiB range with 3 present pages: exactly their subtrees count. */
 TEST_F(mdb, unmap_holes)
 {
-	const struct l4f_kind *k = variant->kind;
 	struct l4_stats s0, st;
 	struct l4f_root root;
 	char *rw, *aw, *bw;
@@ -952,7 +920,7 @@ TEST_F(mdb, unmap_holes)
 	ASSERT_UNMAP(r, L4_FPAGE(0x10000, 16, R_), ALL, 7);
 	ASSERT_OPS(self->dev, &s0, 4, 0, 2, 11);
 	ASSERT_EQ(0, l4t_stats(self->dev, &st));
-	ASSERT_EQ(s0.frames - 3 * k->root_frees, st.frames);
+	ASSERT_EQ(s0.frames - 3 * variant->kind->root_frees, st.frames);
 	ASSERT_EQ(s0.nodes - 3, st.nodes);
 	ASSERT_BUS(bw + PG);
 	ASSERT_BUS(aw + 0x40000);
