@@ -17,6 +17,8 @@
 #ifndef L4_FIXTURES_H
 #define L4_FIXTURES_H
 
+#include <limits.h>
+#include <linux/futex.h>
 #include <poll.h>
 #include <sys/prctl.h>
 
@@ -63,6 +65,50 @@ static inline void l4f_map_reply(struct l4_reply *r, __u64 token, int src,
 	r->items[0].src_fd = src;
 	r->items[0].item.control = L4_MAP_ITEM(addr, 0);
 	r->items[0].item.fpage = L4_FPAGE(addr, order, rights);
+}
+
+/* ------------------------------------------------------------------ */
+/* Waiting for a word (a futex: no polling, no sleeps)                 */
+/* ------------------------------------------------------------------ */
+
+static inline __s64 l4f_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__s64)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Wake the waiters of @p after changing it. */
+static inline void l4f_wake(volatile int *p)
+{
+	syscall(SYS_futex, p, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+/* Set *@p to 1 and wake its waiters. */
+static inline void l4f_post(volatile int *p)
+{
+	__atomic_store_n(p, 1, __ATOMIC_SEQ_CST);
+	l4f_wake(p);
+}
+
+/* Wait up to 10 s until *@p differs from @old: 0, or -1 on the timeout. */
+static inline int l4f_wait_change(volatile int *p, int old)
+{
+	__s64 end = l4f_now_ns() + 10000000000LL;
+
+	while (__atomic_load_n(p, __ATOMIC_SEQ_CST) == old) {
+		__s64 left = end - l4f_now_ns();
+		struct timespec ts = {
+			.tv_sec = left / 1000000000LL,
+			.tv_nsec = left % 1000000000LL,
+		};
+
+		if (left <= 0)
+			return -1;
+		syscall(SYS_futex, p, FUTEX_WAIT, old, &ts, NULL, 0);
+	}
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */

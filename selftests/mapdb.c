@@ -1264,6 +1264,29 @@ TEST_F(mapdb, destroy_revokes_children)
 #define BIG_N	100000
 
 /*
+ * R's page 0 revoked from the @n mappings of it in B, all of B's pages
+ * from @bw on: one unmap takes them all. Returns the seconds it took.
+ */
+static double mdb_revoke_tree(struct __test_metadata *_metadata, int dev,
+			      const struct l4_stats *s0, int r, int b, char *bw,
+			      __u64 n)
+{
+	struct l4_stats st;
+	double t0, t1;
+
+	t0 = mdb_now();
+	ASSERT_UNMAP(r, L4_FPAGE(0, 12, R_), 0, n);
+	t1 = mdb_now();
+	ASSERT_OPS(dev, s0, n, 0, 1, n);
+	ASSERT_EQ(0, l4t_stats(dev, &st));
+	ASSERT_EQ(s0->nodes, st.nodes);
+	ASSERT_EQ(0ULL, l4t_nodes(b));
+	ASSERT_BUS(bw);
+	ASSERT_BUS(bw + (n - 1) * PG);
+	return t1 - t0;
+}
+
+/*
  * One page of R in 100,000 pages of B, built by doubling (B maps its own
  * range on): 17 map calls, a tree of depth 17; one unmap revokes it.
  */
@@ -1273,8 +1296,8 @@ TEST_F_TIMEOUT(mapdb, tree_100k_doubling, 280)
 		{ 27, 65536 }, { 22, 98304 }, { 21, 99328 }, { 19, 99840 },
 		{ 17, 99968 },
 	};
-	struct l4_stats s0, st;
-	double t0, t1, t2, tu;
+	struct l4_stats s0;
+	double t0, t1, tu;
 	unsigned int k, i;
 	char *rw, *bw;
 	int r, b;
@@ -1301,24 +1324,16 @@ TEST_F_TIMEOUT(mapdb, tree_100k_doubling, 280)
 	ASSERT_PAGES(bw + (__u64)(BIG_N - 1) * PG, 0, 1, 13);
 	ASSERT_BUS(bw + (__u64)BIG_N * PG);
 
-	tu = mdb_now();
-	ASSERT_UNMAP(r, L4_FPAGE(0, 12, R_), 0, BIG_N);
-	t2 = mdb_now();
-	ASSERT_OPS(self->dev, &s0, BIG_N, 0, 1, BIG_N);
-	ASSERT_EQ(0, l4t_stats(self->dev, &st));
-	ASSERT_EQ(s0.nodes, st.nodes);
-	ASSERT_EQ(0ULL, l4t_nodes(b));
-	ASSERT_BUS(bw);
-	ASSERT_BUS(bw + (__u64)(BIG_N - 1) * PG);
+	tu = mdb_revoke_tree(_metadata, self->dev, &s0, r, b, bw, BIG_N);
 	TH_LOG("100000 nodes by doubling: map %.2f s, unmap %.2f s",
-	       t1 - t0, t2 - tu);
+	       t1 - t0, tu);
 }
 
 /* One page of R in 100,000 pages of B, one map call each: a flat tree. */
 TEST_F_TIMEOUT(mapdb, tree_100k_flat, 280)
 {
-	struct l4_stats s0, st;
-	double t0, t1, t2, tu;
+	struct l4_stats s0;
+	double t0, t1, tu;
 	char *rw, *bw;
 	int r, b, i;
 
@@ -1341,16 +1356,10 @@ TEST_F_TIMEOUT(mapdb, tree_100k_flat, 280)
 	for (i = 0; i < BIG_N; i += 997)
 		ASSERT_PAGES(bw + (__u64)i * PG, 0, 1, 14);
 
-	tu = mdb_now();
-	ASSERT_UNMAP(r, L4_FPAGE(0, 12, R_), 0, BIG_N);
-	t2 = mdb_now();
-	ASSERT_OPS(self->dev, &s0, BIG_N, 0, 1, BIG_N);
-	ASSERT_EQ(0, l4t_stats(self->dev, &st));
-	ASSERT_EQ(s0.nodes, st.nodes);
-	ASSERT_BUS(bw);
-	ASSERT_BUS(bw + (__u64)(BIG_N - 1) * PG);
+	/* (and B is empty after it) */
+	tu = mdb_revoke_tree(_metadata, self->dev, &s0, r, b, bw, BIG_N);
 	TH_LOG("100000 nodes, one map call each: map %.2f s, unmap %.2f s",
-	       t1 - t0, t2 - tu);
+	       t1 - t0, tu);
 }
 
 /*

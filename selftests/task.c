@@ -6,12 +6,10 @@
  * own pager (its faults carry its thread id), and 8 threads doing all of
  * it at once.
  */
-#include <limits.h>
-#include <linux/futex.h>
 #include <pthread.h>
 #include <stdlib.h>
 
-#include "l4_test_util.h"
+#include "l4_fixtures.h"
 #include <l4u/l4u.h>
 #include <l4u/task.h>
 
@@ -27,40 +25,10 @@ static pid_t task_gettid(void)
 	return (pid_t)syscall(SYS_gettid);
 }
 
-static __s64 task_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__s64)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-/* Set *@p and wake whoever waits for it (task_wait_for). */
-static void task_post(volatile int *p)
-{
-	__atomic_store_n(p, 1, __ATOMIC_SEQ_CST);
-	syscall(SYS_futex, p, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
-}
-
-/* Wait (a futex, no polling) up to 10 s for task_post(@p). */
+/* Wait (a futex, no polling) up to 10 s for l4f_post(@p). */
 static int task_wait_for(volatile int *p)
 {
-	__s64 end = task_now_ns() + 10000000000LL;
-
-	while (!__atomic_load_n(p, __ATOMIC_SEQ_CST)) {
-		__s64 left = end - task_now_ns();
-		struct timespec ts = {
-			.tv_sec = left / 1000000000LL,
-			.tv_nsec = left % 1000000000LL,
-		};
-
-		if (left <= 0)
-			return -1;
-		if (syscall(SYS_futex, p, FUTEX_WAIT, 0, &ts, NULL, 0) &&
-		    errno != EAGAIN && errno != EINTR && errno != ETIMEDOUT)
-			return -1;
-	}
-	return 0;
+	return l4f_wait_change(p, 0);
 }
 
 /*
@@ -71,11 +39,11 @@ static int task_wait_for(volatile int *p)
  */
 static int task_wait_ended(struct l4u_thread *th)
 {
-	__s64 end = task_now_ns() + 10000000000LL;
+	__s64 end = l4f_now_ns() + 10000000000LL;
 
 	while (l4u_thread_ex_regs(th, L4U_EX_REGS_KEEP, L4U_EX_REGS_KEEP, 0,
 				  NULL, NULL, NULL) != -ESRCH) {
-		if (task_now_ns() > end)
+		if (l4f_now_ns() > end)
 			return -1;
 		sched_yield();
 	}
@@ -128,7 +96,7 @@ __attribute__((noinline)) static void fn_mark(void)
 
 		snprintf(buf, sizeof(buf), "%d %f", s, 1.5);
 	}
-	task_post(&hit[s]);
+	l4f_post(&hit[s]);
 }
 
 /* Runs until redirected. */
@@ -148,7 +116,7 @@ __attribute__((noinline)) static void fn_redirected(void)
 
 	hit_sp[s] = (uint64_t)(uintptr_t)&here;
 	hit_tid[s] = task_gettid();
-	task_post(&redirected[s]);
+	l4f_post(&redirected[s]);
 	l4u_thread_exit();
 }
 
@@ -367,7 +335,7 @@ __attribute__((noinline)) static void fn_read_task(void)
 	int s = task_my_slot();
 
 	pager_value = *(volatile uint64_t *)pager_addr;
-	task_post(&hit[s]);
+	l4f_post(&hit[s]);
 }
 
 TEST_F(task, thread_pager)
