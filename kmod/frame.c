@@ -9,12 +9,20 @@
  */
 #include <linux/gfp.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 
 #include "l4u.h"
 
+unsigned long l4_max_frames;
+module_param_named(max_frames, l4_max_frames, ulong, 0644);
+MODULE_PARM_DESC(max_frames, "most frames (pages) all spaces together may hold (default: half of RAM)");
+
+/* frames allocated now: exact, since it is checked against max_frames */
+static atomic_long_t l4_frames = ATOMIC_LONG_INIT(0);
+
 static struct kmem_cache *l4_frame_cache;
-static DEFINE_XARRAY(l4_frames);	/* id -> frame, for introspection */
+static DEFINE_XARRAY(l4_frame_ids);	/* id -> frame, for introspection */
 static atomic64_t l4_next_frame_id = ATOMIC64_INIT(0);
 
 /* Take one unit of @count unless that would pass @limit (0: no limit). */
@@ -42,7 +50,7 @@ struct l4_frame *l4_frame_alloc(struct l4_space *space)
 
 	if (!l4_charge(&space->frames, space->max_frames))
 		return ERR_PTR(-ENOSPC);
-	if (!l4_charge(&l4_counters.frames, READ_ONCE(l4_max_frames)))
+	if (!l4_charge(&l4_frames, READ_ONCE(l4_max_frames)))
 		goto err_space;
 
 	err = -ENOMEM;
@@ -53,7 +61,7 @@ struct l4_frame *l4_frame_alloc(struct l4_space *space)
 	if (!frame->page)
 		goto err_frame;
 	frame->id = atomic64_inc_return(&l4_next_frame_id);
-	if (xa_insert(&l4_frames, frame->id, frame, L4_GFP_META))
+	if (xa_insert(&l4_frame_ids, frame->id, frame, L4_GFP_META))
 		goto err_page;
 
 	refcount_set(&frame->users, 1);
@@ -63,7 +71,7 @@ struct l4_frame *l4_frame_alloc(struct l4_space *space)
 	frame->root.rights = L4_FPAGE_RWX;
 	INIT_LIST_HEAD(&frame->root.children);
 	INIT_LIST_HEAD(&frame->root.sibling);
-	atomic_long_inc(&l4_counters.frames_allocated);
+	l4_count_inc(frames_allocated);
 	return frame;
 
 err_page:
@@ -71,10 +79,32 @@ err_page:
 err_frame:
 	kmem_cache_free(l4_frame_cache, frame);
 err_global:
-	atomic_long_dec(&l4_counters.frames);
+	atomic_long_dec(&l4_frames);
 err_space:
 	atomic_long_dec(&space->frames);
 	return ERR_PTR(err);
+}
+
+/*
+ * A root left @space (revoked, or its insert lost a race): the space is no
+ * longer charged for its frame. The frame stays in the module's count
+ * until its last put.
+ */
+void l4_frame_uncharge(struct l4_space *space)
+{
+	atomic_long_dec(&space->frames);
+}
+
+/* A grant moved a root from @from to @to: so does its charge. */
+void l4_frame_move_charge(struct l4_space *from, struct l4_space *to)
+{
+	atomic_long_dec(&from->frames);
+	atomic_long_inc(&to->frames);
+}
+
+long l4_frames_live(void)
+{
+	return atomic_long_read(&l4_frames);
 }
 
 static void l4_frame_free_rcu(struct rcu_head *head)
@@ -94,9 +124,9 @@ void l4_frame_put(struct l4_frame *frame)
 	if (!refcount_dec_and_test(&frame->users))
 		return;
 	WARN_ON_ONCE(!list_empty(&frame->root.children));
-	xa_erase(&l4_frames, frame->id);
-	atomic_long_dec(&l4_counters.frames);
-	atomic_long_inc(&l4_counters.frames_freed);
+	xa_erase(&l4_frame_ids, frame->id);
+	atomic_long_dec(&l4_frames);
+	l4_count_inc(frames_freed);
 	put_page(frame->page);
 	/* call_rcu, not kfree_rcu: rcu_barrier() at exit must cover it */
 	call_rcu(&frame->rcu, l4_frame_free_rcu);
@@ -108,7 +138,7 @@ struct l4_frame *l4_frame_get_id(u64 id)
 	struct l4_frame *frame;
 
 	rcu_read_lock();
-	frame = xa_load(&l4_frames, id);
+	frame = xa_load(&l4_frame_ids, id);
 	if (frame && !refcount_inc_not_zero(&frame->users))
 		frame = NULL;
 	rcu_read_unlock();
@@ -117,6 +147,8 @@ struct l4_frame *l4_frame_get_id(u64 id)
 
 int l4_frame_init(void)
 {
+	if (!l4_max_frames)
+		l4_max_frames = totalram_pages() / 2;
 	l4_frame_cache = KMEM_CACHE(l4_frame, SLAB_ACCOUNT);
 	return l4_frame_cache ? 0 : -ENOMEM;
 }
@@ -125,6 +157,6 @@ void l4_frame_exit(void)
 {
 	/* l4_frame_free_rcu() callbacks must have run before the cache goes */
 	rcu_barrier();
-	WARN_ON_ONCE(!xa_empty(&l4_frames));
+	WARN_ON_ONCE(!xa_empty(&l4_frame_ids));
 	kmem_cache_destroy(l4_frame_cache);
 }

@@ -29,12 +29,12 @@
  * not keep the gate alive. When the count drops to zero on a live gate,
  * the NO_SENDERS notification that L4_IOC_GATE_SEND_CAP allocated in
  * advance (gate->no_senders; closing a file can't fail for lack of memory)
- * is queued. A notification has no sender and takes no reply: a receiver
- * takes it out of the gate whole, with token 0.
+ * is queued, unless one is queued already (no_senders_queued): a gate
+ * holds at most one notification queued and one ready. A notification has
+ * no sender and takes no reply: a receiver takes it out of the gate whole,
+ * with token 0.
  */
-#include <linux/anon_inodes.h>
-#include <linux/file.h>
-#include <linux/fs.h>
+#include <linux/module.h>
 #include <linux/pid.h>
 #include <linux/poll.h>
 #include <linux/sched/clock.h>
@@ -42,11 +42,25 @@
 #include <linux/sched/stat.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
-#include <linux/uaccess.h>
 #include <linux/wait.h>
 
 #include "compat.h"
-#include "l4u.h"
+#include "observe.h"
+
+/*
+ * How long a waiting sender spins before it sleeps: up to twice what a
+ * wake-up has cost lately (measured per gate; l4_wake_ns over all gates,
+ * where new gates start), at most spin_ns.
+ */
+unsigned int l4_spin_ns = 500000;
+module_param_named(spin_ns, l4_spin_ns, uint, 0644);
+MODULE_PARM_DESC(spin_ns, "the longest a faulter or caller spins for its answer before it sleeps, in ns, per phase: queued, and held by a running receiver (0: never)");
+unsigned long l4_wake_ns = 50000;
+module_param_named(wake_ns, l4_wake_ns, ulong, 0444);
+MODULE_PARM_DESC(wake_ns, "what waking a sleeping sender has cost lately over all gates, in ns (moving average); each gate keeps its own, starting from this (L4_IOC_GATE_INFO)");
+unsigned int l4_max_inflight = 4096;
+module_param_named(max_inflight, l4_max_inflight, uint, 0644);
+MODULE_PARM_DESC(max_inflight, "most messages one gate may hold received and not yet answered (receive: EBUSY beyond; at most 2^24)");
 
 enum {
 	L4_IPC_QUEUED, L4_IPC_RECEIVED, L4_IPC_CLAIMED, L4_IPC_DONE,
@@ -64,16 +78,27 @@ enum {
 #define L4_TOKEN_SLOT_BITS	24
 #define L4_TOKEN_SLOT_MASK	((1ULL << L4_TOKEN_SLOT_BITS) - 1)
 
-/* The message in flight under @token, or NULL (gate lock held). */
+/*
+ * The highest token slot a message may take: a gate holds at most
+ * max_inflight messages received and not answered (EBUSY beyond). Each
+ * one is kernel memory that a server can leave lying: messages whose
+ * callers timed out stay until answered (ESRCH) or the gate dies.
+ */
+static u32 l4_gate_max_slot(void)
+{
+	unsigned int max = READ_ONCE(l4_max_inflight);
+
+	return clamp_t(u64, max, 1, L4_TOKEN_SLOT_MASK + 1) - 1;
+}
+
+/* The message in flight under @token, or NULL. */
 static struct l4_ipc *l4_gate_lookup(struct l4_gate *gate, u64 token)
 {
 	struct l4_ipc *ipc = xa_load(&gate->inflight, token & L4_TOKEN_SLOT_MASK);
 
+	lockdep_assert_held(&gate->inflight.xa_lock);
 	return ipc && ipc->token == token ? ipc : NULL;
 }
-
-static const struct file_operations l4_gate_fops;
-static const struct file_operations l4_gate_send_fops;
 
 static void l4_gate_free(struct kref *ref)
 {
@@ -85,8 +110,13 @@ static void l4_gate_free(struct kref *ref)
 	xa_destroy(&gate->inflight);
 	if (gate->no_senders)
 		l4_ipc_put(gate->no_senders);
-	atomic_long_dec(&l4_counters.gates);
+	l4_count_dec(gates);
 	kfree(gate);
+}
+
+void l4_gate_get(struct l4_gate *gate)
+{
+	kref_get(&gate->ref);
 }
 
 void l4_gate_put(struct l4_gate *gate)
@@ -95,23 +125,19 @@ void l4_gate_put(struct l4_gate *gate)
 		kref_put(&gate->ref, l4_gate_free);
 }
 
-/*
- * The gate behind @fd (a receive fd or a send capability) with a
- * reference, or ERR_PTR (EBADF / EINVAL).
- */
-struct l4_gate *l4_gate_get_fd(int fd)
+/* A new gate, its one reference the caller's (its receive file's). */
+struct l4_gate *l4_gate_alloc(void)
 {
-	struct l4_gate *gate = ERR_PTR(-EINVAL);
-	struct fd f = fdget(fd);
+	struct l4_gate *gate = kzalloc(sizeof(*gate), L4_GFP_META);
 
-	if (!fd_file(f))
-		return ERR_PTR(-EBADF);
-	if (fd_file(f)->f_op == &l4_gate_fops ||
-	    fd_file(f)->f_op == &l4_gate_send_fops) {
-		gate = fd_file(f)->private_data;
-		kref_get(&gate->ref);
-	}
-	fdput(f);
+	if (!gate)
+		return NULL;
+	kref_init(&gate->ref);
+	xa_init_flags(&gate->inflight, XA_FLAGS_ALLOC);
+	INIT_LIST_HEAD(&gate->pending);
+	init_waitqueue_head(&gate->wq);
+	gate->wake_ns = READ_ONCE(l4_wake_ns);
+	l4_count_inc(gates);
 	return gate;
 }
 
@@ -119,8 +145,13 @@ struct l4_gate *l4_gate_get_fd(int fd)
  * One spare message per CPU. Every fault and call allocates a message and
  * frees it right after the answer: recycling it keeps the allocator (and,
  * on a debug kernel, KASAN's and kmemleak's bookkeeping) off the round
- * trip. Messages are not charged to a memory cgroup: there is at most one
- * per waiting thread, and one NO_SENDERS notification per gate.
+ * trip. Messages are charged to the memory cgroup of the sender that
+ * allocated them; a recycled one stays charged to its first sender, which
+ * is at most one message per CPU. What bounds their number: a queued or
+ * in-flight message has a sender waiting for it (one per thread), except
+ * those whose sender gave up after a receiver took them (at most
+ * max_inflight per gate, see l4_gate_take()) and notifications (at most
+ * one queued and one ready per gate).
  */
 static DEFINE_PER_CPU(struct l4_ipc *, l4_ipc_spare);
 
@@ -148,7 +179,7 @@ struct l4_ipc *l4_ipc_alloc(void)
 		       sizeof(*ipc) - offsetofend(struct l4_ipc, done));
 		reinit_completion(&ipc->done);
 	} else {
-		ipc = kzalloc(sizeof(*ipc), GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
+		ipc = kzalloc(sizeof(*ipc), L4_GFP_META);
 		if (!ipc)
 			return NULL;
 		init_completion(&ipc->done);
@@ -156,6 +187,20 @@ struct l4_ipc *l4_ipc_alloc(void)
 	refcount_set(&ipc->ref, 1);
 	INIT_LIST_HEAD(&ipc->link);
 	ipc->sender = get_pid(task_pid(current));
+	return ipc;
+}
+
+/* A NO_SENDERS notification, made when a send capability is. */
+struct l4_ipc *l4_ipc_alloc_notify(void)
+{
+	struct l4_ipc *ipc = l4_ipc_alloc();
+
+	if (!ipc)
+		return NULL;
+	put_pid(ipc->sender);
+	ipc->sender = NULL;
+	ipc->notify = true;
+	ipc->label = L4_LABEL_NO_SENDERS;
 	return ipc;
 }
 
@@ -171,7 +216,11 @@ void l4_ipc_put(struct l4_ipc *ipc)
 	l4_ipc_free(ipc);
 }
 
-/* Finish @ipc with @error (gate lock held or the message claimed). */
+/*
+ * Finish @ipc with @error (ours: 0 answered, -EPIPE the gate died). Whoever
+ * calls it owns the message's state: it holds the gate lock, or took the
+ * message out of the token table after claiming it.
+ */
 static void l4_ipc_finish(struct l4_ipc *ipc, int error)
 {
 	ipc->error = error;
@@ -203,18 +252,19 @@ int l4_gate_send(struct l4_gate *gate, struct l4_ipc *ipc)
  * round trip). How long is worth it is what blocking costs -- spinning
  * that long and no longer is within twice the best choice whatever the
  * answer's time (the classic spin-then-block argument) -- and that differs
- * by machine and kernel, so it is measured: l4_wake_ns is a moving average
- * of how long a sleeping sender took to run after its answer came. A
- * sender spins up to twice that, at most l4_spin_ns, while the message is
+ * by machine and kernel, so it is measured, per gate: gate->wake_ns is a
+ * moving average of how long a sleeping sender took to run after its answer
+ * came (one tenant's slow server must not change how long another's clients
+ * spin). A sender spins up to twice that, at most l4_spin_ns, while the message is
  * queued, and as long again from the moment a receiver took it, as long as
  * that receiver is on a CPU; never while another task could run on this
  * CPU (KVM's halt polling stops on the same test: a pager further down a
  * chain may be the one waiting for it) or a signal is pending. True if
  * answered.
  */
-static bool l4_gate_spin(struct l4_ipc *ipc)
+static bool l4_gate_spin(struct l4_gate *gate, struct l4_ipc *ipc)
 {
-	u64 limit = min_t(u64, READ_ONCE(l4_spin_ns), 2 * READ_ONCE(l4_wake_ns));
+	u64 limit = min_t(u64, READ_ONCE(l4_spin_ns), 2 * READ_ONCE(gate->wake_ns));
 	struct task_struct *seen = NULL, *rcv;
 	u64 start;
 
@@ -244,28 +294,37 @@ static bool l4_gate_spin(struct l4_ipc *ipc)
 	}
 }
 
+/* One sample into a moving average of 1/8 weight. */
+static void l4_wake_average(unsigned long *avg, s64 d)
+{
+	unsigned long old = READ_ONCE(*avg);
+
+	WRITE_ONCE(*avg, old - old / 8 + d / 8);
+}
+
 /*
  * A sender that slept was woken for its answer: how long that took goes
- * into l4_wake_ns (a moving average of 1/8 weight; racing updates may lose
- * one, which a moving average does not mind). The two clocks are two
- * CPUs' local_clock(): a sample out of bounds is dropped.
+ * into the gate's estimate, and into the module-wide one that new gates
+ * start from (the parameter wake_ns). Racing updates may lose a sample,
+ * which a moving average does not mind. The two clocks are two CPUs'
+ * local_clock(): a sample out of bounds is dropped.
  */
-static void l4_wake_sample(const struct l4_ipc *ipc)
+static void l4_wake_sample(struct l4_gate *gate, const struct l4_ipc *ipc)
 {
 	s64 d = local_clock() - ipc->done_ns;
-	unsigned long avg;
 
 	if (d <= 0 || d > 10 * NSEC_PER_MSEC)
 		return;
-	avg = READ_ONCE(l4_wake_ns);
-	WRITE_ONCE(l4_wake_ns, avg - avg / 8 + d / 8);
+	l4_wake_average(&gate->wake_ns, d);
+	l4_wake_average(&l4_wake_ns, d);
 }
 
 /*
  * Wait for the answer to @ipc. @state: TASK_KILLABLE or TASK_INTERRUPTIBLE;
- * @timeout in jiffies (MAX_SCHEDULE_TIMEOUT: none). Returns the message's
- * error, or -EINTR / -ETIMEDOUT when the sender gives up; then the message
- * is withdrawn so that no trace remains (a late reply gets ESRCH).
+ * @timeout in jiffies (MAX_SCHEDULE_TIMEOUT: none). Returns 0 when it was
+ * answered (the server's own errno, if any, is in ipc->status), -EPIPE when
+ * the gate died, or -EINTR / -ETIMEDOUT when the sender gives up; then the
+ * message is withdrawn so that no trace remains (a late reply gets ESRCH).
  */
 int l4_gate_wait(struct l4_gate *gate, struct l4_ipc *ipc, unsigned int state,
 		 long timeout)
@@ -273,14 +332,14 @@ int l4_gate_wait(struct l4_gate *gate, struct l4_ipc *ipc, unsigned int state,
 	bool spun;
 	long left;
 
-	spun = l4_gate_spin(ipc);	/* answered or not, the completion tells */
+	spun = l4_gate_spin(gate, ipc);	/* answered or not, the completion tells */
 	if (state == TASK_INTERRUPTIBLE)
 		left = wait_for_completion_interruptible_timeout(&ipc->done, timeout);
 	else
 		left = wait_for_completion_killable_timeout(&ipc->done, timeout);
 	if (left > 0) {
 		if (!spun)
-			l4_wake_sample(ipc);
+			l4_wake_sample(gate, ipc);
 		return ipc->error;
 	}
 
@@ -311,24 +370,12 @@ int l4_gate_wait(struct l4_gate *gate, struct l4_ipc *ipc, unsigned int state,
 	return left ? -EINTR : -ETIMEDOUT;
 }
 
-static void l4_ipc_to_user_msg(struct l4_ipc *ipc, struct l4_msg *m)
-{
-	memset(m, 0, sizeof(*m));
-	m->token = ipc->token;
-	m->label = ipc->label;
-	m->nwords = ipc->nwords;
-	memcpy(m->words, ipc->words, sizeof(m->words));
-	m->space_id = ipc->space_id;
-	m->thread_id = ipc->thread_id;
-	m->tid = pid_vnr(ipc->sender);
-	m->rcv_window = ipc->rcv_window;
-}
 
 /*
  * Take the first pending message, give it a token and move it in flight.
  * Returns it (the gate's reference now belongs to the token table), NULL
- * if none is pending, or ERR_PTR(-ENOMEM). A notification leaves the gate
- * with token 0 instead: the gate's reference goes to the receiver.
+ * if none is pending, or ERR_PTR(-ENOMEM / -EBUSY). A notification leaves
+ * the gate with token 0 instead: the gate's reference goes to the receiver.
  */
 static struct l4_ipc *l4_gate_take(struct l4_gate *gate)
 {
@@ -341,6 +388,7 @@ static struct l4_ipc *l4_gate_take(struct l4_gate *gate)
 	ipc = list_first_entry_or_null(&gate->pending, struct l4_ipc, link);
 	if (ipc && ipc->notify) {
 		list_del_init(&ipc->link);
+		gate->no_senders_queued = false;
 		ipc->token = 0;
 		ipc->state = L4_IPC_DONE;
 	} else if (ipc) {
@@ -351,7 +399,7 @@ static struct l4_ipc *l4_gate_take(struct l4_gate *gate)
 		WRITE_ONCE(ipc->state, L4_IPC_RECEIVED);
 		/* may drop the lock to allocate; the message is ours meanwhile */
 		err = __xa_alloc(&gate->inflight, &slot, ipc,
-				 XA_LIMIT(0, L4_TOKEN_SLOT_MASK), L4_GFP_META);
+				 XA_LIMIT(0, l4_gate_max_slot()), L4_GFP_META);
 		if (!err) {
 			seq = ++gate->next_token;
 			if (!(seq << L4_TOKEN_SLOT_BITS))	/* never token 0 */
@@ -374,11 +422,79 @@ static struct l4_ipc *l4_gate_take(struct l4_gate *gate)
 	return ipc;
 }
 
-/* Put a taken message back at the head (its receiver could not copy it). */
-static void l4_gate_untake(struct l4_gate *gate, struct l4_ipc *ipc)
+bool l4_gate_readable(struct l4_gate *gate)
+{
+	return !list_empty_careful(&gate->pending);
+}
+
+bool l4_gate_dead(struct l4_gate *gate)
+{
+	return READ_ONCE(gate->dead);
+}
+
+wait_queue_head_t *l4_gate_waitq(struct l4_gate *gate)
+{
+	return &gate->wq;
+}
+
+/* What waits at @gate now (L4_IOC_GATE_INFO). */
+void l4_gate_info(struct l4_gate *gate, struct l4_gate_info *info)
+{
+	struct l4_ipc *ipc;
+	unsigned long slot;
+
+	memset(info, 0, sizeof(*info));
+	xa_lock(&gate->inflight);
+	list_for_each_entry(ipc, &gate->pending, link)
+		info->queued++;
+	xa_for_each(&gate->inflight, slot, ipc)
+		info->inflight++;
+	info->senders = gate->senders;
+	info->dead = gate->dead;
+	xa_unlock(&gate->inflight);
+	info->wake_ns = READ_ONCE(gate->wake_ns);
+}
+
+/*
+ * Receive one message: it is in flight under its token (a notification:
+ * out of the gate with token 0). Blocks (interruptibly) unless @nonblock.
+ * The caller delivers it and then calls l4_gate_delivered(), or, if it
+ * could not, l4_gate_unreceive().
+ */
+struct l4_ipc *l4_gate_receive(struct l4_gate *gate, bool nonblock)
+{
+	struct l4_ipc *ipc;
+	int err;
+
+	for (;;) {
+		ipc = l4_gate_take(gate);
+		if (ipc)
+			return ipc;
+		if (nonblock)
+			return ERR_PTR(-EAGAIN);
+		/* exclusive: one message wakes one receiver */
+		err = wait_event_interruptible_exclusive(gate->wq,
+							 l4_gate_readable(gate));
+		if (err)
+			return ERR_PTR(err);
+	}
+}
+
+/* @ipc reached its receiver. */
+void l4_gate_delivered(struct l4_ipc *ipc)
+{
+	if (ipc->notify)
+		l4_ipc_put(ipc);	/* nothing answers it */
+	l4_count_inc(messages);
+}
+
+/* Put a received message back at the head (its receiver could not take it). */
+void l4_gate_unreceive(struct l4_gate *gate, struct l4_ipc *ipc)
 {
 	xa_lock(&gate->inflight);
-	if (!ipc->notify)
+	if (ipc->notify)
+		gate->no_senders_queued = true;
+	else
 		__xa_erase(&gate->inflight, ipc->token & L4_TOKEN_SLOT_MASK);
 	if (ipc->state == L4_IPC_ABANDONED) {
 		xa_unlock(&gate->inflight);
@@ -391,424 +507,121 @@ static void l4_gate_untake(struct l4_gate *gate, struct l4_ipc *ipc)
 	wake_up_interruptible_poll(&gate->wq, EPOLLIN | EPOLLRDNORM);
 }
 
-static bool l4_gate_readable(struct l4_gate *gate)
-{
-	return !list_empty_careful(&gate->pending);
-}
-
-/* Receive one message into @m; blocks (interruptibly) unless @nonblock. */
-static int l4_gate_recv(struct l4_gate *gate, struct l4_msg __user *um,
-			bool nonblock)
+/*
+ * Claim the message @token names: nobody else may answer it from here on.
+ * It stays in the table until the answer is known to be good
+ * (l4_gate_unslot()), so a refused one needs no memory to go back
+ * (l4_gate_unclaim()). ERR_PTR: -ENOENT no such message, -EBUSY another
+ * answer is at work, -ESRCH its sender left (the message is dropped).
+ */
+struct l4_ipc *l4_gate_claim(struct l4_gate *gate, u64 token)
 {
 	struct l4_ipc *ipc;
-	struct l4_msg m;
-	int err;
 
-	for (;;) {
-		ipc = l4_gate_take(gate);
-		if (IS_ERR(ipc))
-			return PTR_ERR(ipc);
-		if (ipc)
-			break;
-		if (nonblock)
-			return -EAGAIN;
-		/* exclusive: one message wakes one receiver */
-		err = wait_event_interruptible_exclusive(gate->wq,
-							 l4_gate_readable(gate));
-		if (err)
-			return err;
-	}
-	l4_ipc_to_user_msg(ipc, &m);
-	if (copy_to_user(um, &m, sizeof(m))) {
-		l4_gate_untake(gate, ipc);
-		return -EFAULT;
-	}
-	if (ipc->notify)
-		l4_ipc_put(ipc);	/* delivered: nothing answers it */
-	atomic_long_inc(&l4_counters.messages);
-	return 0;
-}
-
-/* Resolved reply items: their source spaces are pinned by the files. */
-struct l4_reply_ctx {
-	struct fd files[L4_MSG_ITEMS];
-	struct l4_transfer t[L4_MSG_ITEMS];
-	unsigned int n;
-};
-
-static void l4_reply_ctx_release(struct l4_reply_ctx *ctx)
-{
-	while (ctx->n)
-		fdput(ctx->files[--ctx->n]);
-}
-
-static int l4_reply_check(const struct l4_reply *r)
-{
-	int i;
-
-	if (r->flags || r->nwords > L4_MSG_WORDS || r->nitems > L4_MSG_ITEMS ||
-	    r->error < 0 || r->error > MAX_ERRNO ||
-	    !l4_reserved_zero(r->reserved, ARRAY_SIZE(r->reserved)))
-		return -EINVAL;
-	if (r->error && r->nitems)
-		return -EINVAL;
-	for (i = 0; i < r->nitems; i++)
-		if (r->items[i].pad)
-			return -EINVAL;
-	return 0;
-}
-
-/*
- * Check every item of @r against @ipc's receive window before anything
- * happens (a malformed reply has no side effect).
- */
-static int l4_reply_prepare(struct l4_ipc *ipc, const struct l4_reply *r,
-			    struct l4_reply_ctx *ctx)
-{
-	const struct l4_reply_item *it;
-	struct l4_space *src;
-	struct fd f;
-	int err;
-
-	for (ctx->n = 0; ctx->n < r->nitems; ) {
-		it = &r->items[ctx->n];
-		if (!ipc->rcv_space)
-			return -EINVAL;		/* the sender takes no mappings */
-		f = fdget(it->src_fd);
-		if (!fd_file(f))
-			return -EBADF;
-		ctx->files[ctx->n++] = f;
-		src = l4_space_from_file(fd_file(f));
-		if (!src)
-			return -EINVAL;
-		err = l4_map_prepare(src, ipc->rcv_space, &it->item, ipc->rcv_window,
-				     &ctx->t[ctx->n - 1]);
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
-/*
- * Answer the message @r->token names. On a malformed reply nothing
- * happens and the message stays in flight.
- */
-static int l4_gate_reply(struct l4_gate *gate, const struct l4_reply *r)
-{
-	struct l4_reply_ctx ctx = { .n = 0 };
-	struct l4_ipc *ipc;
-	long err;
-	u64 pages;
-	int i;
-
-	err = l4_reply_check(r);
-	if (err)
-		return err;
-
-	/*
-	 * Claim the message: nobody else may answer it from here on. It stays
-	 * in the table until the reply is known to be good, so a refused
-	 * reply needs no memory to put it back.
-	 */
 	xa_lock(&gate->inflight);
-	ipc = l4_gate_lookup(gate, r->token);
+	ipc = l4_gate_lookup(gate, token);
 	if (!ipc || ipc->state == L4_IPC_CLAIMED) {
 		xa_unlock(&gate->inflight);
-		return ipc ? -EBUSY : -ENOENT;
+		return ERR_PTR(ipc ? -EBUSY : -ENOENT);
 	}
 	if (ipc->state == L4_IPC_ABANDONED) {
-		__xa_erase(&gate->inflight, r->token & L4_TOKEN_SLOT_MASK);
+		__xa_erase(&gate->inflight, token & L4_TOKEN_SLOT_MASK);
 		xa_unlock(&gate->inflight);
 		l4_ipc_put(ipc);
-		return -ESRCH;
+		return ERR_PTR(-ESRCH);
 	}
 	ipc->state = L4_IPC_CLAIMED;
 	xa_unlock(&gate->inflight);
+	return ipc;
+}
 
-	err = l4_reply_prepare(ipc, r, &ctx);
+/* A refused answer: in flight again under its token, or dropped if its sender left. */
+void l4_gate_unclaim(struct l4_gate *gate, struct l4_ipc *ipc)
+{
 	xa_lock(&gate->inflight);
-	if (err && ipc->state != L4_IPC_ABANDONED) {
-		/* refused: in flight again under the same token, untouched */
+	if (ipc->state != L4_IPC_ABANDONED) {
 		ipc->state = L4_IPC_RECEIVED;
 		xa_unlock(&gate->inflight);
-		l4_reply_ctx_release(&ctx);
-		return err;
+		return;
 	}
-	__xa_erase(&gate->inflight, r->token & L4_TOKEN_SLOT_MASK);
+	__xa_erase(&gate->inflight, ipc->token & L4_TOKEN_SLOT_MASK);
 	xa_unlock(&gate->inflight);
-	if (err) {
-		/* refused, and its sender left meanwhile: drop it */
-		l4_reply_ctx_release(&ctx);
-		l4_ipc_put(ipc);
-		return err;
-	}
-
-	ipc->reply_label = r->label;
-	ipc->nwords = r->nwords;
-	memcpy(ipc->words, r->words, sizeof(ipc->words));
-	ipc->pages = 0;
-	for (i = 0, err = 0; i < ctx.n && err >= 0; i++) {
-		err = l4_map_apply(&ctx.t[i], &pages);
-		ipc->pages += pages;
-	}
-	l4_reply_ctx_release(&ctx);
-	/*
-	 * The sender resumes either way; a failed map (nothing in the source
-	 * range, out of memory) is the replier's error, and a faulter then
-	 * simply faults again.
-	 */
-	l4_ev_reply(ipc, r->error);
-	l4_ipc_finish(ipc, r->error);
 	l4_ipc_put(ipc);
-	atomic_long_inc(&l4_counters.replies);
-	return err < 0 ? err : 0;
 }
 
-static long l4_gate_reply_ioctl(struct l4_gate *gate, struct l4_reply __user *ur)
+/*
+ * A good answer: the message leaves the token table; its sender still
+ * waits, or left (then nothing waits for the answer, which still maps).
+ */
+void l4_gate_unslot(struct l4_gate *gate, struct l4_ipc *ipc)
 {
-	struct l4_reply r;
-
-	if (copy_from_user(&r, ur, sizeof(r)))
-		return -EFAULT;
-	return l4_gate_reply(gate, &r);
+	xa_lock(&gate->inflight);
+	__xa_erase(&gate->inflight, ipc->token & L4_TOKEN_SLOT_MASK);
+	xa_unlock(&gate->inflight);
 }
 
-static long l4_gate_reply_wait_ioctl(struct file *file, struct l4_gate *gate,
-				     struct l4_reply_wait __user *urw)
+/* Wake the sender of an unslotted message with its answer (in @ipc). */
+void l4_gate_answer(struct l4_ipc *ipc)
 {
-	struct l4_reply r;
-	int err;
-
-	if (copy_from_user(&r, &urw->reply, sizeof(r)))
-		return -EFAULT;
-	if (r.token) {
-		err = l4_gate_reply(gate, &r);
-		/* a sender that left needs no answer: go on receiving */
-		if (err && err != -ESRCH)
-			return err;
-	}
-	return l4_gate_recv(gate, &urw->msg, file->f_flags & O_NONBLOCK);
-}
-
-static long l4_gate_call_ioctl(struct l4_gate *gate, struct l4_call __user *uc)
-{
-	struct l4_space *rcv = NULL;
-	struct l4_ipc *ipc;
-	struct l4_call c;
-	struct fd f;
-	long timeout;
-	int err;
-
-	if (copy_from_user(&c, uc, sizeof(c)))
-		return -EFAULT;
-	if (c.flags || c.pad || c.nwords > L4_MSG_WORDS || c.timeout_ns < 0 ||
-	    c.reply_label || c.pages ||
-	    !l4_reserved_zero(c.reserved, ARRAY_SIZE(c.reserved)))
-		return -EINVAL;
-	if (c.rcv_space_fd >= 0) {
-		u64 addr;
-		unsigned int order;
-
-		f = fdget(c.rcv_space_fd);
-		if (!fd_file(f))
-			return -EBADF;
-		rcv = l4_space_from_file(fd_file(f));
-		err = rcv ? l4_fpage_range(c.rcv_window, rcv, true, &addr, &order) : -EINVAL;
-		if (!err)
-			kref_get(&rcv->ref);
-		fdput(f);
-		if (err)
-			return err;
-	} else if (c.rcv_space_fd != -1 || c.rcv_window) {
-		return -EINVAL;
-	}
-
-	ipc = l4_ipc_alloc();
-	if (!ipc) {
-		l4_space_put(rcv);
-		return -ENOMEM;
-	}
-	ipc->label = c.label;
-	ipc->nwords = c.nwords;
-	memcpy(ipc->words, c.words, sizeof(c.words));
-	ipc->rcv_space = rcv;
-	ipc->space_id = rcv ? rcv->id : 0;
-	ipc->rcv_window = rcv ? c.rcv_window : 0;
-
-	err = l4_gate_send(gate, ipc);
-	if (!err) {
-		timeout = c.timeout_ns ? nsecs_to_jiffies(c.timeout_ns) + 1 :
-			  MAX_SCHEDULE_TIMEOUT;
-		err = l4_gate_wait(gate, ipc, TASK_KILLABLE, timeout);
-	}
-	if (err > 0)
-		err = -err;	/* the server's errno */
-	if (!err) {
-		c.reply_label = ipc->reply_label;
-		c.nwords = ipc->nwords;
-		memcpy(c.words, ipc->words, sizeof(c.words));
-		c.pages = ipc->pages;
-		if (copy_to_user(uc, &c, sizeof(c)))
-			err = -EFAULT;
-	}
+	/* counted and observed before its sender can run */
+	l4_count_inc(replies);
+	l4_obs_reply(ipc);
+	l4_ipc_finish(ipc, 0);
 	l4_ipc_put(ipc);
-	return err;
 }
 
-/* A send capability of @gate: a new fd. */
-static long l4_gate_send_cap_ioctl(struct l4_gate *gate, unsigned long arg)
+/*
+ * A send capability of @gate is made: count it, and keep *@notify as the
+ * gate's ready NO_SENDERS notification if it has none (then *@notify
+ * becomes NULL; the caller puts what is left). -EPIPE if the gate is dead.
+ */
+int l4_gate_sender_add(struct l4_gate *gate, struct l4_ipc **notify)
 {
-	struct l4_ipc *ipc;
-	int fd;
-
-	if (arg)
-		return -EINVAL;
-	/* the notification this capability's end may need, made now */
-	ipc = l4_ipc_alloc();
-	if (!ipc)
-		return -ENOMEM;
-	put_pid(ipc->sender);
-	ipc->sender = NULL;
-	ipc->notify = true;
-	ipc->label = L4_LABEL_NO_SENDERS;
-
 	xa_lock(&gate->inflight);
 	if (gate->dead) {
 		xa_unlock(&gate->inflight);
-		l4_ipc_put(ipc);
 		return -EPIPE;
 	}
 	if (!gate->no_senders)
-		swap(gate->no_senders, ipc);
+		swap(gate->no_senders, *notify);
 	gate->senders++;
-	kref_get(&gate->ref);		/* the new file's */
+	kref_get(&gate->ref);		/* the capability's */
 	xa_unlock(&gate->inflight);
-	if (ipc)
-		l4_ipc_put(ipc);	/* one was ready already */
-
-	fd = anon_inode_getfd("l4-gate-send", &l4_gate_send_fops, gate,
-			      O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		/* never was: no notification */
-		xa_lock(&gate->inflight);
-		gate->senders--;
-		xa_unlock(&gate->inflight);
-		l4_gate_put(gate);
-	}
-	return fd;
+	return 0;
 }
 
-static long l4_gate_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+/*
+ * A send capability of @gate is gone (@never_was: it was never handed
+ * out). The last one queues the notification, unless one already waits:
+ * while it waits unreceived it tells the server the same.
+ */
+void l4_gate_sender_drop(struct l4_gate *gate, bool never_was)
 {
-	struct l4_gate *gate = file->private_data;
-	void __user *uarg = (void __user *)arg;
-
-	switch (cmd) {
-	case L4_IOC_RECV:
-		return l4_gate_recv(gate, uarg, file->f_flags & O_NONBLOCK);
-	case L4_IOC_REPLY:
-		return l4_gate_reply_ioctl(gate, uarg);
-	case L4_IOC_REPLY_WAIT:
-		return l4_gate_reply_wait_ioctl(file, gate, uarg);
-	case L4_IOC_CALL:
-		return l4_gate_call_ioctl(gate, uarg);
-	case L4_IOC_GATE_SEND_CAP:
-		return l4_gate_send_cap_ioctl(gate, arg);
-	default:
-		return -ENOTTY;
-	}
-}
-
-/* A send capability calls and hands out send capabilities; it never receives. */
-static long l4_gate_send_ioctl(struct file *file, unsigned int cmd,
-			       unsigned long arg)
-{
-	struct l4_gate *gate = file->private_data;
-
-	switch (cmd) {
-	case L4_IOC_CALL:
-		return l4_gate_call_ioctl(gate, (void __user *)arg);
-	case L4_IOC_GATE_SEND_CAP:
-		return l4_gate_send_cap_ioctl(gate, arg);
-	case L4_IOC_RECV:
-	case L4_IOC_REPLY:
-	case L4_IOC_REPLY_WAIT:
-		return -EPERM;
-	default:
-		return -ENOTTY;
-	}
-}
-
-static ssize_t l4_gate_send_read(struct file *file, char __user *buf,
-				 size_t count, loff_t *ppos)
-{
-	return -EPERM;
-}
-
-static __poll_t l4_gate_send_poll(struct file *file, poll_table *wait)
-{
-	struct l4_gate *gate = file->private_data;
-
-	poll_wait(file, &gate->wq, wait);
-	return READ_ONCE(gate->dead) ? EPOLLHUP | EPOLLERR : EPOLLOUT | EPOLLWRNORM;
-}
-
-/* The last reference to a send capability is gone. */
-static int l4_gate_send_release(struct inode *inode, struct file *file)
-{
-	struct l4_gate *gate = file->private_data;
 	struct l4_ipc *ipc = NULL;
 
 	xa_lock(&gate->inflight);
-	if (!--gate->senders && !gate->dead) {
+	if (!--gate->senders && !gate->dead && !gate->no_senders_queued &&
+	    !never_was) {
 		swap(ipc, gate->no_senders);
 		if (ipc) {
 			/* the reference it was made with is now the gate's */
 			ipc->state = L4_IPC_QUEUED;
 			list_add_tail(&ipc->link, &gate->pending);
+			gate->no_senders_queued = true;
 		}
 	}
 	xa_unlock(&gate->inflight);
 	if (ipc)
 		wake_up_interruptible_poll(&gate->wq, EPOLLIN | EPOLLRDNORM);
 	l4_gate_put(gate);
-	return 0;
 }
 
-static const struct file_operations l4_gate_send_fops = {
-	.owner		= THIS_MODULE,
-	.read		= l4_gate_send_read,
-	.poll		= l4_gate_send_poll,
-	.unlocked_ioctl	= l4_gate_send_ioctl,
-	.compat_ioctl	= compat_ptr_ioctl,
-	.release	= l4_gate_send_release,
-	.llseek		= noop_llseek,
-};
-
-static ssize_t l4_gate_read(struct file *file, char __user *buf, size_t count,
-			    loff_t *ppos)
+/*
+ * The last receive fd is gone: no server is left. Fail everything, then
+ * and later. No receiver or replier can be running (each holds the file).
+ */
+void l4_gate_kill(struct l4_gate *gate)
 {
-	int err;
-
-	if (count < sizeof(struct l4_msg))
-		return -EINVAL;
-	err = l4_gate_recv(file->private_data, (struct l4_msg __user *)buf,
-			   file->f_flags & O_NONBLOCK);
-	return err ? err : sizeof(struct l4_msg);
-}
-
-static __poll_t l4_gate_poll(struct file *file, poll_table *wait)
-{
-	struct l4_gate *gate = file->private_data;
-
-	poll_wait(file, &gate->wq, wait);
-	return l4_gate_readable(gate) ? EPOLLIN | EPOLLRDNORM : 0;
-}
-
-/* The last receive fd is gone: no server is left. Fail everything, then and later. */
-static int l4_gate_release(struct inode *inode, struct file *file)
-{
-	struct l4_gate *gate = file->private_data;
 	struct l4_ipc *ipc, *next;
 	unsigned long token;
 	LIST_HEAD(drop);
@@ -833,39 +646,4 @@ static int l4_gate_release(struct inode *inode, struct file *file)
 	}
 	/* send capabilities polling for the end */
 	wake_up_interruptible_poll(&gate->wq, EPOLLHUP | EPOLLERR);
-	l4_gate_put(gate);
-	return 0;
-}
-
-static const struct file_operations l4_gate_fops = {
-	.owner		= THIS_MODULE,
-	.read		= l4_gate_read,
-	.poll		= l4_gate_poll,
-	.unlocked_ioctl	= l4_gate_ioctl,
-	.compat_ioctl	= compat_ptr_ioctl,
-	.release	= l4_gate_release,
-	.llseek		= noop_llseek,
-};
-
-long l4_gate_create_ioctl(unsigned long arg)
-{
-	struct l4_gate *gate;
-	int fd;
-
-	if (arg)
-		return -EINVAL;
-	gate = kzalloc(sizeof(*gate), L4_GFP_META);
-	if (!gate)
-		return -ENOMEM;
-	kref_init(&gate->ref);
-	xa_init_flags(&gate->inflight, XA_FLAGS_ALLOC);
-	INIT_LIST_HEAD(&gate->pending);
-	init_waitqueue_head(&gate->wq);
-	atomic_long_inc(&l4_counters.gates);
-
-	/* anon_inode_getfd takes the module reference for the fops */
-	fd = anon_inode_getfd("l4-gate", &l4_gate_fops, gate, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		l4_gate_put(gate);
-	return fd;
 }

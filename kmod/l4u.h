@@ -31,6 +31,7 @@
 #include <linux/list.h>
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
+#include <linux/percpu.h>
 #include <linux/rcupdate.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
@@ -102,9 +103,10 @@ struct l4_space {
 	struct inode *inode;		/* own inode, one reference */
 	bool dead;			/* file released: no new entries */
 
-	spinlock_t pager_lock;		/* default_pager, threads' pagers */
-	struct l4_gate *default_pager;	/* one reference, or NULL */
+	/* the threads' xa_lock is the pager lock: it covers these three */
 	struct xarray threads;		/* Linux tid -> struct l4_thread * */
+	struct l4_gate *default_pager;	/* one reference, or NULL */
+	unsigned long prune_cursor;	/* tid where pruning goes on */
 	struct xarray verdicts;		/* tid -> xa_value: a fault's outcome */
 };
 
@@ -125,6 +127,8 @@ struct l4_gate {
 	bool dead;			/* the last receive fd is gone */
 	unsigned long senders;		/* open send-capability files */
 	struct l4_ipc *no_senders;	/* the next NO_SENDERS message, ready */
+	bool no_senders_queued;		/* one is on the pending list */
+	unsigned long wake_ns;		/* its senders' wake-up cost (gate.c) */
 };
 
 /* One message in flight: from a faulter or a caller to a gate. */
@@ -134,7 +138,7 @@ struct l4_ipc {
 	struct list_head link;
 	u64 token;
 	int state;
-	int error;			/* >0 the reply's errno, <0 ours */
+	int error;			/* ours: 0 or -errno (-EPIPE: dead gate) */
 	bool notify;			/* a notification: no sender, no reply */
 	/* the message */
 	s64 label;
@@ -147,77 +151,41 @@ struct l4_ipc {
 	u64 rcv_window;
 	/* the answer */
 	u64 done_ns;			/* local_clock() when answered */
+	int status;			/* the server's: 0 or its errno (> 0) */
 	s64 reply_label;
 	u64 pages;
 };
 
-/* Module-wide counters (struct l4_stats). */
+/*
+ * Module-wide counters, per CPU (no shared cache line on the fault path),
+ * defined in observe.c; stats.c sums them into struct l4_stats, for the
+ * ioctl and netlink alike.
+ * The live frame count is not here: frame.c keeps it exact (a limit).
+ */
 struct l4_counters {
-	atomic_long_t spaces;
-	atomic_long_t frames;
-	atomic_long_t nodes;
-	atomic_long_t windows;
-	atomic_long_t frames_allocated;
-	atomic_long_t frames_freed;
-	atomic_long_t kernel_faults;
-	atomic_long_t limit_faults;
-	atomic_long_t maps;
-	atomic_long_t grants;
-	atomic_long_t unmaps;
-	atomic_long_t revoked;
-	atomic_long_t gates;
-	atomic_long_t threads;
-	atomic_long_t messages;
-	atomic_long_t replies;
-	atomic_long_t pager_faults;
-	atomic_long_t faultaround_pages;
+	long spaces;
+	long nodes;
+	long windows;
+	long frames_allocated;
+	long frames_freed;
+	long kernel_faults;
+	long limit_faults;
+	long maps;
+	long grants;
+	long unmaps;
+	long revoked;
+	long gates;
+	long threads;
+	long messages;
+	long replies;
+	long pager_faults;
+	long faultaround_pages;
 };
 
-extern struct l4_counters l4_counters;
-extern unsigned long l4_max_frames;
-extern unsigned int l4_spin_ns;
-extern unsigned long l4_wake_ns;
-
-/* space.c */
-int l4_space_init(void);
-void l4_space_exit(void);
-long l4_space_create_ioctl(struct l4_space_create __user *uarg);
-void l4_space_put(struct l4_space *space);
-struct l4_space *l4_space_from_file(struct file *file);
-struct l4_space *l4_space_get_next(u64 *id);
-
-/* gate.c */
-void l4_gate_exit(void);
-long l4_gate_create_ioctl(unsigned long arg);
-struct l4_gate *l4_gate_get_fd(int fd);
-void l4_gate_put(struct l4_gate *gate);
-struct l4_ipc *l4_ipc_alloc(void);
-void l4_ipc_put(struct l4_ipc *ipc);
-int l4_gate_send(struct l4_gate *gate, struct l4_ipc *ipc);
-int l4_gate_wait(struct l4_gate *gate, struct l4_ipc *ipc, unsigned int state,
-		 long timeout);
-
-/* thread.c */
-long l4_set_pager_ioctl(struct l4_space *space, struct l4_pager __user *uarg);
-long l4_thread_control_ioctl(struct l4_space *space,
-			     struct l4_thread_control __user *uarg);
-struct l4_gate *l4_pager_get(struct l4_space *space, u64 *thread_id);
-void l4_space_release_threads(struct l4_space *space);
-
-/* fault.c */
-vm_fault_t l4_fault_to_pager(struct vm_fault *vmf, u8 rights, bool present);
-vm_fault_t l4_fault_verdict(struct vm_fault *vmf);
-
-/* window.c */
-extern const struct vm_operations_struct l4_window_vm_ops;
-int l4_window_mmap(struct l4_space *space, struct vm_area_struct *vma);
-
-/* frame.c */
-int l4_frame_init(void);
-void l4_frame_exit(void);
-struct l4_frame *l4_frame_alloc(struct l4_space *space);
-void l4_frame_put(struct l4_frame *frame);
-struct l4_frame *l4_frame_get_id(u64 id);
+DECLARE_PER_CPU(struct l4_counters, l4_counters);
+#define l4_count_add(field, n)	this_cpu_add(l4_counters.field, (n))
+#define l4_count_inc(field)	this_cpu_inc(l4_counters.field)
+#define l4_count_dec(field)	this_cpu_dec(l4_counters.field)
 
 /* A map item checked and placed by the flexpage offset rule. */
 struct l4_transfer {
@@ -228,14 +196,52 @@ struct l4_transfer {
 	bool grant;
 };
 
+/*
+ * The files below call each other only one way (checked by
+ * scripts/kmod-deps.sh on the object files), from the bottom: observe,
+ * trace <- frame <- stats, space <- mapdb <- gate <- thread <- fault <-
+ * window <- abi, netlink <- main. Observers (netlink) hang off the core through
+ * observe.h; the core never calls them by name.
+ */
+
+/* stats.c */
+void l4_stats_read(struct l4_stats *st);
+struct l4_stat_attr {
+	u16 attr;			/* L4_A_ST_* */
+	u16 offset;			/* in struct l4_stats */
+};
+extern const struct l4_stat_attr l4_stat_attrs[];
+extern const unsigned int l4_stat_nattrs;
+
+/* frame.c */
+extern unsigned long l4_max_frames;
+int l4_frame_init(void);
+void l4_frame_exit(void);
+long l4_frames_live(void);
+struct l4_frame *l4_frame_alloc(struct l4_space *space);
+void l4_frame_uncharge(struct l4_space *space);
+void l4_frame_move_charge(struct l4_space *from, struct l4_space *to);
+void l4_frame_put(struct l4_frame *frame);
+struct l4_frame *l4_frame_get_id(u64 id);
+
+/* space.c */
+int l4_space_init(void);
+void l4_space_exit(void);
+struct l4_space *l4_space_alloc(u64 size, u64 max_frames, u32 flags);
+struct file *l4_space_file(struct l4_space *space,
+			   const struct file_operations *fops);
+void l4_space_publish(struct l4_space *space);
+bool l4_space_unpublish(struct l4_space *space);
+void l4_space_unreserve(struct l4_space *space);
+void l4_space_put(struct l4_space *space);
+struct l4_space *l4_space_get_next(u64 *id);
+
 /* mapdb.c */
-bool l4_reserved_zero(const u64 *r, int n);
-int l4_fpage_range(u64 fpage, struct l4_space *space, bool whole,
-		   u64 *addr, unsigned int *order);
-int l4_map_prepare(struct l4_space *src, struct l4_space *dst,
-		   const struct l4_map_item *item, u64 rcv_fpage,
-		   struct l4_transfer *t);
+int l4_mapdb_init(void);
+void l4_mapdb_exit(void);
 long l4_map_apply(const struct l4_transfer *t, u64 *pages);
+long l4_unmap(struct l4_space *space, u64 addr, unsigned int order, u8 rights,
+	      bool self, u64 *access, u64 *revoked);
 struct page *l4_space_get_page(struct l4_space *space, unsigned long index,
 			       u8 *rights);
 struct page *l4_space_trylock_page(struct l4_space *space, unsigned long index,
@@ -244,26 +250,63 @@ bool l4_space_access_page(struct l4_space *space, unsigned long index,
 			  struct page *page, u8 rights);
 int l4_sigma0_populate(struct l4_space *space, unsigned long index);
 void l4_space_flush_all(struct l4_space *space);
-int l4_mapdb_init(void);
-void l4_mapdb_exit(void);
-long l4_map_ioctl(struct l4_space *dst, struct l4_map __user *uarg);
-long l4_unmap_ioctl(struct l4_space *space, struct l4_unmap __user *uarg);
 struct l4_node *l4_slot_lock(struct l4_space *space, unsigned long index,
 			     bool killable);
 void l4_frame_unlock(struct l4_frame *frame);
 struct l4_node *l4_tree_next(struct l4_node *top, struct l4_node *node);
 
-/* netlink.c: introspection, events (and their tracepoints) */
-extern atomic_t l4_generation;	/* bumped by every change dumps can see */
+/* gate.c */
+extern unsigned int l4_spin_ns;
+extern unsigned long l4_wake_ns;
+extern unsigned int l4_max_inflight;
+void l4_gate_exit(void);
+struct l4_gate *l4_gate_alloc(void);
+void l4_gate_get(struct l4_gate *gate);
+void l4_gate_put(struct l4_gate *gate);
+void l4_gate_kill(struct l4_gate *gate);
+struct l4_ipc *l4_ipc_alloc(void);
+struct l4_ipc *l4_ipc_alloc_notify(void);
+void l4_ipc_put(struct l4_ipc *ipc);
+int l4_gate_send(struct l4_gate *gate, struct l4_ipc *ipc);
+int l4_gate_wait(struct l4_gate *gate, struct l4_ipc *ipc, unsigned int state,
+		 long timeout);
+struct l4_ipc *l4_gate_receive(struct l4_gate *gate, bool nonblock);
+void l4_gate_delivered(struct l4_ipc *ipc);
+void l4_gate_unreceive(struct l4_gate *gate, struct l4_ipc *ipc);
+struct l4_ipc *l4_gate_claim(struct l4_gate *gate, u64 token);
+void l4_gate_unclaim(struct l4_gate *gate, struct l4_ipc *ipc);
+void l4_gate_unslot(struct l4_gate *gate, struct l4_ipc *ipc);
+void l4_gate_answer(struct l4_ipc *ipc);
+bool l4_gate_readable(struct l4_gate *gate);
+bool l4_gate_dead(struct l4_gate *gate);
+wait_queue_head_t *l4_gate_waitq(struct l4_gate *gate);
+void l4_gate_info(struct l4_gate *gate, struct l4_gate_info *info);
+int l4_gate_sender_add(struct l4_gate *gate, struct l4_ipc **notify);
+void l4_gate_sender_drop(struct l4_gate *gate, bool never_was);
+
+/* thread.c */
+void l4_space_set_pager(struct l4_space *space, struct l4_gate *gate);
+int l4_thread_register(struct l4_space *space, struct l4_gate *pager,
+		       u64 *thread_id);
+int l4_thread_unregister(struct l4_space *space, u64 *thread_id);
+struct l4_gate *l4_pager_get(struct l4_space *space, u64 *thread_id);
+bool l4_pager_exists(struct l4_space *space);
+bool l4_space_has_default_pager(struct l4_space *space);
+void l4_space_release_threads(struct l4_space *space);
+
+/* fault.c */
+vm_fault_t l4_fault_to_pager(struct vm_fault *vmf, u8 rights, bool present);
+vm_fault_t l4_fault_verdict(struct vm_fault *vmf);
+bool l4_fault_has_pager(struct l4_space *space);
+
+/* window.c */
+int l4_window_mmap(struct l4_space *space, struct vm_area_struct *vma);
+
+/* abi.c: the files and their ioctls */
+extern const struct file_operations l4_dev_fops;
+
+/* netlink.c: introspection and events, an observer (observe.h) */
 int l4_netlink_init(void);
 void l4_netlink_exit(void);
-int l4_ev_owner_add(kuid_t uid);
-void l4_ev_space(struct l4_space *space, bool create);
-void l4_ev_fault(struct l4_space *space, u64 word0, u64 thread_id);
-void l4_ev_reply(const struct l4_ipc *ipc, int error);
-void l4_ev_map(const struct l4_transfer *t, u64 pages);
-void l4_ev_unmap(struct l4_space *space, u64 addr, unsigned int order,
-		 u8 rights, u64 revoked);
-void l4_ev_revoke(const struct l4_node *node, u8 rights_left);
 
 #endif /* _L4U_INTERNAL_H */

@@ -1,103 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * l4u: L4 address spaces for Linux. The /dev/l4 device, module parameters
- * and global counters.
+ * l4u: L4 address spaces for Linux. Loading and unloading the module: the
+ * objects' caches and tables, the netlink family, and /dev/l4 (whose files
+ * and ioctls are abi.c's).
  */
 #include <linux/miscdevice.h>
-#include <linux/mm.h>
 #include <linux/module.h>
-#include <linux/uaccess.h>
 
 #include "l4u.h"
 
-struct l4_counters l4_counters;
-
-/* Global frame limit; set to half of RAM at load time if not given. */
-unsigned long l4_max_frames;
-module_param_named(max_frames, l4_max_frames, ulong, 0644);
-MODULE_PARM_DESC(max_frames, "most frames (pages) all spaces together may hold (default: half of RAM)");
-
 /*
- * A sender spins for its answer before it sleeps (gate.c): twice what a
- * wake-up has cost lately (l4_wake_ns, measured), at most spin_ns.
+ * A fixed minor, so that /dev/l4 can exist before the module is loaded:
+ * depmod turns the devname: alias below into modules.devname, from which
+ * kmod's static-nodes (systemd-tmpfiles-setup-dev) creates the node at boot,
+ * and the first open of it loads l4.ko (misc_open() asks for
+ * char-major-10-<minor>, which only it does for minors below
+ * MISC_DYNAMIC_MINOR). Dynamic minors cannot do that: they are handed out
+ * at registration. 243-254 are "reserved for local use" in
+ * Documentation/admin-guide/devices.txt (no driver of 6.1 or 6.12 takes
+ * one); 6.1 hands out dynamic minors below 128, 6.12 above 255. Should
+ * another local driver hold it already, /dev/l4 gets a dynamic minor.
  */
-unsigned int l4_spin_ns = 500000;
-module_param_named(spin_ns, l4_spin_ns, uint, 0644);
-MODULE_PARM_DESC(spin_ns, "the longest a faulter or caller spins for its answer before it sleeps, in ns, per phase: queued, and held by a running receiver (0: never)");
-unsigned long l4_wake_ns = 50000;
-module_param_named(wake_ns, l4_wake_ns, ulong, 0444);
-MODULE_PARM_DESC(wake_ns, "what waking a sleeping sender has cost lately, in ns (moving average); a sender spins up to twice that");
-
-static void l4_fill_stats(struct l4_stats *st)
-{
-	memset(st, 0, sizeof(*st));
-	st->spaces = atomic_long_read(&l4_counters.spaces);
-	st->frames = atomic_long_read(&l4_counters.frames);
-	st->max_frames = READ_ONCE(l4_max_frames);
-	st->nodes = atomic_long_read(&l4_counters.nodes);
-	st->windows = atomic_long_read(&l4_counters.windows);
-	st->frames_allocated = atomic_long_read(&l4_counters.frames_allocated);
-	st->frames_freed = atomic_long_read(&l4_counters.frames_freed);
-	st->kernel_faults = atomic_long_read(&l4_counters.kernel_faults);
-	st->limit_faults = atomic_long_read(&l4_counters.limit_faults);
-	st->maps = atomic_long_read(&l4_counters.maps);
-	st->grants = atomic_long_read(&l4_counters.grants);
-	st->unmaps = atomic_long_read(&l4_counters.unmaps);
-	st->revoked = atomic_long_read(&l4_counters.revoked);
-	st->gates = atomic_long_read(&l4_counters.gates);
-	st->threads = atomic_long_read(&l4_counters.threads);
-	st->messages = atomic_long_read(&l4_counters.messages);
-	st->replies = atomic_long_read(&l4_counters.replies);
-	st->pager_faults = atomic_long_read(&l4_counters.pager_faults);
-	st->faultaround_pages = atomic_long_read(&l4_counters.faultaround_pages);
-}
-
-static long l4_version_ioctl(struct l4_version __user *uarg)
-{
-	struct l4_version v = {
-		.major		= L4_ABI_MAJOR,
-		.minor		= L4_ABI_MINOR,
-		.features	= L4_FEATURES_KNOWN,
-	};
-
-	return copy_to_user(uarg, &v, sizeof(v)) ? -EFAULT : 0;
-}
-
-static long l4_stats_ioctl(struct l4_stats __user *uarg)
-{
-	struct l4_stats st;
-
-	l4_fill_stats(&st);
-	return copy_to_user(uarg, &st, sizeof(st)) ? -EFAULT : 0;
-}
-
-static long l4_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
-{
-	void __user *uarg = (void __user *)arg;
-
-	switch (cmd) {
-	case L4_IOC_VERSION:
-		return l4_version_ioctl(uarg);
-	case L4_IOC_CREATE_SPACE:
-		return l4_space_create_ioctl(uarg);
-	case L4_IOC_STATS:
-		return l4_stats_ioctl(uarg);
-	case L4_IOC_CREATE_GATE:
-		return l4_gate_create_ioctl(arg);
-	default:
-		return -ENOTTY;
-	}
-}
-
-static const struct file_operations l4_dev_fops = {
-	.owner		= THIS_MODULE,
-	.unlocked_ioctl	= l4_dev_ioctl,
-	.compat_ioctl	= compat_ptr_ioctl,
-	.llseek		= noop_llseek,
-};
+#define L4_MISC_MINOR	248
 
 static struct miscdevice l4_miscdev = {
-	.minor	= MISC_DYNAMIC_MINOR,
+	.minor	= L4_MISC_MINOR,
 	.name	= "l4",
 	.fops	= &l4_dev_fops,
 	.mode	= 0660,	/* the udev rule hands it to group l4 */
@@ -106,9 +33,6 @@ static struct miscdevice l4_miscdev = {
 static int __init l4_init(void)
 {
 	int err;
-
-	if (!l4_max_frames)
-		l4_max_frames = totalram_pages() / 2;
 
 	err = l4_frame_init();
 	if (err)
@@ -123,6 +47,12 @@ static int __init l4_init(void)
 	if (err)
 		goto err_space;
 	err = misc_register(&l4_miscdev);
+	if (err == -EBUSY) {
+		pr_warn("l4u: misc minor %d is taken, /dev/l4 gets a dynamic one (no loading on first open)\n",
+			L4_MISC_MINOR);
+		l4_miscdev.minor = MISC_DYNAMIC_MINOR;
+		err = misc_register(&l4_miscdev);
+	}
 	if (err)
 		goto err_netlink;
 	pr_info("l4u: /dev/l4 ready (ABI %d.%d, max_frames %lu)\n",
@@ -154,5 +84,7 @@ module_init(l4_init);
 module_exit(l4_exit);
 
 MODULE_LICENSE("GPL");
+MODULE_ALIAS_MISCDEV(L4_MISC_MINOR);
+MODULE_ALIAS("devname:l4");
 MODULE_AUTHOR("The l4u developers");
 MODULE_DESCRIPTION("L4 address spaces, pagers and a mapping database for Linux");

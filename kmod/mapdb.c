@@ -38,16 +38,14 @@
  * slot, because tearing a space down removes every node under its frame's
  * lock while the space file still holds its reference.
  */
-#include <linux/file.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
-#include <linux/uaccess.h>
 
 #include "compat.h"
-#include "l4u.h"
+#include "observe.h"
 
 static struct kmem_cache *l4_node_cache;
 
@@ -74,8 +72,8 @@ struct page *l4_space_get_page(struct l4_space *space, unsigned long index,
 }
 
 /*
- * Does @index of @space map @page with at least @rights (RCU read lock
- * held)? If so the access goes ahead, which is what unmap reports as
+ * Does @index of @space map @page with at least @rights? If so the access
+ * goes ahead, which is what unmap reports as
  * "referenced": every access after a revocation faults here again (its
  * PTEs were zapped). The PTE young bit would not do: the zap turns it into
  * page-flag changes of the LRU code, which a non-LRU page does not keep.
@@ -83,8 +81,10 @@ struct page *l4_space_get_page(struct l4_space *space, unsigned long index,
 static bool l4_slot_maps(struct l4_space *space, unsigned long index,
 			 struct page *page, u8 rights)
 {
-	struct l4_node *node = xa_load(&space->entries, index);
+	struct l4_node *node;
 
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "l4_slot_maps() outside RCU");
+	node = xa_load(&space->entries, index);
 	if (!node || node->frame->page != page ||
 	    (READ_ONCE(node->rights) & rights) != rights)
 		return false;
@@ -147,8 +147,8 @@ out:
 static void l4_node_account(struct l4_space *space, long delta)
 {
 	atomic_long_add(delta, &space->nodes);
-	atomic_long_add(delta, &l4_counters.nodes);
-	atomic_inc(&l4_generation);
+	l4_count_add(nodes, delta);
+	l4_obs_changed();
 }
 
 /*
@@ -215,7 +215,7 @@ static void l4_fault_barrier(struct l4_frame *frame)
 }
 
 /*
- * Take @node out of its slot (frame lock held). Its space is pinned and the
+ * Take @node out of its slot. Its space is pinned and the
  * node queued on @dead for l4_reap() after the frame is unlocked. A root
  * leaving its space uncharges the frame there and drops the root's frame
  * reference (the caller's pin keeps the frame until the reap).
@@ -225,7 +225,7 @@ static void l4_node_detach(struct l4_node *node, struct list_head *dead)
 	struct l4_space *space = node->space;
 
 	lockdep_assert_held(&node->frame->lock);
-	l4_ev_revoke(node, 0);
+	l4_obs_revoke(node, 0);
 	if (!node->parent)
 		clear_bit(L4_FRAME_LIVE, &node->frame->flags);
 	kref_get(&space->ref);
@@ -234,9 +234,9 @@ static void l4_node_detach(struct l4_node *node, struct list_head *dead)
 	list_del(&node->sibling);
 	list_add_tail(&node->sibling, dead);
 	if (!node->parent)
-		atomic_long_dec(&space->frames);
+		l4_frame_uncharge(space);
 	atomic_long_inc(&space->revoked);
-	atomic_long_inc(&l4_counters.revoked);
+	l4_count_inc(revoked);
 }
 
 static void l4_node_free_rcu(struct rcu_head *head)
@@ -252,6 +252,7 @@ static void l4_reap(struct l4_frame *frame, struct list_head *dead)
 {
 	struct l4_node *node, *next;
 
+	lockdep_assert_not_held(&frame->lock);
 	if (list_empty(dead))
 		return;
 	l4_fault_barrier(frame);
@@ -268,7 +269,7 @@ static void l4_reap(struct l4_frame *frame, struct list_head *dead)
 
 /*
  * Remove @top's descendants, and @top itself if @self, iteratively
- * (post-order with a cursor: O(nodes), no recursion). Frame lock held.
+ * (post-order with a cursor: O(nodes), no recursion).
  */
 static unsigned long l4_revoke_tree(struct l4_node *top, bool self,
 				    struct list_head *dead)
@@ -276,6 +277,7 @@ static unsigned long l4_revoke_tree(struct l4_node *top, bool self,
 	struct l4_node *node = top, *parent;
 	unsigned long count = 0;
 
+	lockdep_assert_held(&top->frame->lock);
 	for (;;) {
 		if (!list_empty(&node->children)) {
 			node = list_first_entry(&node->children, struct l4_node, sibling);
@@ -299,6 +301,7 @@ static unsigned long l4_revoke_tree(struct l4_node *top, bool self,
 /* The next node of @top's subtree in pre-order after @node, or NULL. */
 struct l4_node *l4_tree_next(struct l4_node *top, struct l4_node *node)
 {
+	lockdep_assert_held(&top->frame->lock);
 	if (!list_empty(&node->children))
 		return list_first_entry(&node->children, struct l4_node, sibling);
 	while (node != top) {
@@ -312,17 +315,17 @@ struct l4_node *l4_tree_next(struct l4_node *top, struct l4_node *node)
 /*
  * Take @rights from @top's descendants (and @top if @self) without removing
  * them; zap their PTEs so that the next access faults with the new rights.
- * Frame lock held.
  */
 static unsigned long l4_downgrade_tree(struct l4_node *top, u8 rights, bool self)
 {
 	struct l4_node *node = self ? top : l4_tree_next(top, top);
 	unsigned long count = 0;
 
+	lockdep_assert_held(&top->frame->lock);
 	for (; node; node = l4_tree_next(top, node)) {
 		if (node->rights & rights) {
 			WRITE_ONCE(node->rights, node->rights & ~rights);
-			l4_ev_revoke(node, node->rights);
+			l4_obs_revoke(node, node->rights);
 			atomic_long_inc(&node->space->revoked);
 			count++;
 		}
@@ -336,7 +339,7 @@ static unsigned long l4_downgrade_tree(struct l4_node *top, u8 rights, bool self
 		l4_zap(node->space, node->index, 1);
 		cond_resched();
 	}
-	atomic_long_add(count, &l4_counters.revoked);
+	l4_count_add(revoked, count);
 	return count;
 }
 
@@ -408,7 +411,7 @@ int l4_sigma0_populate(struct l4_space *space, unsigned long index)
 		mutex_lock(&frame->lock);
 		clear_bit(L4_FRAME_LIVE, &frame->flags);
 		mutex_unlock(&frame->lock);
-		atomic_long_dec(&space->frames);
+		l4_frame_uncharge(space);
 		l4_frame_put(frame);
 		return xa_is_err(old) ? xa_err(old) : -EEXIST;
 	}
@@ -432,8 +435,7 @@ void l4_space_flush_all(struct l4_space *space)
 }
 
 /*
- * Put @node into the empty slot @index of @space (frame lock held).
- * -EAGAIN: the slot is taken; -ESRCH: the space's file is gone. The space's
+ * Put @node into the empty slot @index of @space. -EAGAIN: the slot is taken; -ESRCH: the space's file is gone. The space's
  * release sets `dead` and then flushes; here the store comes first and the
  * check after it, with full barriers on both sides: either we see `dead`
  * and take the node out again, or the flush sees the node.
@@ -443,6 +445,7 @@ static int l4_slot_insert(struct l4_space *space, unsigned long index,
 {
 	void *old;
 
+	lockdep_assert_held(&node->frame->lock);
 	old = xa_cmpxchg(&space->entries, index, NULL, node, L4_GFP_META);
 	if (old)
 		return xa_is_err(old) ? xa_err(old) : -EAGAIN;
@@ -455,23 +458,22 @@ static int l4_slot_insert(struct l4_space *space, unsigned long index,
 	return 0;
 }
 
-/* Move @node (frame lock held) from its slot to @index of @dst. */
+/* Move @node from its slot to @index of @dst. */
 static int l4_node_move(struct l4_node *node, struct l4_space *dst,
 			unsigned long index)
 {
 	struct l4_space *src = node->space;
 	int err;
 
+	lockdep_assert_held(&node->frame->lock);
 	err = l4_slot_insert(dst, index, node);
 	if (err)
 		return err;
 	xa_erase(&src->entries, node->index);
 	l4_node_account(src, -1);
-	if (!node->parent) {
-		/* the space holding the root is charged for the frame */
-		atomic_long_dec(&src->frames);
-		atomic_long_inc(&dst->frames);
-	}
+	/* the space holding the root is charged for the frame */
+	if (!node->parent)
+		l4_frame_move_charge(src, dst);
 	/* the sender's PTEs: the slot changed before this barrier */
 	l4_fault_barrier(node->frame);
 	l4_zap(src, node->index, 1);
@@ -516,8 +518,9 @@ again:
 	if (is_child && !grant) {
 		/* an existing child: upgrade within the parent's rights */
 		WRITE_ONCE(dnode->rights, dnode->rights | rights);
+		l4_obs_changed();
 		atomic_long_inc(&dst->maps);
-		atomic_long_inc(&l4_counters.maps);
+		l4_count_inc(maps);
 		ret = 1;
 		goto out;
 	}
@@ -543,7 +546,7 @@ again:
 			l4_downgrade_tree(snode, (u8)~rights & L4_FPAGE_RWX, false);
 		}
 		atomic_long_inc(&dst->grants);
-		atomic_long_inc(&l4_counters.grants);
+		l4_count_inc(grants);
 		ret = 1;
 		goto out;
 	}
@@ -574,91 +577,11 @@ again:
 	}
 	list_add_tail(&child->sibling, &snode->children);
 	atomic_long_inc(&dst->maps);
-	atomic_long_inc(&l4_counters.maps);
+	l4_count_inc(maps);
 	ret = 1;
 out:
 	l4_frame_unlock(frame);
 	return ret;
-}
-
-/* Does [@addr, @addr + @size) lie inside @space? (No overflow at 2^64.) */
-static bool l4_range_fits(struct l4_space *space, u64 addr, u64 size)
-{
-	u64 end = (u64)space->pages << PAGE_SHIFT;
-
-	return addr < end && size <= end - addr;
-}
-
-/* A flexpage's range in a space of @pages pages; @whole allows order 63. */
-int l4_fpage_range(u64 fpage, struct l4_space *space, bool whole,
-			  u64 *addr, unsigned int *order)
-{
-	u64 size;
-
-	if (L4_FPAGE_TYPE(fpage) != L4_FPAGE_TYPE_MEMORY)
-		return -EINVAL;
-	if (L4_FPAGE_RIGHTS(fpage) & ~L4_FPAGE_RWX)
-		return -EINVAL;
-	*order = L4_FPAGE_ORDER(fpage);
-	*addr = L4_FPAGE_ADDR(fpage);
-	if (whole && *order == L4_FPAGE_WHOLE_ORDER && !*addr)
-		return 0;
-	if (*order < L4_FPAGE_MIN_ORDER || *order >= 48)
-		return -EINVAL;
-	size = 1ULL << *order;
-	if (*addr & (size - 1))
-		return -EINVAL;
-	return l4_range_fits(space, *addr, size) ? 0 : -EINVAL;
-}
-
-bool l4_reserved_zero(const u64 *r, int n)
-{
-	while (n--)
-		if (r[n])
-			return false;
-	return true;
-}
-
-/*
- * Check a map item against its source and the receive window @rcv_fpage of
- * @dst and work out the transfer by the flexpage offset rule; no side
- * effect. src_fd is resolved by the caller.
- */
-int l4_map_prepare(struct l4_space *src, struct l4_space *dst,
-		   const struct l4_map_item *item, u64 rcv_fpage,
-		   struct l4_transfer *t)
-{
-	unsigned int sorder, rorder;
-	u64 saddr, raddr, hot;
-	int ret;
-
-	if (!(item->control & L4_MAP_ITEM_MAP) ||
-	    (item->control & ~L4_FPAGE_ADDR_MASK & ~L4_MAP_ITEM_KNOWN))
-		return -EINVAL;
-	ret = l4_fpage_range(item->fpage, src, false, &saddr, &sorder);
-	if (ret)
-		return ret;
-	ret = l4_fpage_range(rcv_fpage, dst, true, &raddr, &rorder);
-	if (ret)
-		return ret;
-
-	hot = item->control & L4_FPAGE_ADDR_MASK;
-	if (rorder >= sorder) {
-		t->order = sorder;
-		t->from = saddr;
-		t->to = raddr + ((hot & ((1ULL << rorder) - 1)) & ~((1ULL << sorder) - 1));
-	} else {
-		t->order = rorder;
-		t->from = saddr + ((hot & ((1ULL << sorder) - 1)) & ~((1ULL << rorder) - 1));
-		t->to = raddr;
-	}
-	if (!l4_range_fits(dst, t->to, 1ULL << t->order))
-		return -EINVAL;
-	t->src = src;
-	t->dst = dst;
-	t->grant = item->control & L4_MAP_ITEM_GRANT;
-	t->rights = L4_FPAGE_RIGHTS(item->fpage);
-	return 0;
 }
 
 /*
@@ -687,92 +610,40 @@ long l4_map_apply(const struct l4_transfer *t, u64 *pages)
 			return -EINTR;
 		cond_resched();
 	}
-	l4_ev_map(t, *pages);
+	l4_obs_map(t, *pages);
 	return *pages;
 }
 
-long l4_map_ioctl(struct l4_space *dst, struct l4_map __user *uarg)
+/*
+ * Revoke @rights from the entries of @space in the flexpage at @addr of
+ * 2^@order bytes (L4_FPAGE_WHOLE_ORDER: all of it), from the space's own
+ * entries too if @self (struct l4_unmap). Holes are skipped. The nodes hit
+ * go to *@revoked, what the kernel knows of accesses to the flushed frames
+ * is ORed into *@access. 0, or -EINTR when a fatal signal cut it short.
+ */
+long l4_unmap(struct l4_space *space, u64 addr, unsigned int order, u8 rights,
+	      bool self, u64 *access, u64 *revoked)
 {
-	struct l4_transfer t;
-	struct l4_space *src;
-	struct l4_map req;
-	struct fd f;
-	u64 pages = 0;
-	long ret;
-
-	if (copy_from_user(&req, uarg, sizeof(req)))
-		return -EFAULT;
-	if (req.flags || req.dst_addr || req.pages ||
-	    !l4_reserved_zero(req.reserved, ARRAY_SIZE(req.reserved)))
-		return -EINVAL;
-
-	f = fdget(req.src_fd);
-	if (!fd_file(f))
-		return -EBADF;
-	ret = -EINVAL;
-	src = l4_space_from_file(fd_file(f));
-	if (src)
-		ret = l4_map_prepare(src, dst, &req.item, req.rcv_fpage, &t);
-	if (ret)
-		goto out;
-
-	ret = l4_map_apply(&t, &pages);
-	if (ret >= 0)
-		ret = pages ? 0 : -ENOENT;
-	req.dst_addr = t.to;
-	req.pages = pages;
-	if (copy_to_user(uarg, &req, sizeof(req)))
-		ret = -EFAULT;
-out:
-	fdput(f);
-	return ret;
-}
-
-long l4_unmap_ioctl(struct l4_space *space, struct l4_unmap __user *uarg)
-{
-	unsigned long index, last;
-	struct l4_unmap req;
+	unsigned long index = addr >> PAGE_SHIFT, last;
 	struct l4_node *node;
-	unsigned int order;
-	u64 addr, access = 0, count = 0;
-	bool self;
-	u8 rights;
-	int ret;
+	long ret = 0;
 
-	if (copy_from_user(&req, uarg, sizeof(req)))
-		return -EFAULT;
-	if ((req.flags & ~L4_UNMAP_FLAGS_KNOWN) || req.pad || req.revoked ||
-	    req.access || !l4_reserved_zero(req.reserved, ARRAY_SIZE(req.reserved)))
-		return -EINVAL;
-	ret = l4_fpage_range(req.fpage, space, true, &addr, &order);
-	if (ret)
-		return ret;
-	rights = L4_FPAGE_RIGHTS(req.fpage);
-	if (!rights)
-		return -EINVAL;
-	self = req.flags & L4_UNMAP_ALL_SPACES;
-
-	index = addr >> PAGE_SHIFT;
 	last = order == L4_FPAGE_WHOLE_ORDER ? space->pages - 1 :
 		index + (1UL << (order - PAGE_SHIFT)) - 1;
-	/* holes are skipped by the xarray search */
+	*revoked = 0;
 	xa_for_each_range(&space->entries, index, node, index, last) {
-		long hit = l4_unmap_one(space, index, rights, self, &access, true);
+		long hit = l4_unmap_one(space, index, rights, self, access, true);
 
 		if (hit < 0 || fatal_signal_pending(current)) {
 			ret = -EINTR;
 			break;
 		}
-		count += hit;
+		*revoked += hit;
 		cond_resched();
 	}
 	atomic_long_inc(&space->unmaps);
-	atomic_long_inc(&l4_counters.unmaps);
-	l4_ev_unmap(space, addr, order, rights, count);
-	req.revoked = count;
-	req.access = access;
-	if (copy_to_user(uarg, &req, sizeof(req)))
-		return -EFAULT;
+	l4_count_inc(unmaps);
+	l4_obs_unmap(space, addr, order, rights, *revoked);
 	return ret;
 }
 

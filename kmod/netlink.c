@@ -2,8 +2,9 @@
 /*
  * Introspection over generic netlink: family "l4" (uapi/linux/l4_netlink.h).
  * Statistics, dumps of the space table, of one space's entries and of one
- * frame's derivation tree, and a multicast group of events. The event
- * hooks also fire the tracepoints (trace.h).
+ * frame's derivation tree, and a multicast group of events. It observes
+ * the core through observe.h: the core calls its event functions (through
+ * l4_observer) only while the events group has listeners.
  *
  * What a dump holds between two of its calls is a cursor in cb->args, never
  * a pointer: the next space id, the next page index, or the (space id,
@@ -13,14 +14,14 @@
  * its lock, under which the whole tree is stable. Nothing sleeps under RCU,
  * and every message is built in process context with GFP_KERNEL.
  *
- * Consistency: l4_generation moves with every change a dump can see
- * (entries inserted or removed, maps, unmaps, spaces created or released);
+ * Consistency: l4_generation (observe.h) moves with every change a dump
+ * can see (entries inserted, removed or changed, spaces created or gone);
  * each dump call takes it as cb->seq, so genl_dump_check_consistent() marks
  * messages (and the final DONE) NLM_F_DUMP_INTR when it moved in between.
  *
  * Events are sent from wherever they happen, some of them (faults) with
- * mmap_lock held: GFP_ATOMIC, no sleeping, and nothing at all but a
- * listener check when nobody listens.
+ * mmap_lock held: GFP_ATOMIC, no sleeping; nothing is called at all when
+ * nobody listens.
  *
  * Every event concerns the spaces of one owner (MAP and GRANT: the
  * destination's, whose entries dump shows the new entry with the source as
@@ -45,12 +46,9 @@
 #include <linux/l4_netlink.h>
 
 #include "compat.h"
-#include "l4u.h"
-#include "trace.h"
+#include "observe.h"
 
 #define L4_NL_EVENT_SIZE	512
-
-atomic_t l4_generation = ATOMIC_INIT(1);
 
 static atomic64_t l4_ev_seq;		/* last sequence number given out */
 static atomic64_t l4_ev_sent;		/* events handed to the group */
@@ -158,30 +156,12 @@ static int l4_nl_put_u64(struct sk_buff *skb, int attr, u64 val)
 /* L4_CMD_STATS                                                        */
 /* ------------------------------------------------------------------ */
 
-static const struct {
-	u16 attr;
-	atomic_long_t *counter;
-} l4_nl_counters[] = {
-	{ L4_A_ST_SPACES,	 &l4_counters.spaces },
-	{ L4_A_ST_FRAMES,	 &l4_counters.frames },
-	{ L4_A_ST_NODES,	 &l4_counters.nodes },
-	{ L4_A_ST_WINDOWS,	 &l4_counters.windows },
-	{ L4_A_ST_GATES,	 &l4_counters.gates },
-	{ L4_A_ST_KERNEL_FAULTS, &l4_counters.kernel_faults },
-	{ L4_A_ST_PAGER_FAULTS,	 &l4_counters.pager_faults },
-	{ L4_A_ST_REPLIES,	 &l4_counters.replies },
-	{ L4_A_ST_MAPS,		 &l4_counters.maps },
-	{ L4_A_ST_GRANTS,	 &l4_counters.grants },
-	{ L4_A_ST_UNMAPS,	 &l4_counters.unmaps },
-	{ L4_A_ST_REVOKED,	 &l4_counters.revoked },
-	{ L4_A_ST_ERRORS,	 &l4_counters.limit_faults },
-};
-
 static int l4_nl_stats(struct sk_buff *skb, struct genl_info *info)
 {
+	struct l4_stats st;
 	struct sk_buff *msg;
+	unsigned int i;
 	void *hdr;
-	int i;
 
 	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!msg)
@@ -189,9 +169,11 @@ static int l4_nl_stats(struct sk_buff *skb, struct genl_info *info)
 	hdr = genlmsg_put_reply(msg, info, &l4_genl_family, 0, L4_CMD_STATS);
 	if (!hdr)
 		goto nospace;
-	for (i = 0; i < ARRAY_SIZE(l4_nl_counters); i++)
-		if (l4_nl_put_u64(msg, l4_nl_counters[i].attr,
-				  atomic_long_read(l4_nl_counters[i].counter)))
+	/* the very numbers L4_IOC_STATS reports, one table for both */
+	l4_stats_read(&st);
+	for (i = 0; i < l4_stat_nattrs; i++)
+		if (l4_nl_put_u64(msg, l4_stat_attrs[i].attr,
+				  *(u64 *)((char *)&st + l4_stat_attrs[i].offset)))
 			goto nospace;
 	if (l4_nl_put_u64(msg, L4_A_ST_EVENTS, atomic64_read(&l4_ev_sent)) ||
 	    l4_nl_put_u64(msg, L4_A_ST_EVENTS_LOST,
@@ -225,9 +207,7 @@ static int l4_nl_fill_space(struct sk_buff *skb, struct l4_space *space,
 	if (cb)
 		genl_dump_check_consistent(cb, hdr);
 
-	spin_lock(&space->pager_lock);
-	pager = space->default_pager;
-	spin_unlock(&space->pager_lock);
+	pager = l4_space_has_default_pager(space);
 
 	if (l4_nl_put_u64(skb, L4_A_SPACE_ID, space->id) ||
 	    nla_put_u32(skb, L4_A_SPACE_UID,
@@ -416,11 +396,17 @@ static int l4_nl_entries_dump(struct sk_buff *skb, struct netlink_callback *cb)
  * at, found again by its slot; if that node is gone the tree changed, the
  * dump ends, and its DONE message carries NLM_F_DUMP_INTR.
  */
+/*
+ * A tree dump of a frame the caller sees no node of answers as if the frame
+ * did not exist: frame ids must not tell one user about another's memory.
+ */
 static int l4_nl_tree_start(struct netlink_callback *cb)
 {
 	struct nlattr **attrs = l4_nl_dump_attrs(cb);
+	bool admin = netlink_capable(cb->skb, CAP_SYS_ADMIN);
 	struct l4_frame *frame;
-	bool live;
+	struct l4_node *node;
+	int err = -ENOENT;
 
 	if (!attrs[L4_A_FRAME_ID]) {
 		NL_SET_ERR_MSG(cb->extack, "frame id missing");
@@ -429,9 +415,23 @@ static int l4_nl_tree_start(struct netlink_callback *cb)
 	frame = l4_frame_get_id(nla_get_u64(attrs[L4_A_FRAME_ID]));
 	if (!frame)
 		return -ENOENT;
-	live = test_bit(L4_FRAME_LIVE, &frame->flags);
+	if (mutex_lock_killable(&frame->lock)) {
+		l4_frame_put(frame);
+		return -EINTR;
+	}
+	/* while the frame is live, every node of its tree is in its slot */
+	if (test_bit(L4_FRAME_LIVE, &frame->flags)) {
+		for (node = &frame->root; node; node = l4_tree_next(&frame->root, node)) {
+			if (l4_nl_may_see(node->space, admin)) {
+				err = 0;
+				break;
+			}
+			cond_resched();
+		}
+	}
+	mutex_unlock(&frame->lock);
 	l4_frame_put(frame);
-	return live ? 0 : -ENOENT;
+	return err;
 }
 
 static int l4_nl_tree_dump(struct sk_buff *skb, struct netlink_callback *cb)
@@ -490,16 +490,11 @@ out:
 /* events                                                              */
 /* ------------------------------------------------------------------ */
 
-static bool l4_ev_listening(void)
-{
-	return genl_has_listeners(&l4_genl_family, &init_net, L4_NL_MCGRP_EVENTS);
-}
-
 /*
  * Make sure that @uid has an event sequence before it owns a space: at
  * space creation, in process context. 0 or -ENOMEM.
  */
-int l4_ev_owner_add(kuid_t uid)
+static int l4_ev_owner_add(kuid_t uid)
 {
 	unsigned long key = __kuid_val(uid);
 	struct l4_ev_owner *owner;
@@ -507,10 +502,11 @@ int l4_ev_owner_add(kuid_t uid)
 
 	if (xa_load(&l4_ev_owners, key))
 		return 0;
-	owner = kzalloc(sizeof(*owner), GFP_KERNEL);
+	/* charged to the first creator of that uid; kept until unload */
+	owner = kzalloc(sizeof(*owner), L4_GFP_META);
 	if (!owner)
 		return -ENOMEM;
-	err = xa_insert(&l4_ev_owners, key, owner, GFP_KERNEL);
+	err = xa_insert(&l4_ev_owners, key, owner, L4_GFP_META);
 	if (err)
 		kfree(owner);
 	return err == -EBUSY ? 0 : err;	/* EBUSY: a racing creator's */
@@ -600,15 +596,12 @@ static void l4_ev_fail(struct sk_buff *skb)
 	atomic64_inc(&l4_ev_lost_total);
 }
 
-void l4_ev_space(struct l4_space *space, bool create)
+static void l4_ev_space(struct l4_space *space, bool create)
 {
 	struct l4_ev_filter f;
 	struct sk_buff *skb;
 	void *hdr;
 
-	atomic_inc(&l4_generation);
-	if (!l4_ev_listening())
-		return;
 	skb = l4_ev_new(create ? L4_EV_SPACE_CREATE : L4_EV_SPACE_DESTROY,
 			&space->owner_uid, &f, &hdr);
 	if (!skb)
@@ -620,16 +613,13 @@ void l4_ev_space(struct l4_space *space, bool create)
 		l4_ev_send(skb, hdr, &f);
 }
 
-void l4_ev_fault(struct l4_space *space, u64 word0, u64 thread_id)
+static void l4_ev_fault(struct l4_space *space, u64 word0, u64 thread_id)
 {
 	u8 rights = L4_FPAGE_R;
 	struct l4_ev_filter f;
 	struct sk_buff *skb;
 	void *hdr;
 
-	trace_l4_fault(space->id, word0, thread_id);
-	if (!l4_ev_listening())
-		return;
 	if (word0 & L4_PF_WRITE)
 		rights |= L4_FPAGE_W;
 	if (word0 & L4_PF_EXEC)
@@ -646,15 +636,12 @@ void l4_ev_fault(struct l4_space *space, u64 word0, u64 thread_id)
 		l4_ev_send(skb, hdr, &f);
 }
 
-void l4_ev_reply(const struct l4_ipc *ipc, int error)
+static void l4_ev_reply(const struct l4_ipc *ipc)
 {
 	struct l4_ev_filter f;
 	struct sk_buff *skb;
 	void *hdr;
 
-	trace_l4_reply(ipc->space_id, ipc->reply_label, error, ipc->pages);
-	if (!l4_ev_listening())
-		return;
 	/* a call without a receive space: nobody's, for admins only */
 	skb = l4_ev_new(L4_EV_REPLY,
 			ipc->rcv_space ? &ipc->rcv_space->owner_uid : NULL,
@@ -663,24 +650,19 @@ void l4_ev_reply(const struct l4_ipc *ipc, int error)
 		return;
 	if (l4_nl_put_u64(skb, L4_A_SPACE_ID, ipc->space_id) ||
 	    nla_put_s64(skb, L4_A_EV_LABEL, ipc->reply_label, L4_A_PAD) ||
-	    nla_put_u32(skb, L4_A_EV_ERROR, error) ||
+	    nla_put_u32(skb, L4_A_EV_ERROR, ipc->status) ||
 	    l4_nl_put_u64(skb, L4_A_EV_PAGES, ipc->pages))
 		l4_ev_fail(skb);
 	else
 		l4_ev_send(skb, hdr, &f);
 }
 
-void l4_ev_map(const struct l4_transfer *t, u64 pages)
+static void l4_ev_map(const struct l4_transfer *t, u64 pages)
 {
 	struct l4_ev_filter f;
 	struct sk_buff *skb;
 	void *hdr;
 
-	atomic_inc(&l4_generation);
-	trace_l4_map(t->src->id, t->from, t->dst->id, t->to, t->order,
-		     t->rights, t->grant, pages);
-	if (!l4_ev_listening())
-		return;
 	/* the destination's: its entries show the new entry and its parent */
 	skb = l4_ev_new(t->grant ? L4_EV_GRANT : L4_EV_MAP, &t->dst->owner_uid,
 			&f, &hdr);
@@ -698,17 +680,13 @@ void l4_ev_map(const struct l4_transfer *t, u64 pages)
 		l4_ev_send(skb, hdr, &f);
 }
 
-void l4_ev_unmap(struct l4_space *space, u64 addr, unsigned int order,
-		 u8 rights, u64 revoked)
+static void l4_ev_unmap(struct l4_space *space, u64 addr, unsigned int order,
+			u8 rights, u64 revoked)
 {
 	struct l4_ev_filter f;
 	struct sk_buff *skb;
 	void *hdr;
 
-	atomic_inc(&l4_generation);
-	trace_l4_unmap(space->id, addr, order, rights, revoked);
-	if (!l4_ev_listening())
-		return;
 	skb = l4_ev_new(L4_EV_UNMAP, &space->owner_uid, &f, &hdr);
 	if (!skb)
 		return;
@@ -722,12 +700,14 @@ void l4_ev_unmap(struct l4_space *space, u64 addr, unsigned int order,
 		l4_ev_send(skb, hdr, &f);
 }
 
-/* A node removed (@rights_left 0) or downgraded: a tracepoint only. */
-void l4_ev_revoke(const struct l4_node *node, u8 rights_left)
-{
-	trace_l4_revoke(node->space->id, (u64)node->index << PAGE_SHIFT,
-			node->frame->id, rights_left, node->depth);
-}
+static const struct l4_observer_ops l4_nl_observer = {
+	.owner_add	= l4_ev_owner_add,
+	.space		= l4_ev_space,
+	.fault		= l4_ev_fault,
+	.reply		= l4_ev_reply,
+	.map		= l4_ev_map,
+	.unmap		= l4_ev_unmap,
+};
 
 /* ------------------------------------------------------------------ */
 /* the family                                                          */
@@ -791,7 +771,14 @@ static struct genl_family l4_genl_family = {
 
 int l4_netlink_init(void)
 {
-	return genl_register_family(&l4_genl_family);
+	int err = genl_register_family(&l4_genl_family);
+
+	if (err)
+		return err;
+	/* what genl_has_listeners() would look at, for observe.h */
+	l4_observer_register(&l4_nl_observer, init_net.genl_sock,
+			     l4_genl_family.mcgrp_offset + L4_NL_MCGRP_EVENTS);
+	return 0;
 }
 
 void l4_netlink_exit(void)
@@ -799,6 +786,7 @@ void l4_netlink_exit(void)
 	struct l4_ev_owner *owner;
 	unsigned long key;
 
+	l4_observer_unregister();
 	genl_unregister_family(&l4_genl_family);
 	xa_for_each(&l4_ev_owners, key, owner)
 		kfree(owner);

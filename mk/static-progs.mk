@@ -1,20 +1,21 @@
 # One static program per *.c of the including directory, linked against
 # libl4u.a, so that they run in the test guests' busybox initramfs as they are.
-#   make O=<outdir> LIBL4U=<dir with libl4u.a>
+#   make O=<outdir> LIBL4U=<dir with libl4u.a> [STATIC=]   (STATIC= links libc dynamically)
 O ?= $(CURDIR)/build
 TOP := $(abspath $(CURDIR)/..)
 LIBL4U ?= $(TOP)/libl4u/build
 CC ?= gcc
 CFLAGS ?= -O2 -g
 CFLAGS += -Wall -Wextra -Werror -I$(TOP)/libl4u/include -I$(TOP)/uapi
-LDFLAGS += -static
+STATIC ?= -static
+LDFLAGS += $(STATIC)
 
 PROGS := $(patsubst %.c,$(O)/%,$(wildcard *.c))
 
 all: $(PROGS)
 
 $(O)/%: %.c $(LIBL4U)/libl4u.a $(wildcard $(TOP)/libl4u/include/l4u/*.h) | $(O)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBL4U)/libl4u.a
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBL4U)/libl4u.a
 
 $(O):
 	mkdir -p $@

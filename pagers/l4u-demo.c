@@ -285,8 +285,10 @@ static int basics_main(void)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	dev = l4u_open();
-	if (dev < 0)
-		die("open " L4_DEVICE_PATH " (is l4.ko loaded?)", dev);
+	if (dev < 0) {
+		fprintf(stderr, "l4u-demo: %s: %s\n", L4_DEVICE_PATH, l4u_open_strerror(dev));
+		return 1;
+	}
 	l4u_version(dev, &ver);
 	printf("l4u demo: /dev/l4 speaks ABI %u.%u\n", ver.major, ver.minor);
 
@@ -564,8 +566,10 @@ static int ds_demo(void)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	dev = l4u_open();
-	if (dev < 0)
-		die("open " L4_DEVICE_PATH " (is l4.ko loaded?)", dev);
+	if (dev < 0) {
+		fprintf(stderr, "l4u-demo: %s: %s\n", L4_DEVICE_PATH, l4u_open_strerror(dev));
+		return 1;
+	}
 	l4u_version(dev, &ver);
 	printf("l4u demo: an address space built from dataspaces (/dev/l4 ABI %u.%u)\n\n",
 	       ver.major, ver.minor);

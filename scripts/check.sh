@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # `make check`: build everything, run the selftests in QEMU guests on Debian's stock
 # 6.1 cloud kernel and on the 6.12 debug kernel (KASAN, lockdep, kmemleak), and test
-# the DKMS packaging. The last line of output is "N passed, N failed, N skipped";
+# the DKMS and Debian packaging, and run host tests (install, l4ctl, headers, man
+# pages). The last line of output is "N passed, N failed, N skipped";
 # the exit status is non-zero if anything failed.
 #
 # Environment (the Makefile passes T and KERNELS through):
 #   T="bin bin:testcase ..."  run only these binaries / test cases (no DKMS test then)
 #   KERNELS="6.1 debug"       which guests to boot
 #   DKMS=no                   skip the DKMS test
+#   DEB=no                    skip the Debian package test
+#   HOST=no                   skip the host tests (l4ctl's command line, ...)
 #   VM_TIMEOUT=SECONDS        hard limit for one guest (default 300 on 6.1, 600 on debug)
 #   TEST_TIMEOUT=SECONDS      limit for one test binary in a guest (default 120 / 300)
 #   VM_MEM=MB                 guest memory (default 1024 / 1536)
@@ -62,17 +65,56 @@ if ! scripts/deps.sh; then
 fi
 
 # 2. user space: libl4u, pagers, selftests
-if ! step "building user space (libl4u, pagers, selftests)" build-user.log make -C "$l4u_root" user; then
+if ! step "building user space (libl4u, pagers, examples, selftests)" build-user.log make -C "$l4u_root" user selftests; then
 	echo "[build] not ok user space"
 	add 0 1 0
 	summary+=("[build] user space failed to build")
 	finish
 fi
 
-# 3. the run list: build/selftests/list, narrowed by T
+# 2b. host tests (no module needed): one counted result each
+host_test() {
+	local name=$1 what=$2
+	shift 2
+	if step "$what" "host-$name.log" "$@"; then
+		echo "[host] ok $name: $(tail -n 1 "$logs/host-$name.log")"
+		add 1 0 0
+	else
+		echo "[host] not ok $name"
+		add 0 1 0
+		host_failed+=("$name")
+	fi
+	host_run=$((host_run + 1))
+}
+if [ -z "$T" ] && [ "${HOST:-yes}" != no ]; then
+	host_run=0 host_failed=()
+	host_test l4ctl "l4ctl's command line (exact messages and exit codes)" scripts/test-l4ctl.sh
+	host_test install "make install / uninstall into a scratch DESTDIR" scripts/test-install.sh
+	host_test headers "public headers compile alone under -std=c99 -Wall -Werror" scripts/test-headers.sh
+	host_test man "man --warnings -l of every man page" scripts/test-man.sh
+	summary+=("[host] $((host_run - ${#host_failed[@]})) passed, ${#host_failed[@]} failed${host_failed[*]:+ (${host_failed[*]})}")
+fi
+
+# 3. the run list: build/selftests/list with the examples' checks (build/examples/list)
+#    before zz_counters, which must stay last; narrowed by T. The guest's /tests is
+#    one directory of both.
 list=$l4u_build/selftests/list
 [ -f "$list" ] || die "selftests built no $list"
-grep -v '^[[:space:]]*#' "$list" | tr -s ' \t' '\n' | sed '/^$/d' >"$vmdir/all.list"
+exlist=$l4u_build/examples/list
+[ -f "$exlist" ] || die "examples built no $exlist"
+grep -v '^[[:space:]]*#' "$list" | tr -s ' \t' '\n' | sed '/^$/d' >"$vmdir/selftests.list"
+grep -v '^[[:space:]]*#' "$exlist" | tr -s ' \t' '\n' | sed '/^$/d' >"$vmdir/examples.list"
+{
+	grep -vx zz_counters "$vmdir/selftests.list" || true
+	cat "$vmdir/examples.list"
+	grep -x zz_counters "$vmdir/selftests.list" || true
+} >"$vmdir/all.list"
+testdir=$vmdir/tests
+rm -rf "$testdir" && mkdir -p "$testdir"
+while read -r t; do
+	if [ -e "$l4u_build/selftests/$t" ]; then ln -s "$l4u_build/selftests/$t" "$testdir/$t"
+	else ln -s "$l4u_build/examples/$t" "$testdir/$t"; fi
+done <"$vmdir/all.list"
 runlist=$vmdir/run.list
 if [ -z "$T" ]; then
 	cp "$vmdir/all.list" "$runlist"
@@ -119,6 +161,22 @@ for k in $KERNELS; do
 	krel[$k]=$KREL
 done
 
+# 4b. the module's files call each other one way only (from the objects)
+for k in $KERNELS; do
+	[ -n "${kmod[$k]:-}" ] || continue
+	if step "kmod file graph (scripts/kmod-deps.sh)" kmod-deps.log \
+			scripts/kmod-deps.sh "$(dirname "${kmod[$k]}")"; then
+		echo "[host] ok kmod file graph has no cycle"
+		add 1 0 0
+		summary+=("[host] kmod file graph: no cycle")
+	else
+		echo "[host] not ok kmod file graph has a cycle"
+		add 0 1 0
+		summary+=("[host] kmod file graph: a cycle")
+	fi
+	break
+done
+
 # 5. DKMS: build the module the way a user's machine would (needs root)
 if [ -z "$T" ] && [ "${DKMS:-yes}" != no ] && [[ " $KERNELS " == *" 6.1 "* ]]; then
 	if [ "$(id -u)" != 0 ]; then
@@ -138,6 +196,24 @@ if [ -z "$T" ] && [ "${DKMS:-yes}" != no ] && [[ " $KERNELS " == *" 6.1 "* ]]; t
 	fi
 fi
 
+# 5b. the Debian packages: build (lintian-clean), dpkg -i, DKMS builds l4.ko for the
+#     stock kernel, pkg-config l4u works, apt-get purge leaves nothing (needs root)
+if [ -z "$T" ] && [ "${DEB:-yes}" != no ] && [[ " $KERNELS " == *" 6.1 "* ]]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "[deb] ok Debian packages # SKIP needs root"
+		add 0 0 1
+		summary+=("[deb] skipped (needs root)")
+	elif step "Debian packages: build, install, DKMS, pkg-config, purge" deb.log scripts/test-deb.sh; then
+		echo "[deb] ok $(tail -n 1 "$logs/deb.log")"
+		add 1 0 0
+		summary+=("[deb] 1 passed, 0 failed")
+	else
+		echo "[deb] not ok Debian packages"
+		add 0 1 0
+		summary+=("[deb] 0 passed, 1 failed")
+	fi
+fi
+
 # 6. the guests
 for k in $KERNELS; do
 	[ -n "${kmod[$k]:-}" ] || continue
@@ -145,7 +221,7 @@ for k in $KERNELS; do
 	echo "== $k: ${krel[$k]}, module ${kmod[$k]#"$l4u_root"/} =="
 	initrd=$vmdir/$k.cpio.gz
 	if ! scripts/vm/mkinitramfs.sh -o "$initrd" -k "${kmod[$k]}" -K "${krel[$k]}" -m check -p "$l4u_build/pagers" \
-			-d "$l4u_build/selftests" -r "$runlist" -T "$(guest_test_timeout "$k")"; then
+			-d "$testdir" -r "$runlist" -T "$(guest_test_timeout "$k")"; then
 		echo "[$k] not ok build the initramfs"
 		add 0 1 0
 		summary+=("[$k] the initramfs failed to build")

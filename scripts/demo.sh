@@ -6,7 +6,8 @@
 #
 # Environment: KERNEL=6.1|debug, DEMO_ARGS="..." (passed to l4u-demo; --basics: the
 #              tour of spaces, windows and pagers instead of the dataspace demo),
-#              DEMO_BIN=build/... (run that static program instead),
+#              DEMO_BIN=path (run that static program instead: make run PROG=path,
+#              make bench; the pagers, l4ctl and the examples are in the guest's /bin),
 #              VM_TIMEOUT=SECONDS (hard limit for the guest).
 set -euo pipefail
 # shellcheck source=scripts/vm/lib.sh
@@ -30,7 +31,7 @@ quiet_step() {
 }
 
 scripts/deps.sh
-quiet_step "building libl4u, pagers and benchmarks" build-demo.log make -C "$l4u_root" pagers tools bench-build
+quiet_step "building libl4u, pagers, examples and benchmarks" build-demo.log make -C "$l4u_root" pagers tools examples bench-build
 if [ "$k" = debug ]; then
 	quiet_step "6.12 debug kernel (built once, about 4 min on 2 cores, then cached)" \
 		debug-kernel.log scripts/build-debug-kernel.sh
@@ -74,9 +75,9 @@ if [ -n "$report" ]; then
 fi
 echo "demo: full guest log in build/logs/demo-$k.log"
 if [ -z "$status" ]; then
-	echo "demo: l4u-demo did not run to its end" >&2
+	echo "demo: $(basename "$demo") did not run to its end" >&2
 	exit 1
 fi
-echo "demo: l4u-demo exited with status $status"
+echo "demo: $(basename "$demo") exited with status $status"
 [ "$status" -ne 0 ] && exit "$status"
 exit "$problems"

@@ -20,6 +20,8 @@ pkgs=(
 	qemu-system-x86 busybox-static cpio gzip
 	# the DKMS packaging test
 	dkms
+	# the Debian packages (make deb) and the man page check
+	dpkg-dev debhelper dh-dkms lintian man-db
 )
 
 missing=()

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Prove the DKMS packaging: install the source tree to /usr/src/<name>-<version>,
+# Prove the DKMS packaging: install the module's source to /usr/src/<name>-<version>
+# (make install-dkms-src: Kbuild, kmod/, uapi/, dkms.conf, nothing else),
 # `dkms add`, `dkms build` for Debian's stock cloud kernel, check that l4.ko exists
 # for that kernel and that its vermagic names it, then `dkms remove --all` and clean
 # up. Safe to rerun. Needs root. The last line of output says what was proven.
@@ -23,6 +24,13 @@ kver=${1:-}
 command -v dkms >/dev/null || die "dkms is not installed (apt-get install dkms)"
 [ -f dkms.conf ] || die "dkms.conf is missing at the top of the source tree: nothing to test"
 
+# one DKMS or package test per machine (they share /usr/src and /var/lib/dkms),
+# whichever tree it runs from
+exec 8>/run/lock/l4u-dkms.lock
+if ! flock -n 8; then
+	echo "waiting for another DKMS or package test on this machine ..." >&2
+	flock 8
+fi
 conf_var() { sed -n "s/^[[:space:]]*$1=[\"']\{0,1\}\([^\"']*\)[\"']\{0,1\}[[:space:]]*$/\1/p" dkms.conf | head -n 1; }
 name=$(conf_var PACKAGE_NAME)
 ver=$(conf_var PACKAGE_VERSION)
@@ -47,11 +55,12 @@ fi
 cleanup
 trap cleanup EXIT
 
-echo "installing the source tree to $src"
-mkdir -p "$src"
-tar -c --exclude=./build --exclude=./.git --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
-	--exclude='*.mod' --exclude='*.mod.c' --exclude=modules.order --exclude=Module.symvers . |
-	tar -x -C "$src"
+echo "installing the module's source to $src (make install-dkms-src)"
+make -s install-dkms-src DESTDIR=
+[ -f "$src/dkms.conf" ] || die "make install-dkms-src put no dkms.conf into $src"
+for junk in build .git libl4u selftests; do
+	[ ! -e "$src/$junk" ] || die "the DKMS source $src holds $junk"
+done
 
 dkms add -m "$name" -v "$ver"
 if ! dkms build -m "$name" -v "$ver" -k "$kver"; then

@@ -1306,13 +1306,15 @@ TEST_F(ipc, per_thread_pagers)
 			.addr = (__u64 *)(fx.cwin + (i + 1) * PG) };
 		ASSERT_EQ(0, pthread_create(&th, NULL, pt_run, &t[i]));
 		ASSERT_EQ(0, pthread_join(th, NULL));
+		ASSERT_EQ(0, l4t_thread_gone(t[i].tid));
 		ASSERT_EQ(0, t[i].err);
 		ASSERT_NE(0ULL, t[i].thread_id);
 		ASSERT_EQ(l4t_word(SEED, (i + 1) * PG), t[i].val);
 	}
 	ASSERT_NE(t[0].thread_id, t[1].thread_id);
 	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
-	ASSERT_EQ(fx.s0.threads + 2, s1.threads);
+	/* the second registration pruned the first thread's entry: it had exited */
+	ASSERT_EQ(fx.s0.threads + 1, s1.threads);
 	/* the main thread never registered: the default pager */
 	ASSERT_EQ(l4t_word(SEED, 3 * PG), *(volatile __u64 *)(fx.cwin + 3 * PG));
 	/* register the main thread with the default pager (-1) */
@@ -1336,16 +1338,17 @@ TEST_F(ipc, per_thread_pagers)
 	ASSERT_PF_MSG(&fx.log->msg[3], fx.cid, 4 * PG, getpid(), tc.thread_id);
 	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
 	ASSERT_IPC(&fx.s0, &s1, 4, 4, 4);
-	ASSERT_EQ(fx.s0.threads + 3, s1.threads);
+	/* the main thread's registration pruned the exited second thread's entry */
+	ASSERT_EQ(fx.s0.threads + 1, s1.threads);
 
-	/* unregistering gives the id back; the exited threads stay until close */
+	/* unregistering gives the id back */
 	memset(&tc, 0, sizeof(tc));
 	tc.pager_fd = -1;
 	tc.flags = L4_THREAD_UNREGISTER;
 	ASSERT_EQ(0, ioctl(fx.cli, L4_IOC_THREAD_CONTROL, &tc));
 	ASSERT_EQ(fx.log->msg[3].thread_id, tc.thread_id);
 	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
-	ASSERT_EQ(fx.s0.threads + 2, s1.threads);
+	ASSERT_EQ(fx.s0.threads, s1.threads);
 
 	for (i = 1; i < 3; i++)
 		ASSERT_EQ(0, close(g[i]));

@@ -3,16 +3,22 @@
  * l4ctl: look into l4u through its generic-netlink family "l4"
  * (uapi/linux/l4_netlink.h), on libnl-genl-3.
  *
- *   l4ctl [--json] stats             global statistics
- *   l4ctl [--json] spaces            the spaces you may see
- *   l4ctl [--json] space ID          one space's entries
- *   l4ctl [--json] tree FRAME        one frame's derivation tree
- *   l4ctl [--json] monitor [-n N] [-s ID] [-p PID] [-t TYPE,...]   live events
+ *   l4ctl [-j|--json] stats          global statistics
+ *   l4ctl [-j|--json] spaces         the spaces you may see
+ *   l4ctl [-j|--json] space ID       one space's entries
+ *   l4ctl [-j|--json] tree FRAME     one frame's derivation tree
+ *   l4ctl [-j|--json] monitor [-n N] [-s ID] [-p PID] [-t TYPE,...]   live events
  *   l4ctl dot [ID]                   the mapping database as Graphviz DOT
+ *   l4ctl help | --help | --version
+ *
+ * The arguments are checked before anything talks to the module. Exit
+ * status: 0 done, 1 the module refused or is not there, 2 bad usage
+ * (l4ctl(8)).
  */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +30,11 @@
 #include <netlink/netlink.h>
 
 #include <linux/l4_netlink.h>
+#include <l4u/l4u.h>
+
+/* exit codes (l4ctl(8)) */
+#define EXIT_FAIL	1	/* the module is not there or refused */
+#define EXIT_USAGE	2	/* bad command line */
 
 static bool json;
 static struct nl_sock *sk;
@@ -38,7 +49,24 @@ static void die(const char *fmt, const char *arg)
 	fprintf(stderr, "l4ctl: ");
 	fprintf(stderr, fmt, arg);
 	fputc('\n', stderr);
-	exit(1);
+	exit(EXIT_FAIL);
+}
+
+/* A bad command line: "l4ctl: CMD: what", exit status 2. */
+static const char *cur_cmd;
+
+static void __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "l4ctl: ");
+	if (cur_cmd)
+		fprintf(stderr, "%s: ", cur_cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(EXIT_USAGE);
 }
 
 static void l4_connect(void)
@@ -50,7 +78,7 @@ static void l4_connect(void)
 		die("%s", "cannot open a generic netlink socket");
 	family = genl_ctrl_resolve(sk, L4_GENL_NAME);
 	if (family < 0)
-		die("%s", "the l4 module is not loaded (no generic netlink family \"l4\"; try: modprobe l4)");
+		die("no generic netlink family \"l4\": %s", l4u_open_strerror(-ENOENT));
 }
 
 static const char *l4_strerror(int err)
@@ -123,7 +151,7 @@ static void l4_check(int err, const char *what)
 {
 	if (err < 0) {
 		fprintf(stderr, "l4ctl: %s: %s\n", what, l4_strerror(err));
-		exit(1);
+		exit(EXIT_FAIL);
 	}
 }
 
@@ -312,15 +340,14 @@ static uint64_t parse_id(const char *s, const char *what)
 
 	errno = 0;
 	v = strtoull(s, &end, 0);
-	if (errno || !*s || *end)
-		die("bad %s", what);
+	if (errno || !*s || *end || *s == '-')
+		usage_error("bad %s '%s'", what, s);
 	return v;
 }
 
-static int cmd_entries(bool tree, const char *arg)
+static int cmd_entries(bool tree, uint64_t id)
 {
 	struct entries e = { .tree = tree };
-	uint64_t id = parse_id(arg, tree ? "frame id" : "space id");
 
 	l4_check(l4_request(tree ? L4_CMD_TREE : L4_CMD_ENTRIES, true,
 			    tree ? L4_A_FRAME_ID : L4_A_SPACE_ID, id, entry_rec, &e,
@@ -443,13 +470,13 @@ static void dot_parents(uint64_t id)
 	free(p.v);
 }
 
-static int cmd_dot(const char *arg)
+static int cmd_dot(bool one, uint64_t id)
 {
 	struct ids ids = { 0 };
 	size_t i;
 
-	if (arg)
-		ids_add(&ids, parse_id(arg, "space id"));
+	if (one)
+		ids_add(&ids, id);
 	else
 		l4_check(l4_request(L4_CMD_SPACES, true, 0, 0, space_id_rec, &ids,
 				    ids_reset), "spaces");
@@ -462,7 +489,7 @@ static int cmd_dot(const char *arg)
 				    dot_entry, NULL, NULL), "space");
 		printf("\t}\n");
 	}
-	if (arg)
+	if (one)
 		dot_parents(ids.v[0]);
 	for (i = 0; i < ids.n; i++)
 		l4_check(l4_request(L4_CMD_ENTRIES, true, L4_A_SPACE_ID, ids.v[i],
@@ -607,7 +634,7 @@ static unsigned int parse_types(char *s)
 			if (!strcmp(tok, ev_names[t]))
 				break;
 		if (t > L4_EV_MAX)
-			die("unknown event type '%s' (fault reply map grant unmap create destroy)", tok);
+			usage_error("unknown event type '%s' (fault reply map grant unmap create destroy)", tok);
 		types |= 1u << t;
 	}
 	return types;
@@ -620,31 +647,43 @@ static void all_rec(struct nlattr **tb, void *arg)
 	*(bool *)arg = !tb[L4_A_ST_EVENTS_ALL] || u8(tb, L4_A_ST_EVENTS_ALL);
 }
 
-static int cmd_monitor(int argc, char **argv)
+static void monitor_args(struct monitor *m, int argc, char **argv)
 {
-	struct monitor m = { 0 };
-	struct handler h = { event_rec, &m };
-	int grp, opt, err;
+	int opt;
 
 	optind = 1;
-	while ((opt = getopt(argc, argv, "n:s:p:t:")) != -1) {
+	opterr = 0;
+	while ((opt = getopt(argc, argv, ":n:s:p:t:")) != -1) {
 		switch (opt) {
 		case 'n':
-			m.limit = parse_id(optarg, "event count");
+			m->limit = parse_id(optarg, "event count");
 			break;
 		case 's':
-			m.space = parse_id(optarg, "space id");
+			m->space = parse_id(optarg, "space id");
 			break;
 		case 'p':
-			m.pid = parse_id(optarg, "pid");
+			m->pid = parse_id(optarg, "pid");
 			break;
 		case 't':
-			m.types = parse_types(optarg);
+			m->types = parse_types(optarg);
+			break;
+		case ':':
+			usage_error("option '-%c' needs an argument", optopt);
 			break;
 		default:
-			return 2;
+			usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	if (optind < argc)
+		usage_error("unexpected argument '%s'", argv[optind]);
+}
+
+static int cmd_monitor(struct monitor *mon)
+{
+	struct monitor m = *mon;
+	struct handler h = { event_rec, &m };
+	int grp, err;
+
 	grp = genl_ctrl_resolve_grp(sk, L4_GENL_NAME, L4_GENL_MCGRP_EVENTS);
 	if (grp < 0)
 		l4_check(grp, "events group");
@@ -664,11 +703,13 @@ static int cmd_monitor(int argc, char **argv)
 	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, l4_valid, &h);
 	for (;;) {
 		err = nl_recvmsgs_default(sk);
-		if (err == -NLE_NOMEM) {	/* ENOBUFS: the socket overran */
-			continue;		/* the sequence numbers say how many */
-		}
-		l4_check(err, "monitor");
+		/* -NLE_NOMEM is ENOBUFS: the socket overran, the sequence
+		 * numbers say how many events went */
+		if (err < 0 && err != -NLE_NOMEM)
+			break;
 	}
+	l4_check(err, "monitor");
+	return EXIT_FAIL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -676,7 +717,8 @@ static int cmd_monitor(int argc, char **argv)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: l4ctl [--json] COMMAND\n"
+		"usage: l4ctl [-j|--json] COMMAND [ARGS]\n"
+		"       l4ctl help | --help | --version\n"
 		"  stats                 global statistics\n"
 		"  spaces                the spaces you may see\n"
 		"  space ID              the entries of space ID\n"
@@ -686,44 +728,111 @@ static void usage(FILE *f)
 		"                        create destroy) of your spaces, everyone's with\n"
 		"                        CAP_SYS_ADMIN; -n: exit after N (shown, skipped\n"
 		"                        or lost)\n"
-		"  dot [ID]              the mapping database as a Graphviz graph\n");
+		"  dot [ID]              the mapping database as a Graphviz graph (no --json)\n"
+		"exit status: 0 done, 1 the module is not loaded or refused, 2 bad usage\n"
+		"see l4ctl(8)\n");
 }
+
+enum cmd { C_STATS, C_SPACES, C_SPACE, C_TREE, C_MONITOR, C_DOT, C_HELP };
+
+static const struct {
+	const char *name;
+	enum cmd cmd;
+	int min, max;		/* arguments after the command (-1: its own options) */
+	const char *arg;	/* what a missing one is called */
+	bool json;		/* has a JSON form */
+} cmds[] = {
+	{ "stats",	C_STATS,	0, 0, NULL,	true },
+	{ "spaces",	C_SPACES,	0, 0, NULL,	true },
+	{ "space",	C_SPACE,	1, 1, "ID",	true },
+	{ "tree",	C_TREE,		1, 1, "FRAME",	true },
+	{ "monitor",	C_MONITOR,	0, -1, NULL,	true },
+	{ "dot",	C_DOT,		0, 1, NULL,	false },
+	{ "help",	C_HELP,		0, 0, NULL,	true },
+};
 
 int main(int argc, char **argv)
 {
-	const char *cmd;
+	struct monitor mon = { 0 };
+	uint64_t id = 0;
+	size_t i;
+	int nargs;
 
-	while (argc > 1 && argv[1][0] == '-' && argv[1][1] == '-') {
-		if (!strcmp(argv[1], "--json")) {
+	while (argc > 1 && argv[1][0] == '-') {
+		if (!strcmp(argv[1], "-j") || !strcmp(argv[1], "--json")) {
 			json = true;
-		} else if (!strcmp(argv[1], "--help")) {
+		} else if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 			usage(stdout);
 			return 0;
+		} else if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+			printf("l4ctl %d.%d.%d (libl4u %d.%d.%d, netlink family %s version %d)\n",
+			       L4U_VERSION_MAJOR, L4U_VERSION_MINOR, L4U_VERSION_PATCH,
+			       L4U_VERSION_MAJOR, L4U_VERSION_MINOR, L4U_VERSION_PATCH,
+			       L4_GENL_NAME, L4_GENL_VERSION);
+			return 0;
+		} else if (!strcmp(argv[1], "--")) {
+			argc--;
+			argv++;
+			break;
 		} else {
-			usage(stderr);
-			return 2;
+			usage_error("unknown option '%s' (see 'l4ctl help')", argv[1]);
 		}
 		argc--;
 		argv++;
 	}
 	if (argc < 2) {
 		usage(stderr);
-		return 2;
+		return EXIT_USAGE;
 	}
-	cmd = argv[1];
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			break;
+	if (i == sizeof(cmds) / sizeof(cmds[0]))
+		usage_error("unknown command '%s' (see 'l4ctl help')", argv[1]);
+	cur_cmd = cmds[i].name;
+	nargs = argc - 2;
+	if (!cmds[i].json && json)
+		usage_error("no JSON form: its output is a Graphviz graph (drop --json)");
+	if (cmds[i].max >= 0) {
+		if (nargs < cmds[i].min)
+			usage_error("missing argument %s", cmds[i].arg);
+		if (nargs > cmds[i].max)
+			usage_error("unexpected argument '%s'", argv[2 + cmds[i].max]);
+	}
+	switch (cmds[i].cmd) {
+	case C_SPACE:
+	case C_DOT:
+		if (nargs)
+			id = parse_id(argv[2], "space id");
+		break;
+	case C_TREE:
+		id = parse_id(argv[2], "frame id");
+		break;
+	case C_MONITOR:
+		monitor_args(&mon, argc - 1, argv + 1);
+		break;
+	case C_HELP:
+		usage(stdout);
+		return 0;
+	default:
+		break;
+	}
+
 	l4_connect();
-	if (!strcmp(cmd, "stats") && argc == 2)
+	switch (cmds[i].cmd) {
+	case C_STATS:
 		return cmd_stats();
-	if (!strcmp(cmd, "spaces") && argc == 2)
+	case C_SPACES:
 		return cmd_spaces();
-	if (!strcmp(cmd, "space") && argc == 3)
-		return cmd_entries(false, argv[2]);
-	if (!strcmp(cmd, "tree") && argc == 3)
-		return cmd_entries(true, argv[2]);
-	if (!strcmp(cmd, "dot") && argc <= 3)
-		return cmd_dot(argc == 3 ? argv[2] : NULL);
-	if (!strcmp(cmd, "monitor"))
-		return cmd_monitor(argc - 1, argv + 1);
-	usage(stderr);
-	return 2;
+	case C_SPACE:
+		return cmd_entries(false, id);
+	case C_TREE:
+		return cmd_entries(true, id);
+	case C_DOT:
+		return cmd_dot(nargs == 1, id);
+	case C_MONITOR:
+		return cmd_monitor(&mon);
+	default:
+		return EXIT_FAIL;
+	}
 }

@@ -990,7 +990,8 @@ int l4u_dsm_main(int argc, char **argv, const struct l4u_dsm_backend *be)
 	sigprocmask(SIG_BLOCK, &stop, NULL);
 	dev = l4u_open();
 	if (dev < 0) {
-		fprintf(stderr, "%s: open %s: %s\n", be->name, L4_DEVICE_PATH, strerror(-dev));
+		fprintf(stderr, "%s: %s: %s\n", be->name, L4_DEVICE_PATH,
+			l4u_open_strerror(dev));
 		return 1;
 	}
 	ret = l4u_frames_init_strategy(&dsm.fr, dev, nframes, strategy);

@@ -108,6 +108,23 @@ int l4u_open(void)
 	return dev;
 }
 
+const char *l4u_open_strerror(int err)
+{
+	switch (err) {
+	case -EACCES:
+	case -EPERM:
+		return "permission denied: join group l4 (see README)";
+	case -ENOENT:
+	case -ENODEV:
+	case -ENXIO:
+		return "no such device: load the module: modprobe l4";
+	case -EPROTO:
+		return "l4.ko speaks another ABI major version than this program: rebuild one of them";
+	default:
+		return strerror(-err);
+	}
+}
+
 int l4u_space_create(int dev, uint64_t size, uint32_t flags,
 		     uint64_t max_frames, uint64_t *id)
 {
@@ -170,6 +187,11 @@ int l4u_gate_create(int dev)
 int l4u_gate_send_cap(int gate)
 {
 	return l4u_ioctl(gate, L4_IOC_GATE_SEND_CAP, NULL);
+}
+
+int l4u_gate_info(int gate, struct l4_gate_info *info)
+{
+	return l4u_ioctl(gate, L4_IOC_GATE_INFO, info);
 }
 
 int l4u_recv(int gate, struct l4_msg *msg)

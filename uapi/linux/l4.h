@@ -25,7 +25,7 @@
 #define L4_DEVICE_PATH		"/dev/l4"
 
 #define L4_ABI_MAJOR		0
-#define L4_ABI_MINOR		4
+#define L4_ABI_MINOR		5
 
 #define L4_IOC_MAGIC		0xBC
 
@@ -255,10 +255,22 @@ struct l4_unmap {
  * address. Errors of mmap on a space fd:
  *   EINVAL  MAP_PRIVATE (a window is always shared)
  *   ENXIO   the range lies (partly) outside the space
+ * mprotect() adding PROT_EXEC to a window mapped without it: EACCES.
+ *
+ * Execute rights are enforced per window: in a window mapped PROT_EXEC
+ * every access needs X on the entry as well (its PTEs are executable), so
+ * a fault there reaches the pager with L4_PF_EXEC set, and revoking X
+ * takes the page out of such windows. Windows without PROT_EXEC never
+ * execute anything.
+ *
  * Faults in a window:
  *   SIGBUS  the page is absent and the space has no pager, or a frame
  *           limit (per space, global module parameter max_frames, or the
  *           toucher's memory cgroup) refused a frame
+ *   SIGSEGV the page is there without the rights the access needs and
+ *           the space has no pager, or the pager answered with an error
+ * A kernel-mode access (a system call reading or writing a window page)
+ * waits for the pager killably: a non-fatal signal does not end the wait.
  */
 
 /* ------------------------------------------------------------------ */
@@ -275,8 +287,10 @@ struct l4_unmap {
  * L4_LABEL_PAGE_FAULT.
  *
  * Tokens name a message until it is answered; a token is never 0, and a
- * stale one gets ENOENT. A receive fails with EBUSY while 2^24 messages of
- * the gate are received and not yet answered.
+ * stale one gets ENOENT. A receive fails with EBUSY while max_inflight
+ * (module parameter, default 4096, at most 2^24) messages of the gate are
+ * received and not yet answered -- including those whose callers gave up:
+ * they stay until answered (ESRCH) or the gate dies.
  *
  * When the last fd of a gate is closed the gate is dead: every waiting
  * caller and faulter gets EPIPE (a faulter: SIGBUS), now and later.
@@ -290,8 +304,9 @@ struct l4_unmap {
  * when its last *receive* fd (what L4_IOC_CREATE_GATE returned, and dups
  * of it) closes. When the last send capability of a gate closes, the gate
  * receives one message labelled L4_LABEL_NO_SENDERS (token 0, no words, no
- * reply), each time that happens: the server learns that no client holds
- * the object any more (Mach's no-senders notification).
+ * reply): the server learns that no client holds the object any more
+ * (Mach's no-senders notification). While one waits unreceived, later
+ * drops to zero add none: it tells the same.
  */
 #define L4_MSG_WORDS		8	/* message registers */
 #define L4_MSG_ITEMS		4	/* map items in one reply */
@@ -301,7 +316,11 @@ struct l4_unmap {
 /* the last send capability of the gate was closed (token 0, no reply) */
 #define L4_LABEL_NO_SENDERS	(-3LL)
 
-/* word 0 of a page-fault message: (pfa & ~7) | X << 2 | W << 1 | P */
+/*
+ * word 0 of a page-fault message: (pfa & ~7) | X << 2 | W << 1 | P: the
+ * rights the access needs (X in an executable window) and whether the
+ * page is there with fewer
+ */
 #define L4_PF_PRESENT		0x1ULL	/* a rights fault: the page is there */
 #define L4_PF_WRITE		0x2ULL
 #define L4_PF_EXEC		0x4ULL
@@ -396,6 +415,25 @@ struct l4_call {
 #define L4_IOC_CALL		_IOWR(L4_IOC_MAGIC, 0x83, struct l4_call)
 /* on a gate fd (receive or send): a new send capability fd; arg must be 0 */
 #define L4_IOC_GATE_SEND_CAP	_IO(L4_IOC_MAGIC, 0x84)
+
+/*
+ * On a gate fd (receive or send): what waits at the gate now, and its
+ * senders' measured wake-up cost. A sender spins for its answer before it
+ * sleeps for up to twice wake_ns (at most the module parameter spin_ns):
+ * the estimate is the gate's own, so one slow server does not change how
+ * long the clients of another spin.
+ */
+struct l4_gate_info {
+	__u64 queued;		/* messages waiting to be received */
+	__u64 inflight;		/* received and not yet answered */
+	__u64 senders;		/* open send capabilities */
+	__u64 wake_ns;		/* moving average: a sleeping sender's wake-up */
+	__u32 dead;		/* 1: its last receive fd is gone */
+	__u32 pad;
+	__u64 reserved[3];	/* out: zero */
+};
+
+#define L4_IOC_GATE_INFO	_IOR(L4_IOC_MAGIC, 0x85, struct l4_gate_info)
 
 /*
  * On a space fd. L4_IOC_SET_PAGER: the space's default pager gate (faults

@@ -154,6 +154,14 @@ enum l4_attr {
 				 */
 	L4_A_EV_UID_SEQ,	/* u64: the owner's own sequence number */
 
+	/* L4_CMD_STATS reply, u64 each: the rest of struct l4_stats */
+	L4_A_ST_MAX_FRAMES,	/* global frame limit */
+	L4_A_ST_FRAMES_ALLOCATED, /* frames ever allocated */
+	L4_A_ST_FRAMES_FREED,	/* frames ever freed */
+	L4_A_ST_THREADS,	/* registered L4 threads */
+	L4_A_ST_MESSAGES,	/* messages received from gates */
+	L4_A_ST_FAULTAROUND_PAGES, /* pages mapped by fault-around */
+
 	__L4_A_MAX,
 };
 #define L4_A_MAX	(__L4_A_MAX - 1)

@@ -28,6 +28,14 @@ extern "C" {
 /* Open /dev/l4 (O_RDWR | O_CLOEXEC) and check that its ABI major matches. */
 int l4u_open(void);
 
+/*
+ * What to tell the user when l4u_open() failed with @err: for -EACCES
+ * "permission denied: join group l4 (see README)", for -ENOENT "no such
+ * device: load the module: modprobe l4", for -EPROTO the ABI mismatch,
+ * else strerror(-@err). Every l4u program prints this.
+ */
+const char *l4u_open_strerror(int err);
+
 int l4u_version(int dev, struct l4_version *v);
 int l4u_stats(int dev, struct l4_stats *st);
 
@@ -87,6 +95,13 @@ int l4u_gate_create(int dev);
  * closes. Returns the new fd.
  */
 int l4u_gate_send_cap(int gate);
+
+/*
+ * What waits at @gate (a receive fd or a send capability) now, and the
+ * gate's own estimate of a sleeping sender's wake-up (how long its
+ * senders spin).
+ */
+int l4u_gate_info(int gate, struct l4_gate_info *info);
 
 /* Receive one message (blocks unless the fd is O_NONBLOCK: -EAGAIN). */
 int l4u_recv(int gate, struct l4_msg *msg);

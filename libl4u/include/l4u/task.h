@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <signal.h>
+#include <sys/types.h>
 #include <linux/l4.h>
 
 #ifdef __cplusplus
