@@ -20,9 +20,17 @@
 
 #include <l4u/l4u.h>
 
-#include "l4_test_util.h"
+#include "l4_fixtures.h"
 
 L4T_FIXTURE(ipc);
+
+/*
+ * Page faults served by a pager process, crossed with the space kinds
+ * (l4_fixtures.h): the source the pager maps from is a root of the kind
+ * (sigma0, itself paged, sigma0 with fault-around), the faulting client
+ * has the kind's child flags (fault-around for the last).
+ */
+L4F_KIND_FIXTURE(fault);
 
 #define PG		L4T_PAGE
 #define SEED		0x17ULL
@@ -65,49 +73,15 @@ static void ipc_log_add(struct ipc_log *log, int gate, const struct l4_msg *m)
 	}
 }
 
-/* A child that dies with the test process (fork only from the main thread). */
-static pid_t ipc_fork(void)
-{
-	pid_t parent = getpid();
-	pid_t pid = fork();
-
-	if (!pid) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(99);
-	}
-	return pid;
-}
-
-static int ipc_gate(int dev)
-{
-	return ioctl(dev, L4_IOC_CREATE_GATE, 0);
-}
-
-static int ipc_set_pager(int space, int gate)
-{
-	struct l4_pager p = { .gate_fd = gate };
-
-	return ioctl(space, L4_IOC_SET_PAGER, &p);
-}
+#define ipc_fork	l4f_fork
+#define ipc_gate	l4f_gate
+#define ipc_set_pager	l4f_set_pager
+#define ipc_map_reply	l4f_map_reply
 
 static int ipc_recv(int gate, struct l4_msg *m)
 {
 	memset(m, 0xa5, sizeof(*m));
 	return ioctl(gate, L4_IOC_RECV, m);
-}
-
-/* A reply of one map item: 2^order bytes of @src around @addr, same place. */
-static void ipc_map_reply(struct l4_reply *r, __u64 token, int src, __u64 addr,
-			  unsigned int order, __u64 rights)
-{
-	memset(r, 0, sizeof(*r));
-	addr &= ~((1ULL << order) - 1);
-	r->token = token;
-	r->nitems = 1;
-	r->items[0].src_fd = src;
-	r->items[0].item.control = L4_MAP_ITEM(addr, 0);
-	r->items[0].item.fpage = L4_FPAGE(addr, order, rights);
 }
 
 static int ipc_reply_map(int gate, __u64 token, int src, __u64 addr,
@@ -162,37 +136,32 @@ static pid_t ipc_pager(int gate, int src, const struct ipc_answer *ans, int n,
  * A pager process serving any number of faults with single pages (RW)
  * through REPLY_WAIT on a nonblocking gate, until @ctrl reads EOF.
  */
+struct ipc_server_arg {
+	int src;
+	struct ipc_log *log;
+};
+
+static void ipc_server_answer(void *arg, const struct l4_msg *m,
+			      struct l4_reply *r)
+{
+	struct ipc_server_arg *a = arg;
+
+	ipc_log_add(a->log, 0, m);
+	ipc_map_reply(r, m->token, a->src, L4_PF_ADDR(m->words[0]), 12, RW_);
+}
+
 static pid_t ipc_server(int gate, int src, const int ctrl_pipe[2],
 			struct ipc_log *log)
 {
-	int ctrl = ctrl_pipe[0];
-	struct l4_reply_wait rw;
+	struct ipc_server_arg a = { .src = src, .log = log };
 	pid_t pid;
 
 	pid = ipc_fork();
 	if (pid)
 		return pid;
 	CHILD_CHECK(!close(ctrl_pipe[1]));	/* EOF when the test closes it */
-	CHILD_CHECK(!fcntl(gate, F_SETFL, O_NONBLOCK));
-	memset(&rw, 0, sizeof(rw));
-	for (;;) {
-		struct pollfd pfd[2] = {
-			{ .fd = gate, .events = POLLIN },
-			{ .fd = ctrl, .events = POLLIN },
-		};
-
-		if (!ioctl(gate, L4_IOC_REPLY_WAIT, &rw)) {
-			ipc_log_add(log, 0, &rw.msg);
-			ipc_map_reply(&rw.reply, rw.msg.token, src,
-				      L4_PF_ADDR(rw.msg.words[0]), 12, RW_);
-			continue;
-		}
-		CHILD_CHECK(errno == EAGAIN);
-		memset(&rw.reply, 0, sizeof(rw.reply));	/* it was delivered */
-		CHILD_CHECK(poll(pfd, 2, -1) > 0);
-		if (!(pfd[0].revents & POLLIN) && pfd[1].revents)
-			_exit(0);
-	}
+	l4f_serve(gate, ctrl_pipe[0], ipc_server_answer, &a);
+	_exit(0);
 }
 
 /* The counters of IPC since @a. */
@@ -224,21 +193,137 @@ static pid_t ipc_server(int gate, int src, const int ctrl_pipe[2],
 	ASSERT_EQ(0ULL, (m)->reserved[1]);				\
 } while (0)
 
-/* A sigma0 space of @pages pages filled with pattern SEED, and its window. */
-static int ipc_source(int dev, size_t pages, char **win)
-{
-	int fd = l4t_space_window(dev, pages, 0, L4_SPACE_SIGMA0, win);
+/*
+ * What most tests set up: a source space (a root of a kind, filled with
+ * pattern SEED through its window), a client space and a window onto it, a
+ * gate (the client's pager unless .no_pager), a log for pagers, and the
+ * counters once all that is there (s0).
+ */
+struct ipc_fx_cfg {
+	size_t src_pages;	/* 0: no source */
+	size_t cli_pages;
+	__u64 win_addr;		/* the client's window: from here ... */
+	size_t win_pages;	/* ... this long (0: all of the client) */
+	bool no_pager;		/* the gate is not the client's pager */
+	__u32 cli_flags;	/* the client's flags beyond the kind's */
+};
 
-	if (fd >= 0)
-		l4t_fill(*win, 0, pages * PG, SEED);
-	return fd;
+struct ipc_fx {
+	struct ipc_fx_cfg cfg;
+	const struct l4f_kind *kind;
+	struct ipc_log *log;
+	struct l4f_root root;	/* the source */
+	int src, cli, gate;
+	char *swin, *cwin;
+	__u64 cid;
+	struct l4_stats s0;
+};
+
+static void ipc_fx_open(struct __test_metadata *_metadata, int dev,
+			struct ipc_fx *fx, const struct l4f_kind *k,
+			const struct ipc_fx_cfg *cfg)
+{
+	memset(fx, 0, sizeof(*fx));
+	fx->cfg = *cfg;
+	fx->kind = k;
+	fx->src = fx->cli = fx->gate = -1;
+	if (!fx->cfg.win_pages)
+		fx->cfg.win_pages = cfg->cli_pages;
+	fx->log = ipc_log_new();
+	ASSERT_NE(NULL, fx->log);
+	if (cfg->src_pages) {
+		l4f_root_open(_metadata, dev, k, cfg->src_pages, &fx->root);
+		fx->src = fx->root.fd;
+		fx->swin = fx->root.win;
+		l4t_fill(fx->swin, 0, cfg->src_pages * PG, SEED);
+	}
+	fx->cli = l4t_create(dev, cfg->cli_pages * PG, 0,
+			     k->child_flags | cfg->cli_flags, &fx->cid);
+	ASSERT_LE(0, fx->cli);
+	fx->cwin = l4t_map(fx->cli, fx->cfg.win_addr, fx->cfg.win_pages * PG);
+	ASSERT_NE(MAP_FAILED, fx->cwin);
+	fx->gate = ipc_gate(dev);
+	ASSERT_LE(0, fx->gate);
+	if (!cfg->no_pager)
+		ASSERT_EQ(0, ipc_set_pager(fx->cli, fx->gate));
+	ASSERT_EQ(0, l4t_stats(dev, &fx->s0));
 }
 
-/* A non-sigma0 space of @pages pages, its id and a window onto it. */
-static int ipc_client(int dev, size_t pages, __u64 *id, char **win)
+/* Set up @fx with a source of kind @k (sigma0 for IPC_FX) and @cfg's fields. */
+#define IPC_FX_KIND(fx, k, ...)						\
+	ipc_fx_open(_metadata, self->dev, (fx), (k),			\
+		    &(struct ipc_fx_cfg){ __VA_ARGS__ })
+#define IPC_FX(fx, ...)		IPC_FX_KIND((fx), &l4f_kind_sigma0, __VA_ARGS__)
+
+/* Our copy of the gate goes: from now on a pager holds it, or nobody. */
+static void ipc_fx_drop_gate(struct __test_metadata *_metadata,
+			     struct ipc_fx *fx)
 {
-	return l4t_space_window_id(dev, pages, 0, 0, id, win);
+	ASSERT_EQ(0, close(fx->gate));
+	fx->gate = -1;
 }
+
+/*
+ * Everything of the set-up goes; then gates, threads and the live counters
+ * are back where the test started.
+ */
+static void ipc_fx_release(struct __test_metadata *_metadata, struct ipc_fx *fx)
+{
+	if (fx->gate >= 0)
+		ASSERT_EQ(0, close(fx->gate));
+	ASSERT_EQ(0, munmap(fx->cwin, fx->cfg.win_pages * PG));
+	ASSERT_EQ(0, close(fx->cli));
+	if (fx->src >= 0)
+		l4f_root_close(_metadata, &fx->root);
+}
+
+static void ipc_fx_close(struct __test_metadata *_metadata, int dev,
+			 const struct l4_stats *before, struct ipc_fx *fx)
+{
+	ipc_fx_release(_metadata, fx);
+	ASSERT_EQ(0, l4t_ipc_settled(dev, before));
+}
+
+#define IPC_FX_CLOSE(fx)	ipc_fx_close(_metadata, self->dev, &self->before, (fx))
+
+/* A scripted pager (ipc_pager) on the set-up's gate, mapping from its source. */
+static pid_t ipc_fx_pager(struct __test_metadata *_metadata, struct ipc_fx *fx,
+			  const struct ipc_answer *ans, int n)
+{
+	pid_t pid = ipc_pager(fx->gate, fx->src, ans, n, fx->log);
+
+	ASSERT_LE(0, pid);
+	ipc_fx_drop_gate(_metadata, fx);
+	return pid;
+}
+
+/*
+ * The pager got exactly @n page faults, with words 0 @w0, all of this
+ * thread (unregistered) in the client, each answered: the IPC counters
+ * since fx->s0 say so too.
+ */
+static void ipc_fx_faults(struct __test_metadata *_metadata, int dev,
+			  struct ipc_fx *fx, const __u64 *w0, int n)
+{
+	struct l4_stats s1;
+	int i;
+
+	ASSERT_EQ(0, l4t_stats(dev, &s1));
+	ASSERT_IPC(&fx->s0, &s1, n, n, n);
+	ASSERT_EQ(n, fx->log->n);
+	for (i = 0; i < n; i++)
+		ASSERT_PF_MSG(&fx->log->msg[i], fx->cid, w0[i], getpid(), 0);
+}
+
+#define ASSERT_FAULTS(fx, ...) do {					\
+	const __u64 w0_[] = { __VA_ARGS__ };				\
+									\
+	ipc_fx_faults(_metadata, self->dev, (fx), w0_,			\
+		      sizeof(w0_) / sizeof(w0_[0]));			\
+} while (0)
+
+#define IPC_FX_PAGER(fx, ans)						\
+	ipc_fx_pager(_metadata, (fx), (ans), sizeof(ans) / sizeof((ans)[0]))
 
 static __s64 ipc_now_ns(void)
 {
@@ -257,106 +342,62 @@ static __s64 ipc_now_ns(void)
  * not the window's, with the offset in the page), the page arrives with
  * the source's contents, and a later write needs no second message.
  */
-TEST_F(ipc, one_page_fault)
+TEST_F(fault, one_page_fault)
 {
 	static const struct ipc_answer ans[] = { { 12, RW_, 0 } };
-	struct ipc_log *log = ipc_log_new();
-	struct l4_stats s0, s1;
-	int src, cli, gate;
-	char *swin, *cwin;
-	__u64 cid, v;
+	struct ipc_fx fx;
+	__u64 v;
 	pid_t pid;
 
-	ASSERT_NE(NULL, log);
-	src = ipc_source(self->dev, 16, &swin);
-	ASSERT_LE(0, src);
-	cli = l4t_create(self->dev, 16 * PG, 0, 0, &cid);
-	ASSERT_LE(0, cli);
-	cwin = l4t_map(cli, 2 * PG, 8 * PG);	/* shows space 2..9 */
-	ASSERT_NE(MAP_FAILED, cwin);
-	gate = ipc_gate(self->dev);
-	ASSERT_LE(0, gate);
-	ASSERT_EQ(0, ipc_set_pager(cli, gate));
-	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
-	ASSERT_EQ(s0.gates, self->before.gates + 1);
+	/* the client window shows space 2..9 */
+	IPC_FX_KIND(&fx, variant->kind, .src_pages = 16, .cli_pages = 16,
+		    .win_addr = 2 * PG, .win_pages = 8);
+	ASSERT_EQ(fx.s0.gates, self->before.gates + 1 + variant->kind->paged);
 
-	pid = ipc_pager(gate, src, ans, 1, log);
-	ASSERT_LE(0, pid);
-	ASSERT_EQ(0, close(gate));
+	pid = IPC_FX_PAGER(&fx, ans);
 
 	/* space page 5, word at 0x128 */
-	v = *(volatile __u64 *)(cwin + 3 * PG + 0x128);
+	v = *(volatile __u64 *)(fx.cwin + 3 * PG + 0x128);
 	ASSERT_EQ(l4t_word(SEED, 5 * PG + 0x128), v);
 	ASSERT_EQ(0, l4t_wait(pid));
-	ASSERT_EQ(-1L, l4t_check(cwin + 3 * PG, 5 * PG, PG, SEED));
+	ASSERT_EQ(-1L, l4t_check(fx.cwin + 3 * PG, 5 * PG, PG, SEED));
 	/* mapped RW: the write needs nobody, and the source sees it */
-	*(volatile __u64 *)(cwin + 3 * PG + 8) = 42;
-	ASSERT_EQ(42ULL, *(volatile __u64 *)(swin + 5 * PG + 8));
+	*(volatile __u64 *)(fx.cwin + 3 * PG + 8) = 42;
+	ASSERT_EQ(42ULL, *(volatile __u64 *)(fx.swin + 5 * PG + 8));
 
-	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
-	ASSERT_IPC(&s0, &s1, 1, 1, 1);
-	ASSERT_EQ(1, log->n);
-	ASSERT_PF_MSG(&log->msg[0], cid, 5 * PG + 0x128, getpid(), 0);
-	ASSERT_EQ(1ULL, l4t_nodes(cli));
+	ASSERT_FAULTS(&fx, 5 * PG + 0x128);
+	ASSERT_EQ(1ULL, l4t_nodes(fx.cli));
 	/* the gate is dead: another absent page is a SIGBUS */
-	ASSERT_SIGBUS(cwin + 4 * PG, L4T_READ);
-	ASSERT_EQ(1ULL, l4t_nodes(cli));
-
-	ASSERT_EQ(0, munmap(cwin, 8 * PG));
-	ASSERT_EQ(0, munmap(swin, 16 * PG));
-	ASSERT_EQ(0, close(cli));
-	ASSERT_EQ(0, close(src));
-	ASSERT_IPC_SETTLED(self);
+	ASSERT_SIGBUS(fx.cwin + 4 * PG, L4T_READ);
+	ASSERT_EQ(1ULL, l4t_nodes(fx.cli));
+	IPC_FX_CLOSE(&fx);
 }
 
 /* W only for writes, P = 0 for absent pages, X never (no exec window). */
-TEST_F(ipc, fault_bits_read_write)
+TEST_F(fault, fault_bits_read_write)
 {
 	static const struct ipc_answer ans[] = {
 		{ 12, RW_, 0 }, { 12, RW_, 0 }, { 12, RW_, 0 },
 	};
-	struct ipc_log *log = ipc_log_new();
-	struct l4_stats s0, s1;
-	int src, cli, gate;
-	char *swin, *cwin;
-	__u64 cid, v = 0x1234;
+	struct ipc_fx fx;
+	__u64 v = 0x1234;
 	pid_t pid;
 
-	ASSERT_NE(NULL, log);
-	src = ipc_source(self->dev, 8, &swin);
-	ASSERT_LE(0, src);
-	cli = ipc_client(self->dev, 8, &cid, &cwin);
-	ASSERT_LE(0, cli);
-	gate = ipc_gate(self->dev);
-	ASSERT_LE(0, gate);
-	ASSERT_EQ(0, ipc_set_pager(cli, gate));
-	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
-	pid = ipc_pager(gate, src, ans, 3, log);
-	ASSERT_LE(0, pid);
-	ASSERT_EQ(0, close(gate));
+	IPC_FX_KIND(&fx, variant->kind, .src_pages = 8, .cli_pages = 8);
+	pid = IPC_FX_PAGER(&fx, ans);
 
-	ASSERT_EQ(l4t_word(SEED, PG), *(volatile __u64 *)(cwin + PG));
-	*(volatile __u64 *)(cwin + 5 * PG + 0x7f8) = v;
-	ASSERT_EQ(v, *(volatile __u64 *)(swin + 5 * PG + 0x7f8));
-	ASSERT_EQ(l4t_word(SEED, 5 * PG), *(volatile __u64 *)(cwin + 5 * PG));
+	ASSERT_EQ(l4t_word(SEED, PG), *(volatile __u64 *)(fx.cwin + PG));
+	*(volatile __u64 *)(fx.cwin + 5 * PG + 0x7f8) = v;
+	ASSERT_EQ(v, *(volatile __u64 *)(fx.swin + 5 * PG + 0x7f8));
+	ASSERT_EQ(l4t_word(SEED, 5 * PG), *(volatile __u64 *)(fx.cwin + 5 * PG));
 	/* unaligned in its word: the low three bits are the flags' */
 	ASSERT_EQ((__u8)(l4t_word(SEED, 7 * PG + 0x10) >> 24),
-		  *(volatile __u8 *)(cwin + 7 * PG + 0x13));
+		  *(volatile __u8 *)(fx.cwin + 7 * PG + 0x13));
 	ASSERT_EQ(0, l4t_wait(pid));
 
-	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
-	ASSERT_IPC(&s0, &s1, 3, 3, 3);
-	ASSERT_EQ(3, log->n);
-	ASSERT_PF_MSG(&log->msg[0], cid, PG, getpid(), 0);
-	ASSERT_PF_MSG(&log->msg[1], cid, (5 * PG + 0x7f8) | L4_PF_WRITE, getpid(), 0);
-	ASSERT_PF_MSG(&log->msg[2], cid, 7 * PG + 0x10, getpid(), 0);
-	ASSERT_EQ(3ULL, l4t_nodes(cli));
-
-	ASSERT_EQ(0, munmap(cwin, 8 * PG));
-	ASSERT_EQ(0, munmap(swin, 8 * PG));
-	ASSERT_EQ(0, close(cli));
-	ASSERT_EQ(0, close(src));
-	ASSERT_IPC_SETTLED(self);
+	ASSERT_FAULTS(&fx, PG, (5 * PG + 0x7f8) | L4_PF_WRITE, 7 * PG + 0x10);
+	ASSERT_EQ(3ULL, l4t_nodes(fx.cli));
+	IPC_FX_CLOSE(&fx);
 }
 
 /*
@@ -364,272 +405,225 @@ TEST_F(ipc, fault_bits_read_write)
  * pager maps the same source page again with W, an upgrade in place, and
  * the write goes through to the shared frame.
  */
-TEST_F(ipc, rights_fault_upgrade)
+TEST_F(fault, rights_fault_upgrade)
 {
 	static const struct ipc_answer ans[] = { { 12, R_, 0 }, { 12, RW_, 0 } };
-	struct ipc_log *log = ipc_log_new();
-	struct l4_stats s0, s1;
-	int src, cli, gate;
-	char *swin, *cwin;
-	__u64 cid;
+	struct ipc_fx fx;
 	pid_t pid;
 
-	ASSERT_NE(NULL, log);
-	src = ipc_source(self->dev, 4, &swin);
-	ASSERT_LE(0, src);
-	cli = ipc_client(self->dev, 4, &cid, &cwin);
-	ASSERT_LE(0, cli);
-	gate = ipc_gate(self->dev);
-	ASSERT_LE(0, gate);
-	ASSERT_EQ(0, ipc_set_pager(cli, gate));
-	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
-	pid = ipc_pager(gate, src, ans, 2, log);
-	ASSERT_LE(0, pid);
-	ASSERT_EQ(0, close(gate));
+	IPC_FX_KIND(&fx, variant->kind, .src_pages = 4, .cli_pages = 4);
+	pid = IPC_FX_PAGER(&fx, ans);
 
-	ASSERT_EQ(-1L, l4t_check(cwin + 2 * PG, 2 * PG, PG, SEED));
-	ASSERT_EQ(1, log->n);
-	ASSERT_EQ(1ULL, l4t_nodes(cli));
-	*(volatile __u64 *)(cwin + 2 * PG + 0x40) = 77;
+	ASSERT_EQ(-1L, l4t_check(fx.cwin + 2 * PG, 2 * PG, PG, SEED));
+	ASSERT_EQ(1, fx.log->n);
+	ASSERT_EQ(1ULL, l4t_nodes(fx.cli));
+	*(volatile __u64 *)(fx.cwin + 2 * PG + 0x40) = 77;
 	ASSERT_EQ(0, l4t_wait(pid));
-	ASSERT_EQ(77ULL, *(volatile __u64 *)(swin + 2 * PG + 0x40));
-	ASSERT_EQ(77ULL, *(volatile __u64 *)(cwin + 2 * PG + 0x40));
-	ASSERT_EQ(l4t_word(SEED, 2 * PG + 0x48), *(volatile __u64 *)(cwin + 2 * PG + 0x48));
+	ASSERT_EQ(77ULL, *(volatile __u64 *)(fx.swin + 2 * PG + 0x40));
+	ASSERT_EQ(77ULL, *(volatile __u64 *)(fx.cwin + 2 * PG + 0x40));
+	ASSERT_EQ(l4t_word(SEED, 2 * PG + 0x48), *(volatile __u64 *)(fx.cwin + 2 * PG + 0x48));
 
-	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
-	ASSERT_IPC(&s0, &s1, 2, 2, 2);
-	ASSERT_EQ(2, log->n);
-	ASSERT_PF_MSG(&log->msg[0], cid, 2 * PG, getpid(), 0);
-	ASSERT_PF_MSG(&log->msg[1], cid,
-		      (2 * PG + 0x40) | L4_PF_WRITE | L4_PF_PRESENT, getpid(), 0);
-	ASSERT_EQ(1ULL, l4t_nodes(cli));
-
-	ASSERT_EQ(0, munmap(cwin, 4 * PG));
-	ASSERT_EQ(0, munmap(swin, 4 * PG));
-	ASSERT_EQ(0, close(cli));
-	ASSERT_EQ(0, close(src));
-	ASSERT_IPC_SETTLED(self);
+	ASSERT_FAULTS(&fx, 2 * PG, (2 * PG + 0x40) | L4_PF_WRITE | L4_PF_PRESENT);
+	ASSERT_EQ(1ULL, l4t_nodes(fx.cli));
+	IPC_FX_CLOSE(&fx);
 }
 
 /*
  * A 2 MiB flexpage answers one fault; the other 511 pages are then
  * resolved in the kernel alone: exactly one message, one pager fault.
+ *
+ * With L4_SPACE_FAULT_AROUND (the fault_around kind), mapped read-only:
+ * each fault also maps the 15 other pages of its 16-page block, so 32
+ * faults (the retry of the first and one per later block) cover the 512
+ * pages; the neighbours' PTEs keep the entry's rights (a write is a rights
+ * fault, and with the pager gone, SIGBUS).
  */
-TEST_F(ipc, bulk_reply_2m)
+TEST_F(fault, bulk_reply_2m)
 {
-	static const struct ipc_answer ans[] = { { 21, RW_, 0 } };
-	struct ipc_log *log = ipc_log_new();
-	const size_t n = 512;
-	struct l4_stats s0, s1;
-	int src, cli, gate;
-	char *swin, *cwin;
-	__u64 cid;
-	pid_t pid;
-
-	ASSERT_NE(NULL, log);
-	src = ipc_source(self->dev, n, &swin);
-	ASSERT_LE(0, src);
-	cli = ipc_client(self->dev, n, &cid, &cwin);
-	ASSERT_LE(0, cli);
-	gate = ipc_gate(self->dev);
-	ASSERT_LE(0, gate);
-	ASSERT_EQ(0, ipc_set_pager(cli, gate));
-	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
-	pid = ipc_pager(gate, src, ans, 1, log);
-	ASSERT_LE(0, pid);
-	ASSERT_EQ(0, close(gate));
-
-	ASSERT_EQ(l4t_word(SEED, 7 * PG), *(volatile __u64 *)(cwin + 7 * PG));
-	ASSERT_EQ(0, l4t_wait(pid));	/* gate dead now: a pager fault would SIGBUS */
-	ASSERT_EQ((__u64)n, l4t_nodes(cli));
-	ASSERT_TOUCH(cwin, n, L4T_READ);
-	ASSERT_EQ(-1L, l4t_check(cwin, 0, n * PG, SEED));
-
-	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
-	ASSERT_IPC(&s0, &s1, 1, 1, 1);
-	/* the retry of the first fault and the 511 others */
-	ASSERT_EQ((__u64)n, s1.kernel_faults - s0.kernel_faults);
-	ASSERT_EQ(1, log->n);
-	ASSERT_PF_MSG(&log->msg[0], cid, 7 * PG, getpid(), 0);
-	ASSERT_EQ((__u64)n, l4t_nodes(cli));
-
-	ASSERT_EQ(0, munmap(cwin, n * PG));
-	ASSERT_EQ(0, munmap(swin, n * PG));
-	ASSERT_EQ(0, close(cli));
-	ASSERT_EQ(0, close(src));
-	ASSERT_IPC_SETTLED(self);
-}
-
-/*
- * The same with L4_SPACE_FAULT_AROUND, mapped read-only: each fault also
- * maps the 15 other pages of its 16-page block, so 32 faults (the retry of
- * the first and one per later block) cover the 512 pages; the neighbours'
- * PTEs keep the entry's rights (a write is a rights fault, and with the
- * pager gone, SIGBUS).
- */
-TEST_F(ipc, bulk_reply_2m_fault_around)
-{
-	static const struct ipc_answer ans[] = { { 21, R_, 0 } };
+	static const struct ipc_answer ans_rw[] = { { 21, RW_, 0 } };
+	static const struct ipc_answer ans_r[] = { { 21, R_, 0 } };
+	const bool around = variant->kind->child_flags & L4_SPACE_FAULT_AROUND;
 	const size_t n = 512, blocks = n / L4_FAULT_AROUND_PAGES;
-	struct ipc_log *log = ipc_log_new();
-	struct l4_stats s0, s1;
-	int src, cli, gate;
-	char *swin, *cwin;
-	__u64 cid;
+	struct l4_stats s1;
+	struct ipc_fx fx;
 	pid_t pid;
 
-	ASSERT_NE(NULL, log);
-	src = ipc_source(self->dev, n, &swin);
-	ASSERT_LE(0, src);
-	cli = l4t_space_window_id(self->dev, n, 0, L4_SPACE_FAULT_AROUND, &cid, &cwin);
-	ASSERT_LE(0, cli);
-	gate = ipc_gate(self->dev);
-	ASSERT_LE(0, gate);
-	ASSERT_EQ(0, ipc_set_pager(cli, gate));
-	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
-	pid = ipc_pager(gate, src, ans, 1, log);
-	ASSERT_LE(0, pid);
-	ASSERT_EQ(0, close(gate));
+	IPC_FX_KIND(&fx, variant->kind, .src_pages = n, .cli_pages = n);
+	pid = ipc_fx_pager(_metadata, &fx, around ? ans_r : ans_rw, 1);
 
-	ASSERT_EQ(l4t_word(SEED, 7 * PG), *(volatile __u64 *)(cwin + 7 * PG));
+	ASSERT_EQ(l4t_word(SEED, 7 * PG), *(volatile __u64 *)(fx.cwin + 7 * PG));
 	ASSERT_EQ(0, l4t_wait(pid));	/* gate dead now: a pager fault would SIGBUS */
-	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
-	ASSERT_EQ((__u64)(L4_FAULT_AROUND_PAGES - 1),
-		  s1.faultaround_pages - s0.faultaround_pages);
-	ASSERT_TOUCH(cwin, n, L4T_READ);
-	ASSERT_EQ(-1L, l4t_check(cwin, 0, n * PG, SEED));
+	if (around) {
+		ASSERT_EQ(0, l4t_stats(self->dev, &s1));
+		ASSERT_EQ((__u64)(L4_FAULT_AROUND_PAGES - 1),
+			  s1.faultaround_pages - fx.s0.faultaround_pages);
+	} else {
+		ASSERT_EQ((__u64)n, l4t_nodes(fx.cli));
+	}
+	ASSERT_TOUCH(fx.cwin, n, L4T_READ);
+	ASSERT_EQ(-1L, l4t_check(fx.cwin, 0, n * PG, SEED));
 
 	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
-	ASSERT_IPC(&s0, &s1, 1, 1, 1);
-	ASSERT_EQ((__u64)blocks, s1.kernel_faults - s0.kernel_faults);
-	ASSERT_EQ((__u64)(blocks * (L4_FAULT_AROUND_PAGES - 1)),
-		  s1.faultaround_pages - s0.faultaround_pages);
-	ASSERT_EQ(1, log->n);
-	ASSERT_PF_MSG(&log->msg[0], cid, 7 * PG, getpid(), 0);
-	ASSERT_EQ((__u64)n, l4t_nodes(cli));
+	ASSERT_IPC(&fx.s0, &s1, 1, 1, 1);
+	if (around) {
+		ASSERT_EQ((__u64)blocks, s1.kernel_faults - fx.s0.kernel_faults);
+		ASSERT_EQ((__u64)(blocks * (L4_FAULT_AROUND_PAGES - 1)),
+			  s1.faultaround_pages - fx.s0.faultaround_pages);
+	} else {
+		/* the retry of the first fault and the 511 others */
+		ASSERT_EQ((__u64)n, s1.kernel_faults - fx.s0.kernel_faults);
+	}
+	ASSERT_EQ(1, fx.log->n);
+	ASSERT_PF_MSG(&fx.log->msg[0], fx.cid, 7 * PG, getpid(), 0);
+	ASSERT_EQ((__u64)n, l4t_nodes(fx.cli));
 
-	/* a neighbour mapped by fault-around is read-only like its entry */
-	ASSERT_SIGBUS(cwin + 20 * PG, L4T_WRITE);
-	ASSERT_EQ(l4t_word(SEED, 20 * PG), *(volatile __u64 *)(cwin + 20 * PG));
-
-	ASSERT_EQ(0, munmap(cwin, n * PG));
-	ASSERT_EQ(0, munmap(swin, n * PG));
-	ASSERT_EQ(0, close(cli));
-	ASSERT_EQ(0, close(src));
-	ASSERT_IPC_SETTLED(self);
+	if (around) {
+		/* a neighbour mapped by fault-around is read-only like its entry */
+		ASSERT_SIGBUS(fx.cwin + 20 * PG, L4T_WRITE);
+		ASSERT_EQ(l4t_word(SEED, 20 * PG), *(volatile __u64 *)(fx.cwin + 20 * PG));
+	}
+	IPC_FX_CLOSE(&fx);
 }
 
 /* An error reply: SIGSEGV at the faulting address; then a retry is served. */
-TEST_F(ipc, error_reply_sigsegv)
+TEST_F(fault, error_reply_sigsegv)
 {
 	static const struct ipc_answer ans[] = {
 		{ 12, RW_, EFAULT }, { 12, RW_, EPERM }, { 12, RW_, 0 },
 	};
-	struct ipc_log *log = ipc_log_new();
-	struct l4_stats s0, s1;
-	int src, cli, gate;
-	char *swin, *cwin;
 	struct l4t_fault f;
-	__u64 cid, v = 5;
+	struct ipc_fx fx;
+	__u64 v = 5;
 	pid_t pid;
 
-	ASSERT_NE(NULL, log);
-	src = ipc_source(self->dev, 8, &swin);
-	ASSERT_LE(0, src);
-	cli = ipc_client(self->dev, 8, &cid, &cwin);
-	ASSERT_LE(0, cli);
-	gate = ipc_gate(self->dev);
-	ASSERT_LE(0, gate);
-	ASSERT_EQ(0, ipc_set_pager(cli, gate));
-	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
-	pid = ipc_pager(gate, src, ans, 3, log);
-	ASSERT_LE(0, pid);
-	ASSERT_EQ(0, close(gate));
+	IPC_FX_KIND(&fx, variant->kind, .src_pages = 8, .cli_pages = 8);
+	pid = IPC_FX_PAGER(&fx, ans);
 	l4t_catch_faults();
 
-	ASSERT_EQ(SIGSEGV, l4t_access((__u64 *)(cwin + 5 * PG + 0x348), L4T_READ, &v, &f));
+	ASSERT_EQ(SIGSEGV, l4t_access((__u64 *)(fx.cwin + 5 * PG + 0x348), L4T_READ, &v, &f));
 	ASSERT_EQ(SEGV_MAPERR, f.code);
-	ASSERT_EQ(cwin + 5 * PG + 0x348, (char *)f.addr);
-	ASSERT_EQ(0ULL, l4t_nodes(cli));
-	ASSERT_EQ(SIGSEGV, l4t_access((__u64 *)(cwin + 6 * PG + 0x10), L4T_WRITE, &v, &f));
+	ASSERT_EQ(fx.cwin + 5 * PG + 0x348, (char *)f.addr);
+	ASSERT_EQ(0ULL, l4t_nodes(fx.cli));
+	ASSERT_EQ(SIGSEGV, l4t_access((__u64 *)(fx.cwin + 6 * PG + 0x10), L4T_WRITE, &v, &f));
 	ASSERT_EQ(SEGV_MAPERR, f.code);
-	ASSERT_EQ(cwin + 6 * PG + 0x10, (char *)f.addr);
-	ASSERT_EQ(0ULL, l4t_nodes(cli));
+	ASSERT_EQ(fx.cwin + 6 * PG + 0x10, (char *)f.addr);
+	ASSERT_EQ(0ULL, l4t_nodes(fx.cli));
 	/* no verdict left behind: the same page again, served this time */
-	ASSERT_EQ(0, l4t_access((__u64 *)(cwin + 5 * PG + 0x348), L4T_READ, &v, &f));
+	ASSERT_EQ(0, l4t_access((__u64 *)(fx.cwin + 5 * PG + 0x348), L4T_READ, &v, &f));
 	ASSERT_EQ(l4t_word(SEED, 5 * PG + 0x348), v);
 	ASSERT_EQ(0, l4t_wait(pid));
 
-	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
-	ASSERT_IPC(&s0, &s1, 3, 3, 3);
-	ASSERT_EQ(3, log->n);
-	ASSERT_PF_MSG(&log->msg[0], cid, 5 * PG + 0x348, getpid(), 0);
-	ASSERT_PF_MSG(&log->msg[1], cid, (6 * PG + 0x10) | L4_PF_WRITE, getpid(), 0);
-	ASSERT_PF_MSG(&log->msg[2], cid, 5 * PG + 0x348, getpid(), 0);
-	ASSERT_EQ(1ULL, l4t_nodes(cli));
-
-	ASSERT_EQ(0, munmap(cwin, 8 * PG));
-	ASSERT_EQ(0, munmap(swin, 8 * PG));
-	ASSERT_EQ(0, close(cli));
-	ASSERT_EQ(0, close(src));
-	ASSERT_IPC_SETTLED(self);
+	ASSERT_FAULTS(&fx, 5 * PG + 0x348, (6 * PG + 0x10) | L4_PF_WRITE,
+		      5 * PG + 0x348);
+	ASSERT_EQ(1ULL, l4t_nodes(fx.cli));
+	IPC_FX_CLOSE(&fx);
 }
 
 /*
  * The kernel itself faults on the window (a syscall's user buffer): the
  * fault goes to the pager as well, and the syscall sees the page.
  */
-TEST_F(ipc, syscall_buffer_in_window)
+TEST_F(fault, syscall_buffer_in_window)
 {
 	static const struct ipc_answer ans[] = { { 12, RW_, 0 }, { 12, RW_, 0 } };
-	struct ipc_log *log = ipc_log_new();
-	int src, cli, gate, p[2];
-	struct l4_stats s0, s1;
-	char *swin, *cwin;
-	__u64 cid, v;
+	struct l4_stats s1;
+	struct ipc_fx fx;
+	__u64 v;
 	pid_t pid;
+	int p[2];
 
-	ASSERT_NE(NULL, log);
-	src = ipc_source(self->dev, 4, &swin);
-	ASSERT_LE(0, src);
-	cli = ipc_client(self->dev, 4, &cid, &cwin);
-	ASSERT_LE(0, cli);
-	gate = ipc_gate(self->dev);
-	ASSERT_LE(0, gate);
-	ASSERT_EQ(0, ipc_set_pager(cli, gate));
+	IPC_FX_KIND(&fx, variant->kind, .src_pages = 4, .cli_pages = 4);
 	ASSERT_EQ(0, pipe(p));
-	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
-	pid = ipc_pager(gate, src, ans, 2, log);
-	ASSERT_LE(0, pid);
-	ASSERT_EQ(0, close(gate));
+	pid = IPC_FX_PAGER(&fx, ans);
 
 	/* copy_from_user out of an absent page: a read fault */
-	ASSERT_EQ(8, write(p[1], cwin + 3 * PG + 16, 8));
+	ASSERT_EQ(8, write(p[1], fx.cwin + 3 * PG + 16, 8));
 	ASSERT_EQ(8, read(p[0], &v, 8));
 	ASSERT_EQ(l4t_word(SEED, 3 * PG + 16), v);
 	/* copy_to_user into an absent page: a write fault */
 	v = 0xabcdef;
 	ASSERT_EQ(8, write(p[1], &v, 8));
-	ASSERT_EQ(8, read(p[0], cwin + PG + 32, 8));
+	ASSERT_EQ(8, read(p[0], fx.cwin + PG + 32, 8));
 	ASSERT_EQ(0, l4t_wait(pid));
-	ASSERT_EQ(0xabcdefULL, *(volatile __u64 *)(swin + PG + 32));
+	ASSERT_EQ(0xabcdefULL, *(volatile __u64 *)(fx.swin + PG + 32));
 
 	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
-	ASSERT_IPC(&s0, &s1, 2, 2, 2);
-	ASSERT_EQ(2, log->n);
-	ASSERT_EQ(L4_LABEL_PAGE_FAULT, log->msg[0].label);
-	ASSERT_EQ(3 * PG + 16, log->msg[0].words[0]);
-	ASSERT_EQ((PG + 32) | L4_PF_WRITE, log->msg[1].words[0]);
-	ASSERT_EQ(getpid(), log->msg[1].tid);
-	ASSERT_EQ(2ULL, l4t_nodes(cli));
+	ASSERT_IPC(&fx.s0, &s1, 2, 2, 2);
+	ASSERT_EQ(2, fx.log->n);
+	ASSERT_EQ(L4_LABEL_PAGE_FAULT, fx.log->msg[0].label);
+	ASSERT_EQ(3 * PG + 16, fx.log->msg[0].words[0]);
+	ASSERT_EQ((PG + 32) | L4_PF_WRITE, fx.log->msg[1].words[0]);
+	ASSERT_EQ(getpid(), fx.log->msg[1].tid);
+	ASSERT_EQ(2ULL, l4t_nodes(fx.cli));
 
 	ASSERT_EQ(0, close(p[0]));
 	ASSERT_EQ(0, close(p[1]));
-	ASSERT_EQ(0, munmap(cwin, 4 * PG));
-	ASSERT_EQ(0, munmap(swin, 4 * PG));
-	ASSERT_EQ(0, close(cli));
-	ASSERT_EQ(0, close(src));
-	ASSERT_IPC_SETTLED(self);
+	IPC_FX_CLOSE(&fx);
+}
+
+/*
+ * Fault-around and revocation: the pager answers the first fault with the
+ * client's whole 16-page block, and fault-around maps the 15 neighbours.
+ * A neighbour revoked with R faults again (the pager gets P = 0 for it), one
+ * revoked with W only takes a write as a rights fault (P = 1, W = 1): no
+ * stale PTE lets either access through. With the pager gone, a write to a
+ * W-revoked neighbour is a SIGBUS (and a read still works).
+ */
+TEST_F(fault, fault_around_revoke_neighbour)
+{
+	static const struct ipc_answer ans[] = {
+		{ 16, RW_, 0 }, { 12, RW_, 0 }, { 12, RW_, 0 },
+	};
+	struct l4_unmap u;
+	struct l4_stats s1;
+	struct ipc_fx fx;
+	pid_t pid;
+	int i;
+
+	/* the client faults around, whatever the source's kind */
+	IPC_FX_KIND(&fx, variant->kind, .src_pages = 32, .cli_pages = 32,
+		    .cli_flags = L4_SPACE_FAULT_AROUND);
+	pid = IPC_FX_PAGER(&fx, ans);
+
+	ASSERT_EQ(l4t_word(SEED, 16 * PG + 0x10), *(volatile __u64 *)(fx.cwin + 16 * PG + 0x10));
+	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
+	ASSERT_EQ((__u64)(L4_FAULT_AROUND_PAGES - 1),
+		  s1.faultaround_pages - fx.s0.faultaround_pages);
+	ASSERT_EQ(16ULL, l4t_nodes(fx.cli));
+
+	/* revoked with R: the next read is a page fault again */
+	memset(&u, 0, sizeof(u));
+	u.fpage = L4_FPAGE(21 * PG, 12, R_);
+	ASSERT_EQ(0, ioctl(fx.src, L4_IOC_UNMAP, &u));
+	ASSERT_EQ(1ULL, u.revoked);
+	ASSERT_EQ(15ULL, l4t_nodes(fx.cli));
+	ASSERT_EQ(l4t_word(SEED, 21 * PG + 0x20), *(volatile __u64 *)(fx.cwin + 21 * PG + 0x20));
+	/* revoked with W: a write is a rights fault */
+	memset(&u, 0, sizeof(u));
+	u.fpage = L4_FPAGE(22 * PG, 12, L4_FPAGE_W);
+	ASSERT_EQ(0, ioctl(fx.src, L4_IOC_UNMAP, &u));
+	ASSERT_EQ(1ULL, u.revoked);
+	*(volatile __u64 *)(fx.cwin + 22 * PG + 0x30) = 0x2230;
+	ASSERT_EQ(0x2230ULL, *(volatile __u64 *)(fx.swin + 22 * PG + 0x30));
+	ASSERT_EQ(0, l4t_wait(pid));
+
+	ASSERT_FAULTS(&fx, 16 * PG + 0x10, 21 * PG + 0x20,
+		      (22 * PG + 0x30) | L4_PF_WRITE | L4_PF_PRESENT);
+	ASSERT_EQ(16ULL, l4t_nodes(fx.cli));
+
+	/* the pager is gone: W revoked from a fault-around neighbour */
+	memset(&u, 0, sizeof(u));
+	u.fpage = L4_FPAGE(23 * PG, 12, L4_FPAGE_W);
+	ASSERT_EQ(0, ioctl(fx.src, L4_IOC_UNMAP, &u));
+	ASSERT_EQ(1ULL, u.revoked);
+	ASSERT_SIGBUS(fx.cwin + 23 * PG, L4T_WRITE);
+	ASSERT_EQ(-1L, l4t_check(fx.cwin + 23 * PG, 23 * PG, PG, SEED));
+	for (i = 16; i < 32; i++)
+		ASSERT_EQ(l4t_word(SEED, i * PG + 0x38),
+			  *(volatile __u64 *)(fx.cwin + i * PG + 0x38));
+	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
+	ASSERT_IPC(&fx.s0, &s1, 3, 3, 3);
+	IPC_FX_CLOSE(&fx);
 }
 
 /* ------------------------------------------------------------------ */
@@ -677,25 +671,17 @@ static void *waiter_thread(void *arg)
  */
 TEST_F(ipc, pager_killed_sigbus_all)
 {
-	struct ipc_log *log = ipc_log_new();
 	struct waiter *w = l4t_shared(NWAIT * sizeof(*w));
 	pthread_t th[NWAIT_THREADS];
 	pid_t pager, procs[NWAIT_PROCS];
-	struct l4_stats s0, s1;
-	int cli, gate, ready[2], i, j;
+	int ready[2], i, j;
+	struct ipc_fx fx;
+	struct l4_stats s1;
 	__s64 t0, worst;
-	__u64 cid;
-	char *cwin;
 
-	ASSERT_NE(NULL, log);
 	ASSERT_NE(NULL, w);
-	cli = ipc_client(self->dev, 8, &cid, &cwin);
-	ASSERT_LE(0, cli);
-	gate = ipc_gate(self->dev);
-	ASSERT_LE(0, gate);
-	ASSERT_EQ(0, ipc_set_pager(cli, gate));
+	IPC_FX(&fx, .cli_pages = 8);
 	ASSERT_EQ(0, pipe(ready));
-	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
 
 	pager = ipc_fork();
 	ASSERT_LE(0, pager);
@@ -703,20 +689,20 @@ TEST_F(ipc, pager_killed_sigbus_all)
 		struct l4_msg m;
 
 		for (i = 0; i < NWAIT; i++) {
-			CHILD_CHECK(!ipc_recv(gate, &m));
-			ipc_log_add(log, 0, &m);
+			CHILD_CHECK(!ipc_recv(fx.gate, &m));
+			ipc_log_add(fx.log, 0, &m);
 		}
 		CHILD_CHECK(!l4t_post(ready[1]));
 		for (;;)
 			pause();	/* holds every message: nobody is answered */
 	}
 	/* from here on only the pager holds the gate */
-	ASSERT_EQ(0, close(gate));
+	ipc_fx_drop_gate(_metadata, &fx);
 	ASSERT_EQ(0, close(ready[1]));
 	l4t_catch_faults();
 
 	for (i = 0; i < NWAIT; i++)
-		w[i].addr = (__u64 *)(cwin + i * PG + 8 * i);
+		w[i].addr = (__u64 *)(fx.cwin + i * PG + 8 * i);
 	for (i = 0; i < NWAIT_PROCS; i++) {
 		procs[i] = ipc_fork();
 		ASSERT_LE(0, procs[i]);
@@ -755,26 +741,24 @@ TEST_F(ipc, pager_killed_sigbus_all)
 	TH_LOG("%d waiters: last SIGBUS %lld us after the kill", NWAIT,
 	       (long long)(worst / 1000));
 	/* every waiter sent exactly one message, for its own address */
-	ASSERT_EQ(NWAIT, log->n);
+	ASSERT_EQ(NWAIT, fx.log->n);
 	for (i = 0; i < NWAIT; i++) {
 		for (j = 0; j < NWAIT; j++)
-			if (log->msg[j].tid == w[i].tid)
+			if (fx.log->msg[j].tid == w[i].tid)
 				break;
 		ASSERT_GT(NWAIT, j);
-		ASSERT_PF_MSG(&log->msg[j], cid,
-			      (__u64)((char *)w[i].addr - cwin), w[i].tid, 0);
+		ASSERT_PF_MSG(&fx.log->msg[j], fx.cid,
+			      (__u64)((char *)w[i].addr - fx.cwin), w[i].tid, 0);
 	}
 	/* later faults: SIGBUS at once, no message */
-	ASSERT_SIGBUS(cwin + 6 * PG, L4T_READ);
-	ASSERT_SIGBUS(cwin + 7 * PG + 0x100, L4T_WRITE);
+	ASSERT_SIGBUS(fx.cwin + 6 * PG, L4T_READ);
+	ASSERT_SIGBUS(fx.cwin + 7 * PG + 0x100, L4T_WRITE);
 	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
-	ASSERT_IPC(&s0, &s1, NWAIT, 0, NWAIT);
-	ASSERT_EQ(0ULL, l4t_nodes(cli));
+	ASSERT_IPC(&fx.s0, &s1, NWAIT, 0, NWAIT);
+	ASSERT_EQ(0ULL, l4t_nodes(fx.cli));
 
-	ASSERT_EQ(0, munmap(cwin, 8 * PG));
-	ASSERT_EQ(0, close(cli));
 	ASSERT_EQ(0, close(ready[0]));
-	ASSERT_IPC_SETTLED(self);
+	IPC_FX_CLOSE(&fx);
 }
 
 /*
@@ -786,89 +770,75 @@ TEST_F(ipc, pager_killed_sigbus_all)
  */
 TEST_F(ipc, faulter_killed_mid_wait)
 {
-	struct l4_stats s0, s1;
 	struct l4_reply_wait rw;
-	struct l4_msg m;
+	struct l4_stats s1;
 	struct pollfd pfd;
-	int src, cli, gate;
-	char *swin, *cwin;
-	__u64 cid;
+	struct ipc_fx fx;
+	struct l4_msg m;
 	pid_t f;
 
-	src = ipc_source(self->dev, 4, &swin);
-	ASSERT_LE(0, src);
-	cli = ipc_client(self->dev, 4, &cid, &cwin);
-	ASSERT_LE(0, cli);
-	gate = ipc_gate(self->dev);
-	ASSERT_LE(0, gate);
-	ASSERT_EQ(0, ipc_set_pager(cli, gate));
-	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
+	IPC_FX(&fx, .src_pages = 4, .cli_pages = 4);
 
 	/* queued, never received */
 	f = ipc_fork();
 	ASSERT_LE(0, f);
 	if (!f) {
-		(void)*(volatile char *)(cwin + 2 * PG);
+		(void)*(volatile char *)(fx.cwin + 2 * PG);
 		_exit(0);
 	}
-	pfd.fd = gate;
+	pfd.fd = fx.gate;
 	pfd.events = POLLIN;
 	ASSERT_EQ(1, poll(&pfd, 1, -1));
 	ASSERT_EQ(0, kill(f, SIGKILL));
 	ASSERT_EQ(128 + SIGKILL, l4t_wait(f));
 	ASSERT_EQ(0, poll(&pfd, 1, 0));
-	ASSERT_EQ(0, fcntl(gate, F_SETFL, O_NONBLOCK));
-	ASSERT_EQ(-1, ipc_recv(gate, &m));
+	ASSERT_EQ(0, fcntl(fx.gate, F_SETFL, O_NONBLOCK));
+	ASSERT_EQ(-1, ipc_recv(fx.gate, &m));
 	ASSERT_EQ(EAGAIN, errno);
-	ASSERT_EQ(0, fcntl(gate, F_SETFL, 0));
+	ASSERT_EQ(0, fcntl(fx.gate, F_SETFL, 0));
 
 	/* received, then the faulter dies: the reply gets ESRCH */
 	f = ipc_fork();
 	ASSERT_LE(0, f);
 	if (!f) {
-		(void)*(volatile char *)(cwin + PG);
+		(void)*(volatile char *)(fx.cwin + PG);
 		_exit(0);
 	}
-	ASSERT_EQ(0, ipc_recv(gate, &m));
-	ASSERT_PF_MSG(&m, cid, PG, f, 0);
+	ASSERT_EQ(0, ipc_recv(fx.gate, &m));
+	ASSERT_PF_MSG(&m, fx.cid, PG, f, 0);
 	ASSERT_EQ(0, kill(f, SIGKILL));
 	ASSERT_EQ(128 + SIGKILL, l4t_wait(f));
-	ASSERT_EQ(-1, ipc_reply_map(gate, m.token, src, PG, 12, RW_));
+	ASSERT_EQ(-1, ipc_reply_map(fx.gate, m.token, fx.src, PG, 12, RW_));
 	ASSERT_EQ(ESRCH, errno);
-	ASSERT_EQ(0ULL, l4t_nodes(cli));
-	ASSERT_EQ(-1, ipc_reply_map(gate, m.token, src, PG, 12, RW_));
+	ASSERT_EQ(0ULL, l4t_nodes(fx.cli));
+	ASSERT_EQ(-1, ipc_reply_map(fx.gate, m.token, fx.src, PG, 12, RW_));
 	ASSERT_EQ(ENOENT, errno);
 
 	/* the same through REPLY_WAIT: ESRCH is swallowed, the receive goes on */
 	f = ipc_fork();
 	ASSERT_LE(0, f);
 	if (!f) {
-		(void)*(volatile char *)(cwin + 3 * PG);
+		(void)*(volatile char *)(fx.cwin + 3 * PG);
 		_exit(0);
 	}
-	ASSERT_EQ(0, ipc_recv(gate, &m));
-	ASSERT_PF_MSG(&m, cid, 3 * PG, f, 0);
+	ASSERT_EQ(0, ipc_recv(fx.gate, &m));
+	ASSERT_PF_MSG(&m, fx.cid, 3 * PG, f, 0);
 	ASSERT_EQ(0, kill(f, SIGKILL));
 	ASSERT_EQ(128 + SIGKILL, l4t_wait(f));
-	ASSERT_EQ(0, fcntl(gate, F_SETFL, O_NONBLOCK));
+	ASSERT_EQ(0, fcntl(fx.gate, F_SETFL, O_NONBLOCK));
 	memset(&rw, 0, sizeof(rw));
-	ipc_map_reply(&rw.reply, m.token, src, 3 * PG, 12, RW_);
-	ASSERT_EQ(-1, ioctl(gate, L4_IOC_REPLY_WAIT, &rw));
+	ipc_map_reply(&rw.reply, m.token, fx.src, 3 * PG, 12, RW_);
+	ASSERT_EQ(-1, ioctl(fx.gate, L4_IOC_REPLY_WAIT, &rw));
 	ASSERT_EQ(EAGAIN, errno);
-	ASSERT_EQ(-1, ipc_reply_map(gate, m.token, src, 3 * PG, 12, RW_));
+	ASSERT_EQ(-1, ipc_reply_map(fx.gate, m.token, fx.src, 3 * PG, 12, RW_));
 	ASSERT_EQ(ENOENT, errno);
-	ASSERT_EQ(0ULL, l4t_nodes(cli));
+	ASSERT_EQ(0ULL, l4t_nodes(fx.cli));
 
 	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
-	ASSERT_IPC(&s0, &s1, 2, 0, 3);
-	ASSERT_LIVE(&s0, &s1, 0, 0, 0, 0);
+	ASSERT_IPC(&fx.s0, &s1, 2, 0, 3);
+	ASSERT_LIVE(&fx.s0, &s1, 0, 0, 0, 0);
 
-	ASSERT_EQ(0, close(gate));
-	ASSERT_EQ(0, munmap(cwin, 4 * PG));
-	ASSERT_EQ(0, munmap(swin, 4 * PG));
-	ASSERT_EQ(0, close(cli));
-	ASSERT_EQ(0, close(src));
-	ASSERT_IPC_SETTLED(self);
+	IPC_FX_CLOSE(&fx);
 }
 
 /* ------------------------------------------------------------------ */
@@ -908,35 +878,25 @@ static void *racer_run(void *arg)
  */
 TEST_F(ipc, threads_race_same_pages)
 {
-	struct ipc_log *log = ipc_log_new();
 	struct racer r[RACE_THREADS];
 	pthread_t th[RACE_THREADS];
 	pthread_barrier_t bar;
-	struct l4_stats s0, s1;
-	int src, cli, gate, ctrl[2], i, j, n;
 	bool seen[RACE_PAGES] = { false };
-	char *swin, *cwin;
+	int ctrl[2], i, j, n;
+	struct l4_stats s1;
+	struct ipc_fx fx;
 	pid_t pid;
-	__u64 cid;
 
-	ASSERT_NE(NULL, log);
-	src = ipc_source(self->dev, RACE_PAGES, &swin);
-	ASSERT_LE(0, src);
-	cli = ipc_client(self->dev, RACE_PAGES, &cid, &cwin);
-	ASSERT_LE(0, cli);
-	gate = ipc_gate(self->dev);
-	ASSERT_LE(0, gate);
-	ASSERT_EQ(0, ipc_set_pager(cli, gate));
+	IPC_FX(&fx, .src_pages = RACE_PAGES, .cli_pages = RACE_PAGES);
 	ASSERT_EQ(0, pipe(ctrl));
-	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
-	pid = ipc_server(gate, src, ctrl, log);
+	pid = ipc_server(fx.gate, fx.src, ctrl, fx.log);
 	ASSERT_LE(0, pid);
-	ASSERT_EQ(0, close(gate));
+	ipc_fx_drop_gate(_metadata, &fx);
 	ASSERT_EQ(0, close(ctrl[0]));
 
 	ASSERT_EQ(0, pthread_barrier_init(&bar, NULL, RACE_THREADS));
 	for (i = 0; i < RACE_THREADS; i++) {
-		r[i] = (struct racer){ .bar = &bar, .win = cwin, .i = i };
+		r[i] = (struct racer){ .bar = &bar, .win = fx.cwin, .i = i };
 		ASSERT_EQ(0, pthread_create(&th[i], NULL, racer_run, &r[i]));
 	}
 	for (i = 0; i < RACE_THREADS; i++)
@@ -947,34 +907,30 @@ TEST_F(ipc, threads_race_same_pages)
 
 	for (i = 0; i < RACE_THREADS; i++)
 		ASSERT_EQ(0, r[i].bad) TH_LOG("thread %d saw wrong contents", i);
-	ASSERT_EQ((__u64)RACE_PAGES, l4t_nodes(cli));
-	ASSERT_EQ(-1L, l4t_check(cwin, 0, RACE_PAGES * PG, SEED));
+	ASSERT_EQ((__u64)RACE_PAGES, l4t_nodes(fx.cli));
+	ASSERT_EQ(-1L, l4t_check(fx.cwin, 0, RACE_PAGES * PG, SEED));
 
-	n = log->n;
+	n = fx.log->n;
 	ASSERT_LE(RACE_PAGES, n);
 	ASSERT_GE(RACE_THREADS * RACE_PAGES, n);
 	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
-	ASSERT_IPC(&s0, &s1, n, n, n);
+	ASSERT_IPC(&fx.s0, &s1, n, n, n);
 	for (i = 0; i < n; i++) {
-		__u64 a = log->msg[i].words[0];
+		__u64 a = fx.log->msg[i].words[0];
 
 		ASSERT_EQ(0ULL, a & (PG - 1));	/* page starts, reads */
 		ASSERT_GT((__u64)RACE_PAGES * PG, a);
 		seen[a / PG] = true;
 		for (j = 0; j < RACE_THREADS; j++)
-			if (log->msg[i].tid == r[j].tid)
+			if (fx.log->msg[i].tid == r[j].tid)
 				break;
 		ASSERT_GT(RACE_THREADS, j);
-		ASSERT_PF_MSG(&log->msg[i], cid, a, r[j].tid, 0);
+		ASSERT_PF_MSG(&fx.log->msg[i], fx.cid, a, r[j].tid, 0);
 	}
 	for (i = 0; i < RACE_PAGES; i++)
 		ASSERT_TRUE(seen[i]);
 
-	ASSERT_EQ(0, munmap(cwin, RACE_PAGES * PG));
-	ASSERT_EQ(0, munmap(swin, RACE_PAGES * PG));
-	ASSERT_EQ(0, close(cli));
-	ASSERT_EQ(0, close(src));
-	ASSERT_IPC_SETTLED(self);
+	IPC_FX_CLOSE(&fx);
 }
 
 /* Run on a CPU (never sleep) for @ms milliseconds. */
@@ -997,59 +953,49 @@ static void ipc_busy_ms(long ms)
 TEST_F(ipc, spin_before_sleep)
 {
 	static const struct ipc_answer ans[] = { { 12, RW_, 0 } };
-	struct ipc_log *log = ipc_log_new();
-	int src, cli, gate, sync[2];
-	struct l4_stats s0, s1;
 	long long saved, wake;
-	char *swin, *cwin;
+	struct l4_stats s1;
+	struct ipc_fx fx;
 	struct l4_msg m;
 	pid_t pid, f;
-	__u64 cid;
+	int sync[2];
 
-	ASSERT_NE(NULL, log);
 	ASSERT_EQ(0, l4u_param_get("spin_ns", &saved));
 	ASSERT_LT(0LL, saved);
-	src = ipc_source(self->dev, 4, &swin);
-	ASSERT_LE(0, src);
-	cli = ipc_client(self->dev, 4, &cid, &cwin);
-	ASSERT_LE(0, cli);
-	gate = ipc_gate(self->dev);
-	ASSERT_LE(0, gate);
-	ASSERT_EQ(0, ipc_set_pager(cli, gate));
+	IPC_FX(&fx, .src_pages = 4, .cli_pages = 4);
 	ASSERT_EQ(0, pipe(sync));
-	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
 
 	/* no spin: the faulter sleeps at once */
 	ASSERT_EQ(0, l4u_param_set("spin_ns", 0));
-	pid = ipc_pager(gate, src, ans, 1, log);
+	pid = ipc_pager(fx.gate, fx.src, ans, 1, fx.log);
 	ASSERT_LE(0, pid);
-	ASSERT_EQ(l4t_word(SEED, 0x10), *(volatile __u64 *)(cwin + 0x10));
+	ASSERT_EQ(l4t_word(SEED, 0x10), *(volatile __u64 *)(fx.cwin + 0x10));
 	ASSERT_EQ(0, l4t_wait(pid));
 	ASSERT_EQ(0, l4u_param_set("spin_ns", saved));
 
 	/* an answer at once */
-	pid = ipc_pager(gate, src, ans, 1, log);
+	pid = ipc_pager(fx.gate, fx.src, ans, 1, fx.log);
 	ASSERT_LE(0, pid);
-	ASSERT_EQ(l4t_word(SEED, PG + 0x10), *(volatile __u64 *)(cwin + PG + 0x10));
+	ASSERT_EQ(l4t_word(SEED, PG + 0x10), *(volatile __u64 *)(fx.cwin + PG + 0x10));
 	ASSERT_EQ(0, l4t_wait(pid));
 
 	/* the pager computes 20 ms on a CPU, then answers */
 	pid = ipc_fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
-		CHILD_CHECK(!ipc_recv(gate, &m));
+		CHILD_CHECK(!ipc_recv(fx.gate, &m));
 		ipc_busy_ms(20);
-		CHILD_CHECK(!ipc_reply_map(gate, m.token, src, L4_PF_ADDR(m.words[0]), 12, RW_));
+		CHILD_CHECK(!ipc_reply_map(fx.gate, m.token, fx.src, L4_PF_ADDR(m.words[0]), 12, RW_));
 		_exit(0);
 	}
-	ASSERT_EQ(l4t_word(SEED, 2 * PG + 0x10), *(volatile __u64 *)(cwin + 2 * PG + 0x10));
+	ASSERT_EQ(l4t_word(SEED, 2 * PG + 0x10), *(volatile __u64 *)(fx.cwin + 2 * PG + 0x10));
 	ASSERT_EQ(0, l4t_wait(pid));
 
 	/* the pager takes the fault and runs on without answering: SIGKILL ends the wait */
 	pid = ipc_fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
-		CHILD_CHECK(!ipc_recv(gate, &m));
+		CHILD_CHECK(!ipc_recv(fx.gate, &m));
 		CHILD_CHECK(!l4t_post(sync[1]));
 		for (;;)
 			ipc_busy_ms(1000);
@@ -1057,7 +1003,7 @@ TEST_F(ipc, spin_before_sleep)
 	f = ipc_fork();
 	ASSERT_LE(0, f);
 	if (!f) {
-		(void)*(volatile char *)(cwin + 3 * PG);
+		(void)*(volatile char *)(fx.cwin + 3 * PG);
 		_exit(0);
 	}
 	ASSERT_EQ(0, l4t_pend(sync[0]));
@@ -1070,17 +1016,12 @@ TEST_F(ipc, spin_before_sleep)
 	ASSERT_EQ(0, l4u_param_get("wake_ns", &wake));
 	ASSERT_LT(0LL, wake);
 	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
-	ASSERT_IPC(&s0, &s1, 4, 3, 4);
-	ASSERT_EQ(3ULL, l4t_nodes(cli));
-	ASSERT_EQ(-1L, l4t_check(cwin, 0, 3 * PG, SEED));
+	ASSERT_IPC(&fx.s0, &s1, 4, 3, 4);
+	ASSERT_EQ(3ULL, l4t_nodes(fx.cli));
+	ASSERT_EQ(-1L, l4t_check(fx.cwin, 0, 3 * PG, SEED));
 	ASSERT_EQ(0, close(sync[0]));
 	ASSERT_EQ(0, close(sync[1]));
-	ASSERT_EQ(0, close(gate));
-	ASSERT_EQ(0, munmap(cwin, 4 * PG));
-	ASSERT_EQ(0, munmap(swin, 4 * PG));
-	ASSERT_EQ(0, close(cli));
-	ASSERT_EQ(0, close(src));
-	ASSERT_IPC_SETTLED(self);
+	IPC_FX_CLOSE(&fx);
 }
 
 /* l4u_param_get/set: exact values, and every bad name or value refused. */
@@ -1152,24 +1093,14 @@ static void *mt_fault_run(void *arg)
 /* Two receiver threads on one gate: each takes one fault, both answer. */
 TEST_F(ipc, multithreaded_pager)
 {
-	struct ipc_log *log = ipc_log_new();
 	struct waiter w[2] = { 0 };
-	struct l4_stats s0, s1;
+	struct l4_stats s1;
+	struct ipc_fx fx;
 	pthread_t th[2];
-	int src, cli, gate, i, j;
-	char *swin, *cwin;
 	pid_t pid;
-	__u64 cid;
+	int i, j;
 
-	ASSERT_NE(NULL, log);
-	src = ipc_source(self->dev, 4, &swin);
-	ASSERT_LE(0, src);
-	cli = ipc_client(self->dev, 4, &cid, &cwin);
-	ASSERT_LE(0, cli);
-	gate = ipc_gate(self->dev);
-	ASSERT_LE(0, gate);
-	ASSERT_EQ(0, ipc_set_pager(cli, gate));
-	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
+	IPC_FX(&fx, .src_pages = 4, .cli_pages = 4);
 
 	pid = ipc_fork();
 	ASSERT_LE(0, pid);
@@ -1180,7 +1111,7 @@ TEST_F(ipc, multithreaded_pager)
 
 		CHILD_CHECK(!pthread_barrier_init(&bar, NULL, 2));
 		for (i = 0; i < 2; i++) {
-			p[i] = (struct mt_pager){ gate, src, &bar, log, 0 };
+			p[i] = (struct mt_pager){ fx.gate, fx.src, &bar, fx.log, 0 };
 			CHILD_CHECK(!pthread_create(&pt[i], NULL, mt_pager_run, &p[i]));
 		}
 		for (i = 0; i < 2; i++) {
@@ -1190,10 +1121,10 @@ TEST_F(ipc, multithreaded_pager)
 		}
 		_exit(0);
 	}
-	ASSERT_EQ(0, close(gate));
+	ipc_fx_drop_gate(_metadata, &fx);
 
 	for (i = 0; i < 2; i++) {
-		w[i].addr = (__u64 *)(cwin + (i + 1) * PG + 16);
+		w[i].addr = (__u64 *)(fx.cwin + (i + 1) * PG + 16);
 		ASSERT_EQ(0, pthread_create(&th[i], NULL, mt_fault_run, &w[i]));
 	}
 	for (i = 0; i < 2; i++)
@@ -1202,22 +1133,18 @@ TEST_F(ipc, multithreaded_pager)
 
 	for (i = 0; i < 2; i++)
 		ASSERT_EQ(l4t_word(SEED, (i + 1) * PG + 16), w[i].val);
-	ASSERT_EQ(2, log->n);
-	ASSERT_NE(log->server[0], log->server[1]);
-	ASSERT_NE(log->msg[0].token, log->msg[1].token);
+	ASSERT_EQ(2, fx.log->n);
+	ASSERT_NE(fx.log->server[0], fx.log->server[1]);
+	ASSERT_NE(fx.log->msg[0].token, fx.log->msg[1].token);
 	for (i = 0; i < 2; i++) {
-		j = log->msg[0].tid == w[i].tid ? 0 : 1;
-		ASSERT_PF_MSG(&log->msg[j], cid, (i + 1) * PG + 16, w[i].tid, 0);
+		j = fx.log->msg[0].tid == w[i].tid ? 0 : 1;
+		ASSERT_PF_MSG(&fx.log->msg[j], fx.cid, (i + 1) * PG + 16, w[i].tid, 0);
 	}
 	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
-	ASSERT_IPC(&s0, &s1, 2, 2, 2);
-	ASSERT_EQ(2ULL, l4t_nodes(cli));
+	ASSERT_IPC(&fx.s0, &s1, 2, 2, 2);
+	ASSERT_EQ(2ULL, l4t_nodes(fx.cli));
 
-	ASSERT_EQ(0, munmap(cwin, 4 * PG));
-	ASSERT_EQ(0, munmap(swin, 4 * PG));
-	ASSERT_EQ(0, close(cli));
-	ASSERT_EQ(0, close(src));
-	ASSERT_IPC_SETTLED(self);
+	IPC_FX_CLOSE(&fx);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1237,31 +1164,16 @@ TEST_F(ipc, two_level_hierarchy)
 		{ 12, RW_, 0 }, { 12, RW_, 0 }, { 12, RW_, 0 },
 	};
 	static const __u64 pages[3] = { 1, 5, 9 };
-	struct ipc_log *log_r = ipc_log_new(), *log_p = ipc_log_new();
 	struct l4_unmap u = { .fpage = L4_FPAGE(5 * PG, 12, R_) };
-	int root, ps, cli, g1, g2, i;
-	char *rwin, *pwin, *cwin;
-	struct l4_stats s0, s1;
-	__u64 pid_p, cid;
+	struct ipc_fx up, down;	/* root -> P, P -> C */
+	struct l4_stats s1;
 	pid_t a, b;
+	int i;
 
-	ASSERT_NE(NULL, log_r);
-	ASSERT_NE(NULL, log_p);
-	root = ipc_source(self->dev, 16, &rwin);
-	ASSERT_LE(0, root);
-	ps = ipc_client(self->dev, 16, &pid_p, &pwin);
-	ASSERT_LE(0, ps);
-	cli = ipc_client(self->dev, 16, &cid, &cwin);
-	ASSERT_LE(0, cli);
-	g1 = ipc_gate(self->dev);
-	ASSERT_LE(0, g1);
-	g2 = ipc_gate(self->dev);
-	ASSERT_LE(0, g2);
-	ASSERT_EQ(0, ipc_set_pager(ps, g1));
-	ASSERT_EQ(0, ipc_set_pager(cli, g2));
-	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
+	IPC_FX(&up, .src_pages = 16, .cli_pages = 16);
+	IPC_FX(&down, .cli_pages = 16);
 
-	a = ipc_pager(g1, root, ans, 3, log_r);
+	a = ipc_pager(up.gate, up.src, ans, 3, up.log);
 	ASSERT_LE(0, a);
 	b = ipc_fork();
 	ASSERT_LE(0, b);
@@ -1269,58 +1181,53 @@ TEST_F(ipc, two_level_hierarchy)
 		struct l4_msg m;
 		__u64 addr;
 
-		close(g1);
+		close(up.gate);
 		for (i = 0; i < 3; i++) {
-			CHILD_CHECK(!ipc_recv(g2, &m));
-			ipc_log_add(log_p, 0, &m);
+			CHILD_CHECK(!ipc_recv(down.gate, &m));
+			ipc_log_add(down.log, 0, &m);
 			addr = L4_PF_ADDR(m.words[0]) & ~(PG - 1);
 			/* have it in P first: a fault to the root pager */
-			CHILD_CHECK(*(volatile __u64 *)(pwin + addr) ==
+			CHILD_CHECK(*(volatile __u64 *)(up.cwin + addr) ==
 				    l4t_word(SEED, addr));
-			CHILD_CHECK(!ipc_reply_map(g2, m.token, ps, addr, 12, RW_));
+			CHILD_CHECK(!ipc_reply_map(down.gate, m.token, up.cli, addr, 12, RW_));
 		}
 		_exit(0);
 	}
-	ASSERT_EQ(0, close(g1));
-	ASSERT_EQ(0, close(g2));
+	ipc_fx_drop_gate(_metadata, &up);
+	ipc_fx_drop_gate(_metadata, &down);
 
-	ASSERT_EQ(-1L, l4t_check(cwin + PG, PG, PG, SEED));
-	ASSERT_EQ(-1L, l4t_check(cwin + 5 * PG, 5 * PG, PG, SEED));
-	*(volatile __u64 *)(cwin + 9 * PG + 24) = 99;
+	ASSERT_EQ(-1L, l4t_check(down.cwin + PG, PG, PG, SEED));
+	ASSERT_EQ(-1L, l4t_check(down.cwin + 5 * PG, 5 * PG, PG, SEED));
+	*(volatile __u64 *)(down.cwin + 9 * PG + 24) = 99;
 	ASSERT_EQ(0, l4t_wait(b));
 	ASSERT_EQ(0, l4t_wait(a));
-	ASSERT_EQ(99ULL, *(volatile __u64 *)(rwin + 9 * PG + 24));
-	ASSERT_EQ(99ULL, *(volatile __u64 *)(pwin + 9 * PG + 24));
+	ASSERT_EQ(99ULL, *(volatile __u64 *)(up.swin + 9 * PG + 24));
+	ASSERT_EQ(99ULL, *(volatile __u64 *)(up.cwin + 9 * PG + 24));
 
-	ASSERT_EQ(16ULL, l4t_nodes(root));
-	ASSERT_EQ(3ULL, l4t_nodes(ps));
-	ASSERT_EQ(3ULL, l4t_nodes(cli));
-	ASSERT_EQ(3, log_r->n);
-	ASSERT_EQ(3, log_p->n);
+	ASSERT_EQ(16ULL, l4t_nodes(up.src));
+	ASSERT_EQ(3ULL, l4t_nodes(up.cli));
+	ASSERT_EQ(3ULL, l4t_nodes(down.cli));
+	ASSERT_EQ(3, up.log->n);
+	ASSERT_EQ(3, down.log->n);
 	for (i = 0; i < 3; i++) {
-		ASSERT_PF_MSG(&log_p->msg[i], cid,
+		ASSERT_PF_MSG(&down.log->msg[i], down.cid,
 			      pages[i] * PG + (i == 2 ? 24 | L4_PF_WRITE : 0),
 			      getpid(), 0);
-		ASSERT_PF_MSG(&log_r->msg[i], pid_p, pages[i] * PG, b, 0);
+		ASSERT_PF_MSG(&up.log->msg[i], up.cid, pages[i] * PG, b, 0);
 	}
 	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
-	ASSERT_IPC(&s0, &s1, 6, 6, 6);
+	ASSERT_IPC(&down.s0, &s1, 6, 6, 6);
 
 	/* revoked at the root: gone from P and C; C's pager is dead now */
-	ASSERT_EQ(0, ioctl(root, L4_IOC_UNMAP, &u));
+	ASSERT_EQ(0, ioctl(up.src, L4_IOC_UNMAP, &u));
 	ASSERT_EQ(2ULL, u.revoked);
-	ASSERT_EQ(2ULL, l4t_nodes(ps));
-	ASSERT_EQ(2ULL, l4t_nodes(cli));
-	ASSERT_SIGBUS(cwin + 5 * PG, L4T_READ);
-	ASSERT_EQ(-1L, l4t_check(cwin + PG, PG, PG, SEED));
+	ASSERT_EQ(2ULL, l4t_nodes(up.cli));
+	ASSERT_EQ(2ULL, l4t_nodes(down.cli));
+	ASSERT_SIGBUS(down.cwin + 5 * PG, L4T_READ);
+	ASSERT_EQ(-1L, l4t_check(down.cwin + PG, PG, PG, SEED));
 
-	ASSERT_EQ(0, munmap(cwin, 16 * PG));
-	ASSERT_EQ(0, munmap(pwin, 16 * PG));
-	ASSERT_EQ(0, munmap(rwin, 16 * PG));
-	ASSERT_EQ(0, close(cli));
-	ASSERT_EQ(0, close(ps));
-	ASSERT_EQ(0, close(root));
-	ASSERT_IPC_SETTLED(self);
+	ipc_fx_release(_metadata, &down);
+	IPC_FX_CLOSE(&up);
 }
 
 struct pt_thread {
@@ -1353,27 +1260,21 @@ static void *pt_run(void *arg)
  */
 TEST_F(ipc, per_thread_pagers)
 {
-	struct ipc_log *log = ipc_log_new();
 	struct pt_thread t[2] = { 0 };
-	int src, cli, g[3], i, k;
 	struct l4_thread_control tc;
-	struct l4_stats s0, s1;
-	char *swin, *cwin;
+	struct l4_stats s1;
+	struct ipc_fx fx;
+	int g[3], i, k;
 	pthread_t th;
 	pid_t pid;
-	__u64 cid;
 
-	ASSERT_NE(NULL, log);
-	src = ipc_source(self->dev, 8, &swin);
-	ASSERT_LE(0, src);
-	cli = ipc_client(self->dev, 8, &cid, &cwin);
-	ASSERT_LE(0, cli);
-	for (i = 0; i < 3; i++) {
+	IPC_FX(&fx, .src_pages = 8, .cli_pages = 8);
+	g[0] = fx.gate;		/* the default */
+	for (i = 1; i < 3; i++) {
 		g[i] = ipc_gate(self->dev);
 		ASSERT_LE(0, g[i]);
 	}
-	ASSERT_EQ(0, ipc_set_pager(cli, g[0]));	/* the default */
-	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
+	ASSERT_EQ(0, l4t_stats(self->dev, &fx.s0));
 
 	/* one pager process on the three gates, four faults in all */
 	pid = ipc_fork();
@@ -1391,8 +1292,8 @@ TEST_F(ipc, per_thread_pagers)
 				if (!(pfd[i].revents & POLLIN))
 					continue;
 				CHILD_CHECK(!ipc_recv(g[i], &m));
-				ipc_log_add(log, i, &m);
-				CHILD_CHECK(!ipc_reply_map(g[i], m.token, src,
+				ipc_log_add(fx.log, i, &m);
+				CHILD_CHECK(!ipc_reply_map(g[i], m.token, fx.src,
 							   L4_PF_ADDR(m.words[0]), 12, RW_));
 				n++;
 			}
@@ -1401,8 +1302,8 @@ TEST_F(ipc, per_thread_pagers)
 	}
 
 	for (i = 0; i < 2; i++) {
-		t[i] = (struct pt_thread){ .space = cli, .pager_fd = g[i + 1],
-			.addr = (__u64 *)(cwin + (i + 1) * PG) };
+		t[i] = (struct pt_thread){ .space = fx.cli, .pager_fd = g[i + 1],
+			.addr = (__u64 *)(fx.cwin + (i + 1) * PG) };
 		ASSERT_EQ(0, pthread_create(&th, NULL, pt_run, &t[i]));
 		ASSERT_EQ(0, pthread_join(th, NULL));
 		ASSERT_EQ(0, l4t_thread_gone(t[i].tid));
@@ -1413,49 +1314,45 @@ TEST_F(ipc, per_thread_pagers)
 	ASSERT_NE(t[0].thread_id, t[1].thread_id);
 	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
 	/* the second registration pruned the first thread's entry: it had exited */
-	ASSERT_EQ(s0.threads + 1, s1.threads);
+	ASSERT_EQ(fx.s0.threads + 1, s1.threads);
 	/* the main thread never registered: the default pager */
-	ASSERT_EQ(l4t_word(SEED, 3 * PG), *(volatile __u64 *)(cwin + 3 * PG));
+	ASSERT_EQ(l4t_word(SEED, 3 * PG), *(volatile __u64 *)(fx.cwin + 3 * PG));
 	/* register the main thread with the default pager (-1) */
 	memset(&tc, 0, sizeof(tc));
 	tc.pager_fd = -1;
-	ASSERT_EQ(0, ioctl(cli, L4_IOC_THREAD_CONTROL, &tc));
+	ASSERT_EQ(0, ioctl(fx.cli, L4_IOC_THREAD_CONTROL, &tc));
 	ASSERT_NE(0ULL, tc.thread_id);
 	ASSERT_NE(t[0].thread_id, tc.thread_id);
 	ASSERT_NE(t[1].thread_id, tc.thread_id);
-	ASSERT_EQ(l4t_word(SEED, 4 * PG), *(volatile __u64 *)(cwin + 4 * PG));
+	ASSERT_EQ(l4t_word(SEED, 4 * PG), *(volatile __u64 *)(fx.cwin + 4 * PG));
 	ASSERT_EQ(0, l4t_wait(pid));
 
-	ASSERT_EQ(4, log->n);
+	ASSERT_EQ(4, fx.log->n);
 	for (k = 0; k < 2; k++) {
-		ASSERT_EQ(k + 1, log->gate[k]);
-		ASSERT_PF_MSG(&log->msg[k], cid, (k + 1) * PG, t[k].tid, t[k].thread_id);
+		ASSERT_EQ(k + 1, fx.log->gate[k]);
+		ASSERT_PF_MSG(&fx.log->msg[k], fx.cid, (k + 1) * PG, t[k].tid, t[k].thread_id);
 	}
-	ASSERT_EQ(0, log->gate[2]);
-	ASSERT_PF_MSG(&log->msg[2], cid, 3 * PG, getpid(), 0);
-	ASSERT_EQ(0, log->gate[3]);
-	ASSERT_PF_MSG(&log->msg[3], cid, 4 * PG, getpid(), tc.thread_id);
+	ASSERT_EQ(0, fx.log->gate[2]);
+	ASSERT_PF_MSG(&fx.log->msg[2], fx.cid, 3 * PG, getpid(), 0);
+	ASSERT_EQ(0, fx.log->gate[3]);
+	ASSERT_PF_MSG(&fx.log->msg[3], fx.cid, 4 * PG, getpid(), tc.thread_id);
 	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
-	ASSERT_IPC(&s0, &s1, 4, 4, 4);
+	ASSERT_IPC(&fx.s0, &s1, 4, 4, 4);
 	/* the main thread's registration pruned the exited second thread's entry */
-	ASSERT_EQ(s0.threads + 1, s1.threads);
+	ASSERT_EQ(fx.s0.threads + 1, s1.threads);
 
 	/* unregistering gives the id back */
 	memset(&tc, 0, sizeof(tc));
 	tc.pager_fd = -1;
 	tc.flags = L4_THREAD_UNREGISTER;
-	ASSERT_EQ(0, ioctl(cli, L4_IOC_THREAD_CONTROL, &tc));
-	ASSERT_EQ(log->msg[3].thread_id, tc.thread_id);
+	ASSERT_EQ(0, ioctl(fx.cli, L4_IOC_THREAD_CONTROL, &tc));
+	ASSERT_EQ(fx.log->msg[3].thread_id, tc.thread_id);
 	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
-	ASSERT_EQ(s0.threads, s1.threads);
+	ASSERT_EQ(fx.s0.threads, s1.threads);
 
-	for (i = 0; i < 3; i++)
+	for (i = 1; i < 3; i++)
 		ASSERT_EQ(0, close(g[i]));
-	ASSERT_EQ(0, munmap(cwin, 8 * PG));
-	ASSERT_EQ(0, munmap(swin, 8 * PG));
-	ASSERT_EQ(0, close(cli));
-	ASSERT_EQ(0, close(src));
-	ASSERT_IPC_SETTLED(self);
+	IPC_FX_CLOSE(&fx);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1480,23 +1377,14 @@ static void ipc_call_init(struct l4_call *c, __s64 label, int rcv_fd,
 TEST_F(ipc, call_restricted_window)
 {
 	const __u64 win = L4_FPAGE(8 * PG, 13, 0);
-	struct ipc_log *log = ipc_log_new();
-	struct l4_stats s0, s1;
-	int src, dst, gate, i;
-	char *swin, *dwin;
+	struct l4_stats s1;
 	struct l4_call c;
+	struct ipc_fx fx;
 	struct l4_msg m;
-	__u64 did;
 	pid_t pid;
+	int i;
 
-	ASSERT_NE(NULL, log);
-	src = ipc_source(self->dev, 16, &swin);
-	ASSERT_LE(0, src);
-	dst = ipc_client(self->dev, 16, &did, &dwin);	/* no pager */
-	ASSERT_LE(0, dst);
-	gate = ipc_gate(self->dev);
-	ASSERT_LE(0, gate);
-	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
+	IPC_FX(&fx, .src_pages = 16, .cli_pages = 16, .no_pager = true);
 
 	pid = ipc_fork();
 	ASSERT_LE(0, pid);
@@ -1504,8 +1392,8 @@ TEST_F(ipc, call_restricted_window)
 		struct l4_reply r;
 
 		/* 1: items from 64 KiB at 0, hot spot 4 pages in */
-		CHILD_CHECK(!ipc_recv(gate, &m));
-		ipc_log_add(log, 0, &m);
+		CHILD_CHECK(!ipc_recv(fx.gate, &m));
+		ipc_log_add(fx.log, 0, &m);
 		memset(&r, 0, sizeof(r));
 		r.token = m.token;
 		r.label = 7;
@@ -1513,21 +1401,21 @@ TEST_F(ipc, call_restricted_window)
 		r.words[0] = m.words[0] + 1;
 		r.words[1] = 0xfeed;
 		r.nitems = 1;
-		r.items[0].src_fd = src;
+		r.items[0].src_fd = fx.src;
 		r.items[0].item.control = L4_MAP_ITEM(4 * PG, 0);
 		r.items[0].item.fpage = L4_FPAGE(0, 16, RW_);
-		CHILD_CHECK(!ioctl(gate, L4_IOC_REPLY, &r));
+		CHILD_CHECK(!ioctl(fx.gate, L4_IOC_REPLY, &r));
 		/* 2: an error */
-		CHILD_CHECK(!ipc_recv(gate, &m));
-		ipc_log_add(log, 0, &m);
+		CHILD_CHECK(!ipc_recv(fx.gate, &m));
+		ipc_log_add(fx.log, 0, &m);
 		memset(&r, 0, sizeof(r));
 		r.token = m.token;
 		r.error = ENOSPC;
-		CHILD_CHECK(!ioctl(gate, L4_IOC_REPLY, &r));
+		CHILD_CHECK(!ioctl(fx.gate, L4_IOC_REPLY, &r));
 		/* 3: no receive window: an item is refused, words go through */
-		CHILD_CHECK(!ipc_recv(gate, &m));
-		ipc_log_add(log, 0, &m);
-		CHILD_CHECK(ipc_reply_map(gate, m.token, src, 0, 12, RW_) == -1 &&
+		CHILD_CHECK(!ipc_recv(fx.gate, &m));
+		ipc_log_add(fx.log, 0, &m);
+		CHILD_CHECK(ipc_reply_map(fx.gate, m.token, fx.src, 0, 12, RW_) == -1 &&
 			    errno == EINVAL);
 		memset(&r, 0, sizeof(r));
 		r.token = m.token;
@@ -1535,35 +1423,35 @@ TEST_F(ipc, call_restricted_window)
 		r.nwords = 8;
 		for (i = 0; i < 8; i++)
 			r.words[i] = 100 + i;
-		CHILD_CHECK(!ioctl(gate, L4_IOC_REPLY, &r));
+		CHILD_CHECK(!ioctl(fx.gate, L4_IOC_REPLY, &r));
 		_exit(0);
 	}
 
-	ipc_call_init(&c, 42, dst, win);
+	ipc_call_init(&c, 42, fx.cli, win);
 	c.nwords = 3;
 	c.words[0] = 1;
 	c.words[1] = 2;
 	c.words[2] = 3;
-	ASSERT_EQ(0, ioctl(gate, L4_IOC_CALL, &c));
+	ASSERT_EQ(0, ioctl(fx.gate, L4_IOC_CALL, &c));
 	ASSERT_EQ(7LL, c.reply_label);
 	ASSERT_EQ(2U, c.nwords);
 	ASSERT_EQ(2ULL, c.words[0]);
 	ASSERT_EQ(0xfeedULL, c.words[1]);
 	ASSERT_EQ(2ULL, c.pages);
-	ASSERT_EQ(2ULL, l4t_nodes(dst));
+	ASSERT_EQ(2ULL, l4t_nodes(fx.cli));
 	/* send 0..64K, R = 13 < S = 16: 8 KiB from 4 pages in, to 8 pages in */
-	ASSERT_EQ(-1L, l4t_check(dwin + 8 * PG, 4 * PG, 2 * PG, SEED));
-	ASSERT_SIGBUS(dwin + 7 * PG, L4T_READ);
-	ASSERT_SIGBUS(dwin + 10 * PG, L4T_READ);
-	ASSERT_SIGBUS(dwin + 4 * PG, L4T_READ);
-	ASSERT_EQ(2ULL, l4t_nodes(dst));
+	ASSERT_EQ(-1L, l4t_check(fx.cwin + 8 * PG, 4 * PG, 2 * PG, SEED));
+	ASSERT_SIGBUS(fx.cwin + 7 * PG, L4T_READ);
+	ASSERT_SIGBUS(fx.cwin + 10 * PG, L4T_READ);
+	ASSERT_SIGBUS(fx.cwin + 4 * PG, L4T_READ);
+	ASSERT_EQ(2ULL, l4t_nodes(fx.cli));
 
-	ipc_call_init(&c, 43, dst, win);
-	ASSERT_EQ(-1, ioctl(gate, L4_IOC_CALL, &c));
+	ipc_call_init(&c, 43, fx.cli, win);
+	ASSERT_EQ(-1, ioctl(fx.gate, L4_IOC_CALL, &c));
 	ASSERT_EQ(ENOSPC, errno);
 
 	ipc_call_init(&c, 44, -1, 0);
-	ASSERT_EQ(0, ioctl(gate, L4_IOC_CALL, &c));
+	ASSERT_EQ(0, ioctl(fx.gate, L4_IOC_CALL, &c));
 	ASSERT_EQ(-5LL, c.reply_label);
 	ASSERT_EQ(8U, c.nwords);
 	for (i = 0; i < 8; i++)
@@ -1571,43 +1459,38 @@ TEST_F(ipc, call_restricted_window)
 	ASSERT_EQ(0ULL, c.pages);
 	ASSERT_EQ(0, l4t_wait(pid));
 
-	ASSERT_EQ(3, log->n);
-	m = log->msg[0];
+	ASSERT_EQ(3, fx.log->n);
+	m = fx.log->msg[0];
 	ASSERT_EQ(42LL, m.label);
 	ASSERT_EQ(3U, m.nwords);
 	ASSERT_EQ(1ULL, m.words[0]);
 	ASSERT_EQ(2ULL, m.words[1]);
 	ASSERT_EQ(3ULL, m.words[2]);
 	ASSERT_EQ(0ULL, m.words[3]);
-	ASSERT_EQ(did, m.space_id);
+	ASSERT_EQ(fx.cid, m.space_id);
 	ASSERT_EQ(0ULL, m.thread_id);
 	ASSERT_EQ(getpid(), m.tid);
 	ASSERT_EQ(win, m.rcv_window);
 	ASSERT_EQ(0U, m.flags);
-	ASSERT_EQ(43LL, log->msg[1].label);
-	ASSERT_EQ(0U, log->msg[1].nwords);
-	ASSERT_EQ(44LL, log->msg[2].label);
-	ASSERT_EQ(0ULL, log->msg[2].space_id);
-	ASSERT_EQ(0ULL, log->msg[2].rcv_window);
-	ASSERT_NE(log->msg[0].token, log->msg[1].token);
+	ASSERT_EQ(43LL, fx.log->msg[1].label);
+	ASSERT_EQ(0U, fx.log->msg[1].nwords);
+	ASSERT_EQ(44LL, fx.log->msg[2].label);
+	ASSERT_EQ(0ULL, fx.log->msg[2].space_id);
+	ASSERT_EQ(0ULL, fx.log->msg[2].rcv_window);
+	ASSERT_NE(fx.log->msg[0].token, fx.log->msg[1].token);
 
 	/* nobody receives: the call times out and its message is withdrawn */
 	ipc_call_init(&c, 45, -1, 0);
 	c.timeout_ns = 20 * 1000 * 1000;
-	ASSERT_EQ(-1, ioctl(gate, L4_IOC_CALL, &c));
+	ASSERT_EQ(-1, ioctl(fx.gate, L4_IOC_CALL, &c));
 	ASSERT_EQ(ETIMEDOUT, errno);
-	ASSERT_EQ(0, fcntl(gate, F_SETFL, O_NONBLOCK));
-	ASSERT_EQ(-1, ipc_recv(gate, &m));
+	ASSERT_EQ(0, fcntl(fx.gate, F_SETFL, O_NONBLOCK));
+	ASSERT_EQ(-1, ipc_recv(fx.gate, &m));
 	ASSERT_EQ(EAGAIN, errno);
 
 	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
-	ASSERT_IPC(&s0, &s1, 3, 3, 0);
-	ASSERT_EQ(0, close(gate));
-	ASSERT_EQ(0, munmap(dwin, 16 * PG));
-	ASSERT_EQ(0, munmap(swin, 16 * PG));
-	ASSERT_EQ(0, close(dst));
-	ASSERT_EQ(0, close(src));
-	ASSERT_IPC_SETTLED(self);
+	ASSERT_IPC(&fx.s0, &s1, 3, 3, 0);
+	IPC_FX_CLOSE(&fx);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1623,43 +1506,36 @@ TEST_F(ipc, poll_epoll_readiness)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	char buf[sizeof(struct l4_msg) + 16];
-	struct l4_stats s0, s1;
-	int src, cli, gate, ep;
-	struct pollfd pfd;
-	char *swin, *cwin;
 	struct l4_msg m, m2;
-	__u64 cid;
+	struct l4_stats s1;
+	struct pollfd pfd;
+	struct ipc_fx fx;
 	pid_t f;
+	int ep;
 
-	src = ipc_source(self->dev, 4, &swin);
-	ASSERT_LE(0, src);
-	cli = ipc_client(self->dev, 4, &cid, &cwin);
-	ASSERT_LE(0, cli);
-	gate = ipc_gate(self->dev);
-	ASSERT_LE(0, gate);
-	ASSERT_EQ(0, ipc_set_pager(cli, gate));
+	IPC_FX(&fx, .src_pages = 4, .cli_pages = 4);
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	ASSERT_LE(0, ep);
-	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, gate, &ev));
-	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, fx.gate, &ev));
+	ASSERT_EQ(0, l4t_stats(self->dev, &fx.s0));
 
 	/* empty */
 	ASSERT_EQ(0, epoll_wait(ep, &ev, 1, 0));
-	pfd = (struct pollfd){ .fd = gate, .events = POLLIN };
+	pfd = (struct pollfd){ .fd = fx.gate, .events = POLLIN };
 	ASSERT_EQ(0, poll(&pfd, 1, 0));
-	ASSERT_EQ(0, fcntl(gate, F_SETFL, O_NONBLOCK));
-	ASSERT_EQ(-1, ipc_recv(gate, &m));
+	ASSERT_EQ(0, fcntl(fx.gate, F_SETFL, O_NONBLOCK));
+	ASSERT_EQ(-1, ipc_recv(fx.gate, &m));
 	ASSERT_EQ(EAGAIN, errno);
-	ASSERT_EQ(-1, read(gate, buf, sizeof(buf)));
+	ASSERT_EQ(-1, read(fx.gate, buf, sizeof(buf)));
 	ASSERT_EQ(EAGAIN, errno);
-	ASSERT_EQ(-1, read(gate, buf, sizeof(struct l4_msg) - 1));
+	ASSERT_EQ(-1, read(fx.gate, buf, sizeof(struct l4_msg) - 1));
 	ASSERT_EQ(EINVAL, errno);
 
 	f = ipc_fork();
 	ASSERT_LE(0, f);
 	if (!f) {
-		CHILD_CHECK(*(volatile __u64 *)cwin == l4t_word(SEED, 0));
-		CHILD_CHECK(*(volatile __u64 *)(cwin + 2 * PG) ==
+		CHILD_CHECK(*(volatile __u64 *)fx.cwin == l4t_word(SEED, 0));
+		CHILD_CHECK(*(volatile __u64 *)(fx.cwin + 2 * PG) ==
 			    l4t_word(SEED, 2 * PG));
 		_exit(0);
 	}
@@ -1670,38 +1546,33 @@ TEST_F(ipc, poll_epoll_readiness)
 	ASSERT_EQ((__u32)EPOLLIN, ev.events & (EPOLLIN | EPOLLERR | EPOLLHUP));
 	ASSERT_EQ(1, poll(&pfd, 1, 0));
 	ASSERT_EQ(POLLIN, pfd.revents & (POLLIN | POLLERR | POLLHUP));
-	ASSERT_EQ(0, ipc_recv(gate, &m));
-	ASSERT_PF_MSG(&m, cid, 0, f, 0);
+	ASSERT_EQ(0, ipc_recv(fx.gate, &m));
+	ASSERT_PF_MSG(&m, fx.cid, 0, f, 0);
 	/* in flight: not readable */
 	ASSERT_EQ(0, epoll_wait(ep, &ev, 1, 0));
 	ASSERT_EQ(0, poll(&pfd, 1, 0));
-	ASSERT_EQ(-1, ipc_recv(gate, &m2));
+	ASSERT_EQ(-1, ipc_recv(fx.gate, &m2));
 	ASSERT_EQ(EAGAIN, errno);
-	ASSERT_EQ(0, ipc_reply_map(gate, m.token, src, 0, 12, RW_));
+	ASSERT_EQ(0, ipc_reply_map(fx.gate, m.token, fx.src, 0, 12, RW_));
 
 	/* the second fault, through read(2) */
 	ASSERT_EQ(1, epoll_wait(ep, &ev, 1, -1));
-	ASSERT_EQ(-1, read(gate, buf, sizeof(struct l4_msg) - 1));
+	ASSERT_EQ(-1, read(fx.gate, buf, sizeof(struct l4_msg) - 1));
 	ASSERT_EQ(EINVAL, errno);
 	ASSERT_EQ(1, epoll_wait(ep, &ev, 1, 0));	/* still there */
-	ASSERT_EQ((ssize_t)sizeof(struct l4_msg), read(gate, buf, sizeof(buf)));
+	ASSERT_EQ((ssize_t)sizeof(struct l4_msg), read(fx.gate, buf, sizeof(buf)));
 	memcpy(&m, buf, sizeof(m));
-	ASSERT_PF_MSG(&m, cid, 2 * PG, f, 0);
+	ASSERT_PF_MSG(&m, fx.cid, 2 * PG, f, 0);
 	ASSERT_EQ(0, epoll_wait(ep, &ev, 1, 0));
-	ASSERT_EQ(0, ipc_reply_map(gate, m.token, src, 2 * PG, 12, RW_));
+	ASSERT_EQ(0, ipc_reply_map(fx.gate, m.token, fx.src, 2 * PG, 12, RW_));
 	ASSERT_EQ(0, l4t_wait(f));
 	ASSERT_EQ(0, epoll_wait(ep, &ev, 1, 0));
 
 	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
-	ASSERT_IPC(&s0, &s1, 2, 2, 2);
-	ASSERT_EQ(2ULL, l4t_nodes(cli));
+	ASSERT_IPC(&fx.s0, &s1, 2, 2, 2);
+	ASSERT_EQ(2ULL, l4t_nodes(fx.cli));
 	ASSERT_EQ(0, close(ep));
-	ASSERT_EQ(0, close(gate));
-	ASSERT_EQ(0, munmap(cwin, 4 * PG));
-	ASSERT_EQ(0, munmap(swin, 4 * PG));
-	ASSERT_EQ(0, close(cli));
-	ASSERT_EQ(0, close(src));
-	ASSERT_IPC_SETTLED(self);
+	IPC_FX_CLOSE(&fx);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1715,55 +1586,49 @@ TEST_F(ipc, poll_epoll_readiness)
  */
 TEST_F(ipc, malformed_replies)
 {
-	struct l4_stats s0, s1;
-	int src, cli, gate, other, pfds[2], done[2], i;
+	int other, pfds[2], done[2], i;
 	struct l4_reply_wait rw;
 	struct l4_reply good, r;
 	struct pollfd pfd[2];
-	char *swin, *cwin;
+	struct l4_stats s1;
+	struct ipc_fx fx;
 	struct l4_msg m;
-	__u64 cid;
 	pid_t f;
 
-	src = ipc_source(self->dev, 32, &swin);
-	ASSERT_LE(0, src);
-	cli = ipc_client(self->dev, 16, &cid, &cwin);
-	ASSERT_LE(0, cli);
-	gate = ipc_gate(self->dev);
-	ASSERT_LE(0, gate);
+	/* the pager's space is 32 pages, the faulter's 16 */
+	IPC_FX(&fx, .src_pages = 32, .cli_pages = 16);
 	other = ipc_gate(self->dev);
 	ASSERT_LE(0, other);
-	ASSERT_EQ(0, ipc_set_pager(cli, gate));
 	ASSERT_EQ(0, pipe(pfds));
 	ASSERT_EQ(0, pipe(done));
-	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
+	ASSERT_EQ(0, l4t_stats(self->dev, &fx.s0));
 
 	f = ipc_fork();
 	ASSERT_LE(0, f);
 	if (!f) {
-		CHILD_CHECK(l4t_check(cwin + 2 * PG, 2 * PG, PG, SEED) == -1);
+		CHILD_CHECK(l4t_check(fx.cwin + 2 * PG, 2 * PG, PG, SEED) == -1);
 		CHILD_CHECK(!l4t_post(done[1]));
 		_exit(0);
 	}
 	ASSERT_EQ(0, close(done[1]));
-	ASSERT_EQ(0, ipc_recv(gate, &m));
-	ASSERT_PF_MSG(&m, cid, 2 * PG, f, 0);
-	ipc_map_reply(&good, m.token, src, 2 * PG, 12, RW_);
+	ASSERT_EQ(0, ipc_recv(fx.gate, &m));
+	ASSERT_PF_MSG(&m, fx.cid, 2 * PG, f, 0);
+	ipc_map_reply(&good, m.token, fx.src, 2 * PG, 12, RW_);
 
 #define REFUSED(err_, ...) do {						\
 	r = good;							\
 	__VA_ARGS__;							\
-	ASSERT_EQ(-1, ioctl(gate, L4_IOC_REPLY, &r));			\
+	ASSERT_EQ(-1, ioctl(fx.gate, L4_IOC_REPLY, &r));			\
 	ASSERT_EQ(err_, errno);						\
-	ASSERT_EQ(0ULL, l4t_nodes(cli));				\
+	ASSERT_EQ(0ULL, l4t_nodes(fx.cli));				\
 	ASSERT_EQ(0, l4t_stats(self->dev, &s1));			\
-	ASSERT_IPC(&s0, &s1, 1, 0, 1);					\
+	ASSERT_IPC(&fx.s0, &s1, 1, 0, 1);					\
 } while (0)
 
 	REFUSED(ENOENT, r.token = m.token + 1000);
 	REFUSED(ENOENT, r.token = 0);
 	/* src_fd: no space, no fd */
-	REFUSED(EINVAL, r.items[0].src_fd = gate);
+	REFUSED(EINVAL, r.items[0].src_fd = fx.gate);
 	REFUSED(EINVAL, r.items[0].src_fd = self->dev);
 	REFUSED(EINVAL, r.items[0].src_fd = pfds[0]);
 	REFUSED(EBADF, r.items[0].src_fd = -1);
@@ -1805,7 +1670,7 @@ TEST_F(ipc, malformed_replies)
 	memset(&rw, 0x5a, sizeof(rw));
 	rw.reply = good;
 	rw.reply.flags = 2;
-	ASSERT_EQ(-1, ioctl(gate, L4_IOC_REPLY_WAIT, &rw));
+	ASSERT_EQ(-1, ioctl(fx.gate, L4_IOC_REPLY_WAIT, &rw));
 	ASSERT_EQ(EINVAL, errno);
 	for (i = 0; i < (int)sizeof(rw.msg); i++)
 		ASSERT_EQ(0x5a, ((unsigned char *)&rw.msg)[i]);
@@ -1813,39 +1678,34 @@ TEST_F(ipc, malformed_replies)
 	r = good;
 	r.items[0].item.control = L4_MAP_ITEM(20 * PG, 0);
 	r.items[0].item.fpage = L4_FPAGE(20 * PG, 12, RW_);
-	ASSERT_EQ(-1, ioctl(gate, L4_IOC_REPLY, &r));
+	ASSERT_EQ(-1, ioctl(fx.gate, L4_IOC_REPLY, &r));
 	/* like L4_IOC_MAP's destination outside its space */
 	ASSERT_EQ(EINVAL, errno);
-	ASSERT_EQ(0ULL, l4t_nodes(cli));
+	ASSERT_EQ(0ULL, l4t_nodes(fx.cli));
 
 	/* still waiting: no message, nothing done */
 	pfd[0] = (struct pollfd){ .fd = done[0], .events = POLLIN };
-	pfd[1] = (struct pollfd){ .fd = gate, .events = POLLIN };
+	pfd[1] = (struct pollfd){ .fd = fx.gate, .events = POLLIN };
 	ASSERT_EQ(0, poll(pfd, 2, 0));
 
 	/* the right answer, same token */
-	ASSERT_EQ(0, ioctl(gate, L4_IOC_REPLY, &good));
+	ASSERT_EQ(0, ioctl(fx.gate, L4_IOC_REPLY, &good));
 	ASSERT_EQ(1, poll(pfd, 2, -1));
 	ASSERT_EQ(POLLIN, pfd[0].revents & POLLIN);	/* done ... */
 	ASSERT_EQ(0, pfd[1].revents);		/* ... not another fault */
 	ASSERT_EQ(0, l4t_wait(f));
-	ASSERT_EQ(-1, ioctl(gate, L4_IOC_REPLY, &good));	/* answered */
+	ASSERT_EQ(-1, ioctl(fx.gate, L4_IOC_REPLY, &good));	/* answered */
 	ASSERT_EQ(ENOENT, errno);
-	ASSERT_EQ(1ULL, l4t_nodes(cli));
+	ASSERT_EQ(1ULL, l4t_nodes(fx.cli));
 	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
-	ASSERT_IPC(&s0, &s1, 1, 1, 1);
+	ASSERT_IPC(&fx.s0, &s1, 1, 1, 1);
 #undef REFUSED
 
 	ASSERT_EQ(0, close(pfds[0]));
 	ASSERT_EQ(0, close(pfds[1]));
 	ASSERT_EQ(0, close(done[0]));
 	ASSERT_EQ(0, close(other));
-	ASSERT_EQ(0, close(gate));
-	ASSERT_EQ(0, munmap(cwin, 16 * PG));
-	ASSERT_EQ(0, munmap(swin, 32 * PG));
-	ASSERT_EQ(0, close(cli));
-	ASSERT_EQ(0, close(src));
-	ASSERT_IPC_SETTLED(self);
+	IPC_FX_CLOSE(&fx);
 }
 
 /* ------------------------------------------------------------------ */
@@ -2254,54 +2114,41 @@ TEST_F(ipc, send_cap_pager_bus_errors)
 		{ 12, RW_, EIO }, { 12, RW_, EPIPE }, { 12, RW_, EACCES },
 		{ 12, RW_, 0 },
 	};
-	struct ipc_log *log = ipc_log_new();
-	int src, cli, gate, cap;
 	struct l4_thread_control tc;
-	char *swin, *cwin;
 	struct l4t_fault f;
-	__u64 cid, v = 0;
+	struct ipc_fx fx;
+	__u64 v = 0;
 	pid_t pid;
+	int cap;
 
-	ASSERT_NE(NULL, log);
-	src = ipc_source(self->dev, 8, &swin);
-	ASSERT_LE(0, src);
-	cli = ipc_client(self->dev, 8, &cid, &cwin);
-	ASSERT_LE(0, cli);
-	gate = ipc_gate(self->dev);
-	ASSERT_LE(0, gate);
-	cap = ipc_send_cap(gate);
+	IPC_FX(&fx, .src_pages = 8, .cli_pages = 8, .no_pager = true);
+	cap = ipc_send_cap(fx.gate);
 	ASSERT_LE(0, cap);
-	ASSERT_EQ(0, ipc_set_pager(cli, cap));
+	ASSERT_EQ(0, ipc_set_pager(fx.cli, cap));
 	memset(&tc, 0, sizeof(tc));
 	tc.pager_fd = cap;
-	ASSERT_EQ(0, ioctl(cli, L4_IOC_THREAD_CONTROL, &tc));
-	pid = ipc_pager(gate, src, ans, 4, log);
-	ASSERT_LE(0, pid);
-	ASSERT_EQ(0, close(gate));
-	ASSERT_EQ(0, close(cap));	/* the space and thread hold the gate */
+	ASSERT_EQ(0, ioctl(fx.cli, L4_IOC_THREAD_CONTROL, &tc));
+	pid = IPC_FX_PAGER(&fx, ans);
+	ASSERT_EQ(0, close(cap));	/* the space and thread hold the fx.gate */
 	l4t_catch_faults();
 
-	ASSERT_EQ(SIGBUS, l4t_access((__u64 *)(cwin + 1 * PG + 0x8), L4T_READ, &v, &f));
-	ASSERT_EQ(cwin + 1 * PG + 0x8, (char *)f.addr);
-	ASSERT_EQ(SIGBUS, l4t_access((__u64 *)(cwin + 2 * PG), L4T_WRITE, &v, &f));
-	ASSERT_EQ(cwin + 2 * PG, (char *)f.addr);
-	ASSERT_EQ(SIGSEGV, l4t_access((__u64 *)(cwin + 3 * PG), L4T_READ, &v, &f));
-	ASSERT_EQ(cwin + 3 * PG, (char *)f.addr);
-	ASSERT_EQ(0ULL, l4t_nodes(cli));
-	ASSERT_EQ(0, l4t_access((__u64 *)(cwin + 1 * PG + 0x8), L4T_READ, &v, &f));
+	ASSERT_EQ(SIGBUS, l4t_access((__u64 *)(fx.cwin + 1 * PG + 0x8), L4T_READ, &v, &f));
+	ASSERT_EQ(fx.cwin + 1 * PG + 0x8, (char *)f.addr);
+	ASSERT_EQ(SIGBUS, l4t_access((__u64 *)(fx.cwin + 2 * PG), L4T_WRITE, &v, &f));
+	ASSERT_EQ(fx.cwin + 2 * PG, (char *)f.addr);
+	ASSERT_EQ(SIGSEGV, l4t_access((__u64 *)(fx.cwin + 3 * PG), L4T_READ, &v, &f));
+	ASSERT_EQ(fx.cwin + 3 * PG, (char *)f.addr);
+	ASSERT_EQ(0ULL, l4t_nodes(fx.cli));
+	ASSERT_EQ(0, l4t_access((__u64 *)(fx.cwin + 1 * PG + 0x8), L4T_READ, &v, &f));
 	ASSERT_EQ(l4t_word(SEED, 1 * PG + 0x8), v);
 	ASSERT_EQ(0, l4t_wait(pid));
-	ASSERT_EQ(4, log->n);
-	ASSERT_EQ(tc.thread_id, log->msg[0].thread_id);
+	ASSERT_EQ(4, fx.log->n);
+	ASSERT_EQ(tc.thread_id, fx.log->msg[0].thread_id);
 
 	/* the pager is gone: its gate died with it */
-	ASSERT_EQ(SIGBUS, l4t_access((__u64 *)(cwin + 4 * PG), L4T_READ, &v, &f));
+	ASSERT_EQ(SIGBUS, l4t_access((__u64 *)(fx.cwin + 4 * PG), L4T_READ, &v, &f));
 
-	ASSERT_EQ(0, munmap(cwin, 8 * PG));
-	ASSERT_EQ(0, munmap(swin, 8 * PG));
-	ASSERT_EQ(0, close(cli));
-	ASSERT_EQ(0, close(src));
-	ASSERT_IPC_SETTLED(self);
+	IPC_FX_CLOSE(&fx);
 }
 
 TEST_HARNESS_MAIN

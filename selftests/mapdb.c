@@ -8,10 +8,18 @@
  * without sigma0, SIGSEGV for writes to read-only pages, with si_addr.
  */
 #include <pthread.h>
+#include <stdarg.h>
 
-#include "l4_test_util.h"
+#include "l4_fixtures.h"
 
 L4T_FIXTURE(mapdb);
+
+/*
+ * The core cases run over every space kind (l4_fixtures.h): the frames come
+ * from a root of the kind (sigma0, paged by a pager process, sigma0 with
+ * fault-around) and land in spaces of the kind's child flags.
+ */
+L4F_KIND_FIXTURE(mdb);
 
 #define PG		L4T_PAGE
 #define R_		L4_FPAGE_R
@@ -161,6 +169,46 @@ static __u64 mdb_frames(int space)
 	return info.frames;
 }
 
+/* The root of a crossed test: a space of the variant's kind, opened first. */
+static int mdb_root(struct __test_metadata *_metadata, int dev,
+		    const struct l4f_kind *k, size_t pages, struct l4f_root *root,
+		    char **win)
+{
+	l4f_root_open(_metadata, dev, k, pages, root);
+	*win = root->win;
+	return root->fd;
+}
+
+#define ROOT(root, pages, win)						\
+	mdb_root(_metadata, self->dev, variant->kind, (pages), (root), (win))
+/* the flags of the spaces a crossed test maps into */
+#define CHILD		(variant->kind->child_flags)
+
+/*
+ * Spaces of @pages pages with @flags and a window each: pairs of (int *fd,
+ * char **win), ended by NULL.
+ */
+static void mdb_spaces(struct __test_metadata *_metadata, int dev, size_t pages,
+		       __u32 flags, ...)
+{
+	va_list ap;
+	int *fd;
+
+	va_start(ap, flags);
+	while ((fd = va_arg(ap, int *))) {
+		char **win = va_arg(ap, char **);
+
+		*fd = mdb_space(dev, pages, flags, win);
+		if (*fd < 0)
+			break;
+	}
+	va_end(ap);
+	ASSERT_TRUE(fd == NULL) TH_LOG("space: %s", strerror(errno));
+}
+
+#define SPACES(pages, flags, ...)					\
+	mdb_spaces(_metadata, self->dev, (pages), (flags), __VA_ARGS__, NULL)
+
 /* The operation counters moved by exactly these amounts since @s0. */
 #define ASSERT_OPS(dev, s0, d_maps, d_grants, d_unmaps, d_revoked) do {	\
 	struct l4_stats s_;						\
@@ -209,65 +257,34 @@ FIXTURE_VARIANT(offset) {
 	__u64 pages;		/* expected: pages */
 };
 
+/*
+ * One row a case: name, send fpage, send base (hot spot), receive window,
+ * grant; expected first source address, dst_addr, pages.
+ */
+#define OFS(name, snd_, hot_, rcv_, grant_, src_, dst_, pages_)		\
+	FIXTURE_VARIANT_ADD(offset, name) {				\
+		.snd = (snd_), .hot = (hot_), .rcv = (rcv_), .grant = (grant_), \
+		.src = (src_), .dst = (dst_), .pages = (pages_),	\
+	}
+
 /* S < R, whole space: lands at the hot spot */
-FIXTURE_VARIANT_ADD(offset, page_into_whole) {
-	.snd = L4_FPAGE(0x3000, 12, RW), .hot = 0x5000, .rcv = WHOLE,
-	.src = 0x3000, .dst = 0x5000, .pages = 1,
-};
+OFS(page_into_whole, L4_FPAGE(0x3000, 12, RW), 0x5000, WHOLE, false, 0x3000, 0x5000, 1);
 /* 0x100000 + ((0x345000 mod 2^20) & ~(2^14 - 1)) */
-FIXTURE_VARIANT_ADD(offset, order14_into_1m) {
-	.snd = L4_FPAGE(0x8000, 14, RW), .hot = 0x345000,
-	.rcv = L4_FPAGE(0x100000, 20, 0),
-	.src = 0x8000, .dst = 0x144000, .pages = 4,
-};
+OFS(order14_into_1m, L4_FPAGE(0x8000, 14, RW), 0x345000, L4_FPAGE(0x100000, 20, 0), false, 0x8000, 0x144000, 4);
 /* S > R: the window picks A's 0x6000..0x7fff */
-FIXTURE_VARIANT_ADD(offset, larger_than_rcv) {
-	.snd = L4_FPAGE(0, 16, R_), .hot = 0x6000,
-	.rcv = L4_FPAGE(0x100000, 13, 0),
-	.src = 0x6000, .dst = 0x100000, .pages = 2,
-};
-FIXTURE_VARIANT_ADD(offset, equal_orders) {
-	.snd = L4_FPAGE(0x10000, 16, RW), .hot = 0x12345000,
-	.rcv = L4_FPAGE(0x30000, 16, 0),
-	.src = 0x10000, .dst = 0x30000, .pages = 16,
-};
-FIXTURE_VARIANT_ADD(offset, whole_hot_rounded_down) {
-	.snd = L4_FPAGE(0x20000, 16, RW), .hot = 0x2bcd000, .rcv = WHOLE,
-	.src = 0x20000, .dst = 0x2bc0000, .pages = 16,
-};
+OFS(larger_than_rcv, L4_FPAGE(0, 16, R_), 0x6000, L4_FPAGE(0x100000, 13, 0), false, 0x6000, 0x100000, 2);
+OFS(equal_orders, L4_FPAGE(0x10000, 16, RW), 0x12345000, L4_FPAGE(0x30000, 16, 0), false, 0x10000, 0x30000, 16);
+OFS(whole_hot_rounded_down, L4_FPAGE(0x20000, 16, RW), 0x2bcd000, WHOLE, false, 0x20000, 0x2bc0000, 16);
 /* 0x40000 + ((0x7a000 mod 2^18) & ~(2^15 - 1)) = 0x78000 */
-FIXTURE_VARIANT_ADD(offset, rcv_selects_middle) {
-	.snd = L4_FPAGE(0x40000, 18, RW), .hot = 0x7a000,
-	.rcv = L4_FPAGE(0x8000, 15, 0),
-	.src = 0x78000, .dst = 0x8000, .pages = 8,
-};
+OFS(rcv_selects_middle, L4_FPAGE(0x40000, 18, RW), 0x7a000, L4_FPAGE(0x8000, 15, 0), false, 0x78000, 0x8000, 8);
 /* 0x200000 + (0xffff3000 mod 2^21) */
-FIXTURE_VARIANT_ADD(offset, hot_mod_rcv) {
-	.snd = L4_FPAGE(0x1000, 12, R_), .hot = 0xffff3000,
-	.rcv = L4_FPAGE(0x200000, 21, 0),
-	.src = 0x1000, .dst = 0x3f3000, .pages = 1,
-};
+OFS(hot_mod_rcv, L4_FPAGE(0x1000, 12, R_), 0xffff3000, L4_FPAGE(0x200000, 21, 0), false, 0x1000, 0x3f3000, 1);
 /* receive-window rights are ignored */
-FIXTURE_VARIANT_ADD(offset, rcv_rights_ignored) {
-	.snd = L4_FPAGE(0x4000, 14, RW), .hot = 0,
-	.rcv = L4_FPAGE(0x10000, 14, L4_FPAGE_RWX),
-	.src = 0x4000, .dst = 0x10000, .pages = 4,
-};
-FIXTURE_VARIANT_ADD(offset, whole_a_into_whole_b) {
-	.snd = L4_FPAGE(0, 20, RW), .hot = 0x3000000, .rcv = WHOLE,
-	.src = 0, .dst = 0x3000000, .pages = 256,
-};
+OFS(rcv_rights_ignored, L4_FPAGE(0x4000, 14, RW), 0, L4_FPAGE(0x10000, 14, L4_FPAGE_RWX), false, 0x4000, 0x10000, 4);
+OFS(whole_a_into_whole_b, L4_FPAGE(0, 20, RW), 0x3000000, WHOLE, false, 0, 0x3000000, 256);
 /* 0x2000000 + (0x2d000 & ~(2^15 - 1)) */
-FIXTURE_VARIANT_ADD(offset, grant_into_window) {
-	.snd = L4_FPAGE(0x80000, 15, RW), .hot = 0x2d000,
-	.rcv = L4_FPAGE(0x2000000, 22, 0), .grant = true,
-	.src = 0x80000, .dst = 0x2028000, .pages = 8,
-};
-FIXTURE_VARIANT_ADD(offset, grant_larger_than_rcv) {
-	.snd = L4_FPAGE(0, 20, R_), .hot = 0xf3000,
-	.rcv = L4_FPAGE(0x5000, 12, 0), .grant = true,
-	.src = 0xf3000, .dst = 0x5000, .pages = 1,
-};
+OFS(grant_into_window, L4_FPAGE(0x80000, 15, RW), 0x2d000, L4_FPAGE(0x2000000, 22, 0), true, 0x80000, 0x2028000, 8);
+OFS(grant_larger_than_rcv, L4_FPAGE(0, 20, R_), 0xf3000, L4_FPAGE(0x5000, 12, 0), true, 0xf3000, 0x5000, 1);
 
 TEST_F(offset, rule)
 {
@@ -276,10 +293,8 @@ TEST_F(offset, rule)
 	char *aw, *bw;
 	int a, b;
 
-	a = mdb_space(self->dev, OFS_A_PAGES, SIGMA0, &aw);
-	ASSERT_LE(0, a);
-	b = mdb_space(self->dev, OFS_B_PAGES, 0, &bw);
-	ASSERT_LE(0, b);
+	SPACES(OFS_A_PAGES, SIGMA0, &a, &aw);
+	SPACES(OFS_B_PAGES, 0, &b, &bw);
 	l4t_fill(aw, 0, OFS_A_PAGES * PG, 1);
 	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
 
@@ -345,10 +360,8 @@ TEST_F(bigfpage, order22)
 	char *aw, *bw;
 	int a, b;
 
-	a = mdb_space(self->dev, 2048, SIGMA0, &aw);
-	ASSERT_LE(0, a);
-	b = mdb_space(self->dev, 4096, 0, &bw);
-	ASSERT_LE(0, b);
+	SPACES(2048, SIGMA0, &a, &aw);
+	SPACES(4096, 0, &b, &bw);
 	for (i = 0; i < 1024; i += s, n++)
 		l4t_fill(aw + 0x400000 + i * PG, 0x400000 + i * PG, PG, 2);
 	ASSERT_EQ((__u64)n, mdb_frames(a));
@@ -384,15 +397,14 @@ TEST_F(bigfpage, order22)
 /* Map, rights, grant                                                  */
 /* ------------------------------------------------------------------ */
 
-TEST_F(mapdb, write_both_ways)
+TEST_F(mdb, write_both_ways)
 {
+	struct l4f_root root;
 	char *aw, *bw;
 	int a, b;
 
-	a = mdb_space(self->dev, 16, SIGMA0, &aw);
-	ASSERT_LE(0, a);
-	b = mdb_space(self->dev, 16, 0, &bw);
-	ASSERT_LE(0, b);
+	a = ROOT(&root, 16, &aw);
+	SPACES(16, CHILD, &b, &bw);
 	l4t_fill(aw + 2 * PG, 2 * PG, PG, 1);
 	MAP1(b, a, 2 * PG, 7 * PG, RW);
 	ASSERT_PAGES(bw + 7 * PG, 2 * PG, 1, 1);
@@ -408,17 +420,14 @@ TEST_F(mapdb, write_both_ways)
 	ASSERT_EQ(0ULL, mdb_frames(b));
 }
 
-TEST_F(mapdb, readonly_then_upgrade)
+TEST_F(mdb, readonly_then_upgrade)
 {
+	struct l4f_root root;
 	char *aw, *bw, *cw;
 	int a, b, c;
 
-	a = mdb_space(self->dev, 16, SIGMA0, &aw);
-	ASSERT_LE(0, a);
-	b = mdb_space(self->dev, 16, 0, &bw);
-	ASSERT_LE(0, b);
-	c = mdb_space(self->dev, 16, 0, &cw);
-	ASSERT_LE(0, c);
+	a = ROOT(&root, 16, &aw);
+	SPACES(16, CHILD, &b, &bw, &c, &cw);
 	l4t_fill(aw + PG, PG, PG, 2);
 
 	MAP1(b, a, PG, 3 * PG, R_);
@@ -440,19 +449,14 @@ TEST_F(mapdb, readonly_then_upgrade)
 	ASSERT_RO(cw + 5 * PG);
 }
 
-TEST_F(mapdb, rights_never_grow)
+TEST_F(mdb, rights_never_grow)
 {
+	struct l4f_root root;
 	char *aw, *bw, *cw, *dw;
 	int a, b, c, d;
 
-	a = mdb_space(self->dev, 4, SIGMA0, &aw);
-	ASSERT_LE(0, a);
-	b = mdb_space(self->dev, 4, 0, &bw);
-	ASSERT_LE(0, b);
-	c = mdb_space(self->dev, 4, 0, &cw);
-	ASSERT_LE(0, c);
-	d = mdb_space(self->dev, 4, 0, &dw);
-	ASSERT_LE(0, d);
+	a = ROOT(&root, 4, &aw);
+	SPACES(4, CHILD, &b, &bw, &c, &cw, &d, &dw);
 	l4t_fill(aw, 0, PG, 3);
 
 	MAP1(b, a, 0, 0, R_);
@@ -485,22 +489,16 @@ TEST_F(mapdb, rights_never_grow)
  * then grants it to B: A's entry is gone, B's entry is still R's child and
  * D's parent, C's alias is untouched.
  */
-TEST_F(mapdb, grant_moves_entry)
+TEST_F(mdb, grant_moves_entry)
 {
+	const struct l4f_kind *k = variant->kind;
 	char *rw, *aw, *bw, *cw, *dw;
+	struct l4f_root root;
 	int r, a, b, c, d;
 	struct l4_stats s0;
 
-	r = mdb_space(self->dev, 16, SIGMA0, &rw);
-	ASSERT_LE(0, r);
-	a = mdb_space(self->dev, 16, 0, &aw);
-	ASSERT_LE(0, a);
-	b = mdb_space(self->dev, 16, 0, &bw);
-	ASSERT_LE(0, b);
-	c = mdb_space(self->dev, 16, 0, &cw);
-	ASSERT_LE(0, c);
-	d = mdb_space(self->dev, 16, 0, &dw);
-	ASSERT_LE(0, d);
+	r = ROOT(&root, 16, &rw);
+	SPACES(16, CHILD, &a, &aw, &b, &bw, &c, &cw, &d, &dw);
 	l4t_fill(rw + PG, PG, PG, 3);
 	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
 
@@ -510,7 +508,8 @@ TEST_F(mapdb, grant_moves_entry)
 	ASSERT_PAGES(aw + PG, PG, 1, 3);	/* A has a PTE to lose */
 	GRANT1(b, a, PG, 2 * PG, RW);
 	ASSERT_OPS(self->dev, &s0, 3, 1, 0, 0);
-	ASSERT_LIVE(&self->before, &s0, 5, 1, 1, 5);
+	ASSERT_LIVE(&self->before, &s0, 5 + L4F_ROOT_EXTRA_SPACES(k), 1,
+		    1 + L4F_ROOT_EXTRA_NODES(k, 1), 5 + L4F_ROOT_EXTRA_WINDOWS(k));
 
 	ASSERT_BUS(aw + PG);
 	ASSERT_EQ(0ULL, l4t_nodes(a));
@@ -547,10 +546,8 @@ TEST_F(mapdb, grant_root)
 	char *rw, *bw;
 	int r, b;
 
-	r = mdb_space(self->dev, 4, SIGMA0, &rw);
-	ASSERT_LE(0, r);
-	b = mdb_space(self->dev, 4, 0, &bw);
-	ASSERT_LE(0, b);
+	SPACES(4, SIGMA0, &r, &rw);
+	SPACES(4, 0, &b, &bw);
 	l4t_fill(rw, 0, PG, 4);
 	ASSERT_EQ(1ULL, mdb_frames(r));
 
@@ -579,25 +576,33 @@ L4T_FIXTURE(chain);
 FIXTURE_VARIANT(chain) {
 	int n;			/* spaces below R */
 	__u32 flags;
+	const struct l4f_kind *kind;
 };
 
-FIXTURE_VARIANT_ADD(chain, three)	{ .n = 3 };
-FIXTURE_VARIANT_ADD(chain, four)	{ .n = 4 };
-FIXTURE_VARIANT_ADD(chain, seven)	{ .n = 7 };
-FIXTURE_VARIANT_ADD(chain, four_all)	{ .n = 4, .flags = ALL };
+/* chain lengths crossed with the space kinds: three_sigma0, ... */
+#define CHAIN_ROWS(a, k, ...)						\
+	FIXTURE_VARIANT_ADD(chain, three_##k)	{ .n = 3, .kind = &l4f_kind_##k }; \
+	FIXTURE_VARIANT_ADD(chain, four_##k)	{ .n = 4, .kind = &l4f_kind_##k }; \
+	FIXTURE_VARIANT_ADD(chain, seven_##k)	{ .n = 7, .kind = &l4f_kind_##k }; \
+	FIXTURE_VARIANT_ADD(chain, four_all_##k) {			\
+		.n = 4, .flags = ALL, .kind = &l4f_kind_##k };
+L4F_KINDS(CHAIN_ROWS, _)
 
 /* R -> S1 -> ... -> Sn, one page; R unmaps it. */
 TEST_F(chain, recursive)
 {
+	const struct l4f_kind *k = variant->kind;
 	int fd[8], i, n = variant->n;
 	bool all = variant->flags & ALL;
+	struct l4f_root root;
 	__u64 at[8];
 	char *w[8];
 	struct l4_stats s0, st;
 
+	fd[0] = ROOT(&root, 16, &w[0]);
 	for (i = 0; i <= n; i++) {
-		fd[i] = mdb_space(self->dev, 16, i ? 0 : SIGMA0, &w[i]);
-		ASSERT_LE(0, fd[i]);
+		if (i)
+			SPACES(16, CHILD, &fd[i], &w[i]);
 		at[i] = ((5 + 3 * i) % 16) * PG;
 	}
 	l4t_fill(w[0] + at[0], at[0], PG, 4);
@@ -613,12 +618,13 @@ TEST_F(chain, recursive)
 	ASSERT_OPS(self->dev, &s0, 0, 0, 1, n + all);
 	ASSERT_EQ(0, l4t_stats(self->dev, &st));
 	ASSERT_EQ(s0.nodes - n - all, st.nodes);
-	ASSERT_EQ(s0.frames - all, st.frames);
+	ASSERT_EQ(s0.frames - (all && k->root_frees), st.frames);
 	for (i = 1; i <= n; i++) {
 		ASSERT_BUS(w[i] + at[i]);
 		ASSERT_EQ(0ULL, l4t_nodes(fd[i]));
 	}
-	if (all) {
+	/* a paged root's pager maps the same frame again */
+	if (all && k->refault == L4F_REFAULT_ZERO) {
 		ASSERT_EQ(-1L, mdb_check_zero(w[0] + at[0], PG));
 	} else {
 		ASSERT_WORD(w[0] + at[0] + 8, 0xe0e);
@@ -630,18 +636,15 @@ TEST_F(chain, recursive)
 }
 
 /* The windows of another process lose the pages too. */
-TEST_F(mapdb, unmap_across_processes)
+TEST_F(mdb, unmap_across_processes)
 {
 	int r, a, b, to_child[2], to_parent[2];
+	struct l4f_root root;
 	char *rw, *aw, *bw;
 	pid_t pid;
 
-	r = mdb_space(self->dev, 4, SIGMA0, &rw);
-	ASSERT_LE(0, r);
-	a = mdb_space(self->dev, 4, 0, &aw);
-	ASSERT_LE(0, a);
-	b = mdb_space(self->dev, 4, 0, &bw);
-	ASSERT_LE(0, b);
+	r = ROOT(&root, 4, &rw);
+	SPACES(4, CHILD, &a, &aw, &b, &bw);
 	l4t_fill(rw, 0, PG, 5);
 	MAP1(a, r, 0, PG, RW);
 	MAP1(b, a, PG, 2 * PG, RW);
@@ -682,21 +685,15 @@ TEST_F(mapdb, unmap_across_processes)
 }
 
 /* Revoking W downgrades the subtree; ALL_SPACES includes the caller. */
-TEST_F(mapdb, unmap_write_only)
+TEST_F(mdb, unmap_write_only)
 {
+	const struct l4f_kind *k = variant->kind;
 	char *rw, *aw, *bw, *cw, *dw;
+	struct l4f_root root;
 	int r, a, b, c, d;
 
-	r = mdb_space(self->dev, 4, SIGMA0, &rw);
-	ASSERT_LE(0, r);
-	a = mdb_space(self->dev, 4, 0, &aw);
-	ASSERT_LE(0, a);
-	b = mdb_space(self->dev, 4, 0, &bw);
-	ASSERT_LE(0, b);
-	c = mdb_space(self->dev, 4, 0, &cw);
-	ASSERT_LE(0, c);
-	d = mdb_space(self->dev, 4, 0, &dw);
-	ASSERT_LE(0, d);
+	r = ROOT(&root, 4, &rw);
+	SPACES(4, CHILD, &a, &aw, &b, &bw, &c, &cw, &d, &dw);
 	l4t_fill(rw, 0, PG, 5);
 	MAP1(a, r, 0, PG, RW);
 	MAP1(b, a, PG, 2 * PG, RW);
@@ -726,13 +723,25 @@ TEST_F(mapdb, unmap_write_only)
 	ASSERT_EQ(-1L, mdb_check(cw + 3 * PG + 16, 16, PG - 16, 5));
 	ASSERT_EQ(-1L, mdb_check(aw + PG + 16, 16, PG - 16, 5));
 	ASSERT_UNMAP(r, L4_FPAGE(0, 12, W_), 0, 0);
-	/* no child has X; the sigma0 root has RWX */
+	/* no child has X; the root has RWX (sigma0's, or its pager's) */
 	ASSERT_UNMAP(r, L4_FPAGE(0, 12, L4_FPAGE_X), 0, 0);
 	ASSERT_UNMAP(r, L4_FPAGE(0, 12, L4_FPAGE_X), ALL, 1);
 
-	/* with ALL_SPACES R's own entry becomes read-only too */
+	/*
+	 * with ALL_SPACES R's own entry becomes read-only too: a write is
+	 * refused; in a paged root it is a rights fault that its pager
+	 * answers (W again), so revoke once more after it
+	 */
 	ASSERT_UNMAP(r, L4_FPAGE(0, 12, W_), ALL, 1);
-	ASSERT_RO(rw + 8);
+	if (k->paged) {
+		int f0 = *root.faults;
+
+		ASSERT_PUT(rw + 8, 5);
+		ASSERT_EQ(f0 + 1, *root.faults);
+		ASSERT_UNMAP(r, L4_FPAGE(0, 12, W_), ALL, 1);
+	} else {
+		ASSERT_RO(rw + 8);
+	}
 	ASSERT_WORD(rw + 8, 5);
 	ASSERT_EQ(-1L, mdb_check(rw + 16, 16, PG - 16, 5));
 	/* and W cannot come back from there */
@@ -793,10 +802,8 @@ TEST_F_TIMEOUT(mapdb, revoke_write_races_writer, 120)
 	__u64 v1, v0;
 	int r, a, i, d;
 
-	r = mdb_space(self->dev, 1, SIGMA0, &rw);
-	ASSERT_LE(0, r);
-	a = mdb_space(self->dev, 1, 0, &aw);
-	ASSERT_LE(0, a);
+	SPACES(1, SIGMA0, &r, &rw);
+	SPACES(1, 0, &a, &aw);
 	src = (volatile __u64 *)(rw + 8);
 	*src = 0;
 	ASSERT_EQ(0, sigaction(SIGSEGV, &sa, &old));
@@ -843,18 +850,16 @@ TEST_F_TIMEOUT(mapdb, revoke_write_races_writer, 120)
 }
 
 /* R revoked with ALL_SPACES: in a non-sigma0 intermediary the page is gone. */
-TEST_F(mapdb, unmap_all_spaces_read)
+TEST_F(mdb, unmap_all_spaces_read)
 {
+	const struct l4f_kind *k = variant->kind;
 	struct l4_stats st, s0;
+	struct l4f_root root;
 	char *rw, *aw, *bw;
 	int r, a, b;
 
-	r = mdb_space(self->dev, 4, SIGMA0, &rw);
-	ASSERT_LE(0, r);
-	a = mdb_space(self->dev, 4, 0, &aw);
-	ASSERT_LE(0, a);
-	b = mdb_space(self->dev, 4, 0, &bw);
-	ASSERT_LE(0, b);
+	r = ROOT(&root, 4, &rw);
+	SPACES(4, CHILD, &a, &aw, &b, &bw);
 	l4t_fill(rw, 0, PG, 6);
 	MAP1(a, r, 0, PG, RW);
 	MAP1(b, a, PG, 2 * PG, RW);
@@ -871,29 +876,31 @@ TEST_F(mapdb, unmap_all_spaces_read)
 	ASSERT_PAGES(rw, 0, 1, 6);
 	ASSERT_EQ(0ULL, l4t_nodes(a));
 
-	/* at the root: the frame itself goes */
+	/* at the root: the frame itself goes (a paged root's stays behind it) */
 	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
 	ASSERT_UNMAP(r, L4_FPAGE(0, 12, R_), ALL, 1);
 	ASSERT_EQ(0, l4t_stats(self->dev, &st));
-	ASSERT_EQ(s0.frames - 1, st.frames);
-	ASSERT_EQ(s0.frames_freed + 1, st.frames_freed);
+	ASSERT_EQ(s0.frames - k->root_frees, st.frames);
+	ASSERT_EQ(s0.frames_freed + k->root_frees, st.frames_freed);
 	ASSERT_EQ(0ULL, l4t_nodes(r));
-	ASSERT_EQ(-1L, mdb_check_zero(rw, PG));
+	if (k->refault == L4F_REFAULT_ZERO) {
+		ASSERT_EQ(-1L, mdb_check_zero(rw, PG));
+	} else {
+		ASSERT_PAGES(rw, 0, 1, 6);
+	}
 }
 
 /* A 64 KiB range with 3 present pages: exactly their subtrees count. */
-TEST_F(mapdb, unmap_holes)
+TEST_F(mdb, unmap_holes)
 {
 	struct l4_stats s0, st;
+	struct l4f_root root;
 	char *rw, *aw, *bw;
 	int r, a, b;
 
-	r = mdb_space(self->dev, 32, SIGMA0, &rw);
-	ASSERT_LE(0, r);
-	a = mdb_space(self->dev, 128, 0, &aw);
-	ASSERT_LE(0, a);
-	b = mdb_space(self->dev, 4, 0, &bw);
-	ASSERT_LE(0, b);
+	r = ROOT(&root, 32, &rw);
+	SPACES(128, CHILD, &a, &aw);
+	SPACES(4, CHILD, &b, &bw);
 	l4t_fill(rw + 16 * PG, 16 * PG, PG, 7);
 	l4t_fill(rw + 21 * PG, 21 * PG, PG, 7);
 	l4t_fill(rw + 31 * PG, 31 * PG, PG, 7);
@@ -913,7 +920,7 @@ TEST_F(mapdb, unmap_holes)
 	ASSERT_UNMAP(r, L4_FPAGE(0x10000, 16, R_), ALL, 7);
 	ASSERT_OPS(self->dev, &s0, 4, 0, 2, 11);
 	ASSERT_EQ(0, l4t_stats(self->dev, &st));
-	ASSERT_EQ(s0.frames - 3, st.frames);
+	ASSERT_EQ(s0.frames - 3 * variant->kind->root_frees, st.frames);
 	ASSERT_EQ(s0.nodes - 3, st.nodes);
 	ASSERT_BUS(bw + PG);
 	ASSERT_BUS(aw + 0x40000);
@@ -928,25 +935,164 @@ TEST_F(mapdb, unmap_holes)
 }
 
 /* ------------------------------------------------------------------ */
+/* Revocation after fault-around                                       */
+/* ------------------------------------------------------------------ */
+
+#define FA		L4_SPACE_FAULT_AROUND
+#define FA_BLOCK	L4_FAULT_AROUND_PAGES
+
+/* The pages fault-around mapped into windows since @s0. */
+static __u64 mdb_faultaround(int dev, const struct l4_stats *s0)
+{
+	struct l4_stats st;
+
+	if (l4t_stats(dev, &st))
+		return ~0ULL;
+	return st.faultaround_pages - s0->faultaround_pages;
+}
+
+/*
+ * The root's 16 pages (pattern 20) in A's second 16-page block, RW; a read
+ * of the block's first page through @aw maps the other 15 by fault-around.
+ */
+static void mdb_fa_block(struct __test_metadata *_metadata, int dev, int a,
+			 int r, char *rw, char *aw)
+{
+	struct l4_stats s0;
+
+	l4t_fill(rw, 0, FA_BLOCK * PG, 20);
+	ASSERT_MAP(a, r, FA_BLOCK * PG, false, L4_FPAGE(0, 16, RW), WHOLE,
+		   FA_BLOCK * PG, FA_BLOCK);
+	ASSERT_EQ(0, l4t_stats(dev, &s0));
+	ASSERT_WORD(aw + FA_BLOCK * PG + 8, l4t_word(20, 8));
+	ASSERT_EQ((__u64)(FA_BLOCK - 1), mdb_faultaround(dev, &s0));
+}
+
+/*
+ * Neighbours that fault-around mapped lose their PTEs with their entries:
+ * revoked with R, the next access is a SIGBUS at exactly its address (A
+ * has no pager); revoked with W only, a write is a SIGSEGV and changes
+ * nothing, while a neighbour that kept W takes the write. A later read
+ * fault in the block runs fault-around again: the downgraded neighbour
+ * comes back read-only, the revoked one not at all.
+ */
+TEST_F(mdb, fault_around_revoke_neighbour)
+{
+	struct l4f_root root;
+	char *rw, *aw;
+	int r, a;
+
+	r = ROOT(&root, FA_BLOCK, &rw);
+	SPACES(2 * FA_BLOCK, FA, &a, &aw);
+	mdb_fa_block(_metadata, self->dev, a, r, rw, aw);
+	/* page 22 gets a writable PTE of its own first */
+	ASSERT_PUT(aw + 22 * PG + 8, 0x2222);
+	ASSERT_WORD(rw + 6 * PG + 8, 0x2222);
+
+	ASSERT_UNMAP(r, L4_FPAGE(5 * PG, 12, R_), 0, 1);
+	ASSERT_UNMAP(r, L4_FPAGE(6 * PG, 12, W_), 0, 1);
+	ASSERT_UNMAP(r, L4_FPAGE(7 * PG, 12, W_), 0, 1);
+	ASSERT_EQ((__u64)(FA_BLOCK - 1), l4t_nodes(a));
+	ASSERT_BUS(aw + 21 * PG);
+	ASSERT_FAULT(aw + 21 * PG + 8, L4T_WRITE, SIGBUS);
+	ASSERT_RO(aw + 22 * PG + 8);		/* had a writable PTE */
+	ASSERT_RO(aw + 23 * PG);		/* had a fault-around one */
+	ASSERT_WORD(aw + 22 * PG + 8, 0x2222);
+	ASSERT_PAGES(aw + 23 * PG, 7 * PG, 1, 20);
+	ASSERT_PAGES(aw + 20 * PG, 4 * PG, 1, 20);
+	ASSERT_PUT(aw + 24 * PG + 8, 0x2424);	/* kept W */
+	ASSERT_WORD(rw + 8 * PG + 8, 0x2424);
+
+	/* page 21 again, read-only: its read fault maps the block around */
+	MAP1(a, r, 5 * PG, 21 * PG, R_);
+	ASSERT_PAGES(aw + 21 * PG, 5 * PG, 1, 20);
+	ASSERT_RO(aw + 21 * PG);
+	ASSERT_RO(aw + 22 * PG);
+	ASSERT_RO(aw + 23 * PG + 16);
+	ASSERT_WORD(aw + 22 * PG + 8, 0x2222);
+	ASSERT_PAGES(aw + 23 * PG, 7 * PG, 1, 20);
+	/* nothing beyond the block, and the revoked root page stays writable */
+	ASSERT_BUS(aw + 15 * PG);
+	ASSERT_PUT(rw + 6 * PG + 16, 0x6);
+	ASSERT_WORD(aw + 22 * PG + 16, 0x6);
+}
+
+/*
+ * The same across two windows of A in two processes (and a third: the
+ * child's copy of the parent's): every window had the neighbours by
+ * fault-around; after the revocation none of them keeps a stale PTE.
+ */
+TEST_F(mdb, fault_around_revoke_two_processes)
+{
+	int r, a, to_child[2], to_parent[2];
+	struct l4f_root root;
+	char *rw, *aw;
+	pid_t pid;
+
+	r = ROOT(&root, FA_BLOCK, &rw);
+	SPACES(2 * FA_BLOCK, FA, &a, &aw);
+	mdb_fa_block(_metadata, self->dev, a, r, rw, aw);
+	ASSERT_EQ(0, pipe(to_child));
+	ASSERT_EQ(0, pipe(to_parent));
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		char *cw = l4t_map(a, 0, 2 * FA_BLOCK * PG);
+		char *win[2] = { cw, aw };
+		struct l4_stats s0;
+		__u64 v = 0;
+		void *addr;
+		int i;
+
+		CHILD_CHECK(cw != MAP_FAILED);
+		/* its own window faults around; the inherited one may have
+		 * the parent's PTEs already */
+		CHILD_CHECK(!l4t_stats(self->dev, &s0));
+		CHILD_CHECK(mdb_word(cw + FA_BLOCK * PG, L4T_READ, &v, NULL) == 0);
+		CHILD_CHECK(mdb_faultaround(self->dev, &s0) == FA_BLOCK - 1);
+		CHILD_CHECK(mdb_word(aw + FA_BLOCK * PG, L4T_READ, &v, NULL) == 0);
+		CHILD_CHECK(!l4t_post(to_parent[1]));
+		CHILD_CHECK(!l4t_pend(to_child[0]));
+		for (i = 0; i < 2; i++) {
+			char *p = win[i];
+
+			CHILD_CHECK(mdb_word(p + 21 * PG, L4T_READ, &v, &addr) == SIGBUS);
+			CHILD_CHECK(addr == p + 21 * PG);
+			v = 0xbad;
+			CHILD_CHECK(mdb_word(p + 22 * PG + 8, L4T_WRITE, &v, &addr) == SIGSEGV);
+			CHILD_CHECK(addr == p + 22 * PG + 8);
+			CHILD_CHECK(mdb_check(p + 22 * PG, 6 * PG, PG, 20) == -1);
+			CHILD_CHECK(mdb_check(p + 23 * PG, 7 * PG, PG, 20) == -1);
+		}
+		_exit(0);
+	}
+	ASSERT_EQ(0, l4t_pend(to_parent[0]));
+	ASSERT_UNMAP(r, L4_FPAGE(5 * PG, 12, R_), 0, 1);
+	ASSERT_UNMAP(r, L4_FPAGE(6 * PG, 12, W_), 0, 1);
+	ASSERT_EQ(0, l4t_post(to_child[1]));
+	ASSERT_EQ(0, l4t_wait(pid));
+	ASSERT_BUS(aw + 21 * PG);
+	ASSERT_RO(aw + 22 * PG + 8);
+	ASSERT_PAGES(aw + 22 * PG, 6 * PG, 1, 20);
+	ASSERT_PUT(aw + 23 * PG + 8, 0x2323);
+	ASSERT_WORD(rw + 7 * PG + 8, 0x2323);
+}
+
+/* ------------------------------------------------------------------ */
 /* Re-mapping, depth, cycles, destruction                              */
 /* ------------------------------------------------------------------ */
 
-TEST_F(mapdb, remap_flushes_old)
+TEST_F(mdb, remap_flushes_old)
 {
 	char *r1w, *r2w, *aw, *bw, *cw;
+	struct l4f_root root1, root2;
 	int r1, r2, a, b, c;
 	struct l4_stats s0, st;
 
-	r1 = mdb_space(self->dev, 4, SIGMA0, &r1w);
-	ASSERT_LE(0, r1);
-	r2 = mdb_space(self->dev, 4, SIGMA0, &r2w);
-	ASSERT_LE(0, r2);
-	a = mdb_space(self->dev, 4, 0, &aw);
-	ASSERT_LE(0, a);
-	b = mdb_space(self->dev, 4, 0, &bw);
-	ASSERT_LE(0, b);
-	c = mdb_space(self->dev, 4, 0, &cw);
-	ASSERT_LE(0, c);
+	r1 = ROOT(&root1, 4, &r1w);
+	r2 = ROOT(&root2, 4, &r2w);
+	SPACES(4, CHILD, &a, &aw, &b, &bw, &c, &cw);
 	l4t_fill(r1w, 0, PG, 7);
 	l4t_fill(r2w, 0, PG, 8);
 	MAP1(a, r1, 0, PG, RW);
@@ -989,12 +1135,8 @@ TEST_F(mapdb, depth_limit)
 	char *rw, *bw, *cw;
 	int r, b, c, i;
 
-	r = mdb_space(self->dev, 260, SIGMA0, &rw);
-	ASSERT_LE(0, r);
-	b = mdb_space(self->dev, 4, 0, &bw);
-	ASSERT_LE(0, b);
-	c = mdb_space(self->dev, 4, 0, &cw);
-	ASSERT_LE(0, c);
+	SPACES(260, SIGMA0, &r, &rw);
+	SPACES(4, 0, &b, &bw, &c, &cw);
 	l4t_fill(rw, 0, PG, 9);
 	for (i = 0; i < 255; i++)
 		MAP1(r, r, i * PG, (i + 1) * PG, RW);
@@ -1029,14 +1171,8 @@ TEST_F(mapdb, cycles_impossible)
 	struct l4_stats s0, st;
 	int r, a, b, c;
 
-	r = mdb_space(self->dev, 4, SIGMA0, &rw);
-	ASSERT_LE(0, r);
-	a = mdb_space(self->dev, 4, 0, &aw);
-	ASSERT_LE(0, a);
-	b = mdb_space(self->dev, 4, 0, &bw);
-	ASSERT_LE(0, b);
-	c = mdb_space(self->dev, 4, 0, &cw);
-	ASSERT_LE(0, c);
+	SPACES(4, SIGMA0, &r, &rw);
+	SPACES(4, 0, &a, &aw, &b, &bw, &c, &cw);
 	l4t_fill(rw, 0, PG, 10);
 
 	/* B:x back onto its parent A:y */
@@ -1090,14 +1226,8 @@ TEST_F(mapdb, destroy_revokes_children)
 	struct l4_stats s0, st;
 	int r, a, b, c;
 
-	r = mdb_space(self->dev, 4, SIGMA0, &rw);
-	ASSERT_LE(0, r);
-	a = mdb_space(self->dev, 4, SIGMA0, &aw);
-	ASSERT_LE(0, a);
-	b = mdb_space(self->dev, 4, 0, &bw);
-	ASSERT_LE(0, b);
-	c = mdb_space(self->dev, 4, 0, &cw);
-	ASSERT_LE(0, c);
+	SPACES(4, SIGMA0, &r, &rw, &a, &aw);
+	SPACES(4, 0, &b, &bw, &c, &cw);
 	l4t_fill(rw, 0, PG, 11);
 	l4t_fill(aw, 0, PG, 12);
 	MAP1(a, r, 0, PG, RW);
@@ -1134,6 +1264,29 @@ TEST_F(mapdb, destroy_revokes_children)
 #define BIG_N	100000
 
 /*
+ * R's page 0 revoked from the @n mappings of it in B, all of B's pages
+ * from @bw on: one unmap takes them all. Returns the seconds it took.
+ */
+static double mdb_revoke_tree(struct __test_metadata *_metadata, int dev,
+			      const struct l4_stats *s0, int r, int b, char *bw,
+			      __u64 n)
+{
+	struct l4_stats st;
+	double t0, t1;
+
+	t0 = mdb_now();
+	ASSERT_UNMAP(r, L4_FPAGE(0, 12, R_), 0, n);
+	t1 = mdb_now();
+	ASSERT_OPS(dev, s0, n, 0, 1, n);
+	ASSERT_EQ(0, l4t_stats(dev, &st));
+	ASSERT_EQ(s0->nodes, st.nodes);
+	ASSERT_EQ(0ULL, l4t_nodes(b));
+	ASSERT_BUS(bw);
+	ASSERT_BUS(bw + (n - 1) * PG);
+	return t1 - t0;
+}
+
+/*
  * One page of R in 100,000 pages of B, built by doubling (B maps its own
  * range on): 17 map calls, a tree of depth 17; one unmap revokes it.
  */
@@ -1143,16 +1296,14 @@ TEST_F_TIMEOUT(mapdb, tree_100k_doubling, 280)
 		{ 27, 65536 }, { 22, 98304 }, { 21, 99328 }, { 19, 99840 },
 		{ 17, 99968 },
 	};
-	struct l4_stats s0, st;
-	double t0, t1, t2, tu;
+	struct l4_stats s0;
+	double t0, t1, tu;
 	unsigned int k, i;
 	char *rw, *bw;
 	int r, b;
 
-	r = mdb_space(self->dev, 4, SIGMA0, &rw);
-	ASSERT_LE(0, r);
-	b = mdb_space(self->dev, 131072, 0, &bw);
-	ASSERT_LE(0, b);
+	SPACES(4, SIGMA0, &r, &rw);
+	SPACES(131072, 0, &b, &bw);
 	l4t_fill(rw, 0, PG, 13);
 	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
 
@@ -1173,31 +1324,21 @@ TEST_F_TIMEOUT(mapdb, tree_100k_doubling, 280)
 	ASSERT_PAGES(bw + (__u64)(BIG_N - 1) * PG, 0, 1, 13);
 	ASSERT_BUS(bw + (__u64)BIG_N * PG);
 
-	tu = mdb_now();
-	ASSERT_UNMAP(r, L4_FPAGE(0, 12, R_), 0, BIG_N);
-	t2 = mdb_now();
-	ASSERT_OPS(self->dev, &s0, BIG_N, 0, 1, BIG_N);
-	ASSERT_EQ(0, l4t_stats(self->dev, &st));
-	ASSERT_EQ(s0.nodes, st.nodes);
-	ASSERT_EQ(0ULL, l4t_nodes(b));
-	ASSERT_BUS(bw);
-	ASSERT_BUS(bw + (__u64)(BIG_N - 1) * PG);
+	tu = mdb_revoke_tree(_metadata, self->dev, &s0, r, b, bw, BIG_N);
 	TH_LOG("100000 nodes by doubling: map %.2f s, unmap %.2f s",
-	       t1 - t0, t2 - tu);
+	       t1 - t0, tu);
 }
 
 /* One page of R in 100,000 pages of B, one map call each: a flat tree. */
 TEST_F_TIMEOUT(mapdb, tree_100k_flat, 280)
 {
-	struct l4_stats s0, st;
-	double t0, t1, t2, tu;
+	struct l4_stats s0;
+	double t0, t1, tu;
 	char *rw, *bw;
 	int r, b, i;
 
-	r = mdb_space(self->dev, 4, SIGMA0, &rw);
-	ASSERT_LE(0, r);
-	b = mdb_space(self->dev, BIG_N, 0, &bw);
-	ASSERT_LE(0, b);
+	SPACES(4, SIGMA0, &r, &rw);
+	SPACES(BIG_N, 0, &b, &bw);
 	l4t_fill(rw, 0, PG, 14);
 	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
 
@@ -1215,16 +1356,10 @@ TEST_F_TIMEOUT(mapdb, tree_100k_flat, 280)
 	for (i = 0; i < BIG_N; i += 997)
 		ASSERT_PAGES(bw + (__u64)i * PG, 0, 1, 14);
 
-	tu = mdb_now();
-	ASSERT_UNMAP(r, L4_FPAGE(0, 12, R_), 0, BIG_N);
-	t2 = mdb_now();
-	ASSERT_OPS(self->dev, &s0, BIG_N, 0, 1, BIG_N);
-	ASSERT_EQ(0, l4t_stats(self->dev, &st));
-	ASSERT_EQ(s0.nodes, st.nodes);
-	ASSERT_BUS(bw);
-	ASSERT_BUS(bw + (__u64)(BIG_N - 1) * PG);
+	/* (and B is empty after it) */
+	tu = mdb_revoke_tree(_metadata, self->dev, &s0, r, b, bw, BIG_N);
 	TH_LOG("100000 nodes, one map call each: map %.2f s, unmap %.2f s",
-	       t1 - t0, t2 - tu);
+	       t1 - t0, tu);
 }
 
 /*
@@ -1239,10 +1374,8 @@ TEST_F_TIMEOUT(mapdb, chains_40x250, 280)
 	char *rw, *bw;
 	int r, b, k;
 
-	r = mdb_space(self->dev, 64, SIGMA0, &rw);
-	ASSERT_LE(0, r);
-	b = mdb_space(self->dev, 250 * 64, 0, &bw);
-	ASSERT_LE(0, b);
+	SPACES(64, SIGMA0, &r, &rw);
+	SPACES(250 * 64, 0, &b, &bw);
 	l4t_fill(rw, 0, 40 * PG, 15);
 	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
 
@@ -1361,12 +1494,8 @@ TEST_F(badmap, map)
 	struct l4_map m;
 	char *aw, *ew, *bw;
 
-	a = mdb_space(self->dev, 256, SIGMA0, &aw);
-	ASSERT_LE(0, a);
-	e = mdb_space(self->dev, 256, 0, &ew);
-	ASSERT_LE(0, e);
-	b = mdb_space(self->dev, 256, 0, &bw);
-	ASSERT_LE(0, b);
+	SPACES(256, SIGMA0, &a, &aw);
+	SPACES(256, 0, &e, &ew, &b, &bw);
 	ASSERT_EQ(0, pipe(p));
 	l4t_fill(aw, 0, 16 * PG, 16);
 
@@ -1451,10 +1580,8 @@ TEST_F(badunmap, unmap)
 	char *aw, *bw;
 	int a, b;
 
-	a = mdb_space(self->dev, 256, SIGMA0, &aw);
-	ASSERT_LE(0, a);
-	b = mdb_space(self->dev, 256, 0, &bw);
-	ASSERT_LE(0, b);
+	SPACES(256, SIGMA0, &a, &aw);
+	SPACES(256, 0, &b, &bw);
 	l4t_fill(aw, 0, 4 * PG, 17);
 	ASSERT_MAP(b, a, 0, false, L4_FPAGE(0, 14, RW), WHOLE, 0, 4);
 	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
@@ -1486,10 +1613,8 @@ TEST_F(mapdb, bad_pointers)
 	char *aw, *bw, *pg;
 	int a, b;
 
-	a = mdb_space(self->dev, 4, SIGMA0, &aw);
-	ASSERT_LE(0, a);
-	b = mdb_space(self->dev, 4, 0, &bw);
-	ASSERT_LE(0, b);
+	SPACES(4, SIGMA0, &a, &aw);
+	SPACES(4, 0, &b, &bw);
 	l4t_fill(aw, 0, PG, 18);
 
 	ASSERT_EQ(-1, ioctl(b, L4_IOC_MAP, NULL));
@@ -1526,12 +1651,8 @@ TEST_F(mapdb, stats_script)
 	char *rw, *aw, *bw;
 	int r, a, b;
 
-	r = mdb_space(self->dev, 16, SIGMA0, &rw);
-	ASSERT_LE(0, r);
-	a = mdb_space(self->dev, 16, 0, &aw);
-	ASSERT_LE(0, a);
-	b = mdb_space(self->dev, 16, 0, &bw);
-	ASSERT_LE(0, b);
+	SPACES(16, SIGMA0, &r, &rw);
+	SPACES(16, 0, &a, &aw, &b, &bw);
 	l4t_fill(rw, 0, 4 * PG, 19);
 	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
 	ASSERT_LIVE(&self->before, &s0, 3, 4, 4, 3);

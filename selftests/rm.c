@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <sys/un.h>
 
-#include "l4_test_util.h"
+#include "l4_fixtures.h"
 #include <l4u/l4u.h>
 #include <l4u/dataspace.h>
 #include <l4u/rm.h>
@@ -99,6 +99,7 @@ static int fx_dsm_handle(void *arg, const struct l4_msg *m, struct l4_reply *r)
 			d->last_order = k;
 			d->last_rcv = m->rcv_window;
 			__atomic_fetch_add(&d->maps, 1, __ATOMIC_SEQ_CST);
+			l4f_wake(&d->maps);
 			l4u_reply_map(r, d->space,
 				      L4_FPAGE(off & ~((1ULL << k) - 1), k, rights),
 				      hot, 0);
@@ -295,6 +296,32 @@ static int rmt_stop(struct rmt *t)
 	return ret ? ret : l4u_task_destroy(t->task);
 }
 
+/*
+ * The usual set-up: a manager of one dataspace (fx_dsm_start()'s
+ * arguments), the client's view of it, a task and its region manager.
+ */
+struct rmfx {
+	struct fx_dsm d;	/* the dataspace manager */
+	struct l4u_ds ds;	/* the client's view of its dataspace */
+	struct rmt t;		/* the task and its region manager */
+};
+
+static int rmfx_start(int dev, struct rmfx *fx, size_t pages, uint32_t flags,
+		      uint64_t seed, unsigned int max_order)
+{
+	if (fx_dsm_start(dev, &fx->d, pages, flags, seed, max_order))
+		return -1;
+	fx->ds = fx_ds(&fx->d);
+	return rmt_start(dev, &fx->t, NULL);
+}
+
+/* ... and its end: then nothing of the test is left */
+#define RMFX_STOP(fx) do {						\
+	ASSERT_EQ(0, rmt_stop(&(fx)->t));				\
+	fx_dsm_stop(&(fx)->d);						\
+	ASSERT_IPC_SETTLED(self);					\
+} while (0)
+
 /* A touch of @p must raise @sig with si_addr @p. */
 #define ASSERT_SIG(sig_, p, mode) do {					\
 	struct l4t_fault f_;						\
@@ -316,47 +343,41 @@ static int rmt_stop(struct rmt *t)
  */
 TEST_F(rm, fault_read_write)
 {
-	struct fx_dsm d;
-	struct l4u_ds ds;
+	struct rmfx fx;
 	struct l4u_region reg;
-	struct rmt t;
 	char *p = NULL;
 	int i;
 
-	ASSERT_EQ(0, fx_dsm_start(self->dev, &d, 16, L4U_DS_RIGHTS, 0x21, 12));
-	ds = fx_ds(&d);
-	ASSERT_EQ(0, rmt_start(self->dev, &t, NULL));
-	ASSERT_EQ(0ULL, (uint64_t)(uintptr_t)t.ti.win & (L4U_TASK_ALIGN - 1));
-	ASSERT_EQ(L4U_TASK_DEFAULT_SIZE, t.ti.win_len);
-	ASSERT_EQ(0ULL, t.ti.win_addr);
+	ASSERT_EQ(0, rmfx_start(self->dev, &fx, 16, L4U_DS_RIGHTS, 0x21, 12));
+	ASSERT_EQ(0ULL, (uint64_t)(uintptr_t)fx.t.ti.win & (L4U_TASK_ALIGN - 1));
+	ASSERT_EQ(L4U_TASK_DEFAULT_SIZE, fx.t.ti.win_len);
+	ASSERT_EQ(0ULL, fx.t.ti.win_addr);
 
-	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p, 8 * PG,
-				   L4U_RM_RW | L4U_RM_SEARCH_ADDR, &ds, 4 * PG, 0));
-	ASSERT_EQ(t.ti.win, p);		/* the first free range */
-	ASSERT_EQ(0, l4u_rm_find(t.rm, p + 3 * PG, 1, &reg));
+	ASSERT_EQ(0, l4u_rm_attach(fx.t.rm, (void **)&p, 8 * PG,
+				   L4U_RM_RW | L4U_RM_SEARCH_ADDR, &fx.ds, 4 * PG, 0));
+	ASSERT_EQ(fx.t.ti.win, p);		/* the first free range */
+	ASSERT_EQ(0, l4u_rm_find(fx.t.rm, p + 3 * PG, 1, &reg));
 	ASSERT_EQ(p, reg.start);
 	ASSERT_EQ(8 * PG, reg.size);
 	ASSERT_EQ(4 * PG, reg.offset);
 	ASSERT_EQ((uint32_t)L4U_RM_RW, reg.flags);
-	ASSERT_EQ(ds.id, reg.ds_id);
-	ASSERT_NE(ds.cap, reg.ds_cap);	/* its own duplicate */
-	ASSERT_EQ(0ULL, l4t_nodes(t.ti.space));
+	ASSERT_EQ(fx.ds.id, reg.ds_id);
+	ASSERT_NE(fx.ds.cap, reg.ds_cap);	/* its own duplicate */
+	ASSERT_EQ(0ULL, l4t_nodes(fx.t.ti.space));
 
 	ASSERT_EQ(-1L, l4t_check(p + 2 * PG, 6 * PG, PG, 0x21));
-	ASSERT_EQ(1, d.maps);
-	ASSERT_EQ(1ULL, l4t_nodes(t.ti.space));
+	ASSERT_EQ(1, fx.d.maps);
+	ASSERT_EQ(1ULL, l4t_nodes(fx.t.ti.space));
 	for (i = 0; i < 8; i++)
 		ASSERT_EQ(-1L, l4t_check(p + i * PG, (4 + i) * PG, PG, 0x21));
-	ASSERT_EQ(8, d.maps);
-	ASSERT_EQ(8ULL, l4t_nodes(t.ti.space));
+	ASSERT_EQ(8, fx.d.maps);
+	ASSERT_EQ(8ULL, l4t_nodes(fx.t.ti.space));
 	/* RW was asked for: a write needs no second fault */
 	*(volatile __u64 *)(p + 5 * PG + 16) = 77;
-	ASSERT_EQ(77ULL, *(volatile __u64 *)(d.win + 9 * PG + 16));
-	ASSERT_EQ(8, d.maps);
+	ASSERT_EQ(77ULL, *(volatile __u64 *)(fx.d.win + 9 * PG + 16));
+	ASSERT_EQ(8, fx.d.maps);
 
-	ASSERT_EQ(0, rmt_stop(&t));
-	fx_dsm_stop(&d);
-	ASSERT_IPC_SETTLED(self);
+	RMFX_STOP(&fx);
 }
 
 /*
@@ -365,32 +386,26 @@ TEST_F(rm, fault_read_write)
  */
 TEST_F(rm, segv_no_region_and_read_only)
 {
-	struct fx_dsm d;
-	struct l4u_ds ds;
-	struct rmt t;
+	struct rmfx fx;
 	char *p;
 
-	ASSERT_EQ(0, fx_dsm_start(self->dev, &d, 8, L4U_DS_RIGHTS, 0x22, 12));
-	ds = fx_ds(&d);
-	ASSERT_EQ(0, rmt_start(self->dev, &t, NULL));
-	p = t.ti.win + 4 * PG;
-	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p, 2 * PG, L4U_RM_R, &ds, 0, 0));
-	ASSERT_EQ(t.ti.win + 4 * PG, p);
+	ASSERT_EQ(0, rmfx_start(self->dev, &fx, 8, L4U_DS_RIGHTS, 0x22, 12));
+	p = fx.t.ti.win + 4 * PG;
+	ASSERT_EQ(0, l4u_rm_attach(fx.t.rm, (void **)&p, 2 * PG, L4U_RM_R, &fx.ds, 0, 0));
+	ASSERT_EQ(fx.t.ti.win + 4 * PG, p);
 
-	ASSERT_SIG(SIGSEGV, t.ti.win + 3 * PG, L4T_READ);
+	ASSERT_SIG(SIGSEGV, fx.t.ti.win + 3 * PG, L4T_READ);
 	ASSERT_SIG(SIGSEGV, p + 2 * PG + 8, L4T_WRITE);
-	ASSERT_SIG(SIGSEGV, t.ti.win + (1ULL << 35), L4T_READ);
-	ASSERT_EQ(0, d.maps);
+	ASSERT_SIG(SIGSEGV, fx.t.ti.win + (1ULL << 35), L4T_READ);
+	ASSERT_EQ(0, fx.d.maps);
 	ASSERT_EQ(-1L, l4t_check(p, 0, 2 * PG, 0x22));
-	ASSERT_EQ(2, d.maps);
+	ASSERT_EQ(2, fx.d.maps);
 	ASSERT_SIG(SIGSEGV, p + PG + 24, L4T_WRITE);
 	ASSERT_SIG(SIGSEGV, p, L4T_WRITE);
-	ASSERT_EQ(-1L, l4t_check(d.win, 0, 2 * PG, 0x22));	/* unchanged */
-	ASSERT_EQ(2ULL, l4t_nodes(t.ti.space));
+	ASSERT_EQ(-1L, l4t_check(fx.d.win, 0, 2 * PG, 0x22));	/* unchanged */
+	ASSERT_EQ(2ULL, l4t_nodes(fx.t.ti.space));
 
-	ASSERT_EQ(0, rmt_stop(&t));
-	fx_dsm_stop(&d);
-	ASSERT_IPC_SETTLED(self);
+	RMFX_STOP(&fx);
 }
 
 /*
@@ -400,75 +415,63 @@ TEST_F(rm, segv_no_region_and_read_only)
  */
 TEST_F(rm, receive_window_restricted)
 {
-	struct fx_dsm d;
-	struct l4u_ds ds;
-	struct rmt t;
+	struct rmfx fx;
 	char *base, *a, *b;
 
-	ASSERT_EQ(0, fx_dsm_start(self->dev, &d, 1024, L4U_DS_RIGHTS, 0x23, 21));
-	ds = fx_ds(&d);
-	ASSERT_EQ(0, rmt_start(self->dev, &t, NULL));
-	base = t.ti.win + (2ULL << 20);		/* 2 MiB aligned */
+	ASSERT_EQ(0, rmfx_start(self->dev, &fx, 1024, L4U_DS_RIGHTS, 0x23, 21));
+	base = fx.t.ti.win + (2ULL << 20);		/* 2 MiB aligned */
 	/* A: 3 pages at base + 1 page, from offset 2 MiB + 1 page */
 	a = base + PG;
-	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&a, 3 * PG, L4U_RM_RW, &ds,
+	ASSERT_EQ(0, l4u_rm_attach(fx.t.rm, (void **)&a, 3 * PG, L4U_RM_RW, &fx.ds,
 				   (2ULL << 20) + PG, 0));
 	/* B: right after A (one page gap), same alignment */
 	b = base + 5 * PG;
-	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&b, 4 * PG, L4U_RM_RW, &ds,
+	ASSERT_EQ(0, l4u_rm_attach(fx.t.rm, (void **)&b, 4 * PG, L4U_RM_RW, &fx.ds,
 				   (2ULL << 20) + 5 * PG, 0));
 
 	/* fault in A's 2nd page: window [base+2p, base+4p), 2 pages */
 	ASSERT_EQ(-1L, l4t_check(a + PG, (2ULL << 20) + 2 * PG, PG, 0x23));
-	ASSERT_EQ(1, d.maps);
-	ASSERT_EQ(21U, d.last_order);		/* it offered 2 MiB */
-	ASSERT_EQ(L4_FPAGE((2ULL << 20) + 2 * PG, 13, 0), d.last_rcv);
-	ASSERT_EQ(2ULL, l4t_nodes(t.ti.space));
+	ASSERT_EQ(1, fx.d.maps);
+	ASSERT_EQ(21U, fx.d.last_order);		/* it offered 2 MiB */
+	ASSERT_EQ(L4_FPAGE((2ULL << 20) + 2 * PG, 13, 0), fx.d.last_rcv);
+	ASSERT_EQ(2ULL, l4t_nodes(fx.t.ti.space));
 	ASSERT_EQ(-1L, l4t_check(a + 2 * PG, (2ULL << 20) + 3 * PG, PG, 0x23));
-	ASSERT_EQ(1, d.maps);			/* already there */
+	ASSERT_EQ(1, fx.d.maps);			/* already there */
 	ASSERT_EQ(-1L, l4t_check(a, (2ULL << 20) + PG, PG, 0x23));
-	ASSERT_EQ(2, d.maps);
-	ASSERT_EQ(L4_FPAGE((2ULL << 20) + PG, 12, 0), d.last_rcv);
-	ASSERT_EQ(3ULL, l4t_nodes(t.ti.space));
+	ASSERT_EQ(2, fx.d.maps);
+	ASSERT_EQ(L4_FPAGE((2ULL << 20) + PG, 12, 0), fx.d.last_rcv);
+	ASSERT_EQ(3ULL, l4t_nodes(fx.t.ti.space));
 	/* nothing landed in the gap, in B, or below A */
 	ASSERT_SIG(SIGSEGV, base + 4 * PG, L4T_READ);
 	ASSERT_SIG(SIGSEGV, base, L4T_READ);
-	ASSERT_EQ(3ULL, l4t_nodes(t.ti.space));
+	ASSERT_EQ(3ULL, l4t_nodes(fx.t.ti.space));
 	/* B faults on its own: [base+8p, base+9p) is B's aligned 1-page block
 	 * at its end, base+6p..8p a 2-page one */
 	ASSERT_EQ(-1L, l4t_check(b + 3 * PG, (2ULL << 20) + 8 * PG, PG, 0x23));
-	ASSERT_EQ(3, d.maps);
-	ASSERT_EQ(L4_FPAGE((2ULL << 20) + 8 * PG, 12, 0), d.last_rcv);
+	ASSERT_EQ(3, fx.d.maps);
+	ASSERT_EQ(L4_FPAGE((2ULL << 20) + 8 * PG, 12, 0), fx.d.last_rcv);
 	ASSERT_EQ(-1L, l4t_check(b + PG, (2ULL << 20) + 6 * PG, PG, 0x23));
-	ASSERT_EQ(L4_FPAGE((2ULL << 20) + 6 * PG, 13, 0), d.last_rcv);
-	ASSERT_EQ(6ULL, l4t_nodes(t.ti.space));
+	ASSERT_EQ(L4_FPAGE((2ULL << 20) + 6 * PG, 13, 0), fx.d.last_rcv);
+	ASSERT_EQ(6ULL, l4t_nodes(fx.t.ti.space));
 
-	ASSERT_EQ(0, rmt_stop(&t));
-	fx_dsm_stop(&d);
-	ASSERT_IPC_SETTLED(self);
+	RMFX_STOP(&fx);
 }
 
 /* A 2 MiB aligned region of a greedy manager: one fault maps all of it. */
 TEST_F(rm, large_flexpage)
 {
-	struct fx_dsm d;
-	struct l4u_ds ds;
-	struct rmt t;
+	struct rmfx fx;
 	char *p = NULL;
 
-	ASSERT_EQ(0, fx_dsm_start(self->dev, &d, 1024, L4U_DS_RIGHTS, 0x24, 21));
-	ds = fx_ds(&d);
-	ASSERT_EQ(0, rmt_start(self->dev, &t, NULL));
-	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p, 2ULL << 20,
-				   L4U_RM_RW | L4U_RM_SEARCH_ADDR, &ds, 2ULL << 20, 21));
+	ASSERT_EQ(0, rmfx_start(self->dev, &fx, 1024, L4U_DS_RIGHTS, 0x24, 21));
+	ASSERT_EQ(0, l4u_rm_attach(fx.t.rm, (void **)&p, 2ULL << 20,
+				   L4U_RM_RW | L4U_RM_SEARCH_ADDR, &fx.ds, 2ULL << 20, 21));
 	ASSERT_EQ(0ULL, (uint64_t)(uintptr_t)p & ((2ULL << 20) - 1));
 	ASSERT_EQ(-1L, l4t_check(p + 100 * PG, (2ULL << 20) + 100 * PG, PG, 0x24));
-	ASSERT_EQ(512ULL, l4t_nodes(t.ti.space));
+	ASSERT_EQ(512ULL, l4t_nodes(fx.t.ti.space));
 	ASSERT_EQ(-1L, l4t_check(p, 2ULL << 20, 2ULL << 20, 0x24));
-	ASSERT_EQ(1, d.maps);
-	ASSERT_EQ(0, rmt_stop(&t));
-	fx_dsm_stop(&d);
-	ASSERT_IPC_SETTLED(self);
+	ASSERT_EQ(1, fx.d.maps);
+	RMFX_STOP(&fx);
 }
 
 /* Eager mapping: every page is there after attach, no fault follows. */
@@ -476,39 +479,33 @@ TEST_F(rm, eager_map)
 {
 	struct l4_stats s0, s1;
 	struct l4u_region reg;
-	struct fx_dsm d;
-	struct l4u_ds ds;
-	struct rmt t;
+	struct rmfx fx;
 	char *p = NULL;
 
-	ASSERT_EQ(0, fx_dsm_start(self->dev, &d, 16, L4U_DS_RIGHTS, 0x25, 12));
-	ds = fx_ds(&d);
-	ASSERT_EQ(0, rmt_start(self->dev, &t, NULL));
-	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p, 6 * PG,
+	ASSERT_EQ(0, rmfx_start(self->dev, &fx, 16, L4U_DS_RIGHTS, 0x25, 12));
+	ASSERT_EQ(0, l4u_rm_attach(fx.t.rm, (void **)&p, 6 * PG,
 				   L4U_RM_RW | L4U_RM_SEARCH_ADDR | L4U_RM_EAGER_MAP,
-				   &ds, 3 * PG, 0));
-	ASSERT_EQ(6, d.maps);
-	ASSERT_EQ(6ULL, l4t_nodes(t.ti.space));
+				   &fx.ds, 3 * PG, 0));
+	ASSERT_EQ(6, fx.d.maps);
+	ASSERT_EQ(6ULL, l4t_nodes(fx.t.ti.space));
 	ASSERT_EQ(0, l4t_stats(self->dev, &s0));
 	ASSERT_EQ(-1L, l4t_check(p, 3 * PG, 6 * PG, 0x25));
 	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
 	ASSERT_EQ(s0.pager_faults, s1.pager_faults);
-	ASSERT_EQ(6, d.maps);
+	ASSERT_EQ(6, fx.d.maps);
 	/* rights the dataspace refuses at map time: attach fails, no region */
-	d.flags = L4U_DS_R;
+	fx.d.flags = L4U_DS_R;
 	p = NULL;
-	ds = fx_ds(&d);
-	ds.flags = L4U_DS_RIGHTS;	/* the client believes it may write */
-	ASSERT_EQ(-EACCES, l4u_rm_attach(t.rm, (void **)&p, 2 * PG,
+	fx.ds = fx_ds(&fx.d);
+	fx.ds.flags = L4U_DS_RIGHTS;	/* the client believes it may write */
+	ASSERT_EQ(-EACCES, l4u_rm_attach(fx.t.rm, (void **)&p, 2 * PG,
 					 L4U_RM_RW | L4U_RM_SEARCH_ADDR | L4U_RM_EAGER_MAP,
-					 &ds, 0, 0));
-	ASSERT_EQ(0, l4u_rm_find(t.rm, t.ti.win, 1ULL << 30, &reg));
+					 &fx.ds, 0, 0));
+	ASSERT_EQ(0, l4u_rm_find(fx.t.rm, fx.t.ti.win, 1ULL << 30, &reg));
 	ASSERT_EQ(6 * PG, reg.size);
-	ASSERT_EQ(-ENOENT, l4u_rm_find(t.rm, (char *)reg.start + 6 * PG,
+	ASSERT_EQ(-ENOENT, l4u_rm_find(fx.t.rm, (char *)reg.start + 6 * PG,
 				       1ULL << 30, &reg));
-	ASSERT_EQ(0, rmt_stop(&t));
-	fx_dsm_stop(&d);
-	ASSERT_IPC_SETTLED(self);
+	RMFX_STOP(&fx);
 }
 
 /*
@@ -588,29 +585,23 @@ TEST_F(rm, private_copy_on_write)
 /* Private regions without copy-on-write: read-only. */
 TEST_F(rm, private_region)
 {
-	struct fx_dsm d;
-	struct l4u_ds ds;
+	struct rmfx fx;
 	struct l4u_region reg;
-	struct rmt t;
 	char *p = NULL;
 
-	ASSERT_EQ(0, fx_dsm_start(self->dev, &d, 4, L4U_DS_RIGHTS, 0x26, 12));
-	ds = fx_ds(&d);
-	ASSERT_EQ(0, rmt_start(self->dev, &t, NULL));
-	ASSERT_EQ(-EOPNOTSUPP, l4u_rm_attach(t.rm, (void **)&p, 4 * PG,
+	ASSERT_EQ(0, rmfx_start(self->dev, &fx, 4, L4U_DS_RIGHTS, 0x26, 12));
+	ASSERT_EQ(-EOPNOTSUPP, l4u_rm_attach(fx.t.rm, (void **)&p, 4 * PG,
 					     L4U_RM_RW | L4U_RM_PRIVATE | L4U_RM_SEARCH_ADDR,
-					     &ds, 0, 0));
-	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p, 4 * PG,
+					     &fx.ds, 0, 0));
+	ASSERT_EQ(0, l4u_rm_attach(fx.t.rm, (void **)&p, 4 * PG,
 				   L4U_RM_R | L4U_RM_PRIVATE | L4U_RM_SEARCH_ADDR,
-				   &ds, 0, 0));
-	ASSERT_EQ(0, l4u_rm_find(t.rm, p, PG, &reg));
+				   &fx.ds, 0, 0));
+	ASSERT_EQ(0, l4u_rm_find(fx.t.rm, p, PG, &reg));
 	ASSERT_EQ((uint32_t)(L4U_RM_R | L4U_RM_PRIVATE), reg.flags);
 	ASSERT_EQ(-1L, l4t_check(p, 0, 4 * PG, 0x26));
 	ASSERT_SIG(SIGSEGV, p + PG, L4T_WRITE);
-	ASSERT_EQ(-1L, l4t_check(d.win, 0, 4 * PG, 0x26));
-	ASSERT_EQ(0, rmt_stop(&t));
-	fx_dsm_stop(&d);
-	ASSERT_IPC_SETTLED(self);
+	ASSERT_EQ(-1L, l4t_check(fx.d.win, 0, 4 * PG, 0x26));
+	RMFX_STOP(&fx);
 }
 
 /* ------------------------------------------------------------------ */
@@ -714,64 +705,60 @@ TEST_F(rm, attach_errors)
  */
 TEST_F(rm, detach_variants)
 {
-	struct fx_dsm d;
-	struct l4u_ds ds;
+	struct rmfx fx;
 	struct l4u_region old, reg;
 	unsigned int res;
-	struct rmt t;
 	char *p;
 
-	ASSERT_EQ(0, fx_dsm_start(self->dev, &d, 32, L4U_DS_RIGHTS, 0x29, 12));
-	ds = fx_ds(&d);
-	ASSERT_EQ(0, rmt_start(self->dev, &t, NULL));
-	p = t.ti.win + 16 * PG;
-	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p, 12 * PG, L4U_RM_RW, &ds,
+	ASSERT_EQ(0, rmfx_start(self->dev, &fx, 32, L4U_DS_RIGHTS, 0x29, 12));
+	p = fx.t.ti.win + 16 * PG;
+	ASSERT_EQ(0, l4u_rm_attach(fx.t.rm, (void **)&p, 12 * PG, L4U_RM_RW, &fx.ds,
 				   8 * PG, 0));
 	ASSERT_EQ(-1L, l4t_check(p, 8 * PG, 12 * PG, 0x29));
-	ASSERT_EQ(12ULL, l4t_nodes(t.ti.space));
+	ASSERT_EQ(12ULL, l4t_nodes(fx.t.ti.space));
 
 	/* errors */
 	ASSERT_EQ(-EINVAL, l4u_rm_detach(NULL, p, PG, 0, &res, &old));
-	ASSERT_EQ(-EINVAL, l4u_rm_detach(t.rm, p, 0, 0, &res, &old));
-	ASSERT_EQ(-EINVAL, l4u_rm_detach(t.rm, p, 100, 0, &res, &old));
-	ASSERT_EQ(-EINVAL, l4u_rm_detach(t.rm, p + 1, PG, 0, &res, &old));
-	ASSERT_EQ(-EINVAL, l4u_rm_detach(t.rm, p, PG, 8, &res, &old));
-	ASSERT_EQ(-ENOENT, l4u_rm_detach(t.rm, p - 4 * PG, 4 * PG, 0, &res, &old));
-	ASSERT_EQ(-ENOENT, l4u_rm_detach(t.rm, t.ti.win - PG, PG, 0, &res, &old));
+	ASSERT_EQ(-EINVAL, l4u_rm_detach(fx.t.rm, p, 0, 0, &res, &old));
+	ASSERT_EQ(-EINVAL, l4u_rm_detach(fx.t.rm, p, 100, 0, &res, &old));
+	ASSERT_EQ(-EINVAL, l4u_rm_detach(fx.t.rm, p + 1, PG, 0, &res, &old));
+	ASSERT_EQ(-EINVAL, l4u_rm_detach(fx.t.rm, p, PG, 8, &res, &old));
+	ASSERT_EQ(-ENOENT, l4u_rm_detach(fx.t.rm, p - 4 * PG, 4 * PG, 0, &res, &old));
+	ASSERT_EQ(-ENOENT, l4u_rm_detach(fx.t.rm, fx.t.ti.win - PG, PG, 0, &res, &old));
 
 	/* head: 2 pages (the range may start before the region) */
-	ASSERT_EQ(0, l4u_rm_detach(t.rm, p - PG, 3 * PG, 0, &res, &old));
+	ASSERT_EQ(0, l4u_rm_detach(fx.t.rm, p - PG, 3 * PG, 0, &res, &old));
 	ASSERT_EQ((unsigned int)L4U_RM_KEPT_DS, res);
 	ASSERT_EQ(p, old.start);
 	ASSERT_EQ(2 * PG, old.size);
 	ASSERT_EQ(8 * PG, old.offset);
-	ASSERT_EQ(ds.id, old.ds_id);
-	ASSERT_EQ(10ULL, l4t_nodes(t.ti.space));
+	ASSERT_EQ(fx.ds.id, old.ds_id);
+	ASSERT_EQ(10ULL, l4t_nodes(fx.t.ti.space));
 	ASSERT_SIG(SIGSEGV, p + PG, L4T_READ);
-	ASSERT_EQ(0, l4u_rm_find(t.rm, p, 4 * PG, &reg));
+	ASSERT_EQ(0, l4u_rm_find(fx.t.rm, p, 4 * PG, &reg));
 	ASSERT_EQ(p + 2 * PG, reg.start);
 	ASSERT_EQ(10 * PG, reg.size);
 	ASSERT_EQ(10 * PG, reg.offset);
 
 	/* tail: 2 pages, range running past the end */
-	ASSERT_EQ(0, l4u_rm_detach(t.rm, p + 10 * PG, 8 * PG, 0, &res, &old));
+	ASSERT_EQ(0, l4u_rm_detach(fx.t.rm, p + 10 * PG, 8 * PG, 0, &res, &old));
 	ASSERT_EQ((unsigned int)L4U_RM_KEPT_DS, res);
 	ASSERT_EQ(p + 10 * PG, old.start);
 	ASSERT_EQ(2 * PG, old.size);
 	ASSERT_EQ(18 * PG, old.offset);
-	ASSERT_EQ(8ULL, l4t_nodes(t.ti.space));
+	ASSERT_EQ(8ULL, l4t_nodes(fx.t.ti.space));
 	ASSERT_SIG(SIGSEGV, p + 11 * PG, L4T_WRITE);
 
 	/* middle: [p+5, p+7) out of [p+2, p+10) */
-	ASSERT_EQ(0, l4u_rm_detach(t.rm, p + 5 * PG, 2 * PG, 0, &res, &old));
+	ASSERT_EQ(0, l4u_rm_detach(fx.t.rm, p + 5 * PG, 2 * PG, 0, &res, &old));
 	ASSERT_EQ((unsigned int)L4U_RM_SPLIT_DS, res);
 	ASSERT_EQ(13 * PG, old.offset);
-	ASSERT_EQ(6ULL, l4t_nodes(t.ti.space));
-	ASSERT_EQ(0, l4u_rm_find(t.rm, p, 6 * PG, &reg));
+	ASSERT_EQ(6ULL, l4t_nodes(fx.t.ti.space));
+	ASSERT_EQ(0, l4u_rm_find(fx.t.rm, p, 6 * PG, &reg));
 	ASSERT_EQ(p + 2 * PG, reg.start);
 	ASSERT_EQ(3 * PG, reg.size);
 	ASSERT_EQ(10 * PG, reg.offset);
-	ASSERT_EQ(0, l4u_rm_find(t.rm, p + 5 * PG, 6 * PG, &reg));
+	ASSERT_EQ(0, l4u_rm_find(fx.t.rm, p + 5 * PG, 6 * PG, &reg));
 	ASSERT_EQ(p + 7 * PG, reg.start);
 	ASSERT_EQ(3 * PG, reg.size);
 	ASSERT_EQ(15 * PG, reg.offset);
@@ -779,38 +766,36 @@ TEST_F(rm, detach_variants)
 	/* the halves still show their pages, through the same mappings */
 	ASSERT_EQ(-1L, l4t_check(p + 2 * PG, 10 * PG, 3 * PG, 0x29));
 	ASSERT_EQ(-1L, l4t_check(p + 7 * PG, 15 * PG, 3 * PG, 0x29));
-	ASSERT_EQ(6ULL, l4t_nodes(t.ti.space));
+	ASSERT_EQ(6ULL, l4t_nodes(fx.t.ti.space));
 
 	/* one range over both halves: two calls, AGAIN on the first */
-	ASSERT_EQ(0, l4u_rm_detach(t.rm, p + 3 * PG, 6 * PG, 0, &res, NULL));
+	ASSERT_EQ(0, l4u_rm_detach(fx.t.rm, p + 3 * PG, 6 * PG, 0, &res, NULL));
 	ASSERT_EQ((unsigned int)(L4U_RM_KEPT_DS | L4U_RM_DETACH_AGAIN), res);
-	ASSERT_EQ(0, l4u_rm_detach(t.rm, p + 3 * PG, 6 * PG, 0, &res, NULL));
+	ASSERT_EQ(0, l4u_rm_detach(fx.t.rm, p + 3 * PG, 6 * PG, 0, &res, NULL));
 	ASSERT_EQ((unsigned int)L4U_RM_KEPT_DS, res);
-	ASSERT_EQ(2ULL, l4t_nodes(t.ti.space));
-	ASSERT_EQ(-ENOENT, l4u_rm_detach(t.rm, p + 3 * PG, 6 * PG, 0, &res, NULL));
+	ASSERT_EQ(2ULL, l4t_nodes(fx.t.ti.space));
+	ASSERT_EQ(-ENOENT, l4u_rm_detach(fx.t.rm, p + 3 * PG, 6 * PG, 0, &res, NULL));
 	ASSERT_EQ(-1L, l4t_check(p + 2 * PG, 10 * PG, PG, 0x29));
 	ASSERT_EQ(-1L, l4t_check(p + 9 * PG, 17 * PG, PG, 0x29));
 
 	/* whole: a one-page range inside, DETACH_WHOLE */
-	ASSERT_EQ(0, l4u_rm_detach(t.rm, p + 2 * PG, PG, L4U_RM_DETACH_WHOLE,
+	ASSERT_EQ(0, l4u_rm_detach(fx.t.rm, p + 2 * PG, PG, L4U_RM_DETACH_WHOLE,
 				   &res, &old));
 	ASSERT_EQ((unsigned int)L4U_RM_DETACHED_DS, res);
 	ASSERT_EQ(PG, old.size);
-	ASSERT_EQ(0, l4u_rm_detach(t.rm, p, 16 * PG, 0, &res, &old));
+	ASSERT_EQ(0, l4u_rm_detach(fx.t.rm, p, 16 * PG, 0, &res, &old));
 	ASSERT_EQ((unsigned int)L4U_RM_DETACHED_DS, res);
 	ASSERT_EQ(p + 9 * PG, old.start);
-	ASSERT_EQ(0ULL, l4t_nodes(t.ti.space));
-	ASSERT_EQ(-ENOENT, l4u_rm_find(t.rm, t.ti.win, t.ti.win_len, &reg));
+	ASSERT_EQ(0ULL, l4t_nodes(fx.t.ti.space));
+	ASSERT_EQ(-ENOENT, l4u_rm_find(fx.t.rm, fx.t.ti.win, fx.t.ti.win_len, &reg));
 
 	/* detached and attached again: faults anew, sees the dataspace */
-	*(volatile __u64 *)(d.win + 19 * PG) = 5;
-	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p, 12 * PG, L4U_RM_RW, &ds,
+	*(volatile __u64 *)(fx.d.win + 19 * PG) = 5;
+	ASSERT_EQ(0, l4u_rm_attach(fx.t.rm, (void **)&p, 12 * PG, L4U_RM_RW, &fx.ds,
 				   8 * PG, 0));
 	ASSERT_EQ(5ULL, *(volatile __u64 *)(p + 11 * PG));
-	ASSERT_EQ(1ULL, l4t_nodes(t.ti.space));
-	ASSERT_EQ(0, rmt_stop(&t));
-	fx_dsm_stop(&d);
-	ASSERT_IPC_SETTLED(self);
+	ASSERT_EQ(1ULL, l4t_nodes(fx.t.ti.space));
+	RMFX_STOP(&fx);
 }
 
 /* ------------------------------------------------------------------ */
@@ -819,92 +804,86 @@ TEST_F(rm, detach_variants)
 
 TEST_F(rm, areas)
 {
-	struct fx_dsm d;
-	struct l4u_ds ds;
-	struct rmt t;
+	struct rmfx fx;
 	char *w, *a1, *a2, *p;
 
-	ASSERT_EQ(0, fx_dsm_start(self->dev, &d, 16, L4U_DS_RIGHTS, 0x2a, 12));
-	ds = fx_ds(&d);
-	ASSERT_EQ(0, rmt_start(self->dev, &t, NULL));
-	w = t.ti.win;
+	ASSERT_EQ(0, rmfx_start(self->dev, &fx, 16, L4U_DS_RIGHTS, 0x2a, 12));
+	w = fx.t.ti.win;
 
 	/* errors */
 	a1 = w;
 	ASSERT_EQ(-EINVAL, l4u_rm_reserve_area(NULL, (void **)&a1, PG, 0, 0));
-	ASSERT_EQ(-EINVAL, l4u_rm_reserve_area(t.rm, NULL, PG, 0, 0));
-	ASSERT_EQ(-EINVAL, l4u_rm_reserve_area(t.rm, (void **)&a1, 0, 0, 0));
-	ASSERT_EQ(-EINVAL, l4u_rm_reserve_area(t.rm, (void **)&a1, PG + 1, 0, 0));
-	ASSERT_EQ(-EINVAL, l4u_rm_reserve_area(t.rm, (void **)&a1, PG, L4U_RM_IN_AREA, 0));
-	ASSERT_EQ(-EINVAL, l4u_rm_reserve_area(t.rm, (void **)&a1, PG, 0, 3));
+	ASSERT_EQ(-EINVAL, l4u_rm_reserve_area(fx.t.rm, NULL, PG, 0, 0));
+	ASSERT_EQ(-EINVAL, l4u_rm_reserve_area(fx.t.rm, (void **)&a1, 0, 0, 0));
+	ASSERT_EQ(-EINVAL, l4u_rm_reserve_area(fx.t.rm, (void **)&a1, PG + 1, 0, 0));
+	ASSERT_EQ(-EINVAL, l4u_rm_reserve_area(fx.t.rm, (void **)&a1, PG, L4U_RM_IN_AREA, 0));
+	ASSERT_EQ(-EINVAL, l4u_rm_reserve_area(fx.t.rm, (void **)&a1, PG, 0, 3));
 	a1 = w + 1;
-	ASSERT_EQ(-EINVAL, l4u_rm_reserve_area(t.rm, (void **)&a1, PG, 0, 0));
+	ASSERT_EQ(-EINVAL, l4u_rm_reserve_area(fx.t.rm, (void **)&a1, PG, 0, 0));
 	a1 = w - PG;
-	ASSERT_EQ(-ERANGE, l4u_rm_reserve_area(t.rm, (void **)&a1, PG, 0, 0));
-	a1 = w + t.ti.win_len - PG;
-	ASSERT_EQ(-ERANGE, l4u_rm_reserve_area(t.rm, (void **)&a1, 2 * PG, 0, 0));
+	ASSERT_EQ(-ERANGE, l4u_rm_reserve_area(fx.t.rm, (void **)&a1, PG, 0, 0));
+	a1 = w + fx.t.ti.win_len - PG;
+	ASSERT_EQ(-ERANGE, l4u_rm_reserve_area(fx.t.rm, (void **)&a1, 2 * PG, 0, 0));
 
 	/* a fixed area [w+16p, w+32p) and a searched one after it */
 	a1 = w + 16 * PG;
-	ASSERT_EQ(0, l4u_rm_reserve_area(t.rm, (void **)&a1, 16 * PG, 0, 0));
+	ASSERT_EQ(0, l4u_rm_reserve_area(fx.t.rm, (void **)&a1, 16 * PG, 0, 0));
 	ASSERT_EQ(w + 16 * PG, a1);
 	a2 = w + 20 * PG;
-	ASSERT_EQ(0, l4u_rm_reserve_area(t.rm, (void **)&a2, 4 * PG,
+	ASSERT_EQ(0, l4u_rm_reserve_area(fx.t.rm, (void **)&a2, 4 * PG,
 					 L4U_RM_SEARCH_ADDR, 0));
 	ASSERT_EQ(w + 32 * PG, a2);
 	a2 = w + 30 * PG;
-	ASSERT_EQ(-EEXIST, l4u_rm_reserve_area(t.rm, (void **)&a2, 4 * PG, 0, 0));
+	ASSERT_EQ(-EEXIST, l4u_rm_reserve_area(fx.t.rm, (void **)&a2, 4 * PG, 0, 0));
 	a2 = w + 32 * PG;
 
 	/* regions and areas */
 	p = w + 18 * PG;
-	ASSERT_EQ(-EEXIST, l4u_rm_attach(t.rm, (void **)&p, PG, L4U_RM_R, &ds, 0, 0));
+	ASSERT_EQ(-EEXIST, l4u_rm_attach(fx.t.rm, (void **)&p, PG, L4U_RM_R, &fx.ds, 0, 0));
 	p = w + 14 * PG;
-	ASSERT_EQ(-EEXIST, l4u_rm_attach(t.rm, (void **)&p, 4 * PG, L4U_RM_R, &ds, 0, 0));
+	ASSERT_EQ(-EEXIST, l4u_rm_attach(fx.t.rm, (void **)&p, 4 * PG, L4U_RM_R, &fx.ds, 0, 0));
 	p = w + 18 * PG;
-	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p, 2 * PG,
-				   L4U_RM_RW | L4U_RM_IN_AREA, &ds, 0, 0));
+	ASSERT_EQ(0, l4u_rm_attach(fx.t.rm, (void **)&p, 2 * PG,
+				   L4U_RM_RW | L4U_RM_IN_AREA, &fx.ds, 0, 0));
 	ASSERT_EQ(-1L, l4t_check(p, 0, 2 * PG, 0x2a));
 	p = w + 30 * PG;	/* runs out of the area */
-	ASSERT_EQ(-ERANGE, l4u_rm_attach(t.rm, (void **)&p, 4 * PG,
-					 L4U_RM_R | L4U_RM_IN_AREA, &ds, 0, 0));
+	ASSERT_EQ(-ERANGE, l4u_rm_attach(fx.t.rm, (void **)&p, 4 * PG,
+					 L4U_RM_R | L4U_RM_IN_AREA, &fx.ds, 0, 0));
 	p = w + 40 * PG;	/* no area there */
-	ASSERT_EQ(-ENOENT, l4u_rm_attach(t.rm, (void **)&p, PG,
-					 L4U_RM_R | L4U_RM_IN_AREA, &ds, 0, 0));
+	ASSERT_EQ(-ENOENT, l4u_rm_attach(fx.t.rm, (void **)&p, PG,
+					 L4U_RM_R | L4U_RM_IN_AREA, &fx.ds, 0, 0));
 	/* search in the area, from its start */
 	p = a1;
-	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p, 3 * PG,
+	ASSERT_EQ(0, l4u_rm_attach(fx.t.rm, (void **)&p, 3 * PG,
 				   L4U_RM_R | L4U_RM_IN_AREA | L4U_RM_SEARCH_ADDR,
-				   &ds, 0, 0));
+				   &fx.ds, 0, 0));
 	ASSERT_EQ(w + 20 * PG, p);
 	p = a2;
-	ASSERT_EQ(-ENOMEM, l4u_rm_attach(t.rm, (void **)&p, 5 * PG,
+	ASSERT_EQ(-ENOMEM, l4u_rm_attach(fx.t.rm, (void **)&p, 5 * PG,
 					 L4U_RM_R | L4U_RM_IN_AREA | L4U_RM_SEARCH_ADDR,
-					 &ds, 0, 0));
+					 &fx.ds, 0, 0));
 	/* search outside areas skips both */
 	p = w + 15 * PG;
-	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p, 2 * PG,
-				   L4U_RM_R | L4U_RM_SEARCH_ADDR, &ds, 0, 0));
+	ASSERT_EQ(0, l4u_rm_attach(fx.t.rm, (void **)&p, 2 * PG,
+				   L4U_RM_R | L4U_RM_SEARCH_ADDR, &fx.ds, 0, 0));
 	ASSERT_EQ(w + 36 * PG, p);
 	/* an area may not cover a region */
 	p = w + 34 * PG;
-	ASSERT_EQ(-EEXIST, l4u_rm_reserve_area(t.rm, (void **)&p, 4 * PG, 0, 0));
+	ASSERT_EQ(-EEXIST, l4u_rm_reserve_area(fx.t.rm, (void **)&p, 4 * PG, 0, 0));
 
 	/* free: only at an area's start; its regions stay */
-	ASSERT_EQ(-ENOENT, l4u_rm_free_area(t.rm, w + 17 * PG));
-	ASSERT_EQ(-ENOENT, l4u_rm_free_area(t.rm, w + 40 * PG));
-	ASSERT_EQ(-ENOENT, l4u_rm_free_area(t.rm, w - PG));
+	ASSERT_EQ(-ENOENT, l4u_rm_free_area(fx.t.rm, w + 17 * PG));
+	ASSERT_EQ(-ENOENT, l4u_rm_free_area(fx.t.rm, w + 40 * PG));
+	ASSERT_EQ(-ENOENT, l4u_rm_free_area(fx.t.rm, w - PG));
 	ASSERT_EQ(-EINVAL, l4u_rm_free_area(NULL, a1));
-	ASSERT_EQ(0, l4u_rm_free_area(t.rm, a1));
-	ASSERT_EQ(-ENOENT, l4u_rm_free_area(t.rm, a1));
+	ASSERT_EQ(0, l4u_rm_free_area(fx.t.rm, a1));
+	ASSERT_EQ(-ENOENT, l4u_rm_free_area(fx.t.rm, a1));
 	ASSERT_EQ(-1L, l4t_check(w + 18 * PG, 0, 2 * PG, 0x2a));
 	p = w + 24 * PG;	/* free space now: no IN_AREA needed */
-	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p, PG, L4U_RM_R, &ds, 0, 0));
-	ASSERT_EQ(0, l4u_rm_free_area(t.rm, a2));
+	ASSERT_EQ(0, l4u_rm_attach(fx.t.rm, (void **)&p, PG, L4U_RM_R, &fx.ds, 0, 0));
+	ASSERT_EQ(0, l4u_rm_free_area(fx.t.rm, a2));
 
-	ASSERT_EQ(0, rmt_stop(&t));
-	fx_dsm_stop(&d);
-	ASSERT_IPC_SETTLED(self);
+	RMFX_STOP(&fx);
 }
 
 /* ------------------------------------------------------------------ */
@@ -946,31 +925,25 @@ TEST_F(rm, identity_task)
 /* Destroying a region manager unmaps everything; one per task. */
 TEST_F(rm, destroy_unmaps)
 {
-	struct fx_dsm d;
-	struct l4u_ds ds;
+	struct rmfx fx;
 	struct l4u_rm *rm2;
-	struct rmt t;
 	char *p = NULL;
 
-	ASSERT_EQ(0, fx_dsm_start(self->dev, &d, 8, L4U_DS_RIGHTS, 0x2c, 12));
-	ds = fx_ds(&d);
-	ASSERT_EQ(0, rmt_start(self->dev, &t, NULL));
-	ASSERT_EQ(-EBUSY, l4u_rm_create(self->dev, t.task, &rm2));
-	ASSERT_EQ(-EBUSY, l4u_task_destroy(t.task));
-	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p, 8 * PG,
+	ASSERT_EQ(0, rmfx_start(self->dev, &fx, 8, L4U_DS_RIGHTS, 0x2c, 12));
+	ASSERT_EQ(-EBUSY, l4u_rm_create(self->dev, fx.t.task, &rm2));
+	ASSERT_EQ(-EBUSY, l4u_task_destroy(fx.t.task));
+	ASSERT_EQ(0, l4u_rm_attach(fx.t.rm, (void **)&p, 8 * PG,
 				   L4U_RM_RW | L4U_RM_SEARCH_ADDR | L4U_RM_EAGER_MAP,
-				   &ds, 0, 0));
-	ASSERT_EQ(8ULL, l4t_nodes(t.ti.space));
-	ASSERT_EQ(0, l4u_rm_destroy(t.rm));
-	ASSERT_EQ(0ULL, l4t_nodes(t.ti.space));
+				   &fx.ds, 0, 0));
+	ASSERT_EQ(8ULL, l4t_nodes(fx.t.ti.space));
+	ASSERT_EQ(0, l4u_rm_destroy(fx.t.rm));
+	ASSERT_EQ(0ULL, l4t_nodes(fx.t.ti.space));
 	/* no pager any more: SIGBUS */
 	ASSERT_SIG(SIGBUS, p, L4T_READ);
 	/* a new one */
-	ASSERT_EQ(0, l4u_rm_create(self->dev, t.task, &t.rm));
+	ASSERT_EQ(0, l4u_rm_create(self->dev, fx.t.task, &fx.t.rm));
 	ASSERT_SIG(SIGSEGV, p, L4T_READ);
-	ASSERT_EQ(0, rmt_stop(&t));
-	fx_dsm_stop(&d);
-	ASSERT_IPC_SETTLED(self);
+	RMFX_STOP(&fx);
 }
 
 /*
@@ -1021,42 +994,37 @@ __attribute__((noinline)) static void lt_main(void)
 {
 	lt_value = *(volatile uint64_t *)lt_addr;
 	*(volatile uint64_t *)(lt_addr + PG) = lt_value + 1;
-	lt_done = 1;
+	__atomic_store_n(&lt_done, 1, __ATOMIC_SEQ_CST);
+	l4f_wake(&lt_done);
 }
 
 TEST_F(rm, l4_thread_paged_by_rm)
 {
 	struct l4u_thread *th;
-	struct fx_dsm d;
-	struct l4u_ds ds;
-	struct rmt t;
+	struct rmfx fx;
 	char *p = NULL, *stack;
 	uint64_t sp;
-	int i;
 
-	ASSERT_EQ(0, fx_dsm_start(self->dev, &d, 4, L4U_DS_RIGHTS, 0x2f, 12));
-	ds = fx_ds(&d);
-	ASSERT_EQ(0, rmt_start(self->dev, &t, NULL));
-	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p, 4 * PG,
-				   L4U_RM_RW | L4U_RM_SEARCH_ADDR, &ds, 0, 0));
-	ASSERT_LE(0, l4u_rm_gate(t.rm));
+	ASSERT_EQ(0, rmfx_start(self->dev, &fx, 4, L4U_DS_RIGHTS, 0x2f, 12));
+	ASSERT_EQ(0, l4u_rm_attach(fx.t.rm, (void **)&p, 4 * PG,
+				   L4U_RM_RW | L4U_RM_SEARCH_ADDR, &fx.ds, 0, 0));
+	ASSERT_LE(0, l4u_rm_gate(fx.t.rm));
 	ASSERT_EQ(-EINVAL, l4u_rm_gate(NULL));
-	ASSERT_EQ(0, l4u_thread_create(t.task, l4u_rm_gate(t.rm), &th));
+	ASSERT_EQ(0, l4u_thread_create(fx.t.task, l4u_rm_gate(fx.t.rm), &th));
 	stack = malloc(64 * 1024);
 	ASSERT_NE(NULL, stack);
 	ASSERT_EQ(0, l4u_thread_stack(stack, 64 * 1024, &sp));
 	lt_addr = p + 2 * PG + 8;
 	ASSERT_EQ(0, l4u_thread_ex_regs(th, (uint64_t)(uintptr_t)lt_main, sp, 0,
 					NULL, NULL, NULL));
-	for (i = 0; i < 10000 && !lt_done; i++)
-		usleep(1000);
+	ASSERT_EQ(0, l4f_wait_change(&lt_done, 0));
 	ASSERT_EQ(1, lt_done);
 	ASSERT_EQ(l4t_word(0x2f, 2 * PG + 8), lt_value);
-	ASSERT_EQ(lt_value + 1, *(volatile uint64_t *)(d.win + 3 * PG + 8));
-	ASSERT_EQ(2, d.maps);
+	ASSERT_EQ(lt_value + 1, *(volatile uint64_t *)(fx.d.win + 3 * PG + 8));
+	ASSERT_EQ(2, fx.d.maps);
 	ASSERT_EQ(0, l4u_thread_delete(th));
-	ASSERT_EQ(0, rmt_stop(&t));
-	fx_dsm_stop(&d);
+	ASSERT_EQ(0, rmt_stop(&fx.t));
+	fx_dsm_stop(&fx.d);
 	free(stack);
 	ASSERT_IPC_SETTLED(self);
 }
@@ -1266,19 +1234,15 @@ TEST_F(rm, detach_races_faults)
 	struct race_arg args[RACE_READERS];
 	pthread_t th[RACE_READERS];
 	volatile int stop = 0;
-	struct fx_dsm d;
-	struct l4u_ds ds;
+	struct rmfx fx;
 	unsigned int res;
 	unsigned long reads = 0;
-	struct rmt t;
 	char *p;
 	int i, r;
 
-	ASSERT_EQ(0, fx_dsm_start(self->dev, &d, 2 * RACE_PAGES, L4U_DS_RIGHTS,
+	ASSERT_EQ(0, rmfx_start(self->dev, &fx, 2 * RACE_PAGES, L4U_DS_RIGHTS,
 				  0x30, 12));
-	ds = fx_ds(&d);
-	ASSERT_EQ(0, rmt_start(self->dev, &t, NULL));
-	p = t.ti.win + (1ULL << 21);
+	p = fx.t.ti.win + (1ULL << 21);
 	for (i = 0; i < RACE_READERS; i++) {
 		args[i] = (struct race_arg){ .p = p, .stop = &stop };
 		ASSERT_EQ(0, pthread_create(&th[i], NULL, race_reader, &args[i]));
@@ -1286,12 +1250,15 @@ TEST_F(rm, detach_races_faults)
 	for (r = 0; r < RACE_ROUNDS; r++) {
 		char *q = p;
 
-		ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&q, RACE_PAGES * PG,
-					   L4U_RM_R, &ds, (r & 1) * RACE_PAGES * PG, 0));
-		usleep(500);
-		ASSERT_EQ(0, l4u_rm_detach(t.rm, p, RACE_PAGES * PG, 0, &res, NULL));
+		int maps = fx.d.maps;
+
+		ASSERT_EQ(0, l4u_rm_attach(fx.t.rm, (void **)&q, RACE_PAGES * PG,
+					   L4U_RM_R, &fx.ds, (r & 1) * RACE_PAGES * PG, 0));
+		/* the readers fault in the range: detach once one was served */
+		ASSERT_EQ(0, l4f_wait_change(&fx.d.maps, maps)) TH_LOG("round %d", r);
+		ASSERT_EQ(0, l4u_rm_detach(fx.t.rm, p, RACE_PAGES * PG, 0, &res, NULL));
 		ASSERT_EQ((unsigned int)L4U_RM_DETACHED_DS, res);
-		ASSERT_EQ(0ULL, l4t_nodes(t.ti.space)) TH_LOG("round %d", r);
+		ASSERT_EQ(0ULL, l4t_nodes(fx.t.ti.space)) TH_LOG("round %d", r);
 	}
 	stop = 1;
 	for (i = 0; i < RACE_READERS; i++) {
@@ -1301,9 +1268,7 @@ TEST_F(rm, detach_races_faults)
 		reads += args[i].reads;
 	}
 	TH_LOG("%lu reads in %d rounds", reads, RACE_ROUNDS);
-	ASSERT_EQ(0, rmt_stop(&t));
-	fx_dsm_stop(&d);
-	ASSERT_IPC_SETTLED(self);
+	RMFX_STOP(&fx);
 }
 
 TEST_F(rm, eight_threads)

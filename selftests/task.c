@@ -9,7 +9,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-#include "l4_test_util.h"
+#include "l4_fixtures.h"
 #include <l4u/l4u.h>
 #include <l4u/task.h>
 
@@ -25,14 +25,29 @@ static pid_t task_gettid(void)
 	return (pid_t)syscall(SYS_gettid);
 }
 
-/* Wait up to 10 s for *@p to become nonzero. */
+/* Wait (a futex, no polling) up to 10 s for l4f_post(@p). */
 static int task_wait_for(volatile int *p)
 {
-	int i;
+	return l4f_wait_change(p, 0);
+}
 
-	for (i = 0; i < 10000 && !*p; i++)
-		usleep(1000);
-	return *p ? 0 : -1;
+/*
+ * Wait up to 10 s until @th has ended (ex_regs finds it gone: -ESRCH).
+ * The thread ends inside libl4u after the test's function returned, and
+ * nothing tells the test when; so this asks again, yielding the CPU in
+ * between (no sleep stands in for the event: each answer is exact).
+ */
+static int task_wait_ended(struct l4u_thread *th)
+{
+	__s64 end = l4f_now_ns() + 10000000000LL;
+
+	while (l4u_thread_ex_regs(th, L4U_EX_REGS_KEEP, L4U_EX_REGS_KEEP, 0,
+				  NULL, NULL, NULL) != -ESRCH) {
+		if (l4f_now_ns() > end)
+			return -1;
+		sched_yield();
+	}
+	return 0;
 }
 
 /* A fresh stack whose first word names its slot; and an sp on it. */
@@ -81,7 +96,7 @@ __attribute__((noinline)) static void fn_mark(void)
 
 		snprintf(buf, sizeof(buf), "%d %f", s, 1.5);
 	}
-	hit[s] = 1;
+	l4f_post(&hit[s]);
 }
 
 /* Runs until redirected. */
@@ -100,7 +115,8 @@ __attribute__((noinline)) static void fn_redirected(void)
 	volatile char here;
 
 	hit_sp[s] = (uint64_t)(uintptr_t)&here;
-	redirected[s] = 1;
+	hit_tid[s] = task_gettid();
+	l4f_post(&redirected[s]);
 	l4u_thread_exit();
 }
 
@@ -178,7 +194,6 @@ TEST_F(task, ex_regs_starts_thread)
 	struct l4u_task *t;
 	pid_t tid;
 	char *stack;
-	int i;
 
 	ASSERT_EQ(0, l4u_task_create(self->dev, NULL, &t));
 	ASSERT_EQ(-EINVAL, l4u_thread_create(NULL, -1, &th));
@@ -215,12 +230,7 @@ TEST_F(task, ex_regs_starts_thread)
 	ASSERT_LT((uint64_t)(uintptr_t)stack, hit_sp[0]);
 	ASSERT_GT(sp, hit_sp[0]);
 	/* it returned: the thread ends; ex_regs then finds it gone */
-	for (i = 0; i < 1000; i++) {
-		if (l4u_thread_ex_regs(th, L4U_EX_REGS_KEEP, L4U_EX_REGS_KEEP, 0,
-				       NULL, NULL, NULL) == -ESRCH)
-			break;
-		usleep(1000);
-	}
+	ASSERT_EQ(0, task_wait_ended(th));
 	ASSERT_EQ(-ESRCH, l4u_thread_ex_regs(th, 0, 0, 0, NULL, NULL, NULL));
 	ASSERT_EQ(0, l4u_thread_delete(th));
 	ASSERT_EQ(0, l4u_task_destroy(t));
@@ -240,6 +250,7 @@ TEST_F(task, ex_regs_redirects_running_thread)
 	struct l4u_task *t;
 	char *s1, *s2;
 	unsigned long n;
+	pid_t tid;
 
 	ASSERT_EQ(0, l4u_task_create(self->dev, NULL, &t));
 	ASSERT_EQ(0, l4u_thread_create(t, -1, &th));
@@ -271,10 +282,14 @@ TEST_F(task, ex_regs_redirects_running_thread)
 	ASSERT_EQ(0, task_wait_for(&redirected[2]));
 	ASSERT_LT((uint64_t)(uintptr_t)s2, hit_sp[2]);
 	ASSERT_GT(sp2, hit_sp[2]);
+	ASSERT_EQ(0, l4u_thread_id(th, NULL, &tid));
+	ASSERT_EQ(tid, hit_tid[2]);		/* the same thread, moved */
 	n = spins[1];
-	usleep(20000);
-	ASSERT_EQ(n, spins[1]);			/* it left the loop */
+	/* it left the loop: once it has ended, nothing counted on */
+	ASSERT_EQ(0, task_wait_ended(th));
+	ASSERT_EQ(n, spins[1]);
 	ASSERT_EQ(0, l4u_thread_delete(th));
+	ASSERT_EQ(n, spins[1]);
 	ASSERT_EQ(0, l4u_task_destroy(t));
 	free(s1);
 	free(s2);
@@ -320,7 +335,7 @@ __attribute__((noinline)) static void fn_read_task(void)
 	int s = task_my_slot();
 
 	pager_value = *(volatile uint64_t *)pager_addr;
-	hit[s] = 1;
+	l4f_post(&hit[s]);
 }
 
 TEST_F(task, thread_pager)
