@@ -12,14 +12,11 @@
  * while on purpose (that is the scenario), and what is asserted afterwards
  * is exact (messages received, signals, contents, counters).
  */
-#include <poll.h>
 #include <pthread.h>
-#include <sys/mount.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 
+#include "l4_fixtures.h"
 #include "l4_nl.h"
-#include "l4_test_util.h"
 
 L4T_FIXTURE(hostile);
 
@@ -30,32 +27,6 @@ L4T_FIXTURE(hostile);
 /* ------------------------------------------------------------------ */
 /* Helpers                                                             */
 /* ------------------------------------------------------------------ */
-
-/* A child that dies with the test process. */
-static pid_t h_fork(void)
-{
-	pid_t parent = getpid();
-	pid_t pid = fork();
-
-	if (!pid) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(99);
-	}
-	return pid;
-}
-
-static int h_gate(int dev)
-{
-	return ioctl(dev, L4_IOC_CREATE_GATE, 0);
-}
-
-static int h_set_pager(int space, int gate)
-{
-	struct l4_pager p = { .gate_fd = gate };
-
-	return ioctl(space, L4_IOC_SET_PAGER, &p);
-}
 
 static int h_recv(int gate, struct l4_msg *m)
 {
@@ -228,7 +199,7 @@ struct h_writer {
 static pid_t h_writer_start(char *page, int pipe_w, struct h_writer *w)
 {
 	struct sigaction sa = { .sa_handler = h_on_usr1_count, .sa_flags = SA_RESTART };
-	pid_t pid = h_fork();
+	pid_t pid = l4f_fork();
 
 	if (pid)
 		return pid;
@@ -270,9 +241,9 @@ static void h_kernel_access(struct __test_metadata *_metadata, int dev,
 	ASSERT_LE(0, src);
 	cli = l4t_space_window(dev, 4, 0, 0, &cwin);
 	ASSERT_LE(0, cli);
-	gate = h_gate(dev);
+	gate = l4f_gate(dev);
 	ASSERT_LE(0, gate);
-	ASSERT_EQ(0, h_set_pager(cli, gate));
+	ASSERT_EQ(0, l4f_set_pager(cli, gate));
 	ASSERT_EQ(0, pipe(p));
 
 	pid = h_writer_start(cwin + 2 * PG + 5, p[1], w);
@@ -326,7 +297,7 @@ TEST_F(hostile, kernel_access_signals_pager_silent)
 /* A signal handler between a fault and its retry                      */
 /* ------------------------------------------------------------------ */
 
-#define VERDICT_ROUNDS	60
+#define VERDICT_ROUNDS	30
 
 struct h_round {
 	volatile int interrupted;	/* SIGUSR1 took the first access away */
@@ -401,13 +372,13 @@ TEST_F(hostile, no_stale_verdict_after_handler)
 	ASSERT_LE(0, src);
 	cli = l4t_space_window(self->dev, 4, 0, 0, &cwin);
 	ASSERT_LE(0, cli);
-	gate = h_gate(self->dev);
+	gate = l4f_gate(self->dev);
 	ASSERT_LE(0, gate);
-	ASSERT_EQ(0, h_set_pager(cli, gate));
+	ASSERT_EQ(0, l4f_set_pager(cli, gate));
 	ASSERT_EQ(0, pipe(done));
 	ASSERT_EQ(0, pipe(go));
 
-	pid = h_fork();
+	pid = l4f_fork();
 	ASSERT_LE(0, pid);
 	if (!pid)
 		h_verdict_child((volatile __u64 *)(cwin + PG + 64), rounds,
@@ -473,7 +444,7 @@ TEST_F(hostile, no_senders_coalesced)
 	struct l4_msg m;
 	int gate, cap, i;
 
-	gate = h_gate(self->dev);
+	gate = l4f_gate(self->dev);
 	ASSERT_LE(0, gate);
 	for (i = 0; i < 1000; i++) {
 		cap = ioctl(gate, L4_IOC_GATE_SEND_CAP, 0);
@@ -522,7 +493,7 @@ TEST_F(hostile, max_inflight_bound)
 	int gate, i;
 
 	ASSERT_EQ(0, h_param_set(&lim, PARAM("max_inflight"), 4));
-	gate = h_gate(self->dev);
+	gate = l4f_gate(self->dev);
 	ASSERT_LE(0, gate);
 	for (i = 0; i < 5; i++) {
 		c[i].gate = gate;
@@ -569,7 +540,7 @@ static void *h_register_thread(void *arg)
 }
 
 /*
- * 2000 threads register in one space and exit, one after the other: each
+ * 500 threads register in one space and exit, one after the other: each
  * registration prunes the entry of the thread before it (gone by then),
  * so exactly one entry is left, not 2000.
  */
@@ -582,7 +553,7 @@ TEST_F(hostile, exited_threads_pruned)
 
 	r.space = l4t_create(self->dev, 16 * PG, 0, 0, NULL);
 	ASSERT_LE(0, r.space);
-	for (i = 0; i < 2000; i++) {
+	for (i = 0; i < 500; i++) {
 		ASSERT_EQ(0, pthread_create(&th, NULL, h_register_thread, &r));
 		ASSERT_EQ(0, pthread_join(th, NULL));
 		ASSERT_EQ(0, r.err);
@@ -686,14 +657,14 @@ TEST_F(hostile, exec_fault_reported)
 	memcpy(swin + 2 * PG, h_code, sizeof(h_code));
 	cli = l4t_create(self->dev, 4 * PG, 0, 0, NULL);
 	ASSERT_LE(0, cli);
-	gate = h_gate(self->dev);
+	gate = l4f_gate(self->dev);
 	ASSERT_LE(0, gate);
-	ASSERT_EQ(0, h_set_pager(cli, gate));
+	ASSERT_EQ(0, l4f_set_pager(cli, gate));
 	ASSERT_EQ(0, h_map(cli, src, 2 * PG, 3 * PG, L4_FPAGE_R));
 	cx = mmap(NULL, 4 * PG, PROT_READ | PROT_EXEC, MAP_SHARED, cli, 0);
 	ASSERT_NE(MAP_FAILED, cx);
 
-	pid = h_fork();
+	pid = l4f_fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
 		struct l4t_fault f;
@@ -742,8 +713,8 @@ struct h_charge {
 	long n[CH_KINDS];	/* objects made */
 };
 
-#define CH_OBJECTS	6000	/* spaces, gates, capabilities */
-#define CH_MESSAGES_N	10000
+#define CH_OBJECTS	4000	/* spaces, gates, capabilities */
+#define CH_MESSAGES_N	6000
 #define CH_CALLERS	8
 
 static __s64 h_meminfo_slab(void)
@@ -852,7 +823,7 @@ static void h_charge_child(const char *cg, int dev, struct h_charge *r)
 			if (k == CH_SPACES)
 				*fd = l4t_create(dev, 16 * PG, 0, 0, NULL);
 			else if (k == CH_GATES)
-				*fd = h_gate(dev);
+				*fd = l4f_gate(dev);
 			else
 				*fd = ioctl(fds[CH_GATES * CH_OBJECTS], L4_IOC_GATE_SEND_CAP, 0);
 			CHILD_CHECK(*fd >= 0);
@@ -882,7 +853,7 @@ static void h_charge_child(const char *cg, int dev, struct h_charge *r)
  * user's memory cgroup: memory.current grows within 20 % of what the
  * kernel's slab grows (less the debugging tools' own caches on a debug
  * kernel), for spaces, gates, send capabilities and messages received and
- * left unanswered (10000 of them, max_inflight raised).
+ * left unanswered (6000 of them, max_inflight raised).
  */
 TEST_F(hostile, charged_to_cgroup)
 {
@@ -902,7 +873,7 @@ TEST_F(hostile, charged_to_cgroup)
 	snprintf(cg, sizeof(cg), L4T_CG_ROOT "/l4-hostile-%d", getpid());
 	ASSERT_EQ(0, mkdir(cg, 0755));
 
-	pid = h_fork();
+	pid = l4f_fork();
 	ASSERT_LE(0, pid);
 	if (!pid)
 		h_charge_child(cg, self->dev, r);
@@ -934,7 +905,7 @@ static int h_gate_info(int gate, struct l4_gate_info *gi)
 static pid_t h_echo_server(int gate, int n)
 {
 	struct l4_msg m;
-	pid_t pid = h_fork();
+	pid_t pid = l4f_fork();
 	int i;
 
 	if (pid)
@@ -961,9 +932,9 @@ TEST_F(hostile, spin_estimate_per_gate)
 	struct l4_msg m;
 	pid_t pid;
 
-	a = h_gate(self->dev);
+	a = l4f_gate(self->dev);
 	ASSERT_LE(0, a);
-	b = h_gate(self->dev);
+	b = l4f_gate(self->dev);
 	ASSERT_LE(0, b);
 	cap = ioctl(a, L4_IOC_GATE_SEND_CAP, 0);
 	ASSERT_LE(0, cap);
@@ -977,7 +948,7 @@ TEST_F(hostile, spin_estimate_per_gate)
 	ASSERT_EQ(0U, gi.pad);
 	ASSERT_EQ(0ULL, gi.reserved[0] | gi.reserved[1] | gi.reserved[2]);
 	ASSERT_LT(0ULL, gi.wake_ns);
-	pid = h_fork();
+	pid = l4f_fork();
 	ASSERT_LE(0, pid);
 	if (!pid)
 		_exit(ioctl(cap, L4_IOC_CALL, &c) ? 1 : 0);
