@@ -54,6 +54,9 @@ system_mirror() {
 	done
 }
 
+# first GLOB...: the first file a glob matched (nothing when it matched none)
+first() { if [ -e "$1" ]; then echo "$1"; fi; }
+
 # newest_cached: "<version> <tarball>" of the newest tarball fetched earlier
 newest_cached() {
 	local d v best_v='' best_t=''
@@ -62,7 +65,7 @@ newest_cached() {
 		v=$(cat "$d/.l4u-version")
 		if [ -z "$best_v" ] || dpkg --compare-versions "$v" gt "$best_v"; then
 			best_v=$v
-			best_t=$(ls "${d%/}"/linux-source-*.tar.xz 2>/dev/null | head -n 1)
+			best_t=$(first "${d%/}"/linux-source-*.tar.xz)
 		fi
 	done
 	[ -n "$best_t" ] || return 1
@@ -89,6 +92,7 @@ aptopt=(
 	-o Dir::State::Lists="$apt_dir/lists" -o Dir::Cache="$apt_dir/cache"
 	-o Dir::Cache::archives="$apt_dir/cache/archives"
 	-o Dir::Etc::preferences=/dev/null -o Dir::Etc::preferencesparts="$apt_dir/none.d"
+	-o Dir::State::status=/dev/null
 	-o APT::Sandbox::User=root -o Debug::NoLocking=1
 	-o Acquire::Retries=1 -o Acquire::http::Timeout=20 -o Acquire::Languages=none
 	-o APT::Get::List-Cleanup=1 -q
@@ -107,7 +111,7 @@ if [ -z "$mirror" ]; then
 	online=no
 elif [ "$fresh" = no ]; then
 	say "reading $suites from $mirror"
-	if apt-get "${aptopt[@]}" update >&2; then
+	if apt-get "${aptopt[@]}" --error-on=any update >&2; then
 		cp "$list" "$stamp"
 	else
 		say "could not read $suites"
@@ -133,7 +137,7 @@ fi
 if [ "$online" = yes ]; then
 	dir=$src_dir/$pkg-$ver
 	if [ -f "$dir/.l4u-version" ]; then
-		echo "$ver $(ls "$dir"/linux-source-*.tar.xz | head -n 1)"
+		echo "$ver $(first "$dir"/linux-source-*.tar.xz)"
 		exit 0
 	fi
 	say "downloading $pkg $ver"
@@ -141,11 +145,11 @@ if [ "$online" = yes ]; then
 	rm -rf "$dl" "$dir.tmp"
 	mkdir -p "$dl" "$dir.tmp"
 	if (cd "$dl" && apt-get "${aptopt[@]}" download "$pkg=$ver" >&2); then
-		deb=$(ls "$dl"/*.deb | head -n 1)
+		deb=$(first "$dl"/*.deb)
 		dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$dir.tmp" --wildcards './usr/src/linux-source-*.tar.xz'
 		mv "$dir.tmp"/usr/src/linux-source-*.tar.xz "$dir.tmp/"
 		rm -rf "$dir.tmp/usr" "$dl"
-		tarball=$(ls "$dir.tmp"/linux-source-*.tar.xz | head -n 1)
+		tarball=$(first "$dir.tmp"/linux-source-*.tar.xz)
 		echo "$ver" >"$dir.tmp/.l4u-version"
 		rm -rf "$dir"
 		mv "$dir.tmp" "$dir"
