@@ -4,11 +4,13 @@
 #   make user            the user-space parts only (tools/l4ctl lands beside the pagers)
 #   make module          l4.ko only
 #   make check           everything, then the selftests in QEMU guests on Debian's 6.1
-#                        kernel and a 6.12 KASAN/lockdep/kmemleak kernel, plus a DKMS build
+#                        kernel, a 6.12 KASAN/lockdep/kmemleak kernel and the newest
+#                        Debian kernel (7.3, lockdep/kmemleak), plus DKMS builds
 #                          T=bin | T=bin:testcase   run a subset (several: T="a b:c")
-#                          KERNELS=6.1 | KERNELS=debug   one kernel (default: both)
-#   make demo            the demo (pagers/l4u-demo) in the 6.1 guest; KERNEL=debug for the other
-#   make bench           the benchmarks (bench/) in the 6.1 guest; B=name for one, KERNEL=debug
+#                          KERNELS="6.1 debug latest"   the guests (default: all three)
+#   make demo            the demo (pagers/l4u-demo) in the 6.1 guest; KERNEL=debug|latest
+#   make bench           the benchmarks (bench/) in the 6.1 guest; B=name for one, KERNEL=...
+#   make modules-matrix  l4.ko built against every kernel tree found here: a table
 #   scripts/profile.sh   perf profile of bench/fault_ipc rows in a guest (l4 cont ...)
 #   make clean
 #
@@ -33,15 +35,15 @@ KMOD_EXCLUDE := --exclude='*.o' --exclude='*.ko' --exclude='*.mod' --exclude='*.
 	--exclude='.*.cmd' --exclude='modules.order' --exclude='Module.symvers' --exclude='*.a'
 
 T ?=
-KERNELS ?= 6.1 debug
+KERNELS ?= 6.1 debug latest
 KERNEL ?= 6.1
 
-.PHONY: all module user libl4u pagers tools selftests kselftest-headers check demo bench bench-build clean help
+.PHONY: all module user libl4u pagers tools selftests kselftest-headers check demo bench bench-build modules-matrix clean help
 
 all: module user
 
 help:
-	@sed -n '3,13s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
+	@sed -n '3,15s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
 
 module:
 	@if [ ! -f "$(KDIR)/Makefile" ]; then \
@@ -96,6 +98,10 @@ check:
 
 demo:
 	+@KERNEL="$(KERNEL)" scripts/demo.sh
+
+# l4.ko against every kernel tree on this machine: release, builds, warnings
+modules-matrix:
+	+@scripts/modules-matrix.sh
 
 # benchmarks run in a guest, one boot each: make bench [B="mapdb ..."] [KERNEL=debug]
 B ?= $(basename $(notdir $(wildcard bench/*.c)))
