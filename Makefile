@@ -14,13 +14,15 @@
 #                        uapi, dkms.conf; nothing built), DESTDIR=; make uninstall-dkms-src
 #   make deb             Debian packages (debian/) into build/deb/
 #   make check           everything, then the selftests in QEMU guests on Debian's 6.1
-#                        kernel and a 6.12 KASAN/lockdep/kmemleak kernel (with examples/), plus
-#                        DKMS, Debian package and host tests (install, l4ctl, headers, man)
+#                        kernel, a 6.12 KASAN/lockdep/kmemleak kernel and the newest
+#                        Debian kernel (7.3, lockdep/kmemleak), with examples/, plus DKMS,
+#                        Debian package and host tests (install, l4ctl, headers, man, kmod graph)
 #                          T=bin | T=bin:testcase   run a subset (several: T="a b:c")
-#                          KERNELS=6.1 | KERNELS=debug   one kernel (default: both)
-#   make demo            the demo (pagers/l4u-demo) in the 6.1 guest; KERNEL=debug for the other
+#                          KERNELS="6.1 debug latest"   the guests (default: all three)
+#   make demo            the demo (pagers/l4u-demo) in the 6.1 guest; KERNEL=debug|latest
 #   make run PROG=path   one static program (yours) in the 6.1 guest instead; ARGS="..."
-#   make bench           the benchmarks (bench/) in the 6.1 guest; B=name for one, KERNEL=debug
+#   make bench           the benchmarks (bench/) in the 6.1 guest; B=name for one, KERNEL=...
+#   make modules-matrix  l4.ko built against every kernel tree found here: a table
 #   scripts/profile.sh   perf profile of bench/fault_ipc rows in a guest (l4 cont ...)
 #   make clean
 #
@@ -45,16 +47,17 @@ KMOD_EXCLUDE := --exclude='*.o' --exclude='*.ko' --exclude='*.mod' --exclude='*.
 	--exclude='.*.cmd' --exclude='modules.order' --exclude='Module.symvers' --exclude='*.a'
 
 T ?=
-KERNELS ?= 6.1 debug
+KERNELS ?= 6.1 debug latest
 KERNEL ?= 6.1
 
 .PHONY: all module user libl4u pagers tools examples selftests selftests-note kselftest-headers \
-	kselftest-runner selftests-install check demo run bench bench-build install uninstall install-dkms-src uninstall-dkms-src deb clean help
+	kselftest-runner selftests-install check demo run bench bench-build install uninstall \
+	install-dkms-src uninstall-dkms-src deb modules-matrix clean help
 
 all: module user
 
 help:
-	@sed -n '3,25s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
+	@sed -n '3,27s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
 
 module:
 	@if [ ! -f "$(KDIR)/Makefile" ]; then \
@@ -192,6 +195,10 @@ demo:
 run:
 	@[ -n "$(PROG)" ] || { echo "usage: make run PROG=path/to/static-program [ARGS=...] [KERNEL=debug]" >&2; exit 2; }
 	+@DEMO_BIN="$(abspath $(PROG))" DEMO_ARGS="$(ARGS)" KERNEL="$(KERNEL)" scripts/demo.sh
+
+# l4.ko against every kernel tree on this machine: release, builds, warnings
+modules-matrix:
+	+@scripts/modules-matrix.sh
 
 # benchmarks run in a guest, one boot each: make bench [B="mapdb ..."] [KERNEL=debug]
 B ?= $(basename $(notdir $(wildcard bench/*.c)))

@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # `make check`: build everything, run the selftests in QEMU guests on Debian's stock
-# 6.1 cloud kernel and on the 6.12 debug kernel (KASAN, lockdep, kmemleak), and test
-# the DKMS and Debian packaging, and run host tests (install, l4ctl, headers, man
-# pages). The last line of output is "N passed, N failed, N skipped";
+# 6.1 cloud kernel, on the 6.12 debug kernel (KASAN, lockdep, kmemleak) and on the
+# newest kernel Debian ships (7.3 from trixie-backports, lockdep, kmemleak), test the
+# DKMS and Debian packaging, and run host tests (install, l4ctl, headers, man pages,
+# the module's file graph). The last line of output is "N passed, N failed, N skipped";
 # the exit status is non-zero if anything failed.
 #
 # Environment (the Makefile passes T and KERNELS through):
 #   T="bin bin:testcase ..."  run only these binaries / test cases (no DKMS test then)
-#   KERNELS="6.1 debug"       which guests to boot
-#   DKMS=no                   skip the DKMS test
+#   KERNELS="6.1 debug latest"  which guests to boot
+#   DKMS=no                   skip the DKMS tests
 #   DEB=no                    skip the Debian package test
 #   HOST=no                   skip the host tests (l4ctl's command line, ...)
-#   VM_TIMEOUT=SECONDS        hard limit for one guest (default 300 on 6.1, 600 on debug)
-#   TEST_TIMEOUT=SECONDS      limit for one test binary in a guest (default 120 / 300)
-#   VM_MEM=MB                 guest memory (default 1024 / 1536)
+#   VM_TIMEOUT=SECONDS        hard limit for one guest (defaults: scripts/vm/lib.sh)
+#   TEST_TIMEOUT=SECONDS      limit for one test binary in a guest
+#   VM_MEM=MB                 guest memory (default 1024, 1536 on the debug kernels)
 set -euo pipefail
 # shellcheck source=scripts/vm/lib.sh
 . "$(dirname "$0")/vm/lib.sh"
@@ -21,7 +22,7 @@ cd "$l4u_root"
 lock_build
 
 T=${T:-}
-KERNELS=${KERNELS:-6.1 debug}
+KERNELS=${KERNELS:-6.1 debug latest}
 logs=$l4u_build/logs
 vmdir=$l4u_build/vm
 mkdir -p "$logs" "$vmdir"
@@ -41,10 +42,11 @@ finish() {
 }
 # run "what" cmd...: output to build/logs/<log>, shown (tail) only on failure
 step() {
-	local what=$1 log=$2
+	local what=$1 log=$2 t0=$SECONDS
 	shift 2
 	echo "-- $what (log: build/logs/$log)"
 	if "$@" >"$logs/$log" 2>&1; then
+		[ $((SECONDS - t0)) -lt 5 ] || echo "   done in $((SECONDS - t0)) s"
 		return 0
 	fi
 	echo "   FAILED: $what; last lines of build/logs/$log:"
@@ -53,7 +55,7 @@ step() {
 }
 
 for k in $KERNELS; do
-	case $k in 6.1|debug) ;; *) die "KERNELS: unknown kernel '$k' (use 6.1 and/or debug)" ;; esac
+	is_kernel "$k" || die "KERNELS: unknown kernel '$k' (use some of: $l4u_kernels)"
 done
 
 # 1. packages
@@ -134,14 +136,18 @@ else
 	done
 fi
 
-# 4. l4.ko for each kernel (the debug kernel is built once and cached)
-declare -A kimage kmod krel
+# 4. l4.ko for each kernel (the debug kernels are built once and cached)
+declare -A kimage kmod krel kdir
 for k in $KERNELS; do
-	if [ "$k" = debug ] && ! step "6.12 debug kernel (built once, about 4 min on 2 cores, then cached)" \
-			debug-kernel.log scripts/build-debug-kernel.sh; then
-		echo "[debug] not ok build the 6.12 debug kernel"
+	case $k in
+	debug) what="the 6.12 debug kernel (built once, about 5 min on 2 cores, then cached)" ;;
+	latest) what="the latest kernel (fetched and built once, about 10 min on 2 cores, then cached)" ;;
+	*) what= ;;
+	esac
+	if [ -n "$what" ] && ! step "$what" "$k-kernel.log" scripts/build-debug-kernel.sh "$k"; then
+		echo "[$k] not ok build the $k kernel"
 		add 0 1 0
-		summary+=("[debug] the debug kernel failed to build")
+		summary+=("[$k] the $k kernel failed to build")
 		continue
 	fi
 	if ! resolve_kernel "$k"; then
@@ -159,6 +165,7 @@ for k in $KERNELS; do
 	kimage[$k]=$KIMAGE
 	kmod[$k]=$(kmod_dir "$KREL")/l4.ko
 	krel[$k]=$KREL
+	kdir[$k]=$KDIR
 done
 
 # 4b. the module's files call each other one way only (from the objects)
@@ -177,24 +184,33 @@ for k in $KERNELS; do
 	break
 done
 
-# 5. DKMS: build the module the way a user's machine would (needs root)
-if [ -z "$T" ] && [ "${DKMS:-yes}" != no ] && [[ " $KERNELS " == *" 6.1 "* ]]; then
-	if [ "$(id -u)" != 0 ]; then
-		echo "[dkms] ok dkms build # SKIP needs root"
-		add 0 0 1
-		summary+=("[dkms] skipped (needs root)")
-	elif step "DKMS build for the stock kernel" dkms.log scripts/test-dkms.sh --keep "$l4u_build/dkms/l4.ko"; then
-		echo "[dkms] ok $(tail -n 1 "$logs/dkms.log")"
-		add 1 0 0
-		summary+=("[dkms] 1 passed, 0 failed")
-		# the 6.1 guest loads the module DKMS built: proof that it works as packaged
-		if [ -n "${kmod[6.1]:-}" ]; then kmod[6.1]=$l4u_build/dkms/l4.ko; fi
-	else
-		echo "[dkms] not ok dkms build"
-		add 0 1 0
-		summary+=("[dkms] 0 passed, 1 failed")
+# 5. DKMS: build the module the way a user's machine would (needs root), for the stock
+# kernel (its headers in /lib/modules) and for the latest (its build tree in the cache)
+for k in 6.1 latest; do
+	if [ -n "$T" ] || [ "${DKMS:-yes}" = no ] || [ -z "${kmod[$k]:-}" ]; then
+		continue
 	fi
-fi
+	if [ "$(id -u)" != 0 ]; then
+		echo "[dkms/$k] ok dkms build # SKIP needs root"
+		add 0 0 1
+		summary+=("[dkms/$k] skipped (needs root)")
+		continue
+	fi
+	tree=()
+	[ "$k" = 6.1 ] || tree=("${kdir[$k]}")
+	if step "DKMS build for the $k kernel" "dkms-$k.log" \
+			scripts/test-dkms.sh --keep "$l4u_build/dkms-$k/l4.ko" "${krel[$k]}" "${tree[@]}"; then
+		echo "[dkms/$k] ok $(tail -n 1 "$logs/dkms-$k.log")"
+		add 1 0 0
+		summary+=("[dkms/$k] 1 passed, 0 failed")
+		# the guest loads the module DKMS built: proof that it works as packaged
+		kmod[$k]=$l4u_build/dkms-$k/l4.ko
+	else
+		echo "[dkms/$k] not ok dkms build"
+		add 0 1 0
+		summary+=("[dkms/$k] 0 passed, 1 failed")
+	fi
+done
 
 # 5b. the Debian packages: build (lintian-clean), dpkg -i, DKMS builds l4.ko for the
 #     stock kernel, pkg-config l4u works, apt-get purge leaves nothing (needs root)

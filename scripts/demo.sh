@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# `make demo`: build what the demo needs, boot a guest (Debian's 6.1 kernel, or the
-# 6.12 debug kernel with KERNEL=debug), load l4.ko, run /bin/l4u-demo and show its
+# `make demo`: build what the demo needs, boot a guest (Debian's 6.1 kernel, the
+# 6.12 debug kernel with KERNEL=debug, the newest one with KERNEL=latest), load l4.ko, run /bin/l4u-demo and show its
 # output, then rmmod and reboot. Exit status: the demo's (non-zero also when l4.ko
 # does not load, the guest dies, or the kernel reports a problem).
 #
-# Environment: KERNEL=6.1|debug, DEMO_ARGS="..." (passed to l4u-demo; --basics: the
+# Environment: KERNEL=6.1|debug|latest, DEMO_ARGS="..." (passed to l4u-demo; --basics: the
 #              tour of spaces, windows and pagers instead of the dataspace demo),
 #              DEMO_BIN=path (run that static program instead: make run PROG=path,
 #              make bench; the pagers, l4ctl and the examples are in the guest's /bin),
@@ -16,7 +16,7 @@ cd "$l4u_root"
 lock_build
 
 k=${KERNEL:-6.1}
-case $k in 6.1|debug) ;; *) die "KERNEL=$k: use 6.1 or debug" ;; esac
+is_kernel "$k" || die "KERNEL=$k: use one of: $l4u_kernels"
 logs=$l4u_build/logs
 vmdir=$l4u_build/vm
 mkdir -p "$logs" "$vmdir"
@@ -32,9 +32,9 @@ quiet_step() {
 
 scripts/deps.sh
 quiet_step "building libl4u, pagers, examples and benchmarks" build-demo.log make -C "$l4u_root" pagers tools examples bench-build
-if [ "$k" = debug ]; then
-	quiet_step "6.12 debug kernel (built once, about 4 min on 2 cores, then cached)" \
-		debug-kernel.log scripts/build-debug-kernel.sh
+if [ "$k" != 6.1 ]; then
+	quiet_step "the $k kernel (built once, 5 to 10 min on 2 cores, then cached)" \
+		"$k-kernel.log" scripts/build-debug-kernel.sh "$k"
 fi
 resolve_kernel "$k" || exit 1
 quiet_step "building l4.ko for $KREL" "$k-module.log" make -C "$l4u_root" module KDIR="$KDIR"

@@ -16,6 +16,9 @@ pkgs=(
 	linux-image-cloud-amd64 linux-headers-cloud-amd64
 	# the 6.12 debug kernel (built from Debian's source) and the kselftest headers
 	linux-source-6.12 bc bison flex libelf-dev libssl-dev xz-utils
+	# the latest kernel's source, fetched with apt from the newer suite
+	# (scripts/fetch-kernel-source.sh), whose signatures these keys check
+	debian-archive-keyring
 	# test guests
 	qemu-system-x86 busybox-static cpio gzip
 	# the DKMS packaging test

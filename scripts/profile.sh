@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Profile rows of bench/fault_ipc in a guest with perf (sampling, call graphs).
 #
-# usage: scripts/profile.sh [-k 6.1|debug] [-n PAGES] [-s SPIN_NS] [-l PERCENT] ROW...
+# usage: scripts/profile.sh [-k 6.1|debug|latest] [-n PAGES] [-s SPIN_NS] [-l PERCENT] ROW...
 #   ROW       l4 | nospin | copy | cont (section [1]) or native | refault ([3]):
 #             each row runs alone (FAULT_IPC_ONLY) under `perf record -a -g`
 #   -k        the guest kernel (default 6.1)
@@ -28,7 +28,7 @@ while getopts k:n:s:l: opt; do
 	n) pages=$OPTARG ;;
 	s) spin=$OPTARG ;;
 	l) limit=$OPTARG ;;
-	*) die "usage: scripts/profile.sh [-k 6.1|debug] [-n PAGES] [-s SPIN_NS] [-l PERCENT] ROW..." ;;
+	*) die "usage: scripts/profile.sh [-k 6.1|debug|latest] [-n PAGES] [-s SPIN_NS] [-l PERCENT] ROW..." ;;
 	esac
 done
 shift $((OPTIND - 1))
@@ -36,7 +36,7 @@ shift $((OPTIND - 1))
 for row in "$@"; do
 	case $row in l4|nospin|copy|cont|native|refault) ;; *) die "unknown row '$row'" ;; esac
 done
-case $k in 6.1|debug) ;; *) die "-k $k: use 6.1 or debug" ;; esac
+is_kernel "$k" || die "-k $k: use one of: $l4u_kernels"
 [[ $pages =~ ^[0-9]+$ ]] || die "-n $pages: not a number"
 [ -z "$spin" ] || [[ $spin =~ ^[0-9]+$ ]] || die "-s $spin: not a number"
 perf=$(command -v perf || true)
@@ -46,8 +46,8 @@ lock_build
 logs=$l4u_build/logs
 mkdir -p "$logs"
 make -s -C "$l4u_root" bench-build >/dev/null
-if [ "$k" = debug ]; then
-	scripts/build-debug-kernel.sh >"$logs/debug-kernel.log" 2>&1 || die "debug kernel build failed (build/logs/debug-kernel.log)"
+if [ "$k" != 6.1 ]; then
+	scripts/build-debug-kernel.sh "$k" >"$logs/$k-kernel.log" 2>&1 || die "$k kernel build failed (build/logs/$k-kernel.log)"
 fi
 resolve_kernel "$k" || exit 1
 make -s -C "$l4u_root" module KDIR="$KDIR" >"$logs/$k-module.log" 2>&1 || die "l4.ko build failed (build/logs/$k-module.log)"

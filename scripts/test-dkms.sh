@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Prove the DKMS packaging: install the module's source to /usr/src/<name>-<version>
-# (make install-dkms-src: Kbuild, kmod/, uapi/, dkms.conf, nothing else),
-# `dkms add`, `dkms build` for Debian's stock cloud kernel, check that l4.ko exists
+# (make install-dkms-src: Kbuild, kmod/, uapi/, dkms.conf, nothing else), `dkms add`,
+# `dkms build` for Debian's stock cloud kernel (or another), check that l4.ko exists
 # for that kernel and that its vermagic names it, then `dkms remove --all` and clean
-# up. Safe to rerun. Needs root. The last line of output says what was proven.
+# up. Safe to rerun; one test at a time per machine (a lock), since all trees share
+# /usr/src and /var/lib/dkms. Needs root. The last line of output says what was proven.
 #
-# usage: scripts/test-dkms.sh [--keep FILE] [KERNEL_RELEASE]
+# usage: scripts/test-dkms.sh [--keep FILE] [KERNEL_RELEASE [KERNEL_TREE]]
 #   --keep FILE  copy the module DKMS built to FILE before cleaning up
+#   KERNEL_TREE  a configured and built kernel tree of KERNEL_RELEASE that is not
+#                in /lib/modules (dkms build --kernelsourcedir), e.g. the latest
+#                kernel's in ~/.cache/l4u
 set -euo pipefail
 # shellcheck source=scripts/vm/lib.sh
 . "$(dirname "$0")/vm/lib.sh"
@@ -18,8 +22,17 @@ if [ "${1:-}" = --keep ]; then
 	shift 2
 fi
 kver=${1:-}
+ktree=${2:-}
 [ -n "$kver" ] || kver=$(stock_kver) || die "no Debian cloud kernel with headers found"
-[ -d "/lib/modules/$kver/build" ] || die "no headers for $kver in /lib/modules/$kver/build"
+srcdir_opt=()
+if [ -n "$ktree" ]; then
+	[ -f "$ktree/Module.symvers" ] || die "$ktree is no built kernel tree (no Module.symvers)"
+	[ "$(kdir_release "$ktree")" = "$kver" ] ||
+		die "$ktree is a tree of '$(kdir_release "$ktree")', not $kver"
+	srcdir_opt=(--kernelsourcedir "$ktree")
+else
+	[ -d "/lib/modules/$kver/build" ] || die "no headers for $kver in /lib/modules/$kver/build"
+fi
 [ "$(id -u)" = 0 ] || die "the DKMS test needs root (it writes /usr/src and /var/lib/dkms)"
 command -v dkms >/dev/null || die "dkms is not installed (apt-get install dkms)"
 [ -f dkms.conf ] || die "dkms.conf is missing at the top of the source tree: nothing to test"
@@ -63,7 +76,7 @@ for junk in build .git libl4u selftests; do
 done
 
 dkms add -m "$name" -v "$ver"
-if ! dkms build -m "$name" -v "$ver" -k "$kver"; then
+if ! dkms build -m "$name" -v "$ver" -k "$kver" "${srcdir_opt[@]}"; then
 	echo "dkms build failed; its make.log:"
 	cat "/var/lib/dkms/$name/$ver/build/make.log" 2>/dev/null || true
 	exit 1
@@ -92,4 +105,4 @@ trap - EXIT
 if [ -e "$src" ] || [ -n "$(status)" ]; then
 	die "dkms remove left $name/$ver behind"
 fi
-echo "$name/$ver added, built for $kver (vermagic ok), removed"
+echo "$name/$ver added, built for $kver${ktree:+ (tree in the cache)} (vermagic ok), removed"
