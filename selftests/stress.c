@@ -21,7 +21,10 @@
  * C's, holds its index, the number of bumps it got and their pattern, and
  * the bumps add up to the faulters' iterations; every fault the pager
  * answered was for a page of C; every counter is back where it was.
- * Budgets are counts (iterations, revocations), never times.
+ * Budgets are counts: faulter iterations; the revokers revoke once every
+ * REVOKE_EVERY of them and the faulters never run more than REVOKE_SLACK
+ * iterations ahead (a progress counter under a condition variable), never
+ * by time.
  */
 #include <pthread.h>
 #include <sys/prctl.h>
@@ -50,8 +53,9 @@ FIXTURE_VARIANT_ADD(stress, bulk_fault_around) {
 #define NFAULTERS	4
 #define NPAGERS		2
 #define NREVOKERS	2
-#define ITERS		1500	/* per faulter */
-#define REVOKES		600	/* per revoker */
+#define ITERS		250	/* per faulter */
+#define REVOKE_EVERY	3	/* faulter iterations per revocation */
+#define REVOKE_SLACK	8
 #define WORDS		(PG / 8)
 #define STOP_LABEL	0x5709
 
@@ -65,6 +69,10 @@ struct stress {
 	__u64 bad_reads;		/* a page read that did not match */
 	__u64 first_bad;		/* page << 32 | word + 1 */
 	__u64 faults, bad_faults, pager_errors, revokes, revoke_errors;
+	pthread_mutex_t pace;		/* faulters and revokers in step: */
+	pthread_cond_t pace_cv;
+	__u64 progress;			/* faulter iterations done */
+	__u64 claimed;			/* revocations begun */
 };
 
 static __u64 st_word(__u32 gen, __u64 page, __u64 k)
@@ -120,6 +128,12 @@ static void *faulter_run(void *arg)
 		__u64 page = st_rand(&rng) % NPAGES;
 		volatile __u64 *p = (volatile __u64 *)(st->cwin + page * PG);
 
+		/* no more than REVOKE_SLACK iterations ahead of the revokers */
+		pthread_mutex_lock(&st->pace);
+		while (st->progress >= (st->claimed + 1) * REVOKE_EVERY + REVOKE_SLACK)
+			pthread_cond_wait(&st->pace_cv, &st->pace);
+		pthread_mutex_unlock(&st->pace);
+
 		pthread_mutex_lock(&st->lock[page]);
 		bad = st_check(p, page, st->gen[page]);
 		if (bad && !__atomic_fetch_add(&st->bad_reads, 1, __ATOMIC_SEQ_CST))
@@ -127,6 +141,10 @@ static void *faulter_run(void *arg)
 		st->gen[page]++;
 		st_write(p, page, st->gen[page]);
 		pthread_mutex_unlock(&st->lock[page]);
+		pthread_mutex_lock(&st->pace);
+		st->progress++;
+		pthread_cond_broadcast(&st->pace_cv);
+		pthread_mutex_unlock(&st->pace);
 	}
 	return NULL;
 }
@@ -180,9 +198,20 @@ static void *revoker_run(void *arg)
 	struct revoker_arg *ra = arg;
 	struct stress *st = ra->st;
 	__u64 rng = 0xfeedULL * (ra->idx + 3);
-	int i;
-
-	for (i = 0; i < REVOKES; i++) {
+	/* revocation n is due once the faulters did n * REVOKE_EVERY iterations */
+	for (;;) {
+		pthread_mutex_lock(&st->pace);
+		while (st->progress < (__u64)NFAULTERS * ITERS &&
+		       st->progress < (st->claimed + 1) * REVOKE_EVERY)
+			pthread_cond_wait(&st->pace_cv, &st->pace);
+		if (st->progress >= (__u64)NFAULTERS * ITERS) {
+			pthread_cond_broadcast(&st->pace_cv);
+			pthread_mutex_unlock(&st->pace);
+			break;
+		}
+		st->claimed++;
+		pthread_cond_broadcast(&st->pace_cv);
+		pthread_mutex_unlock(&st->pace);
 		unsigned int o = 12 + st_rand(&rng) % 4;
 		__u64 base = (st_rand(&rng) % (NPAGES * PG >> o)) << o;
 		struct l4_unmap u = { 0 };
@@ -228,6 +257,8 @@ TEST_F_TIMEOUT(stress, faulters_pagers_revokers, 240)
 	st = calloc(1, sizeof(*st));
 	ASSERT_NE(NULL, st);
 	st->order = variant->order;
+	ASSERT_EQ(0, pthread_mutex_init(&st->pace, NULL));
+	ASSERT_EQ(0, pthread_cond_init(&st->pace_cv, NULL));
 	for (i = 0; i < NPAGES; i++)
 		ASSERT_EQ(0, pthread_mutex_init(&st->lock[i], NULL));
 
@@ -279,7 +310,7 @@ TEST_F_TIMEOUT(stress, faulters_pagers_revokers, 240)
 	EXPECT_EQ(0ULL, st->bad_faults);
 	EXPECT_EQ(0ULL, st->pager_errors);
 	EXPECT_EQ(0ULL, st->revoke_errors);
-	EXPECT_EQ((__u64)NREVOKERS * REVOKES, st->revokes);
+	EXPECT_LE((__u64)(NFAULTERS * ITERS - REVOKE_SLACK) / REVOKE_EVERY - 1, st->revokes);
 	/* every fault the pager saw was one message and one reply */
 	EXPECT_EQ(st->faults + NPAGERS, s1.messages - s0.messages);
 	EXPECT_EQ(st->faults + NPAGERS, s1.replies - s0.replies);
