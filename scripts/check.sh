@@ -11,6 +11,8 @@
 #   VM_TIMEOUT=SECONDS        hard limit for one guest (default 300 on 6.1, 600 on debug)
 #   TEST_TIMEOUT=SECONDS      limit for one test binary in a guest (default 120 / 300)
 #   VM_MEM=MB                 guest memory (default 1024 / 1536)
+#   FAULT_INJECT=1            the tests run under failslab/fail_page_alloc (debug kernel;
+#                             scripts/vm/init): only splats, leaks, rmmod and kmemleak count
 set -euo pipefail
 # shellcheck source=scripts/vm/lib.sh
 . "$(dirname "$0")/vm/lib.sh"
@@ -90,6 +92,12 @@ else
 			case $case in *.*) echo "$bin -r $case" ;; *) echo "$bin -t $case" ;; esac >>"$runlist"
 		fi
 	done
+fi
+
+# fault injection: the guest needs zz_counters to check for leaks afterwards
+export L4U_FAULT_INJECT=${FAULT_INJECT:-}
+if [ -n "$L4U_FAULT_INJECT" ] && ! grep -qx zz_counters "$runlist"; then
+	echo zz_counters >>"$runlist"
 fi
 
 # 4. l4.ko for each kernel (the debug kernel is built once and cached)
