@@ -146,11 +146,13 @@ static const int *const fz_allowed[K_NR] = {
 static const int fz_reply_err[] = { EIO, EACCES, ENOSPC };
 
 #define FZ_NOTES	8
+#define FZ_OPS		33
 struct fz_shared {
 	__u64 calls[K_NR];
 	__u64 ok[K_NR];
 	__u64 sigsegv, sigbus, kills, emfile;
 	__u64 bad;			/* unexpected results */
+	__u64 op_ns[FZ_OPS], op_n[FZ_OPS];	/* time per choice, in the actors */
 	int nnotes;
 	char notes[FZ_NOTES][160];
 };
@@ -1667,13 +1669,47 @@ static void op_fork(struct fz_actor *a)
 /* The actor loop                                                      */
 /* ------------------------------------------------------------------ */
 
+/* op_random's choices by their upper bound (per mille), for the time table */
+static const struct { unsigned int upto; const char *name; } fz_ops[FZ_OPS] = {
+	{ 60, "create_space" }, { 75, "close_space" }, { 95, "space_info" },
+	{ 255, "map" }, { 275, "grant" }, { 325, "unmap" }, { 340, "set_pager" },
+	{ 350, "thread_ctl" }, { 420, "mmap" }, { 445, "munmap" },
+	{ 455, "mremap" }, { 465, "mprotect" }, { 485, "madvise" },
+	{ 625, "touch" }, { 645, "kernel_access" }, { 665, "create_gate" },
+	{ 685, "send_cap" }, { 700, "close_gate" }, { 740, "call" },
+	{ 760, "recv" }, { 770, "read" }, { 790, "reply" }, { 805, "reply_wait" },
+	{ 815, "poll" }, { 830, "dev" }, { 845, "bad_pointer" },
+	{ 860, "bad_command" }, { 875, "dup" }, { 905, "scm_send" },
+	{ 935, "scm_recv" }, { 960, "rlimit" }, { 998, "netlink" },
+	{ 1000, "fork" },
+};
+
+static void op_dispatch(struct fz_actor *a, unsigned int x);
+
 static void op_random(struct fz_actor *a)
 {
-	unsigned int x = rnd(&a->rng, 1000);
+	unsigned int x = rnd(&a->rng, 1000), b = 0;
+	__s64 t0, t1;
+	struct timespec ts;
 
 	/* children leave out what takes locks or forks again */
 	if (a->child && (x >= 960))
 		x = rnd(&a->rng, 960);
+	while (x >= fz_ops[b].upto)
+		b++;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t0 = ts.tv_sec * 1000000000LL + ts.tv_nsec;
+	op_dispatch(a, x);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t1 = ts.tv_sec * 1000000000LL + ts.tv_nsec;
+	if (!a->child) {
+		__atomic_fetch_add(&fz_sh->op_ns[b], (__u64)(t1 - t0), __ATOMIC_RELAXED);
+		__atomic_fetch_add(&fz_sh->op_n[b], 1, __ATOMIC_RELAXED);
+	}
+}
+
+static void op_dispatch(struct fz_actor *a, unsigned int x)
+{
 	if (x < 60) op_create_space(a);
 	else if (x < 75) { struct fz_space *s = pick_space(a); if (s && !a->child) close_space(a, s); }
 	else if (x < 95) op_info(a);
@@ -2020,6 +2056,13 @@ TEST_F_TIMEOUT(fuzz, random_calls, 280)
 	}
 	ksft_print_msg("%llu calls; %llu SIGSEGV, %llu SIGBUS caught; %llu children killed; %llu EMFILE\n",
 		       total, fz_sh->sigsegv, fz_sh->sigbus, fz_sh->kills, fz_sh->emfile);
+	/* where the time went (wall time in the actors, all of them) */
+	for (i = 0; i < FZ_OPS; i++)
+		if (fz_sh->op_n[i] && fz_sh->op_ns[i] / fz_sh->op_n[i] > 1000)
+			ksft_print_msg("time %-14s %8llu ops %8llu us each, %6llu ms in all\n",
+				       fz_ops[i].name, fz_sh->op_n[i],
+				       fz_sh->op_ns[i] / fz_sh->op_n[i] / 1000,
+				       fz_sh->op_ns[i] / 1000000);
 	for (i = 0; i < fz_sh->nnotes && i < FZ_NOTES; i++)
 		ksft_print_msg("finding: %s\n", fz_sh->notes[i]);
 	EXPECT_EQ(0ULL, fz_sh->bad) TH_LOG("seed %#llx", fz_seed);
