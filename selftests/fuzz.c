@@ -15,8 +15,9 @@
  *    creation meets EMFILE; netlink dumps (stats, spaces, entries, trees)
  *    run among the rest.
  *
- * The budget is a count of calls (L4_FUZZ_CALLS, default FZ_CALLS), never a
- * time. The seed is printed; L4_FUZZ_SEED=<seed> replays each actor's
+ * The budget is a count of calls (system calls and page touches of all
+ * workers; L4_FUZZ_CALLS, default FZ_CALLS on the debug kernel and
+ * FZ_CALLS_FAST elsewhere), never a time. The seed is printed; L4_FUZZ_SEED=<seed> replays each actor's
  * sequence of choices (the interleaving of threads is the scheduler's).
  *
  * Oracles: every errno must be one the ABI documents for that call (or that
@@ -59,7 +60,7 @@
 L4T_FIXTURE(fuzz);
 
 #define PG		L4T_PAGE
-#define FZ_CALLS	100000	/* actor calls over all workers (debug kernel) */
+#define FZ_CALLS	100000	/* calls of all workers together (debug kernel) */
 #define FZ_CALLS_FAST	25000	/* elsewhere (6.1: no KASAN, but less time) */
 #define FZ_PROCS	3
 #define FZ_ACTORS	2
@@ -117,8 +118,9 @@ static const int *const fz_allowed[K_NR] = {
 	[K_CREATE_GATE]	= E(EINVAL, EMFILE, ENFILE, ENOMEM),
 	[K_SEND_CAP]	= E(EINVAL, EMFILE, ENFILE, ENOMEM, EPIPE),
 	/* a call also fails with the replier's error: fz_reply_err */
+	/* EFAULT: a call labelled as a page fault, answered as one */
 	[K_CALL]	= E(EINVAL, EBADF, ENOMEM, ETIMEDOUT, EPIPE, EIO,
-			    EACCES, ENOSPC),
+			    EACCES, ENOSPC, EFAULT),
 	[K_RECV]	= E(EAGAIN, EPERM),
 	[K_READ]	= E(EAGAIN, EPERM, EINVAL),
 	[K_REPLY]	= E(ENOENT, ESRCH, EINVAL, EBADF, EPERM, EBUSY, ENOMEM,
@@ -146,12 +148,13 @@ static const int *const fz_allowed[K_NR] = {
 static const int fz_reply_err[] = { EIO, EACCES, ENOSPC };
 
 #define FZ_NOTES	8
-#define FZ_OPS		33
+#define FZ_OPS		34
 struct fz_shared {
 	__u64 calls[K_NR];
 	__u64 ok[K_NR];
 	__u64 sigsegv, sigbus, kills, emfile;
 	__u64 bad;			/* unexpected results */
+	__u64 total;			/* calls made: the budget */
 	__u64 op_ns[FZ_OPS], op_n[FZ_OPS];	/* time per choice, in the actors */
 	int nnotes;
 	char notes[FZ_NOTES][160];
@@ -192,6 +195,7 @@ static long fz_res_line(enum fz_kind k, long ret, int line)
 	int err = errno;
 
 	__atomic_fetch_add(&fz_sh->calls[k], 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&fz_sh->total, 1, __ATOMIC_RELAXED);
 	if (ret >= 0) {
 		__atomic_fetch_add(&fz_sh->ok[k], 1, __ATOMIC_RELAXED);
 	} else {
@@ -212,6 +216,7 @@ static void fz_want_line(enum fz_kind k, long ret, int want, int line)
 	int err = errno;
 
 	__atomic_fetch_add(&fz_sh->calls[k], 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&fz_sh->total, 1, __ATOMIC_RELAXED);
 	if (ret == -1 && err == want) {
 		__atomic_fetch_add(&fz_sh->ok[k], 1, __ATOMIC_RELAXED);
 		return;
@@ -309,7 +314,7 @@ struct fz_proc {
 	char *srcwin;
 	int ring_out, ring_in;
 	int stop;		/* eventfd: the pager thread ends */
-	long budget;		/* calls per actor */
+	long budget;		/* calls of all workers together */
 	struct rlimit nofile;
 	pthread_mutex_t nl_lock;
 	struct l4nl nl;
@@ -913,6 +918,7 @@ static void op_touch(struct fz_actor *a)
 		l4t_access((volatile __u64 *)(w->addr + at),
 			   pct(&a->rng, 50) ? L4T_WRITE : L4T_READ, &v, &f);
 		__atomic_fetch_add(&fz_sh->calls[K_TOUCH], 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&fz_sh->total, 1, __ATOMIC_RELAXED);
 		if (!f.sig)
 			__atomic_fetch_add(&fz_sh->ok[K_TOUCH], 1, __ATOMIC_RELAXED);
 		if (f.sig == SIGSEGV)
@@ -1054,9 +1060,9 @@ static void op_call(struct fz_actor *a)
 	c.words[0] = fz_next(r);
 	c.rcv_space_fd = call_window(a, &c.rcv_window);
 	/* a served gate answers; others make us wait at most a millisecond */
-	c.timeout_ns = served ? 200000000LL :
-		       pct(r, 70) ? 1000 + (__s64)rnd(r, 1000000) :
-				    5000000 + (__s64)rnd(r, 15000000);
+	c.timeout_ns = served ? 50000000LL :
+		       pct(r, 85) ? 1000 + (__s64)rnd(r, 1000000) :
+				    2000000 + (__s64)rnd(r, 6000000);
 	if (pct(r, 4)) {
 		switch (rnd(r, 5)) {
 		case 0: c.flags = 1; break;
@@ -1608,7 +1614,7 @@ static void child_run(struct fz_actor *a, int mode)
 		break;
 	}
 	default:	/* random calls on the inherited objects */
-		for (i = 0; i < 20; i++) {
+		for (i = 0; i < 10; i++) {
 			op_random(a);
 			__atomic_fetch_add(&fz_sh->calls[K_CHILD], 1, __ATOMIC_RELAXED);
 			__atomic_fetch_add(&fz_sh->ok[K_CHILD], 1, __ATOMIC_RELAXED);
@@ -1680,8 +1686,8 @@ static const struct { unsigned int upto; const char *name; } fz_ops[FZ_OPS] = {
 	{ 760, "recv" }, { 770, "read" }, { 790, "reply" }, { 805, "reply_wait" },
 	{ 815, "poll" }, { 830, "dev" }, { 845, "bad_pointer" },
 	{ 860, "bad_command" }, { 875, "dup" }, { 905, "scm_send" },
-	{ 935, "scm_recv" }, { 960, "rlimit" }, { 998, "netlink" },
-	{ 1000, "fork" },
+	{ 935, "scm_recv" }, { 960, "rlimit" }, { 980, "netlink" },
+	{ 999, "space_info" }, { 1000, "fork" },
 };
 
 static void op_dispatch(struct fz_actor *a, unsigned int x);
@@ -1741,16 +1747,16 @@ static void op_dispatch(struct fz_actor *a, unsigned int x)
 	else if (x < 905) op_pass(a);
 	else if (x < 935) op_accept(a);
 	else if (x < 960) op_rlimit(a);
-	else if (x < 998) op_netlink(a);
+	else if (x < 980) op_netlink(a);
+	else if (x < 999) op_info(a);
 	else op_fork(a);
 }
 
 static void *actor_run(void *arg)
 {
 	struct fz_actor *a = arg;
-	long i;
 
-	for (i = 0; i < a->proc->budget; i++)
+	while (__atomic_load_n(&fz_sh->total, __ATOMIC_RELAXED) < (__u64)a->proc->budget)
 		op_random(a);
 	return NULL;
 }
@@ -2037,7 +2043,7 @@ TEST_F_TIMEOUT(fuzz, random_calls, 280)
 					close(ring[j][1]);
 			}
 			close(self->dev);
-			_exit(worker_run(i, out, in, calls / (FZ_PROCS * FZ_ACTORS)));
+			_exit(worker_run(i, out, in, calls));
 		}
 	}
 	for (i = 0; i < FZ_PROCS; i++) {
@@ -2050,10 +2056,10 @@ TEST_F_TIMEOUT(fuzz, random_calls, 280)
 	for (i = 0; i < K_NR; i++) {
 		if (!fz_sh->calls[i])
 			continue;
-		total += fz_sh->calls[i];
 		ksft_print_msg("%-14s %8llu calls %5.1f %% succeeded\n", fz_name[i],
 			       fz_sh->calls[i], 100.0 * fz_sh->ok[i] / fz_sh->calls[i]);
 	}
+	total = fz_sh->total;
 	ksft_print_msg("%llu calls; %llu SIGSEGV, %llu SIGBUS caught; %llu children killed; %llu EMFILE\n",
 		       total, fz_sh->sigsegv, fz_sh->sigbus, fz_sh->kills, fz_sh->emfile);
 	/* where the time went (wall time in the actors, all of them) */
