@@ -1687,7 +1687,7 @@ static const struct { unsigned int upto; const char *name; } fz_ops[FZ_OPS] = {
 	{ 815, "poll" }, { 830, "dev" }, { 845, "bad_pointer" },
 	{ 860, "bad_command" }, { 875, "dup" }, { 905, "scm_send" },
 	{ 935, "scm_recv" }, { 960, "rlimit" }, { 980, "netlink" },
-	{ 999, "space_info" }, { 1000, "fork" },
+	{ 998, "space_info" }, { 1000, "fork" },
 };
 
 static void op_dispatch(struct fz_actor *a, unsigned int x);
@@ -1748,7 +1748,7 @@ static void op_dispatch(struct fz_actor *a, unsigned int x)
 	else if (x < 935) op_accept(a);
 	else if (x < 960) op_rlimit(a);
 	else if (x < 980) op_netlink(a);
-	else if (x < 999) op_info(a);
+	else if (x < 998) op_info(a);
 	else op_fork(a);
 }
 
