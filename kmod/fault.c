@@ -11,10 +11,27 @@
  *
  * Having dropped the lock, the faulter can no longer return an error for
  * this fault: it leaves a verdict (SIGSEGV for an error reply, SIGBUS for
- * a dead pager or an EIO/EPIPE reply) keyed by its tid in space->verdicts,
- * and the retry, which the architecture's fault handler makes at once,
- * returns it.
+ * a dead pager or an EIO/EPIPE reply) keyed by its tid in space->verdicts
+ * -- a task has no slot of its own a module could use -- and the retry,
+ * which the architecture's fault handler makes at once, returns it. Only
+ * that retry (FAULT_FLAG_TRIED) may take it: a first attempt at a fault
+ * throws away whatever its thread left, so a verdict whose retry never
+ * came (a signal handler ran first and jumped away) never meets a later
+ * fault.
+ *
+ * How the faulter waits: killably, and interruptibly only for a fault from
+ * user mode. A kernel-mode access (copy_from_user() into a window page) is
+ * retried by the architecture at once unless the signal is fatal, so an
+ * interruptible wait would end at once again on the same pending signal:
+ * a livelock that floods the pager. userfaultfd's handle_userfault() has
+ * the same split. Such an access completes when the pager answers, or
+ * fails on SIGKILL.
+ *
+ * Who keeps the module: the faulter holds the window's file while it waits
+ * and until it has left l4 code (the file pins the module through its
+ * f_op, and the final fput() of a file is deferred to task work).
  */
+#include <linux/file.h>
 #include <linux/mm.h>
 #include <linux/ptrace.h>
 #include <linux/sched.h>
@@ -33,7 +50,10 @@ static void l4_verdict_set(struct l4_space *space, pgoff_t index, int verdict)
 		 xa_mk_value((index << 2) | verdict), L4_GFP_META);
 }
 
-/* The verdict a previous attempt of this fault left, or 0. */
+/*
+ * The verdict the previous attempt of this fault left, or 0. A first
+ * attempt only clears what an abandoned fault of this thread left.
+ */
 vm_fault_t l4_fault_verdict(struct vm_fault *vmf)
 {
 	struct l4_space *space = vmf->vma->vm_private_data;
@@ -43,7 +63,7 @@ vm_fault_t l4_fault_verdict(struct vm_fault *vmf)
 	if (xa_empty(&space->verdicts))
 		return 0;
 	entry = xa_erase(&space->verdicts, current->pid);
-	if (!xa_is_value(entry))
+	if (!xa_is_value(entry) || !(vmf->flags & FAULT_FLAG_TRIED))
 		return 0;
 	val = xa_to_value(entry);
 	if ((val >> 2) != vmf->pgoff)
@@ -59,6 +79,7 @@ vm_fault_t l4_fault_to_pager(struct vm_fault *vmf, u8 rights, bool present)
 {
 	struct l4_space *space = vmf->vma->vm_private_data;
 	pgoff_t index = vmf->pgoff;
+	struct file *window;
 	struct l4_gate *gate;
 	struct l4_ipc *ipc;
 	unsigned int state;
@@ -106,8 +127,9 @@ vm_fault_t l4_fault_to_pager(struct vm_fault *vmf, u8 rights, bool present)
 	}
 	atomic_long_inc(&l4_counters.pager_faults);
 
-	state = vmf->flags & FAULT_FLAG_INTERRUPTIBLE ? TASK_INTERRUPTIBLE :
-							TASK_KILLABLE;
+	state = (vmf->flags & FAULT_FLAG_INTERRUPTIBLE) &&
+		(vmf->flags & FAULT_FLAG_USER) ? TASK_INTERRUPTIBLE : TASK_KILLABLE;
+	window = get_file(vmf->vma->vm_file);	/* keeps the module */
 	l4_release_fault_lock(vmf);
 	/* from here on, vmf->vma may be gone: only space, gate and ipc */
 	err = l4_gate_wait(gate, ipc, state, MAX_SCHEDULE_TIMEOUT);
@@ -118,5 +140,7 @@ vm_fault_t l4_fault_to_pager(struct vm_fault *vmf, u8 rights, bool present)
 		l4_verdict_set(space, index, L4_VERDICT_SEGV);
 	l4_ipc_put(ipc);
 	l4_gate_put(gate);
-	return VM_FAULT_RETRY;
+	fput(window);
+	/* MAJOR: a retry after a VMA-locked attempt is then marked TRIED too */
+	return VM_FAULT_RETRY | VM_FAULT_MAJOR;
 }

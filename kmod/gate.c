@@ -29,8 +29,10 @@
  * not keep the gate alive. When the count drops to zero on a live gate,
  * the NO_SENDERS notification that L4_IOC_GATE_SEND_CAP allocated in
  * advance (gate->no_senders; closing a file can't fail for lack of memory)
- * is queued. A notification has no sender and takes no reply: a receiver
- * takes it out of the gate whole, with token 0.
+ * is queued, unless one is queued already (no_senders_queued): a gate
+ * holds at most one notification queued and one ready. A notification has
+ * no sender and takes no reply: a receiver takes it out of the gate whole,
+ * with token 0.
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
@@ -64,11 +66,25 @@ enum {
 #define L4_TOKEN_SLOT_BITS	24
 #define L4_TOKEN_SLOT_MASK	((1ULL << L4_TOKEN_SLOT_BITS) - 1)
 
-/* The message in flight under @token, or NULL (gate lock held). */
+/*
+ * The highest token slot a message may take: a gate holds at most
+ * max_inflight messages received and not answered (EBUSY beyond). Each
+ * one is kernel memory that a server can leave lying: messages whose
+ * callers timed out stay until answered (ESRCH) or the gate dies.
+ */
+static u32 l4_gate_max_slot(void)
+{
+	unsigned int max = READ_ONCE(l4_max_inflight);
+
+	return clamp_t(u64, max, 1, L4_TOKEN_SLOT_MASK + 1) - 1;
+}
+
+/* The message in flight under @token, or NULL. */
 static struct l4_ipc *l4_gate_lookup(struct l4_gate *gate, u64 token)
 {
 	struct l4_ipc *ipc = xa_load(&gate->inflight, token & L4_TOKEN_SLOT_MASK);
 
+	lockdep_assert_held(&gate->inflight.xa_lock);
 	return ipc && ipc->token == token ? ipc : NULL;
 }
 
@@ -119,8 +135,13 @@ struct l4_gate *l4_gate_get_fd(int fd)
  * One spare message per CPU. Every fault and call allocates a message and
  * frees it right after the answer: recycling it keeps the allocator (and,
  * on a debug kernel, KASAN's and kmemleak's bookkeeping) off the round
- * trip. Messages are not charged to a memory cgroup: there is at most one
- * per waiting thread, and one NO_SENDERS notification per gate.
+ * trip. Messages are charged to the memory cgroup of the sender that
+ * allocated them; a recycled one stays charged to its first sender, which
+ * is at most one message per CPU. What bounds their number: a queued or
+ * in-flight message has a sender waiting for it (one per thread), except
+ * those whose sender gave up after a receiver took them (at most
+ * max_inflight per gate, see l4_gate_take()) and notifications (at most
+ * one queued and one ready per gate).
  */
 static DEFINE_PER_CPU(struct l4_ipc *, l4_ipc_spare);
 
@@ -148,7 +169,7 @@ struct l4_ipc *l4_ipc_alloc(void)
 		       sizeof(*ipc) - offsetofend(struct l4_ipc, done));
 		reinit_completion(&ipc->done);
 	} else {
-		ipc = kzalloc(sizeof(*ipc), GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
+		ipc = kzalloc(sizeof(*ipc), L4_GFP_META);
 		if (!ipc)
 			return NULL;
 		init_completion(&ipc->done);
@@ -171,7 +192,10 @@ void l4_ipc_put(struct l4_ipc *ipc)
 	l4_ipc_free(ipc);
 }
 
-/* Finish @ipc with @error (gate lock held or the message claimed). */
+/*
+ * Finish @ipc with @error. Whoever calls it owns the message's state: it
+ * holds the gate lock, or claimed the message (L4_IPC_CLAIMED) under it.
+ */
 static void l4_ipc_finish(struct l4_ipc *ipc, int error)
 {
 	ipc->error = error;
@@ -341,6 +365,7 @@ static struct l4_ipc *l4_gate_take(struct l4_gate *gate)
 	ipc = list_first_entry_or_null(&gate->pending, struct l4_ipc, link);
 	if (ipc && ipc->notify) {
 		list_del_init(&ipc->link);
+		gate->no_senders_queued = false;
 		ipc->token = 0;
 		ipc->state = L4_IPC_DONE;
 	} else if (ipc) {
@@ -351,7 +376,7 @@ static struct l4_ipc *l4_gate_take(struct l4_gate *gate)
 		WRITE_ONCE(ipc->state, L4_IPC_RECEIVED);
 		/* may drop the lock to allocate; the message is ours meanwhile */
 		err = __xa_alloc(&gate->inflight, &slot, ipc,
-				 XA_LIMIT(0, L4_TOKEN_SLOT_MASK), L4_GFP_META);
+				 XA_LIMIT(0, l4_gate_max_slot()), L4_GFP_META);
 		if (!err) {
 			seq = ++gate->next_token;
 			if (!(seq << L4_TOKEN_SLOT_BITS))	/* never token 0 */
@@ -378,7 +403,9 @@ static struct l4_ipc *l4_gate_take(struct l4_gate *gate)
 static void l4_gate_untake(struct l4_gate *gate, struct l4_ipc *ipc)
 {
 	xa_lock(&gate->inflight);
-	if (!ipc->notify)
+	if (ipc->notify)
+		gate->no_senders_queued = true;
+	else
 		__xa_erase(&gate->inflight, ipc->token & L4_TOKEN_SLOT_MASK);
 	if (ipc->state == L4_IPC_ABANDONED) {
 		xa_unlock(&gate->inflight);
@@ -760,12 +787,17 @@ static int l4_gate_send_release(struct inode *inode, struct file *file)
 	struct l4_ipc *ipc = NULL;
 
 	xa_lock(&gate->inflight);
-	if (!--gate->senders && !gate->dead) {
+	/*
+	 * One notification queued at a time: while one waits unreceived, it
+	 * already tells the server that the count dropped to zero.
+	 */
+	if (!--gate->senders && !gate->dead && !gate->no_senders_queued) {
 		swap(ipc, gate->no_senders);
 		if (ipc) {
 			/* the reference it was made with is now the gate's */
 			ipc->state = L4_IPC_QUEUED;
 			list_add_tail(&ipc->link, &gate->pending);
+			gate->no_senders_queued = true;
 		}
 	}
 	xa_unlock(&gate->inflight);

@@ -102,9 +102,10 @@ struct l4_space {
 	struct inode *inode;		/* own inode, one reference */
 	bool dead;			/* file released: no new entries */
 
-	spinlock_t pager_lock;		/* default_pager, threads' pagers */
-	struct l4_gate *default_pager;	/* one reference, or NULL */
+	/* the threads' xa_lock is the pager lock: it covers these three */
 	struct xarray threads;		/* Linux tid -> struct l4_thread * */
+	struct l4_gate *default_pager;	/* one reference, or NULL */
+	unsigned long prune_cursor;	/* tid where pruning goes on */
 	struct xarray verdicts;		/* tid -> xa_value: a fault's outcome */
 };
 
@@ -125,6 +126,7 @@ struct l4_gate {
 	bool dead;			/* the last receive fd is gone */
 	unsigned long senders;		/* open send-capability files */
 	struct l4_ipc *no_senders;	/* the next NO_SENDERS message, ready */
+	bool no_senders_queued;		/* one is on the pending list */
 };
 
 /* One message in flight: from a faulter or a caller to a gate. */
@@ -177,6 +179,7 @@ extern struct l4_counters l4_counters;
 extern unsigned long l4_max_frames;
 extern unsigned int l4_spin_ns;
 extern unsigned long l4_wake_ns;
+extern unsigned int l4_max_inflight;
 
 /* space.c */
 int l4_space_init(void);
@@ -202,6 +205,7 @@ long l4_set_pager_ioctl(struct l4_space *space, struct l4_pager __user *uarg);
 long l4_thread_control_ioctl(struct l4_space *space,
 			     struct l4_thread_control __user *uarg);
 struct l4_gate *l4_pager_get(struct l4_space *space, u64 *thread_id);
+bool l4_pager_exists(struct l4_space *space);
 void l4_space_release_threads(struct l4_space *space);
 
 /* fault.c */

@@ -24,6 +24,9 @@ MODULE_PARM_DESC(max_frames, "most frames (pages) all spaces together may hold (
 unsigned int l4_spin_ns = 500000;
 module_param_named(spin_ns, l4_spin_ns, uint, 0644);
 MODULE_PARM_DESC(spin_ns, "the longest a faulter or caller spins for its answer before it sleeps, in ns, per phase: queued, and held by a running receiver (0: never)");
+unsigned int l4_max_inflight = 4096;
+module_param_named(max_inflight, l4_max_inflight, uint, 0644);
+MODULE_PARM_DESC(max_inflight, "most messages one gate may hold received and not yet answered (receive: EBUSY beyond; at most 2^24)");
 unsigned long l4_wake_ns = 50000;
 module_param_named(wake_ns, l4_wake_ns, ulong, 0444);
 MODULE_PARM_DESC(wake_ns, "what waking a sleeping sender has cost lately, in ns (moving average); a sender spins up to twice that");

@@ -225,9 +225,7 @@ static int l4_nl_fill_space(struct sk_buff *skb, struct l4_space *space,
 	if (cb)
 		genl_dump_check_consistent(cb, hdr);
 
-	spin_lock(&space->pager_lock);
-	pager = space->default_pager;
-	spin_unlock(&space->pager_lock);
+	pager = !!READ_ONCE(space->default_pager);	/* a snapshot */
 
 	if (l4_nl_put_u64(skb, L4_A_SPACE_ID, space->id) ||
 	    nla_put_u32(skb, L4_A_SPACE_UID,
@@ -416,11 +414,17 @@ static int l4_nl_entries_dump(struct sk_buff *skb, struct netlink_callback *cb)
  * at, found again by its slot; if that node is gone the tree changed, the
  * dump ends, and its DONE message carries NLM_F_DUMP_INTR.
  */
+/*
+ * A tree dump of a frame the caller sees no node of answers as if the frame
+ * did not exist: frame ids must not tell one user about another's memory.
+ */
 static int l4_nl_tree_start(struct netlink_callback *cb)
 {
 	struct nlattr **attrs = l4_nl_dump_attrs(cb);
+	bool admin = netlink_capable(cb->skb, CAP_SYS_ADMIN);
 	struct l4_frame *frame;
-	bool live;
+	struct l4_node *node;
+	int err = -ENOENT;
 
 	if (!attrs[L4_A_FRAME_ID]) {
 		NL_SET_ERR_MSG(cb->extack, "frame id missing");
@@ -429,9 +433,23 @@ static int l4_nl_tree_start(struct netlink_callback *cb)
 	frame = l4_frame_get_id(nla_get_u64(attrs[L4_A_FRAME_ID]));
 	if (!frame)
 		return -ENOENT;
-	live = test_bit(L4_FRAME_LIVE, &frame->flags);
+	if (mutex_lock_killable(&frame->lock)) {
+		l4_frame_put(frame);
+		return -EINTR;
+	}
+	/* while the frame is live, every node of its tree is in its slot */
+	if (test_bit(L4_FRAME_LIVE, &frame->flags)) {
+		for (node = &frame->root; node; node = l4_tree_next(&frame->root, node)) {
+			if (l4_nl_may_see(node->space, admin)) {
+				err = 0;
+				break;
+			}
+			cond_resched();
+		}
+	}
+	mutex_unlock(&frame->lock);
 	l4_frame_put(frame);
-	return live ? 0 : -ENOENT;
+	return err;
 }
 
 static int l4_nl_tree_dump(struct sk_buff *skb, struct netlink_callback *cb)
@@ -507,10 +525,11 @@ int l4_ev_owner_add(kuid_t uid)
 
 	if (xa_load(&l4_ev_owners, key))
 		return 0;
-	owner = kzalloc(sizeof(*owner), GFP_KERNEL);
+	/* charged to the first creator of that uid; kept until unload */
+	owner = kzalloc(sizeof(*owner), L4_GFP_META);
 	if (!owner)
 		return -ENOMEM;
-	err = xa_insert(&l4_ev_owners, key, owner, GFP_KERNEL);
+	err = xa_insert(&l4_ev_owners, key, owner, L4_GFP_META);
 	if (err)
 		kfree(owner);
 	return err == -EBUSY ? 0 : err;	/* EBUSY: a racing creator's */

@@ -61,8 +61,9 @@ static int l4_space_release(struct inode *inode, struct file *file)
 {
 	struct l4_space *space = file->private_data;
 
-	xa_erase(&l4_spaces, space->id);
-	l4_ev_space(space, false);
+	/* NULL for a space whose creation failed: nobody saw it */
+	if (xa_erase(&l4_spaces, space->id) == space)
+		l4_ev_space(space, false);
 	/* no new entries from here on (see l4_slot_insert) */
 	WRITE_ONCE(space->dead, true);
 	smp_mb();	/* pairs with l4_slot_insert(): store dead, then read entries */
@@ -182,33 +183,29 @@ static struct l4_space *l4_space_alloc(const struct l4_space_create *req)
 	xa_init(&space->entries);
 	xa_init(&space->threads);
 	xa_init(&space->verdicts);
-	spin_lock_init(&space->pager_lock);
 	space->owner_uid = current_euid();
 	space->owner = get_task_pid(current, PIDTYPE_TGID);
 
 	space->inode = alloc_anon_inode(l4_mnt->mnt_sb);
 	if (IS_ERR(space->inode)) {
 		err = PTR_ERR(space->inode);
-		goto err_free;
+		put_pid(space->owner);
+		kfree(space);
+		return ERR_PTR(err);
 	}
 	space->inode->i_private = space;
-
 	/* ids are never reused while the module is loaded */
 	space->id = atomic64_inc_return(&l4_next_space_id);
-	err = xa_insert(&l4_spaces, space->id, space, L4_GFP_META);
-	if (err)
-		goto err_inode;
 	atomic_long_inc(&l4_counters.spaces);
 	return space;
-
-err_inode:
-	iput(space->inode);
-err_free:
-	put_pid(space->owner);
-	kfree(space);
-	return ERR_PTR(err);
 }
 
+/*
+ * L4_IOC_CREATE_SPACE. Publishing comes last: the id table slot is only
+ * reserved (invisible to lookups) until the fd is installed, so a failure
+ * on the way unwinds a space nobody has seen. Until fd_install() the file
+ * is ours alone, and its release copes with a space never published.
+ */
 long l4_space_create_ioctl(struct l4_space_create __user *uarg)
 {
 	struct l4_space_create req;
@@ -226,10 +223,14 @@ long l4_space_create_ioctl(struct l4_space_create __user *uarg)
 	if (IS_ERR(space))
 		return PTR_ERR(space);
 
+	err = xa_reserve(&l4_spaces, space->id, L4_GFP_META);
+	if (err)
+		goto err_space;
+
 	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0) {
 		err = fd;
-		goto err_space;
+		goto err_unreserve;
 	}
 
 	/* the file will hold its own inode reference; the space keeps one */
@@ -251,17 +252,21 @@ long l4_space_create_ioctl(struct l4_space_create __user *uarg)
 
 	req.id = space->id;
 	if (copy_to_user(uarg, &req, sizeof(req))) {
-		/* the file owns the space now: the last fput destroys it */
-		fput(file);
+		/* the file owns the space (and the reserved slot) now */
 		put_unused_fd(fd);
+		fput(file);
 		return -EFAULT;
 	}
+	/* a reserved slot needs no memory: this cannot fail */
+	xa_store(&l4_spaces, space->id, space, 0);
 	fd_install(fd, file);
 	l4_ev_space(space, true);
 	return fd;
 
 err_fd:
 	put_unused_fd(fd);
+err_unreserve:
+	xa_release(&l4_spaces, space->id);
 err_space:
 	l4_space_put(space);
 	return err;

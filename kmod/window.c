@@ -5,6 +5,14 @@
  * here on access and zapped through the space inode's i_mapping when an
  * entry goes away. A window holds no reference of its own: vma->vm_file
  * pins the space file, which holds the space.
+ *
+ * Execute rights: a PTE takes its protection from the window
+ * (vm_page_prot), so it is executable in an executable window and in no
+ * other. Hence X is enforced per window: in a window mapped PROT_EXEC every
+ * access needs X on the entry (a fault without it goes to the pager with
+ * the X bit set, and revoking X zaps the PTEs like revoking W), and a window
+ * mapped without PROT_EXEC can never gain it (no VM_MAYEXEC: mprotect()
+ * says EACCES).
  */
 #include <linux/mm.h>
 #include <linux/pagemap.h>
@@ -27,6 +35,12 @@ static void l4_window_close(struct vm_area_struct *vma)
 
 	atomic_dec(&space->windows);
 	atomic_long_dec(&l4_counters.windows);
+}
+
+/* What every access through @vma needs besides R (and W for a write). */
+static u8 l4_window_rights(const struct vm_area_struct *vma)
+{
+	return vma->vm_flags & VM_EXEC ? L4_FPAGE_R | L4_FPAGE_X : L4_FPAGE_R;
 }
 
 /*
@@ -53,7 +67,7 @@ static void l4_window_fault_around(struct vm_fault *vmf)
 	for (index = first; index <= last; index++) {
 		if (index == vmf->pgoff)
 			continue;
-		page = l4_space_trylock_page(space, index, L4_FPAGE_R, &have);
+		page = l4_space_trylock_page(space, index, l4_window_rights(vma), &have);
 		if (!page)
 			continue;
 		if (!vm_insert_page(vma, vma->vm_start +
@@ -131,7 +145,7 @@ locked:
 
 static vm_fault_t l4_window_fault(struct vm_fault *vmf)
 {
-	u8 rights = L4_FPAGE_R;
+	u8 rights = l4_window_rights(vmf->vma);
 
 	/*
 	 * A write needs W already here: a rights fault must reach the pager
@@ -152,8 +166,6 @@ static vm_fault_t l4_window_page_mkwrite(struct vm_fault *vmf)
 {
 	struct l4_space *space = vmf->vma->vm_private_data;
 	struct page *page = vmf->page;
-	u64 thread_id;
-	struct l4_gate *pager;
 
 	lock_page(page);
 	/*
@@ -176,10 +188,8 @@ static vm_fault_t l4_window_page_mkwrite(struct vm_fault *vmf)
 	if (!l4_space_access_page(space, vmf->pgoff, page, 0))
 		return VM_FAULT_NOPAGE;
 	/* held without W, and nobody to ask: refuse */
-	pager = l4_pager_get(space, &thread_id);
-	if (!pager)
+	if (!l4_pager_exists(space))
 		return VM_FAULT_SIGSEGV;
-	l4_gate_put(pager);
 	/*
 	 * A rights fault for the pager. Drop the read-only PTE and let the
 	 * access repeat: it then comes to ->fault as a write to an absent
@@ -207,6 +217,8 @@ int l4_window_mmap(struct l4_space *space, struct vm_area_struct *vma)
 		return -ENXIO;
 
 	l4_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
+	if (!(vma->vm_flags & VM_EXEC))
+		l4_vm_flags_clear(vma, VM_MAYEXEC);
 	if (space->flags & L4_SPACE_FAULT_AROUND)
 		l4_vm_flags_set(vma, VM_MIXEDMAP);
 	vma->vm_ops = &l4_window_vm_ops;

@@ -37,14 +37,17 @@
 #include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <linux/l4.h>
+#include <linux/magic.h>
 #include <l4u/dataspace.h>
 #include <l4u/rm.h>
 #include <l4u/task.h>
@@ -283,6 +286,31 @@ static inline int l4t_write_u64(const char *path, __u64 val)
 
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)val);
 	return l4t_write_str(path, buf);
+}
+
+#define L4T_CG_ROOT	"/sys/fs/cgroup"
+
+/*
+ * Make the memory controller available below L4T_CG_ROOT (mounting cgroup2
+ * there if need be); NULL, or why it is not.
+ */
+static inline const char *l4t_memcg_unavailable(void)
+{
+	char buf[256];
+	struct statfs sfs;
+
+	if (statfs(L4T_CG_ROOT, &sfs))
+		return "no " L4T_CG_ROOT;
+	if (sfs.f_type != CGROUP2_SUPER_MAGIC &&
+	    mount("cgroup2", L4T_CG_ROOT, "cgroup2", 0, NULL))
+		return "cannot mount cgroup2 at " L4T_CG_ROOT;
+	if (l4t_read_str(L4T_CG_ROOT "/cgroup.controllers", buf, sizeof(buf)))
+		return "no cgroup.controllers";
+	if (!strstr(buf, "memory"))
+		return "no memory controller";
+	if (l4t_write_str(L4T_CG_ROOT "/cgroup.subtree_control", "+memory"))
+		return "cannot enable the memory controller";
+	return NULL;
 }
 
 /* ------------------------------------------------------------------ */

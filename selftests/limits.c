@@ -5,9 +5,6 @@
  * refuses a frame with SIGBUS at the touched address -- never an OOM kill
  * -- and the module keeps working afterwards.
  */
-#include <sys/mount.h>
-#include <sys/statfs.h>
-#include <linux/magic.h>
 
 #include "l4_test_util.h"
 
@@ -124,7 +121,7 @@ TEST_F(limits, global_limit)
  * its parent created). Over memory.max the touch gets SIGBUS, and the
  * child is not OOM-killed.
  */
-#define CG_ROOT		"/sys/fs/cgroup"
+#define CG_ROOT		L4T_CG_ROOT
 #define CG_LIMIT	(4UL << 20)
 #define CG_TOUCH	(16UL << 20)
 #define CG_FIRST	256	/* pages touched before memory.current is read */
@@ -135,25 +132,6 @@ struct memcg_result {
 	size_t touched;		/* pages touched before the signal */
 	struct l4t_fault f;
 };
-
-static const char *memcg_unavailable(void)
-{
-	char buf[256];
-	struct statfs sfs;
-
-	if (statfs(CG_ROOT, &sfs))
-		return "no " CG_ROOT;
-	if (sfs.f_type != CGROUP2_SUPER_MAGIC &&
-	    mount("cgroup2", CG_ROOT, "cgroup2", 0, NULL))
-		return "cannot mount cgroup2 at " CG_ROOT;
-	if (l4t_read_str(CG_ROOT "/cgroup.controllers", buf, sizeof(buf)))
-		return "no cgroup.controllers";
-	if (!strstr(buf, "memory"))
-		return "no memory controller";
-	if (l4t_write_str(CG_ROOT "/cgroup.subtree_control", "+memory"))
-		return "cannot enable the memory controller";
-	return NULL;
-}
 
 /*
  * A window at a 2 MiB-aligned address: the page tables of its first two
@@ -258,7 +236,7 @@ TEST_F(limits, memcg_limit)
 	char *win;
 	pid_t pid;
 
-	why = memcg_unavailable();
+	why = l4t_memcg_unavailable();
 	if (why)
 		SKIP(return, "memory cgroup: %s", why);
 	ASSERT_EQ(0, l4t_stats(self->dev, &st));

@@ -255,10 +255,22 @@ struct l4_unmap {
  * address. Errors of mmap on a space fd:
  *   EINVAL  MAP_PRIVATE (a window is always shared)
  *   ENXIO   the range lies (partly) outside the space
+ * mprotect() adding PROT_EXEC to a window mapped without it: EACCES.
+ *
+ * Execute rights are enforced per window: in a window mapped PROT_EXEC
+ * every access needs X on the entry as well (its PTEs are executable), so
+ * a fault there reaches the pager with L4_PF_EXEC set, and revoking X
+ * takes the page out of such windows. Windows without PROT_EXEC never
+ * execute anything.
+ *
  * Faults in a window:
  *   SIGBUS  the page is absent and the space has no pager, or a frame
  *           limit (per space, global module parameter max_frames, or the
  *           toucher's memory cgroup) refused a frame
+ *   SIGSEGV the page is there without the rights the access needs and
+ *           the space has no pager, or the pager answered with an error
+ * A kernel-mode access (a system call reading or writing a window page)
+ * waits for the pager killably: a non-fatal signal does not end the wait.
  */
 
 /* ------------------------------------------------------------------ */
@@ -275,8 +287,10 @@ struct l4_unmap {
  * L4_LABEL_PAGE_FAULT.
  *
  * Tokens name a message until it is answered; a token is never 0, and a
- * stale one gets ENOENT. A receive fails with EBUSY while 2^24 messages of
- * the gate are received and not yet answered.
+ * stale one gets ENOENT. A receive fails with EBUSY while max_inflight
+ * (module parameter, default 4096, at most 2^24) messages of the gate are
+ * received and not yet answered -- including those whose callers gave up:
+ * they stay until answered (ESRCH) or the gate dies.
  *
  * When the last fd of a gate is closed the gate is dead: every waiting
  * caller and faulter gets EPIPE (a faulter: SIGBUS), now and later.
@@ -290,8 +304,9 @@ struct l4_unmap {
  * when its last *receive* fd (what L4_IOC_CREATE_GATE returned, and dups
  * of it) closes. When the last send capability of a gate closes, the gate
  * receives one message labelled L4_LABEL_NO_SENDERS (token 0, no words, no
- * reply), each time that happens: the server learns that no client holds
- * the object any more (Mach's no-senders notification).
+ * reply): the server learns that no client holds the object any more
+ * (Mach's no-senders notification). While one waits unreceived, later
+ * drops to zero add none: it tells the same.
  */
 #define L4_MSG_WORDS		8	/* message registers */
 #define L4_MSG_ITEMS		4	/* map items in one reply */
@@ -301,7 +316,11 @@ struct l4_unmap {
 /* the last send capability of the gate was closed (token 0, no reply) */
 #define L4_LABEL_NO_SENDERS	(-3LL)
 
-/* word 0 of a page-fault message: (pfa & ~7) | X << 2 | W << 1 | P */
+/*
+ * word 0 of a page-fault message: (pfa & ~7) | X << 2 | W << 1 | P: the
+ * rights the access needs (X in an executable window) and whether the
+ * page is there with fewer
+ */
 #define L4_PF_PRESENT		0x1ULL	/* a rights fault: the page is there */
 #define L4_PF_WRITE		0x2ULL
 #define L4_PF_EXEC		0x4ULL
