@@ -121,8 +121,8 @@ static const int *const fz_allowed[K_NR] = {
 	/* EFAULT: a call labelled as a page fault, answered as one */
 	[K_CALL]	= E(EINVAL, EBADF, ENOMEM, ETIMEDOUT, EPIPE, EIO,
 			    EACCES, ENOSPC, EFAULT),
-	[K_RECV]	= E(EAGAIN, EPERM),
-	[K_READ]	= E(EAGAIN, EPERM, EINVAL),
+	[K_RECV]	= E(EAGAIN, EPERM, EBUSY),	/* EBUSY: max_inflight */
+	[K_READ]	= E(EAGAIN, EPERM, EINVAL, EBUSY),
 	[K_REPLY]	= E(ENOENT, ESRCH, EINVAL, EBADF, EPERM, EBUSY, ENOMEM,
 			    EMLINK),
 	[K_REPLY_WAIT]	= E(EAGAIN, ENOENT, ESRCH, EINVAL, EBADF, EPERM, EBUSY,
