@@ -165,6 +165,10 @@ TEST_F(pager_death, faulter_fails_within_a_second)
 	__s64 t0;
 
 	ASSERT_NE(NULL, res);
+	/* tinyconfig kernels may come without madvise (ADVISE_SYSCALLS) */
+	if (variant->access == ACC_POPULATE && madvise(res, PG, MADV_NORMAL) &&
+	    errno == ENOSYS)
+		SKIP(return, "no madvise(2) in this kernel");
 	cli = l4t_space_window(self->dev, 4, 0, 0, &cwin);
 	ASSERT_LE(0, cli);
 	p = cwin + 2 * PG + 0x40;
@@ -179,6 +183,8 @@ TEST_F(pager_death, faulter_fails_within_a_second)
 	if (!pager) {
 		struct l4_msg m;
 
+		close(alive[0]);	/* the faulter's end of life is not ours */
+		close(alive[1]);
 		CHILD_CHECK(!ioctl(gate, L4_IOC_RECV, &m));
 		/* a user access tells the byte, the kernel's GUP the page */
 		CHILD_CHECK((L4_PF_ADDR(m.words[0]) & ~(PG - 1)) == 2 * PG);
