@@ -53,7 +53,7 @@ FIXTURE_VARIANT_ADD(stress, bulk_fault_around) {
 #define NFAULTERS	4
 #define NPAGERS		2
 #define NREVOKERS	2
-#define ITERS		250	/* per faulter */
+#define ITERS		200	/* per faulter */
 #define REVOKE_EVERY	3	/* faulter iterations per revocation */
 #define REVOKE_SLACK	8
 #define WORDS		(PG / 8)
