@@ -12,7 +12,8 @@
 #   TEST_TIMEOUT=SECONDS      limit for one test binary in a guest (default 120 / 300)
 #   VM_MEM=MB                 guest memory (default 1024 / 1536)
 #   FAULT_INJECT=1            the tests run under failslab/fail_page_alloc (debug kernel;
-#                             scripts/vm/init): only splats, leaks, rmmod and kmemleak count
+#                             scripts/vm/init): only splats, leaks, rmmod and kmemleak count;
+#                             FAULT_PROBABILITY=PERCENT per allocation (default 1)
 set -euo pipefail
 # shellcheck source=scripts/vm/lib.sh
 . "$(dirname "$0")/vm/lib.sh"
@@ -95,7 +96,7 @@ else
 fi
 
 # fault injection: the guest needs zz_counters to check for leaks afterwards
-export L4U_FAULT_INJECT=${FAULT_INJECT:-}
+export L4U_FAULT_INJECT=${FAULT_INJECT:-} L4U_FAULT_PROBABILITY=${FAULT_PROBABILITY:-}
 if [ -n "$L4U_FAULT_INJECT" ] && ! grep -qx zz_counters "$runlist"; then
 	echo zz_counters >>"$runlist"
 fi
