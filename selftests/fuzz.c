@@ -156,6 +156,7 @@ struct fz_shared {
 	__u64 sigsegv, sigbus, kills, emfile;
 	__u64 bad;			/* unexpected results */
 	__u64 total;			/* calls made: the budget */
+	__u64 seen[K_NR];		/* errnos noted per kind (bit errno % 64) */
 	__u64 op_ns[FZ_OPS], op_n[FZ_OPS];	/* time per choice, in the actors */
 	int nnotes;
 	char notes[FZ_NOTES][160];
@@ -176,6 +177,14 @@ static void fz_note(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(fz_sh->notes[i], sizeof(fz_sh->notes[i]), fmt, ap);
 	va_end(ap);
+}
+
+/* The first time this kind of call gives this errno (the notes stay varied). */
+static bool fz_first(enum fz_kind k, int err)
+{
+	__u64 bit = 1ULL << (err & 63);
+
+	return !(__atomic_fetch_or(&fz_sh->seen[k], bit, __ATOMIC_RELAXED) & bit);
 }
 
 static bool fz_errno_ok(enum fz_kind k, int err)
@@ -202,9 +211,11 @@ static long fz_res_line(enum fz_kind k, long ret, int line)
 	} else {
 		if (err == EMFILE)
 			__atomic_fetch_add(&fz_sh->emfile, 1, __ATOMIC_RELAXED);
-		if (!fz_errno_ok(k, err))
+		if (!fz_errno_ok(k, err) && fz_first(k, err))
 			fz_note("%s (line %d): errno %d (%s)", fz_name[k], line,
 				err, strerror(err));
+		else if (!fz_errno_ok(k, err))
+			__atomic_fetch_add(&fz_sh->bad, 1, __ATOMIC_RELAXED);
 	}
 	errno = err;
 	return ret;
