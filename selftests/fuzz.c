@@ -1967,6 +1967,9 @@ static int worker_run(int idx, int ring_out, int ring_in, long budget)
 	p->stop = eventfd(0, EFD_CLOEXEC);
 	CHILD_CHECK(p->stop >= 0);
 
+	/* fault injection (if on) from here: the threads inherit it */
+	if (fz_inject)
+		CHILD_CHECK(!l4t_write_str("/proc/self/make-it-fail", "1"));
 	CHILD_CHECK(!pthread_create(&pager, NULL, pager_run, p));
 	for (i = 0; i < FZ_ACTORS; i++) {
 		actor_init(p, &p->actor[i], i);
@@ -2034,6 +2037,9 @@ TEST_F_TIMEOUT(fuzz, random_calls, 290)
 	/* under fault injection (scripts/vm/init) any call may get ENOMEM */
 	fz_inject = !l4t_read_str("/proc/self/make-it-fail", mif, sizeof(mif)) &&
 		    mif[0] == '1';
+	/* injection starts in the workers, once they are set up */
+	if (fz_inject)
+		l4t_write_str("/proc/self/make-it-fail", "0");
 	TH_LOG("seed %#llx (replay: L4_FUZZ_SEED=%#llx), %ld calls by %d processes x %d threads%s",
 	       fz_seed, fz_seed, calls, FZ_PROCS, FZ_ACTORS,
 	       fz_inject ? ", fault injection on" : "");
