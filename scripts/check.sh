@@ -15,6 +15,9 @@
 #   VM_TIMEOUT=SECONDS        hard limit for one guest (defaults: scripts/vm/lib.sh)
 #   TEST_TIMEOUT=SECONDS      limit for one test binary in a guest
 #   VM_MEM=MB                 guest memory (default 1024, 1536 on the debug kernels)
+#   FAULT_INJECT=1            the tests run under failslab/fail_page_alloc (debug kernels;
+#                             scripts/vm/init): only splats, leaks, rmmod and kmemleak count;
+#                             FAULT_PROBABILITY=PERCENT per allocation (default 1)
 set -euo pipefail
 # shellcheck source=scripts/vm/lib.sh
 . "$(dirname "$0")/vm/lib.sh"
@@ -134,6 +137,12 @@ else
 			case $case in *.*) echo "$bin -r $case" ;; *) echo "$bin -t $case" ;; esac >>"$runlist"
 		fi
 	done
+fi
+
+# fault injection: the guest needs zz_counters to check for leaks afterwards
+export L4U_FAULT_INJECT=${FAULT_INJECT:-} L4U_FAULT_PROBABILITY=${FAULT_PROBABILITY:-}
+if [ -n "$L4U_FAULT_INJECT" ] && ! grep -qx zz_counters "$runlist"; then
+	echo zz_counters >>"$runlist"
 fi
 
 # 4. l4.ko for each kernel (the debug kernels are built once and cached)

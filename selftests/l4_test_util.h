@@ -655,6 +655,13 @@ static inline void l4t_setup(struct __test_metadata *_metadata, int *dev,
 	ASSERT_LE(0, *dev) TH_LOG("open %s: %s", L4_DEVICE_PATH,
 				  strerror(errno));
 	ASSERT_EQ(0, l4t_stats(*dev, before));
+	/*
+	 * make check FAULT_INJECT=1 (scripts/vm/init): from here on this test
+	 * and its children are the tasks whose allocations may fail; the
+	 * harness around it and the teardown's checks are not.
+	 */
+	if (getenv("L4U_FAULT_INJECT") && !strcmp(getenv("L4U_FAULT_INJECT"), "1"))
+		l4t_write_str("/proc/self/make-it-fail", "1");
 }
 
 /*

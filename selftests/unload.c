@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The module cannot go while anything of it is in use: an open /dev/l4, a
- * space fd, or only a window whose fd is closed. delete_module() with
+ * space fd, only a window whose fd is closed, a gate, or only a send
+ * capability of a dead gate. delete_module() with
  * O_NONBLOCK then fails with EWOULDBLOCK (kernel/module/main.c,
  * try_stop_module) and the module stays usable. The real unload is the
  * guest's rmmod after the suite.
@@ -85,6 +86,37 @@ TEST_F(unload, busy_with_window_only)
 				2 * L4T_PAGE, 2));
 	check_alive(_metadata);
 	ASSERT_EQ(0, munmap(win, 4 * L4T_PAGE));
+}
+
+/* A gate alone (its receive fd) holds the module. */
+TEST_F(unload, busy_with_gate_only)
+{
+	int gate = ioctl(self->dev, L4_IOC_CREATE_GATE, 0);
+
+	ASSERT_LE(0, gate);
+	ASSERT_EQ(0, close(self->dev));
+	expect_busy(_metadata);
+	check_alive(_metadata);
+	ASSERT_EQ(0, close(gate));
+}
+
+/* So does a send capability of a gate that is already dead. */
+TEST_F(unload, busy_with_dead_gates_send_cap)
+{
+	struct l4_call c = { .nwords = 1, .rcv_space_fd = -1 };
+	int gate, cap;
+
+	gate = ioctl(self->dev, L4_IOC_CREATE_GATE, 0);
+	ASSERT_LE(0, gate);
+	cap = ioctl(gate, L4_IOC_GATE_SEND_CAP, 0);
+	ASSERT_LE(0, cap);
+	ASSERT_EQ(0, close(gate));
+	ASSERT_EQ(0, close(self->dev));
+	expect_busy(_metadata);
+	ASSERT_EQ(-1, ioctl(cap, L4_IOC_CALL, &c));
+	ASSERT_EQ(EPIPE, errno);
+	check_alive(_metadata);
+	ASSERT_EQ(0, close(cap));
 }
 
 TEST_HARNESS_MAIN

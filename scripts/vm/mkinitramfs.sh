@@ -106,6 +106,8 @@ L4U_MODE='$mode'
 L4U_PRELOAD='$preload'
 L4U_TIMEOUT='$tmo'
 L4U_DEMO='$demo'
+L4U_FAULT_INJECT='${L4U_FAULT_INJECT:-}'
+L4U_FAULT_PROBABILITY='${L4U_FAULT_PROBABILITY:-}'
 CONF
 
 (cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -1 >"$out"

@@ -80,6 +80,11 @@ BEGIN {
 	}
 	if (m == "insmod") { result(f[3] == "ok" ? "ok" : "not ok", "insmod l4.ko", ""); next }
 	if (m == "rmmod") { result(f[3] == "ok" ? "ok" : "not ok", "rmmod l4", ""); next }
+	if (m == "fi-result" || m == "fi-end" || m == "fi-unavailable") {	# not results
+		if (m == "fi-unavailable") result("not ok", "fault injection", "no failslab/fail_page_alloc in debugfs")
+		else printf "[%s] # fault injection: %s\n", name, substr($0, index($0, m) + length(m) + 1)
+		next
+	}
 	if (m == "test-skip") { started++; result("not ok", f[3], "not run: insmod failed"); next }
 	if (m == "test-begin") {
 		started++
