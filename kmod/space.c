@@ -15,6 +15,7 @@
 #include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/fs_context.h>
 #include <linux/module.h>
 #include <linux/mount.h>
 #include <linux/pid.h>
@@ -173,9 +174,18 @@ struct l4_space *l4_space_get_next(u64 *id)
 	return space;
 }
 
+/*
+ * Windows may execute what a space holds (L4's X right; window.c enforces
+ * it per window), so the mount is not SB_I_NOEXEC, which newer kernels'
+ * init_pseudo() sets (7.3 does, 6.12 does not: mmap(PROT_EXEC) would be
+ * EPERM). No one can exec or open a file of this mount by path anyway.
+ */
 static int l4_fs_init_fs_context(struct fs_context *fc)
 {
-	return init_pseudo(fc, L4U_FS_MAGIC) ? 0 : -ENOMEM;
+	if (!init_pseudo(fc, L4U_FS_MAGIC))
+		return -ENOMEM;
+	fc->s_iflags &= ~SB_I_NOEXEC;
+	return 0;
 }
 
 /*

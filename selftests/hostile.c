@@ -714,8 +714,8 @@ struct h_charge {
 };
 
 #define CH_OBJECTS	4000	/* spaces, gates, capabilities */
-#define CH_MESSAGES_N	6000
-#define CH_CALLERS	8
+#define CH_MESSAGES_N	10000
+#define CH_CALLERS	64
 
 static __s64 h_meminfo_slab(void)
 {
@@ -774,7 +774,11 @@ struct h_flood {
 	volatile int stop;
 };
 
-/* Calls that give up after 5 ms: received ones stay with the gate. */
+/*
+ * Calls that give up after 50 ms, long after the receiver took them (few
+ * give up still queued: their freed messages would leave holes in the
+ * slab pages that no cgroup pays for): received ones stay with the gate.
+ */
 static void *h_flood_thread(void *arg)
 {
 	struct h_flood *fl = arg;
@@ -783,7 +787,7 @@ static void *h_flood_thread(void *arg)
 	while (!fl->stop) {
 		memset(&c, 0, sizeof(c));
 		c.rcv_space_fd = -1;
-		c.timeout_ns = 5000000;
+		c.timeout_ns = 50000000;
 		ioctl(fl->gate, L4_IOC_CALL, &c);
 	}
 	return NULL;
@@ -835,15 +839,19 @@ static void h_charge_child(const char *cg, int dev, struct h_charge *r)
 			CHILD_CHECK(!h_recv(gate, &m));
 			r->n[k]++;
 		}
+		/*
+		 * Measured before the callers end: an exiting thread's kernel
+		 * stack leaves the cgroup at once, its task_struct the slab
+		 * only after an RCU grace period.
+		 */
+		r->cg[k] = h_cg_current(cg) - cg0;
+		r->debug[k] = h_debug_slab() - debug0;
+		r->slab[k] = h_meminfo_slab() - slab0 - r->debug[k];
 		if (k == CH_MESSAGES) {
 			fl.stop = 1;
 			for (i = 0; i < CH_CALLERS; i++)
 				CHILD_CHECK(!pthread_join(th[i], NULL));
-			/* what was queued when the callers stopped went with them */
 		}
-		r->cg[k] = h_cg_current(cg) - cg0;
-		r->debug[k] = h_debug_slab() - debug0;
-		r->slab[k] = h_meminfo_slab() - slab0 - r->debug[k];
 	}
 	_exit(0);
 }
@@ -853,7 +861,7 @@ static void h_charge_child(const char *cg, int dev, struct h_charge *r)
  * user's memory cgroup: memory.current grows within 20 % of what the
  * kernel's slab grows (less the debugging tools' own caches on a debug
  * kernel), for spaces, gates, send capabilities and messages received and
- * left unanswered (6000 of them, max_inflight raised).
+ * left unanswered (10000 of them, max_inflight raised).
  */
 TEST_F(hostile, charged_to_cgroup)
 {
