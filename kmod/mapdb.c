@@ -83,7 +83,7 @@ static bool l4_slot_maps(struct l4_space *space, unsigned long index,
 {
 	struct l4_node *node;
 
-	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "l4_slot_maps() outside RCU");
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "slot recheck outside RCU");
 	node = xa_load(&space->entries, index);
 	if (!node || node->frame->page != page ||
 	    (READ_ONCE(node->rights) & rights) != rights)
