@@ -23,8 +23,9 @@
  * RECEIVED message fails with EPIPE, and every later send too. No receiver
  * or replier can run then (each holds the file), so nothing races the death.
  *
- * Send capabilities are files of their own (l4_gate_send_fops) that hold a
- * gate reference and count in gate->senders (under the gate lock). They
+ * Send capabilities are files of their own (abi.c) that hold a gate
+ * reference and count in gate->senders (l4_gate_sender_add()/_drop(), under
+ * the gate lock). They
  * can call, and name the gate as a pager, but never receive: so they do
  * not keep the gate alive. When the count drops to zero on a live gate,
  * the NO_SENDERS notification that L4_IOC_GATE_SEND_CAP allocated in

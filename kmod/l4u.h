@@ -231,7 +231,7 @@ struct l4_space *l4_space_alloc(u64 size, u64 max_frames, u32 flags);
 struct file *l4_space_file(struct l4_space *space,
 			   const struct file_operations *fops);
 void l4_space_publish(struct l4_space *space);
-bool l4_space_unpublish(struct l4_space *space);
+void l4_space_unpublish(struct l4_space *space);
 void l4_space_unreserve(struct l4_space *space);
 void l4_space_put(struct l4_space *space);
 struct l4_space *l4_space_get_next(u64 *id);

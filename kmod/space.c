@@ -144,15 +144,13 @@ void l4_space_unreserve(struct l4_space *space)
 }
 
 /*
- * Take @space out of the table (or its reservation). True if it had been
- * published: then it was announced and is now gone for lookups.
+ * Take @space out of the table, or its reservation if it never was
+ * published (then nobody saw it come, so nobody hears it go).
  */
-bool l4_space_unpublish(struct l4_space *space)
+void l4_space_unpublish(struct l4_space *space)
 {
-	if (xa_erase(&l4_spaces, space->id) != space)
-		return false;
-	l4_obs_space(space, false);
-	return true;
+	if (xa_erase(&l4_spaces, space->id) == space)
+		l4_obs_space(space, false);
 }
 
 /*
