@@ -120,6 +120,33 @@ static int h_source(int dev, size_t pages, char **win)
 	return fd;
 }
 
+/* A source space, a paged client space with its window, and the pager gate. */
+struct h_paged {
+	int src, cli, gate;
+	char *swin, *cwin;
+};
+
+static void h_paged_open(struct __test_metadata *_metadata, int dev,
+			 struct h_paged *pg)
+{
+	pg->src = h_source(dev, 4, &pg->swin);
+	ASSERT_LE(0, pg->src);
+	pg->cli = l4t_space_window(dev, 4, 0, 0, &pg->cwin);
+	ASSERT_LE(0, pg->cli);
+	pg->gate = l4f_gate(dev);
+	ASSERT_LE(0, pg->gate);
+	ASSERT_EQ(0, l4f_set_pager(pg->cli, pg->gate));
+}
+
+static void h_paged_close(struct h_paged *pg)
+{
+	munmap(pg->cwin, 4 * PG);
+	munmap(pg->swin, 4 * PG);
+	close(pg->gate);
+	close(pg->cli);
+	close(pg->src);
+}
+
 static void h_on_usr1_count(int sig)
 {
 	(void)sig;
@@ -231,56 +258,47 @@ static void h_kernel_access(struct __test_metadata *_metadata, int dev,
 			    bool answer)
 {
 	struct h_writer *w = l4t_shared(sizeof(*w));
-	int src, cli, gate, p[2];
-	char *swin, *cwin, c;
+	struct h_paged pg;
+	char c;
+	int p[2];
 	struct l4_msg m, last;
 	pid_t pid;
 
 	ASSERT_NE(NULL, w);
-	src = h_source(dev, 4, &swin);
-	ASSERT_LE(0, src);
-	cli = l4t_space_window(dev, 4, 0, 0, &cwin);
-	ASSERT_LE(0, cli);
-	gate = l4f_gate(dev);
-	ASSERT_LE(0, gate);
-	ASSERT_EQ(0, l4f_set_pager(cli, gate));
+	h_paged_open(_metadata, dev, &pg);
 	ASSERT_EQ(0, pipe(p));
 
-	pid = h_writer_start(cwin + 2 * PG + 5, p[1], w);
+	pid = h_writer_start(pg.cwin + 2 * PG + 5, p[1], w);
 	ASSERT_LE(0, pid);
-	ASSERT_EQ(0, h_recv(gate, &m));
+	ASSERT_EQ(0, h_recv(pg.gate, &m));
 	ASSERT_EQ(L4_LABEL_PAGE_FAULT, m.label);
 	ASSERT_EQ(2 * PG, m.words[0]);	/* a read of an absent page */
 	ASSERT_EQ(pid, m.tid);
 
 	h_signal_stream(pid, 200);
 	/* still the one message, and the writer still waits */
-	ASSERT_EQ(0, h_drain(gate, &last));
+	ASSERT_EQ(0, h_drain(pg.gate, &last));
 	ASSERT_EQ(0, w->done);
 
 	if (answer) {
-		ASSERT_EQ(0, h_reply_map(gate, m.token, src, 2 * PG, L4_FPAGE_R));
+		ASSERT_EQ(0, h_reply_map(pg.gate, m.token, pg.src, 2 * PG, L4_FPAGE_R));
 		ASSERT_EQ(0, l4t_wait(pid));
 		ASSERT_EQ(1, w->ret);
 		ASSERT_EQ(1, read(p[0], &c, 1));
-		ASSERT_EQ(swin[2 * PG + 5], c);
+		ASSERT_EQ(pg.swin[2 * PG + 5], c);
 	} else {
 		ASSERT_EQ(0, kill(pid, SIGKILL));
 		ASSERT_EQ(128 + SIGKILL, l4t_wait(pid));
 		ASSERT_EQ(0, w->done);
 		/* the abandoned message still takes its (late) answer */
-		ASSERT_EQ(-1, h_reply_error(gate, m.token, EFAULT));
+		ASSERT_EQ(-1, h_reply_error(pg.gate, m.token, EFAULT));
 		ASSERT_EQ(ESRCH, errno);
 	}
-	ASSERT_EQ(0, h_drain(gate, &last));
+	ASSERT_EQ(0, h_drain(pg.gate, &last));
 
 	close(p[0]);
 	close(p[1]);
-	munmap(cwin, 4 * PG);
-	munmap(swin, 4 * PG);
-	close(gate);
-	close(cli);
-	close(src);
+	h_paged_close(&pg);
 }
 
 TEST_F(hostile, kernel_access_signals_pager_answers)
@@ -360,47 +378,41 @@ TEST_F(hostile, no_stale_verdict_after_handler)
 {
 	struct h_round *rounds = l4t_shared(sizeof(*rounds) * VERDICT_ROUNDS);
 	struct h_param spin = { 0 };
-	int src, cli, gate, done[2], go[2], i, hit = 0;
+	int done[2], go[2], i, hit = 0;
+	struct h_paged pg;
 	struct l4_msg m;
-	char *swin, *cwin;
 	pid_t pid;
 
 	ASSERT_NE(NULL, rounds);
 	/* no spinning: the faulter sleeps, and the signal overtakes its wake-up */
 	ASSERT_EQ(0, h_param_set(&spin, PARAM("spin_ns"), 0));
-	src = h_source(self->dev, 4, &swin);
-	ASSERT_LE(0, src);
-	cli = l4t_space_window(self->dev, 4, 0, 0, &cwin);
-	ASSERT_LE(0, cli);
-	gate = l4f_gate(self->dev);
-	ASSERT_LE(0, gate);
-	ASSERT_EQ(0, l4f_set_pager(cli, gate));
+	h_paged_open(_metadata, self->dev, &pg);
 	ASSERT_EQ(0, pipe(done));
 	ASSERT_EQ(0, pipe(go));
 
 	pid = l4f_fork();
 	ASSERT_LE(0, pid);
 	if (!pid)
-		h_verdict_child((volatile __u64 *)(cwin + PG + 64), rounds,
+		h_verdict_child((volatile __u64 *)(pg.cwin + PG + 64), rounds,
 				done[1], go[0]);
 
 	for (i = 0; i < VERDICT_ROUNDS; i++) {
 		struct pollfd pfd[2] = {
-			{ .fd = gate, .events = POLLIN },
+			{ .fd = pg.gate, .events = POLLIN },
 			{ .fd = done[0], .events = POLLIN },
 		};
 
-		ASSERT_EQ(0, h_recv(gate, &m));
+		ASSERT_EQ(0, h_recv(pg.gate, &m));
 		ASSERT_EQ(PG + 64, m.words[0]);
-		ASSERT_EQ(0, h_reply_error(gate, m.token, EFAULT));
+		ASSERT_EQ(0, h_reply_error(pg.gate, m.token, EFAULT));
 		ASSERT_EQ(0, kill(pid, SIGUSR1));
 		/* the second access asks again; the round ends with its report */
 		for (;;) {
 			ASSERT_LT(0, poll(pfd, 2, -1));
 			if (pfd[0].revents & POLLIN) {
-				ASSERT_EQ(0, h_recv(gate, &m));
+				ASSERT_EQ(0, h_recv(pg.gate, &m));
 				ASSERT_EQ(PG + 64, m.words[0]);
-				ASSERT_EQ(0, h_reply_map(gate, m.token, src, PG,
+				ASSERT_EQ(0, h_reply_map(pg.gate, m.token, pg.src, PG,
 							 L4_FPAGE_R));
 				continue;
 			}
@@ -411,7 +423,7 @@ TEST_F(hostile, no_stale_verdict_after_handler)
 		ASSERT_EQ(l4t_word(SEED, PG + 64), rounds[i].val2);
 		hit += rounds[i].interrupted;
 		/* next round: the page is absent again */
-		ASSERT_EQ(0, h_unmap(src, PG, L4_FPAGE_RWX));
+		ASSERT_EQ(0, h_unmap(pg.src, PG, L4_FPAGE_RWX));
 		ASSERT_EQ(0, l4t_post(go[1]));
 	}
 	ASSERT_EQ(0, l4t_wait(pid));
@@ -423,11 +435,7 @@ TEST_F(hostile, no_stale_verdict_after_handler)
 	close(done[1]);
 	close(go[0]);
 	close(go[1]);
-	munmap(cwin, 4 * PG);
-	munmap(swin, 4 * PG);
-	close(gate);
-	close(cli);
-	close(src);
+	h_paged_close(&pg);
 }
 
 /* ------------------------------------------------------------------ */
