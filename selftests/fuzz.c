@@ -620,7 +620,7 @@ static void op_info(struct fz_actor *a)
 		return;
 	if (!fz_res(K_INFO, l4t_info(s->fd, &info))) {
 		if (info.size != s->size || info.flags != s->flags ||
-		    info.pad || info.reserved[0] ||
+		    info.pad ||
 		    ((s->flags & L4_SPACE_SIGMA0) && info.frames > info.nodes &&
 		     !info.grants))
 			fz_note("space_info: size %llx/%llx flags %x/%x",

@@ -227,7 +227,7 @@ static void mdb_spaces(struct __test_metadata *_metadata, int dev, size_t pages,
 	EXPECT_EQ((__u64)(grants_), i_.grants);				\
 	EXPECT_EQ((__u64)(unmaps_), i_.unmaps);				\
 	EXPECT_EQ((__u64)(revoked_), i_.revoked);			\
-	EXPECT_EQ(0ULL, i_.reserved[0]);				\
+	EXPECT_EQ(0ULL, i_.superpages);					\
 } while (0)
 
 static double mdb_now(void)

@@ -25,7 +25,7 @@
 #define L4_DEVICE_PATH		"/dev/l4"
 
 #define L4_ABI_MAJOR		0
-#define L4_ABI_MINOR		5
+#define L4_ABI_MINOR		6
 
 #define L4_IOC_MAGIC		0xBC
 
@@ -102,6 +102,7 @@ struct l4_map_item {
 #define L4_FEAT_IPC		(1ULL << 3)	/* gates, threads, fault IPC */
 #define L4_FEAT_FAULT_AROUND	(1ULL << 4)	/* L4_SPACE_FAULT_AROUND */
 #define L4_FEAT_SEND_CAP	(1ULL << 5)	/* send capabilities, no-senders */
+#define L4_FEAT_SUPERPAGES	(1ULL << 6)	/* L4_SPACE_SUPERPAGES, 2 MiB entries */
 #define L4_FEATURES_KNOWN	(L4_FEAT_SPACES | L4_FEAT_SIGMA0 | L4_FEAT_MAPDB | \
 				 L4_FEAT_IPC | L4_FEAT_FAULT_AROUND | \
 				 L4_FEAT_SEND_CAP)
@@ -125,6 +126,16 @@ struct l4_version {
 #define L4_SPACE_FAULT_AROUND	(1U << 1)
 #define L4_SPACE_FLAGS_KNOWN	(L4_SPACE_SIGMA0 | L4_SPACE_FAULT_AROUND)
 #define L4_FAULT_AROUND_PAGES	16
+/*
+ * Superpages (with L4_SPACE_SIGMA0): the first touch of an empty, aligned
+ * 2 MiB block of the space allocates one 2 MiB frame for all of it (one
+ * mapping-database entry; one PMD in a window placed 2 MiB-aligned), or a
+ * 4 KiB frame when no 2 MiB one is to be had. A 2 MiB frame counts 512
+ * against the frame limits. docs/design.md has the rules for mappings of
+ * parts of a superpage.
+ */
+#define L4_SPACE_SUPERPAGES	(1U << 2)
+#define L4_SUPERPAGE_ORDER	21	/* log2 of the superpage size */
 
 /* The largest space: 2^47 bytes, a user half of x86-64. */
 #define L4_SPACE_MAX_SIZE	(1ULL << 47)
@@ -162,7 +173,8 @@ struct l4_stats {
 	__u64 replies;		/* replies delivered */
 	__u64 pager_faults;	/* page faults sent to pagers */
 	__u64 faultaround_pages; /* pages mapped into windows by fault-around */
-	__u64 reserved[5];	/* out: zero */
+	__u64 superpages;	/* 2 MiB frames allocated now (in frames: 512 each) */
+	__u64 reserved[4];	/* out: zero */
 };
 
 /* on /dev/l4 */
@@ -181,7 +193,7 @@ struct l4_space_info {
 	__u64 id;		/* the space's id */
 	__u64 size;		/* bytes */
 	__u64 max_frames;	/* own frame limit, 0 = none */
-	__u64 frames;		/* frames this space's sigma0 allocated, live */
+	__u64 frames;		/* frames (pages) this space's sigma0 allocated, live */
 	__u64 nodes;		/* pages present in the space */
 	__u64 windows;		/* window vmas onto the space, all processes */
 	__u32 flags;		/* L4_SPACE_* given at creation */
@@ -190,7 +202,7 @@ struct l4_space_info {
 	__u64 grants;		/* pages granted into this space */
 	__u64 unmaps;		/* L4_IOC_UNMAP calls on this space */
 	__u64 revoked;		/* its entries removed or downgraded */
-	__u64 reserved[1];	/* zero */
+	__u64 superpages;	/* 2 MiB frames among its frames (512 each there) */
 };
 
 #define L4_IOC_SPACE_INFO	_IOR(L4_IOC_MAGIC, 0x40, struct l4_space_info)
