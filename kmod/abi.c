@@ -159,6 +159,7 @@ static long l4_space_info_ioctl(struct l4_space *space,
 		.grants		= atomic_long_read(&space->grants),
 		.unmaps		= atomic_long_read(&space->unmaps),
 		.revoked	= atomic_long_read(&space->revoked),
+		.superpages	= atomic_long_read(&space->superpages),
 	};
 
 	return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
@@ -325,6 +326,8 @@ static const struct file_operations l4_space_fops = {
 	.unlocked_ioctl	= l4_space_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.mmap		= l4_space_mmap,
+	/* windows of 2 MiB and more start 2 MiB-aligned: superpages fit */
+	.get_unmapped_area = thp_get_unmapped_area,
 	.llseek		= noop_llseek,
 };
 
@@ -346,6 +349,9 @@ static long l4_space_create_ioctl(struct l4_space_create __user *uarg)
 		return -EINVAL;
 	if (!req.size || req.size > L4_SPACE_MAX_SIZE ||
 	    !IS_ALIGNED(req.size, PAGE_SIZE))
+		return -EINVAL;
+	/* superpages are what a sigma0 hands out */
+	if ((req.flags & L4_SPACE_SUPERPAGES) && !(req.flags & L4_SPACE_SIGMA0))
 		return -EINVAL;
 
 	space = l4_space_alloc(req.size, req.max_frames, req.flags);

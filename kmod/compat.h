@@ -8,6 +8,7 @@
 #define _L4U_COMPAT_H
 
 #include <linux/mm.h>
+#include <linux/pagemap.h>
 #include <linux/version.h>
 
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
@@ -85,6 +86,45 @@ static inline int l4_genl_multicast_filtered(const struct genl_family *family,
 	return genlmsg_multicast_netns_filtered(family, &init_net, skb, 0,
 						group, GFP_ATOMIC, filter,
 						data);
+}
+#endif
+
+/*
+ * One PTE for one page of a large folio, from ->fault (the page locked and
+ * referenced; both are dropped here on success). Since 6.15
+ * vmf_insert_page_mkwrite() does it, writable at once for a write fault.
+ * Before, finish_fault() maps just the one page it gets as long as a page
+ * table is there (else it would try a PMD for the folio), so make sure of
+ * that and let it: VM_FAULT_LOCKED. apply_to_page_range() allocates page
+ * tables in any mm and is exported; its callback has nothing to do.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 15, 0)
+static inline vm_fault_t l4_fault_one_pte(struct vm_fault *vmf, struct page *page)
+{
+	vm_fault_t ret;
+
+	ret = vmf_insert_page_mkwrite(vmf, page, vmf->flags & FAULT_FLAG_WRITE);
+	unlock_page(page);
+	put_page(page);
+	return ret;
+}
+#else
+static inline int l4_pte_table_only(pte_t *pte, unsigned long addr, void *data)
+{
+	return 0;
+}
+
+static inline vm_fault_t l4_fault_one_pte(struct vm_fault *vmf, struct page *page)
+{
+	if (pmd_none(*vmf->pmd) &&
+	    apply_to_page_range(vmf->vma->vm_mm, vmf->address & PAGE_MASK,
+				PAGE_SIZE, l4_pte_table_only, NULL)) {
+		unlock_page(page);
+		put_page(page);
+		return VM_FAULT_OOM;
+	}
+	vmf->page = page;
+	return VM_FAULT_LOCKED;
 }
 #endif
 

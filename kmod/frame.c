@@ -3,9 +3,11 @@
  * Frames: the "physical memory" of l4u, handed out by the in-kernel sigma0.
  *
  * A frame is a page the module allocated itself (zeroed, charged to the
- * memory cgroup of the task that touched it first), bounded by the space's
- * own limit and by the module parameter max_frames. Each frame carries the
- * root node of its derivation tree.
+ * memory cgroup of the task that touched it first), or a superpage: one
+ * 2 MiB folio, allocated without hard reclaim (THP's way: the caller falls
+ * back to 4 KiB frames). Frames are bounded, in pages (a superpage counts
+ * 512), by the space's own limit and by the module parameter max_frames.
+ * Each frame carries the root node of its derivation tree.
  */
 #include <linux/gfp.h>
 #include <linux/mm.h>
@@ -18,48 +20,66 @@ unsigned long l4_max_frames;
 module_param_named(max_frames, l4_max_frames, ulong, 0644);
 MODULE_PARM_DESC(max_frames, "most frames (pages) all spaces together may hold (default: half of RAM)");
 
-/* frames allocated now: exact, since it is checked against max_frames */
+/* frame pages allocated now: exact, since it is checked against max_frames */
 static atomic_long_t l4_frames = ATOMIC_LONG_INIT(0);
+static atomic_long_t l4_superpages = ATOMIC_LONG_INIT(0);
 
 static struct kmem_cache *l4_frame_cache;
 static DEFINE_XARRAY(l4_frame_ids);	/* id -> frame, for introspection */
 static atomic64_t l4_next_frame_id = ATOMIC64_INIT(0);
 
-/* Take one unit of @count unless that would pass @limit (0: no limit). */
-static bool l4_charge(atomic_long_t *count, unsigned long limit)
+/* Take @n units of @count unless that would pass @limit (0: no limit). */
+static bool l4_charge(atomic_long_t *count, long n, unsigned long limit)
 {
 	long old = atomic_long_read(count);
 
 	do {
-		if (limit && old >= (long)limit)
+		if (limit && old + n > (long)limit)
 			return false;
-	} while (!atomic_long_try_cmpxchg(count, &old, old + 1));
+	} while (!atomic_long_try_cmpxchg(count, &old, old + n));
 	return true;
 }
 
-/*
- * Allocate a zeroed frame for @space. The root node is set up for the caller
- * to insert: it maps the frame with all rights at depth 0. Returns
- * ERR_PTR(-ENOSPC) when a frame limit refuses, ERR_PTR(-ENOMEM) when the
- * page allocator or the memory cgroup does.
- */
-struct l4_frame *l4_frame_alloc(struct l4_space *space)
+static struct page *l4_frame_alloc_pages(unsigned int order)
 {
+	struct page *page;
+
+	page = order ? alloc_pages(L4_GFP_SUPER, order) : alloc_page(L4_GFP_FRAME);
+	/*
+	 * Not in any page cache: the index only steers finish_fault(), which
+	 * maps a large folio with a PMD only if it ends within i_size.
+	 */
+	if (page)
+		page_folio(page)->index = 0;
+	return page;
+}
+
+/*
+ * Allocate a zeroed frame of 2^@order pages (0 or L4_SUPER_ORDER) for
+ * @space. The root node is set up for the caller to insert: it maps the
+ * whole frame with all rights at depth 0. Returns ERR_PTR(-ENOSPC) when a
+ * frame limit refuses, ERR_PTR(-ENOMEM) when the page allocator or the
+ * memory cgroup does.
+ */
+struct l4_frame *l4_frame_alloc(struct l4_space *space, unsigned int order)
+{
+	long pages = 1L << order;
 	struct l4_frame *frame;
 	int err = -ENOSPC;
 
-	if (!l4_charge(&space->frames, space->max_frames))
+	if (!l4_charge(&space->frames, pages, space->max_frames))
 		return ERR_PTR(-ENOSPC);
-	if (!l4_charge(&l4_frames, READ_ONCE(l4_max_frames)))
+	if (!l4_charge(&l4_frames, pages, READ_ONCE(l4_max_frames)))
 		goto err_space;
 
 	err = -ENOMEM;
 	frame = kmem_cache_zalloc(l4_frame_cache, L4_GFP_META);
 	if (!frame)
 		goto err_global;
-	frame->page = alloc_page(L4_GFP_FRAME);
+	frame->page = l4_frame_alloc_pages(order);
 	if (!frame->page)
 		goto err_frame;
+	frame->order = order;
 	frame->id = atomic64_inc_return(&l4_next_frame_id);
 	if (xa_insert(&l4_frame_ids, frame->id, frame, L4_GFP_META))
 		goto err_page;
@@ -69,8 +89,13 @@ struct l4_frame *l4_frame_alloc(struct l4_space *space)
 	frame->root.frame = frame;
 	frame->root.space = space;
 	frame->root.rights = L4_FPAGE_RWX;
+	frame->root.order = order;
 	INIT_LIST_HEAD(&frame->root.children);
 	INIT_LIST_HEAD(&frame->root.sibling);
+	if (order) {
+		atomic_long_inc(&space->superpages);
+		atomic_long_inc(&l4_superpages);
+	}
 	l4_count_inc(frames_allocated);
 	return frame;
 
@@ -79,32 +104,42 @@ err_page:
 err_frame:
 	kmem_cache_free(l4_frame_cache, frame);
 err_global:
-	atomic_long_dec(&l4_frames);
+	atomic_long_sub(pages, &l4_frames);
 err_space:
-	atomic_long_dec(&space->frames);
+	atomic_long_sub(pages, &space->frames);
 	return ERR_PTR(err);
 }
 
 /*
- * A root left @space (revoked, or its insert lost a race): the space is no
- * longer charged for its frame. The frame stays in the module's count
- * until its last put.
+ * The root of @frame left @space (revoked, or its insert lost a race): the
+ * space is no longer charged for the frame. The frame stays in the module's
+ * count until its last put.
  */
-void l4_frame_uncharge(struct l4_space *space)
+void l4_frame_uncharge(struct l4_frame *frame, struct l4_space *space)
 {
-	atomic_long_dec(&space->frames);
+	atomic_long_sub(1L << frame->order, &space->frames);
+	if (frame->order)
+		atomic_long_dec(&space->superpages);
 }
 
-/* A grant moved a root from @from to @to: so does its charge. */
-void l4_frame_move_charge(struct l4_space *from, struct l4_space *to)
+/* A grant moved the root of @frame from @from to @to: so does its charge. */
+void l4_frame_move_charge(struct l4_frame *frame, struct l4_space *from,
+			  struct l4_space *to)
 {
-	atomic_long_dec(&from->frames);
-	atomic_long_inc(&to->frames);
+	l4_frame_uncharge(frame, from);
+	atomic_long_add(1L << frame->order, &to->frames);
+	if (frame->order)
+		atomic_long_inc(&to->superpages);
 }
 
 long l4_frames_live(void)
 {
 	return atomic_long_read(&l4_frames);
+}
+
+long l4_superpages_live(void)
+{
+	return atomic_long_read(&l4_superpages);
 }
 
 static void l4_frame_free_rcu(struct rcu_head *head)
@@ -125,7 +160,9 @@ void l4_frame_put(struct l4_frame *frame)
 		return;
 	WARN_ON_ONCE(!list_empty(&frame->root.children));
 	xa_erase(&l4_frame_ids, frame->id);
-	atomic_long_dec(&l4_frames);
+	atomic_long_sub(1L << frame->order, &l4_frames);
+	if (frame->order)
+		atomic_long_dec(&l4_superpages);
 	l4_count_inc(frames_freed);
 	put_page(frame->page);
 	/* call_rcu, not kfree_rcu: rcu_barrier() at exit must cover it */

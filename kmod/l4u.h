@@ -8,15 +8,18 @@
  *              its last fd and its last window are gone. The space holds a
  *              reference on its own inode so that revocation can always
  *              reach inode->i_mapping.
- *   l4_frame   one module-allocated page plus the root of its derivation
- *              tree; refcount_t users: the root node holds one, operations
- *              that must lock the frame pin it with another. Freed through
- *              RCU so that lock-free lookups may dereference it; its page is
- *              put at once (readers take page references speculatively and
- *              recheck under the page lock).
- *   l4_node    one entry of one space: (space, page index) -> frame, rights.
- *              Stored in space->entries, linked into its frame's tree; freed
- *              through RCU. The root node is embedded in its frame.
+ *   l4_frame   one module-allocated page, or one 2 MiB folio (a superpage),
+ *              plus the root of its derivation tree; refcount_t users: the
+ *              root node holds one, operations that must lock the frame pin
+ *              it with another. Freed through RCU so that lock-free lookups
+ *              may dereference it; its folio is put at once (readers take
+ *              folio references speculatively and recheck under the folio
+ *              lock).
+ *   l4_node    one entry of one space: (space, page index) -> frame, rights,
+ *              for 4 KiB or, mapping a whole superpage, 2 MiB of the space
+ *              (one multi-index xarray entry). Stored in space->entries,
+ *              linked into its frame's tree; freed through RCU. The root
+ *              node is embedded in its frame.
  */
 #ifndef _L4U_INTERNAL_H
 #define _L4U_INTERNAL_H
@@ -41,6 +44,10 @@
 
 #define L4_MAPDB_MAX_DEPTH	255
 
+/* a superpage in pages, as an order: 2 MiB / 4 KiB */
+#define L4_SUPER_ORDER		(L4_SUPERPAGE_ORDER - PAGE_SHIFT)
+#define L4_SUPER_PAGES		(1UL << L4_SUPER_ORDER)
+
 /*
  * Allocations on behalf of a user: charged to its memory cgroup, and never
  * an OOM kill of the user -- a refused charge becomes an error (SIGBUS).
@@ -48,6 +55,9 @@
 #define L4_GFP_META	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
 #define L4_GFP_FRAME	(GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT | \
 			 __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
+/* a superpage: no hard reclaim for it, 4 KiB frames are the fallback (THP's way) */
+#define L4_GFP_SUPER	(GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT | __GFP_COMP | \
+			 __GFP_NORETRY | __GFP_NOWARN)
 
 struct l4_frame;
 struct l4_space;
@@ -67,8 +77,15 @@ struct l4_node {
 	struct list_head sibling;	/* entry in parent->children */
 	u8 rights;			/* L4_FPAGE_R/W/X */
 	u8 depth;			/* 0 for the root, <= L4_MAPDB_MAX_DEPTH */
+	u8 order;			/* 0: 4 KiB; L4_SUPER_ORDER: the whole superpage */
+	u16 pgoff;			/* 4 KiB of a superpage: which page of it */
 	struct rcu_head rcu;
 };
+
+static inline unsigned long l4_node_pages(const struct l4_node *node)
+{
+	return 1UL << node->order;
+}
 
 /* a fault mapped the frame since unmap last reported on it */
 #define L4_FRAME_REFERENCED	0
@@ -76,8 +93,9 @@ struct l4_node {
 #define L4_FRAME_LIVE		1
 
 struct l4_frame {
-	struct page *page;		/* one module reference */
+	struct page *page;		/* the head page: one module reference */
 	refcount_t users;		/* the root node + pinning operations */
+	u8 order;			/* 0, or L4_SUPER_ORDER: a superpage */
 	unsigned long flags;		/* L4_FRAME_* bits */
 	u64 id;				/* never reused; key of the frame table */
 	struct mutex lock;		/* the derivation tree of this frame */
@@ -93,7 +111,8 @@ struct l4_space {
 	struct pid *owner;		/* creating process, one reference */
 	unsigned long pages;		/* size in pages */
 	unsigned long max_frames;	/* 0: no own limit */
-	atomic_long_t frames;		/* frames charged to this space */
+	atomic_long_t frames;		/* frame pages charged to this space */
+	atomic_long_t superpages;	/* of them in superpages, each 512 */
 	atomic_long_t nodes;		/* entries present */
 	atomic_t windows;		/* window vmas, all processes */
 	atomic_long_t maps, grants;	/* pages mapped / granted into it */
@@ -218,9 +237,11 @@ extern unsigned long l4_max_frames;
 int l4_frame_init(void);
 void l4_frame_exit(void);
 long l4_frames_live(void);
-struct l4_frame *l4_frame_alloc(struct l4_space *space);
-void l4_frame_uncharge(struct l4_space *space);
-void l4_frame_move_charge(struct l4_space *from, struct l4_space *to);
+long l4_superpages_live(void);
+struct l4_frame *l4_frame_alloc(struct l4_space *space, unsigned int order);
+void l4_frame_uncharge(struct l4_frame *frame, struct l4_space *space);
+void l4_frame_move_charge(struct l4_frame *frame, struct l4_space *from,
+			  struct l4_space *to);
 void l4_frame_put(struct l4_frame *frame);
 struct l4_frame *l4_frame_get_id(u64 id);
 
@@ -245,9 +266,9 @@ long l4_unmap(struct l4_space *space, u64 addr, unsigned int order, u8 rights,
 struct page *l4_space_get_page(struct l4_space *space, unsigned long index,
 			       u8 *rights);
 struct page *l4_space_trylock_page(struct l4_space *space, unsigned long index,
-				   u8 rights, u8 *have);
+				   u8 rights, u8 *have, u8 *order);
 bool l4_space_access_page(struct l4_space *space, unsigned long index,
-			  struct page *page, u8 rights);
+			  struct page *page, u8 rights, u8 *order);
 int l4_sigma0_populate(struct l4_space *space, unsigned long index);
 void l4_space_flush_all(struct l4_space *space);
 struct l4_node *l4_slot_lock(struct l4_space *space, unsigned long index,

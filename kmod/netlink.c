@@ -219,7 +219,9 @@ static int l4_nl_fill_space(struct sk_buff *skb, struct l4_space *space,
 	    l4_nl_put_u64(skb, L4_A_SPACE_NODES, atomic_long_read(&space->nodes)) ||
 	    nla_put_u32(skb, L4_A_SPACE_WINDOWS, atomic_read(&space->windows)) ||
 	    nla_put_u8(skb, L4_A_SPACE_PAGER, pager) ||
-	    l4_nl_put_u64(skb, L4_A_SPACE_MAX_FRAMES, space->max_frames)) {
+	    l4_nl_put_u64(skb, L4_A_SPACE_MAX_FRAMES, space->max_frames) ||
+	    l4_nl_put_u64(skb, L4_A_SPACE_SUPERPAGES,
+			  atomic_long_read(&space->superpages))) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}
@@ -304,6 +306,8 @@ static int l4_nl_fill_node(struct sk_buff *skb, const struct l4_node *node,
 	    l4_nl_put_u64(skb, L4_A_FRAME_ID, node->frame->id) ||
 	    nla_put_u8(skb, L4_A_E_RIGHTS, node->rights) ||
 	    nla_put_u8(skb, L4_A_E_DEPTH, node->depth) ||
+	    nla_put_u8(skb, L4_A_E_ORDER, node->order + PAGE_SHIFT) ||
+	    l4_nl_put_u64(skb, L4_A_E_FRAME_OFFSET, (u64)node->pgoff << PAGE_SHIFT) ||
 	    (parent &&
 	     (l4_nl_put_u64(skb, L4_A_E_PARENT_SPACE, parent->space->id) ||
 	      l4_nl_put_u64(skb, L4_A_E_PARENT_ADDR,
@@ -370,6 +374,9 @@ static int l4_nl_entries_dump(struct sk_buff *skb, struct netlink_callback *cb)
 		if (node) {
 			frame = node->frame;
 			err = l4_nl_fill_node(skb, node, cb, L4_CMD_ENTRIES);
+			/* a superpage entry covers 512 indices: once is enough */
+			if (!err)
+				index = node->index + l4_node_pages(node) - 1;
 			l4_frame_unlock(frame);
 			if (err)
 				break;

@@ -88,6 +88,8 @@ struct l4_space *l4_space_alloc(u64 size, u64 max_frames, u32 flags)
 		goto err_free;
 	}
 	space->inode->i_private = space;
+	/* the core maps a superpage with a PMD only within i_size */
+	i_size_write(space->inode, size);
 	/* ids are never reused while the module is loaded */
 	space->id = atomic64_inc_return(&l4_next_space_id);
 	err = xa_reserve(&l4_spaces, space->id, L4_GFP_META);

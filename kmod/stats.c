@@ -39,6 +39,7 @@ void l4_stats_read(struct l4_stats *st)
 		L4_SUM(st, faultaround_pages);
 	}
 	st->frames = l4_frames_live();
+	st->superpages = l4_superpages_live();
 	st->max_frames = READ_ONCE(l4_max_frames);
 }
 
@@ -64,6 +65,7 @@ const struct l4_stat_attr l4_stat_attrs[] = {
 	L4_STAT(L4_A_ST_REPLIES,		replies),
 	L4_STAT(L4_A_ST_PAGER_FAULTS,		pager_faults),
 	L4_STAT(L4_A_ST_FAULTAROUND_PAGES,	faultaround_pages),
+	L4_STAT(L4_A_ST_SUPERPAGES,		superpages),
 };
 
 const unsigned int l4_stat_nattrs = ARRAY_SIZE(l4_stat_attrs);

@@ -13,6 +13,16 @@
  * the X bit set, and revoking X zaps the PTEs like revoking W), and a window
  * mapped without PROT_EXEC can never gain it (no VM_MAYEXEC: mprotect()
  * says EACCES).
+ *
+ * Superpages: ->fault hands the core a page of a superpage frame only where
+ * the node maps all of it, and the core then maps the folio at its size
+ * (finish_fault(): one PMD where the window is 2 MiB-aligned to the space
+ * and no page table is there yet; since 6.15 else all its PTEs). A 4 KiB
+ * node of a superpage gets its one PTE (compat.h). Windows of fault-around
+ * spaces are VM_MIXEDMAP, and the core would take a PMD there for a pfn
+ * map at zap time and leak its reference: there a superpage node's PTEs
+ * are all inserted at once instead. The space file's get_unmapped_area
+ * places windows 2 MiB-aligned where they are big enough.
  */
 #include <linux/mm.h>
 #include <linux/pagemap.h>
@@ -67,7 +77,8 @@ static void l4_window_fault_around(struct vm_fault *vmf)
 	for (index = first; index <= last; index++) {
 		if (index == vmf->pgoff)
 			continue;
-		page = l4_space_trylock_page(space, index, l4_window_rights(vma), &have);
+		page = l4_space_trylock_page(space, index, l4_window_rights(vma),
+					     &have, NULL);
 		if (!page)
 			continue;
 		if (!vm_insert_page(vma, vma->vm_start +
@@ -76,6 +87,78 @@ static void l4_window_fault_around(struct vm_fault *vmf)
 		unlock_page(page);
 		put_page(page);
 	}
+}
+
+/* A write's handoff to ->page_mkwrite: see there. Under the folio lock. */
+static void l4_window_token_set(struct page *page, struct vm_fault *vmf)
+{
+	page_folio(page)->private = vmf;
+}
+
+static bool l4_window_token_take(struct page *page, struct vm_fault *vmf)
+{
+	struct folio *folio = page_folio(page);
+
+	if (folio->private != vmf)
+		return false;
+	folio->private = NULL;
+	return true;
+}
+
+#define L4_INSERT_BATCH	32
+
+/*
+ * A VM_MIXEDMAP window: put PTEs for all of the superpage node that maps
+ * @page (locked and referenced; both dropped here) into the window, as far
+ * as the window reaches. They come read-only (vm_page_prot: write-notify),
+ * so a write goes through ->page_mkwrite and its W check.
+ */
+static vm_fault_t l4_window_insert_super(struct vm_fault *vmf, struct page *page)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct folio *folio = page_folio(page);
+	struct page *batch[L4_INSERT_BATCH];
+	pgoff_t first = ALIGN_DOWN(vmf->pgoff, L4_SUPER_PAGES);
+	pgoff_t last = first + L4_SUPER_PAGES - 1, index;
+	unsigned long n, left, i;
+	int err;
+
+	first = max(first, vma->vm_pgoff);
+	last = min(last, vma->vm_pgoff + vma_pages(vma) - 1);
+	for (index = first; index <= last; index += n) {
+		n = min_t(unsigned long, L4_INSERT_BATCH, last - index + 1);
+		for (i = 0; i < n; i++)
+			batch[i] = folio_page(folio, (index + i) & (L4_SUPER_PAGES - 1));
+		left = n;
+		err = vm_insert_pages(vma, vma->vm_start +
+				      ((index - vma->vm_pgoff) << PAGE_SHIFT),
+				      batch, &left);
+		l4_count_add(faultaround_pages, n - left);
+		if (err == -EBUSY)	/* one was there: go on after it */
+			n = n - left + 1;
+		else if (err)
+			break;
+	}
+	unlock_page(page);
+	put_page(page);
+	return err && err != -EBUSY ? vmf_error(err) : VM_FAULT_NOPAGE;
+}
+
+/*
+ * @page, a page of a superpage frame, is what the fault at vmf needs, locked
+ * and referenced; @order: the size of the node that maps it.
+ */
+static vm_fault_t l4_window_fault_super(struct vm_fault *vmf, struct page *page,
+					u8 order)
+{
+	if (!order)
+		return l4_fault_one_pte(vmf, page);
+	if (vmf->vma->vm_flags & VM_MIXEDMAP)
+		return l4_window_insert_super(vmf, page);
+	vmf->page = page;
+	if (vmf->flags & FAULT_FLAG_WRITE)
+		l4_window_token_set(page, vmf);
+	return VM_FAULT_LOCKED;
 }
 
 /*
@@ -88,13 +171,13 @@ static vm_fault_t l4_window_get_locked(struct vm_fault *vmf, u8 rights)
 	unsigned long index = vmf->pgoff;
 	struct page *page;
 	vm_fault_t verdict;
-	u8 have;
+	u8 have, order;
 	int err;
 
 	verdict = l4_fault_verdict(vmf);
 	if (verdict)
 		return verdict;
-	page = l4_space_trylock_page(space, index, rights, &have);
+	page = l4_space_trylock_page(space, index, rights, &have, &order);
 	if (page)
 		goto locked;
 	/* a miss: straight to the pager (a sigma0 space fills the slot below) */
@@ -111,7 +194,7 @@ static vm_fault_t l4_window_get_locked(struct vm_fault *vmf, u8 rights)
 				return l4_fault_to_pager(vmf, rights, true);
 			}
 			lock_page(page);
-			if (l4_space_access_page(space, index, page, rights))
+			if (l4_space_access_page(space, index, page, rights, &order))
 				goto locked;
 			unlock_page(page);
 			put_page(page);
@@ -129,11 +212,13 @@ static vm_fault_t l4_window_get_locked(struct vm_fault *vmf, u8 rights)
 	}
 
 locked:
+	l4_count_inc(kernel_faults);
+	if (folio_test_large(page_folio(page)))
+		return l4_window_fault_super(vmf, page, order);
 	vmf->page = page;
 	/* a write: the handoff to ->page_mkwrite, see there */
 	if (vmf->flags & FAULT_FLAG_WRITE)
-		set_page_private(page, (unsigned long)vmf);
-	l4_count_inc(kernel_faults);
+		l4_window_token_set(page, vmf);
 	/*
 	 * Only for reads: neighbours come read-only (write-notify), so after
 	 * a write fault each would take a write-protect fault anyway.
@@ -171,21 +256,19 @@ static vm_fault_t l4_window_page_mkwrite(struct vm_fault *vmf)
 	/*
 	 * Right after our ->fault validated this very write (the PTE was
 	 * none: do_shared_fault() unlocks the page in between), ->fault left
-	 * the fault's vmf in page->private under the page lock. Every revoker
+	 * the fault's vmf in its folio's private under the lock. Every revoker
 	 * clears it under the page lock (l4_fault_barrier()), and any other
 	 * fault overwrites it, so finding it unchanged means nothing came in
 	 * between: no second lookup. The pointer is a token, never followed.
 	 * A write-protect fault (a present PTE) always looks again.
 	 */
-	if (pte_none(vmf->orig_pte) && page_private(page) == (unsigned long)vmf) {
-		set_page_private(page, 0);
+	if (pte_none(vmf->orig_pte) && l4_window_token_take(page, vmf))
 		return VM_FAULT_LOCKED;
-	}
-	if (l4_space_access_page(space, vmf->pgoff, page, L4_FPAGE_W))
+	if (l4_space_access_page(space, vmf->pgoff, page, L4_FPAGE_W, NULL))
 		return VM_FAULT_LOCKED;
 	unlock_page(page);
 	/* gone meanwhile: let the fault start over */
-	if (!l4_space_access_page(space, vmf->pgoff, page, 0))
+	if (!l4_space_access_page(space, vmf->pgoff, page, 0, NULL))
 		return VM_FAULT_NOPAGE;
 	/* held without W, and nobody to ask: refuse */
 	if (!l4_fault_has_pager(space))

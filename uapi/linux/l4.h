@@ -105,7 +105,7 @@ struct l4_map_item {
 #define L4_FEAT_SUPERPAGES	(1ULL << 6)	/* L4_SPACE_SUPERPAGES, 2 MiB entries */
 #define L4_FEATURES_KNOWN	(L4_FEAT_SPACES | L4_FEAT_SIGMA0 | L4_FEAT_MAPDB | \
 				 L4_FEAT_IPC | L4_FEAT_FAULT_AROUND | \
-				 L4_FEAT_SEND_CAP)
+				 L4_FEAT_SEND_CAP | L4_FEAT_SUPERPAGES)
 
 struct l4_version {
 	__u32 major;		/* out: L4_ABI_MAJOR of the module */
@@ -124,7 +124,8 @@ struct l4_version {
  * matters more than fault count (page replacement).
  */
 #define L4_SPACE_FAULT_AROUND	(1U << 1)
-#define L4_SPACE_FLAGS_KNOWN	(L4_SPACE_SIGMA0 | L4_SPACE_FAULT_AROUND)
+#define L4_SPACE_FLAGS_KNOWN	(L4_SPACE_SIGMA0 | L4_SPACE_FAULT_AROUND | \
+				 L4_SPACE_SUPERPAGES)
 #define L4_FAULT_AROUND_PAGES	16
 /*
  * Superpages (with L4_SPACE_SIGMA0): the first touch of an empty, aligned

@@ -162,6 +162,11 @@ enum l4_attr {
 	L4_A_ST_MESSAGES,	/* messages received from gates */
 	L4_A_ST_FAULTAROUND_PAGES, /* pages mapped by fault-around */
 
+	L4_A_ST_SUPERPAGES,	/* u64, STATS: 2 MiB frames now */
+	L4_A_SPACE_SUPERPAGES,	/* u64, SPACES: its 2 MiB frames */
+	L4_A_E_ORDER,		/* u8, ENTRIES/TREE: log2 of its size (12, 21) */
+	L4_A_E_FRAME_OFFSET,	/* u64, ENTRIES/TREE: its offset in the frame */
+
 	__L4_A_MAX,
 };
 #define L4_A_MAX	(__L4_A_MAX - 1)
