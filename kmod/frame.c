@@ -24,7 +24,6 @@ MODULE_PARM_DESC(max_frames, "most frames (pages) all spaces together may hold (
 static atomic_long_t l4_frames = ATOMIC_LONG_INIT(0);
 static atomic_long_t l4_superpages = ATOMIC_LONG_INIT(0);
 
-static struct kmem_cache *l4_frame_cache;
 static DEFINE_XARRAY(l4_frame_ids);	/* id -> frame, for introspection */
 static atomic64_t l4_next_frame_id = ATOMIC64_INIT(0);
 
@@ -73,7 +72,7 @@ struct l4_frame *l4_frame_alloc(struct l4_space *space, unsigned int order)
 		goto err_space;
 
 	err = -ENOMEM;
-	frame = kmem_cache_zalloc(l4_frame_cache, L4_GFP_META);
+	frame = kzalloc(sizeof(*frame), L4_GFP_META);
 	if (!frame)
 		goto err_global;
 	frame->page = l4_frame_alloc_pages(order);
@@ -85,13 +84,9 @@ struct l4_frame *l4_frame_alloc(struct l4_space *space, unsigned int order)
 		goto err_page;
 
 	refcount_set(&frame->users, 1);
-	mutex_init(&frame->lock);
 	frame->root.frame = frame;
 	frame->root.space = space;
-	frame->root.rights = L4_FPAGE_RWX;
-	frame->root.order = order;
-	INIT_LIST_HEAD(&frame->root.children);
-	INIT_LIST_HEAD(&frame->root.sibling);
+	frame->root.word = l4_node_word(0, 0, order, 0, L4_FPAGE_RWX);
 	if (order) {
 		atomic_long_inc(&space->superpages);
 		atomic_long_inc(&l4_superpages);
@@ -102,7 +97,7 @@ struct l4_frame *l4_frame_alloc(struct l4_space *space, unsigned int order)
 err_page:
 	put_page(frame->page);
 err_frame:
-	kmem_cache_free(l4_frame_cache, frame);
+	kfree(frame);
 err_global:
 	atomic_long_sub(pages, &l4_frames);
 err_space:
@@ -142,31 +137,26 @@ long l4_superpages_live(void)
 	return atomic_long_read(&l4_superpages);
 }
 
-static void l4_frame_free_rcu(struct rcu_head *head)
-{
-	kmem_cache_free(l4_frame_cache, container_of(head, struct l4_frame, rcu));
-}
-
 /*
  * Drop a frame reference. The last one goes when the root node has left its
  * space (which uncharged it) and no operation pins the frame any more, by
  * then with no PTE left on the page (revocation zapped them). Lock-free
- * readers may still hold the frame pointer, hence RCU, and may still try to
- * take a speculative page reference, hence put_page and not a free.
+ * readers may still hold the frame pointer, hence RCU (headless: a frame
+ * has no rcu_head, and this may sleep), and may still try to take a
+ * speculative page reference, hence put_page and not a free.
  */
 void l4_frame_put(struct l4_frame *frame)
 {
 	if (!refcount_dec_and_test(&frame->users))
 		return;
-	WARN_ON_ONCE(!list_empty(&frame->root.children));
+	WARN_ON_ONCE(frame->root.next);
 	xa_erase(&l4_frame_ids, frame->id);
 	atomic_long_sub(1L << frame->order, &l4_frames);
 	if (frame->order)
 		atomic_long_dec(&l4_superpages);
 	l4_count_inc(frames_freed);
 	put_page(frame->page);
-	/* call_rcu, not kfree_rcu: rcu_barrier() at exit must cover it */
-	call_rcu(&frame->rcu, l4_frame_free_rcu);
+	kvfree_rcu_mightsleep(frame);
 }
 
 /* The frame with id @id, pinned (put it with l4_frame_put), or NULL. */
@@ -186,14 +176,10 @@ int l4_frame_init(void)
 {
 	if (!l4_max_frames)
 		l4_max_frames = totalram_pages() / 2;
-	l4_frame_cache = KMEM_CACHE(l4_frame, SLAB_ACCOUNT);
-	return l4_frame_cache ? 0 : -ENOMEM;
+	return 0;
 }
 
 void l4_frame_exit(void)
 {
-	/* l4_frame_free_rcu() callbacks must have run before the cache goes */
-	rcu_barrier();
 	WARN_ON_ONCE(!xa_empty(&l4_frame_ids));
-	kmem_cache_destroy(l4_frame_cache);
 }

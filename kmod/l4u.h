@@ -11,10 +11,10 @@
  *   l4_frame   one module-allocated page, or one 2 MiB folio (a superpage),
  *              plus the root of its derivation tree; refcount_t users: the
  *              root node holds one, operations that must lock the frame pin
- *              it with another. Freed through RCU so that lock-free lookups
- *              may dereference it; its folio is put at once (readers take
- *              folio references speculatively and recheck under the folio
- *              lock).
+ *              it with another. Its lock is its folio's lock. Freed through
+ *              RCU so that lock-free lookups may dereference it; its folio
+ *              is put at once (readers take folio references speculatively
+ *              and recheck under the folio lock).
  *   l4_node    one entry of one space: (space, page index) -> frame, rights,
  *              for 4 KiB or, mapping a whole superpage, 2 MiB of the space
  *              (one multi-index xarray entry). Stored in space->entries,
@@ -25,6 +25,7 @@
 #define _L4U_INTERNAL_H
 
 #include <linux/atomic.h>
+#include <linux/bitfield.h>
 #include <linux/completion.h>
 #include <linux/refcount.h>
 #include <linux/spinlock.h>
@@ -32,6 +33,7 @@
 #include <linux/fs.h>
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/mm.h>
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
@@ -63,28 +65,77 @@ struct l4_frame;
 struct l4_space;
 
 /*
- * A mapping-database node: one page of one space. Nodes of one frame form
- * its derivation tree (parent/children), protected by frame->lock. The
- * space's xarray slot points to the node; lookups on the fault path read it
- * under RCU and recheck under the page lock.
+ * A mapping-database node: one entry of one space, in 32 bytes. A frame's
+ * derivation tree is a list of its nodes in pre-order, each with its depth
+ * (Fiasco's mapping tree as a list): the subtree of a node is the nodes
+ * after it with a greater depth, its children those one deeper. The list
+ * and every field but `next` change only under the frame lock; `word` is
+ * written whole (WRITE_ONCE), so the lock-free lookups of the fault path
+ * (RCU, then a recheck under the frame lock) read one consistent value.
  */
 struct l4_node {
-	struct l4_frame *frame;
+	struct l4_node *next;		/* pre-order successor in the tree */
 	struct l4_space *space;		/* owner; stable while in the tree */
-	unsigned long index;		/* page number in the space */
-	struct l4_node *parent;		/* NULL for the root (sigma0's) */
-	struct list_head children;	/* derived nodes */
-	struct list_head sibling;	/* entry in parent->children */
-	u8 rights;			/* L4_FPAGE_R/W/X */
-	u8 depth;			/* 0 for the root, <= L4_MAPDB_MAX_DEPTH */
-	u8 order;			/* 0: 4 KiB; L4_SUPER_ORDER: the whole superpage */
-	u16 pgoff;			/* 4 KiB of a superpage: which page of it */
-	struct rcu_head rcu;
+	struct l4_frame *frame;
+	u64 word;			/* L4_NODE_* */
 };
+
+#define L4_NODE_RIGHTS		GENMASK_ULL(2, 0)	/* L4_FPAGE_R/W/X */
+#define L4_NODE_SUPER		BIT_ULL(3)	/* maps all of a superpage frame */
+#define L4_NODE_DEPTH		GENMASK_ULL(11, 4)	/* 0 for the root */
+#define L4_NODE_PGOFF		GENMASK_ULL(20, 12)	/* 4 KiB of a superpage: which */
+#define L4_NODE_INDEX		GENMASK_ULL(63, 21)	/* page number in the space */
+
+static inline u64 l4_node_word(unsigned long index, unsigned int pgoff,
+			       unsigned int order, unsigned int depth, u8 rights)
+{
+	return FIELD_PREP(L4_NODE_INDEX, index) | FIELD_PREP(L4_NODE_PGOFF, pgoff) |
+	       (order ? L4_NODE_SUPER : 0) | FIELD_PREP(L4_NODE_DEPTH, depth) |
+	       FIELD_PREP(L4_NODE_RIGHTS, rights);
+}
+
+static inline unsigned long l4_node_index(const struct l4_node *node)
+{
+	return FIELD_GET(L4_NODE_INDEX, READ_ONCE(node->word));
+}
+
+static inline u8 l4_node_rights(const struct l4_node *node)
+{
+	return FIELD_GET(L4_NODE_RIGHTS, READ_ONCE(node->word));
+}
+
+static inline unsigned int l4_node_depth(const struct l4_node *node)
+{
+	return FIELD_GET(L4_NODE_DEPTH, READ_ONCE(node->word));
+}
+
+static inline unsigned int l4_node_pgoff(const struct l4_node *node)
+{
+	return FIELD_GET(L4_NODE_PGOFF, READ_ONCE(node->word));
+}
+
+/* 0 for 4 KiB, L4_SUPER_ORDER for a whole superpage */
+static inline unsigned int l4_node_order(const struct l4_node *node)
+{
+	return READ_ONCE(node->word) & L4_NODE_SUPER ? L4_SUPER_ORDER : 0;
+}
 
 static inline unsigned long l4_node_pages(const struct l4_node *node)
 {
-	return 1UL << node->order;
+	return 1UL << l4_node_order(node);
+}
+
+/* frame lock held: the one writer */
+static inline void l4_node_set_rights(struct l4_node *node, u8 rights)
+{
+	WRITE_ONCE(node->word, (node->word & ~L4_NODE_RIGHTS) |
+		   FIELD_PREP(L4_NODE_RIGHTS, rights));
+}
+
+static inline void l4_node_set_index(struct l4_node *node, unsigned long index)
+{
+	WRITE_ONCE(node->word, (node->word & ~L4_NODE_INDEX) |
+		   FIELD_PREP(L4_NODE_INDEX, index));
 }
 
 /* a fault mapped the frame since unmap last reported on it */
@@ -92,16 +143,31 @@ static inline unsigned long l4_node_pages(const struct l4_node *node)
 /* the root is in its slot: set once inserted, cleared (frame lock) on removal */
 #define L4_FRAME_LIVE		1
 
+/*
+ * 64 bytes. Its lock -- the tree, and every change of a slot that holds
+ * one of its nodes -- is the folio lock of its page: a fault validates an
+ * entry and installs its PTE under that lock, so a revoker that holds it
+ * knows no fault is between the two (the page cache's truncation rule).
+ */
 struct l4_frame {
+	struct l4_node root;		/* first: the head of the tree's list */
 	struct page *page;		/* the head page: one module reference */
+	unsigned long flags;		/* L4_FRAME_* bits */
 	refcount_t users;		/* the root node + pinning operations */
 	u8 order;			/* 0, or L4_SUPER_ORDER: a superpage */
-	unsigned long flags;		/* L4_FRAME_* bits */
 	u64 id;				/* never reused; key of the frame table */
-	struct mutex lock;		/* the derivation tree of this frame */
-	struct rcu_head rcu;
-	struct l4_node root;		/* root->space is charged for the frame */
 };
+
+static inline struct folio *l4_frame_folio(const struct l4_frame *frame)
+{
+	return page_folio(frame->page);
+}
+
+/* The frame lock, as an assertion: the folio lock has no lockdep map. */
+static inline void l4_frame_assert_locked(const struct l4_frame *frame)
+{
+	VM_WARN_ON_ONCE(!folio_test_locked(l4_frame_folio(frame)));
+}
 
 struct l4_space {
 	struct kref ref;
@@ -258,8 +324,6 @@ void l4_space_put(struct l4_space *space);
 struct l4_space *l4_space_get_next(u64 *id);
 
 /* mapdb.c */
-int l4_mapdb_init(void);
-void l4_mapdb_exit(void);
 long l4_map_apply(const struct l4_transfer *t, u64 *pages);
 long l4_unmap(struct l4_space *space, u64 addr, unsigned int order, u8 rights,
 	      bool self, u64 *access, u64 *revoked);
@@ -273,8 +337,11 @@ int l4_sigma0_populate(struct l4_space *space, unsigned long index);
 void l4_space_flush_all(struct l4_space *space);
 struct l4_node *l4_slot_lock(struct l4_space *space, unsigned long index,
 			     bool killable);
+int l4_frame_lock_killable(struct l4_frame *frame);
+void l4_frame_unlock_only(struct l4_frame *frame);
 void l4_frame_unlock(struct l4_frame *frame);
 struct l4_node *l4_tree_next(struct l4_node *top, struct l4_node *node);
+struct l4_node *l4_node_parent(struct l4_node *node);
 
 /* gate.c */
 extern unsigned int l4_spin_ns;

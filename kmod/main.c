@@ -37,12 +37,9 @@ static int __init l4_init(void)
 	err = l4_frame_init();
 	if (err)
 		return err;
-	err = l4_mapdb_init();
-	if (err)
-		goto err_frame;
 	err = l4_space_init();
 	if (err)
-		goto err_mapdb;
+		goto err_frame;
 	err = l4_netlink_init();
 	if (err)
 		goto err_space;
@@ -63,8 +60,6 @@ err_netlink:
 	l4_netlink_exit();
 err_space:
 	l4_space_exit();
-err_mapdb:
-	l4_mapdb_exit();
 err_frame:
 	l4_frame_exit();
 	return err;
@@ -75,7 +70,6 @@ static void __exit l4_exit(void)
 	misc_deregister(&l4_miscdev);
 	l4_netlink_exit();
 	l4_space_exit();
-	l4_mapdb_exit();
 	l4_frame_exit();
 	l4_gate_exit();
 }

@@ -5,49 +5,53 @@
  *
  * Each space keeps an xarray from page number to its l4_node. Each frame
  * keeps a derivation tree of the nodes that map it, rooted in the node of
- * the sigma0-backed space that allocated it (depth 0).
+ * the sigma0-backed space that allocated it (depth 0). The tree is a list
+ * in pre-order with a depth per node, as Fiasco keeps its mapping trees: a
+ * node's subtree is the run of nodes after it that are deeper, a child is
+ * put right after its parent, and a node is 32 bytes (l4u.h).
  *
  * Two sizes, as in Fiasco's mapping database: a node maps 4 KiB, or a whole
  * superpage frame (2 MiB, one multi-index xarray entry, 2 MiB-aligned in its
  * space). A superpage goes as one node only where all of it goes to an
  * aligned place (a flexpage of 2 MiB or more); a smaller flexpage out of it
- * makes 4 KiB nodes below it, one per page (node->pgoff: which). A grant
- * moves nodes, so a grant of part of a superpage node is refused (EINVAL).
- * A node is revoked or downgraded as a whole: an unmap that touches any
- * page of it takes all of it (the superpage included, as in Fiasco), and
- * below it exactly the derived nodes that map a page of the frame the unmap
+ * makes 4 KiB nodes below it, one per page (the node's pgoff: which). A
+ * grant moves nodes, so a grant of part of a superpage node is refused
+ * (EINVAL). A node is revoked or downgraded as a whole, with all of its
+ * subtree: an unmap that touches any page of a node takes all of it (the
+ * superpage included, as in Fiasco); below the node it was issued on it
+ * hits exactly the derived nodes that map a page of the frame the unmap
  * touched (a 2 MiB one maps them all).
  *
  * Locking:
- *   frame->lock (mutex)  the tree of that frame: parent/children links,
- *                        rights, and every change of a slot that holds one
- *                        of its nodes (insert, remove, move).
+ *   frame lock           the frame's folio lock (l4_frame_assert_locked()):
+ *                        the tree, rights, and every change of a slot that
+ *                        holds one of its nodes (insert, remove, move).
  *     xa_lock            taken inside (by the xarray calls).
- *     page lock          taken inside, to order revocation with faults.
- *     i_mmap_rwsem, PTL  inside, by unmap_mapping_range().
+ *     i_mmap_rwsem, PTL  inside, by unmap_mapping_range(), as truncation
+ *                        does under the page lock.
  * Only one frame lock is held at a time: where an operation needs another
  * frame's slot emptied it drops its lock, flushes, and starts over.
  * Every node of a subtree maps the same frame, so revoking a subtree takes
  * one lock. A slot that holds a node of a locked frame is stable.
  *
  * Fault-path protocol (no lock held across the lookup):
- *   1. rcu_read_lock, xa_load, take a speculative page reference
- *      (get_page_unless_zero: the frame may be dying), rcu_read_unlock;
- *   2. lock_page, then recheck with l4_space_access_page() that the slot
- *      still maps that very page with the rights asked for;
+ *   1. rcu_read_lock, xa_load, take a speculative folio reference (the
+ *      frame may be dying), rcu_read_unlock;
+ *   2. lock the folio, then recheck that the slot still maps that very page
+ *      with the rights asked for;
  *   3. return the page locked; the core installs the PTE before unlocking.
- * A revoker changes the slot or the rights first, then locks and unlocks the
- * page, then zaps the PTEs: a fault that passed step 2 before the change
- * holds the page lock until its PTE exists, so the zap finds it; a fault
- * after the change fails the recheck and looks again. Under that lock the
- * revoker also clears the folio's private, where a write fault hands its
- * validation on to ->page_mkwrite (window.c).
+ * A revoker changes slots and rights under the same lock, so no fault is
+ * between its check and its PTE meanwhile; it zaps the PTEs after the
+ * change (still under the lock, or after it: a fault after the change
+ * fails the recheck). Under the lock it also clears the folio's private,
+ * where a write fault hands its validation on to ->page_mkwrite (window.c).
  *
- * Lifetime: nodes and frames are freed through RCU (lock-free readers). A
- * removed node's space is pinned (kref) until its PTEs are zapped; that
- * kref is safe to take under the frame lock while the node is still in the
- * slot, because tearing a space down removes every node under its frame's
- * lock while the space file still holds its reference.
+ * Lifetime: nodes and frames are freed through RCU (lock-free readers),
+ * headless (kvfree_rcu_mightsleep(): no rcu_head in them). A removed node's
+ * space is pinned (kref) until its PTEs are zapped; that kref is safe to
+ * take under the frame lock while the node is still in the slot, because
+ * tearing a space down removes every node under its frame's lock while the
+ * space file still holds its reference.
  */
 #include <linux/log2.h>
 #include <linux/mm.h>
@@ -58,18 +62,18 @@
 #include "compat.h"
 #include "observe.h"
 
-static struct kmem_cache *l4_node_cache;
-
 /*
- * The page of @node's frame that @index maps. Not from node->index: a
- * grant moves a node to another index while lock-free readers look at it
- * (a superpage node's indices are 2 MiB-aligned wherever it is).
+ * The page of @node's frame that @index maps, from one read of the node's
+ * word: a grant moves a node to another index while lock-free readers look
+ * at it (a superpage node's indices are 2 MiB-aligned wherever it is).
  */
-static struct page *l4_node_page(const struct l4_node *node, unsigned long index)
+static struct page *l4_node_page(const struct l4_node *node, u64 word,
+				 unsigned long index)
 {
-	unsigned long n = node->order ? index & (L4_SUPER_PAGES - 1) : node->pgoff;
+	unsigned long n = word & L4_NODE_SUPER ? index & (L4_SUPER_PAGES - 1) :
+			  FIELD_GET(L4_NODE_PGOFF, word);
 
-	return folio_page(page_folio(node->frame->page), n);
+	return folio_page(l4_frame_folio(node->frame), n);
 }
 
 /*
@@ -98,12 +102,14 @@ struct page *l4_space_get_page(struct l4_space *space, unsigned long index,
 {
 	struct l4_node *node;
 	struct page *page = NULL;
+	u64 word;
 
 	rcu_read_lock();
 	node = xa_load(&space->entries, index);
 	if (node) {
-		page = l4_node_page(node, index);
-		*rights = READ_ONCE(node->rights);
+		word = READ_ONCE(node->word);
+		page = l4_node_page(node, word, index);
+		*rights = FIELD_GET(L4_NODE_RIGHTS, word);
 		if (!l4_page_tryget(page))
 			page = NULL;
 	}
@@ -123,16 +129,20 @@ static bool l4_slot_maps(struct l4_space *space, unsigned long index,
 			 struct page *page, u8 rights, u8 *order)
 {
 	struct l4_node *node;
+	u64 word;
 
 	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "slot recheck outside RCU");
 	node = xa_load(&space->entries, index);
-	if (!node || l4_node_page(node, index) != page ||
-	    (READ_ONCE(node->rights) & rights) != rights)
+	if (!node)
+		return false;
+	word = READ_ONCE(node->word);
+	if (l4_node_page(node, word, index) != page ||
+	    (FIELD_GET(L4_NODE_RIGHTS, word) & rights) != rights)
 		return false;
 	if (!test_bit(L4_FRAME_REFERENCED, &node->frame->flags))
 		set_bit(L4_FRAME_REFERENCED, &node->frame->flags);
 	if (order)
-		*order = node->order;
+		*order = word & L4_NODE_SUPER ? L4_SUPER_ORDER : 0;
 	return true;
 }
 
@@ -161,22 +171,25 @@ struct page *l4_space_trylock_page(struct l4_space *space, unsigned long index,
 {
 	struct l4_node *node;
 	struct page *page = NULL;
+	u64 word = 0;
 
 	*have = 0;
 	rcu_read_lock();
 	node = xa_load(&space->entries, index);
-	if (node)
-		*have = READ_ONCE(node->rights);
+	if (node) {
+		word = READ_ONCE(node->word);
+		*have = FIELD_GET(L4_NODE_RIGHTS, word);
+	}
 	if (!node || (*have & rights) != rights)
 		goto out;
-	page = l4_node_page(node, index);
+	page = l4_node_page(node, word, index);
 	if (!l4_page_tryget(page)) {
 		page = NULL;
 		goto out;
 	}
 	if (!trylock_page(page))
 		goto drop;
-	/* the recheck: a revoker changes the slot before it locks the page */
+	/* the recheck: a revoker changes the slot under this lock */
 	if (l4_slot_maps(space, index, page, rights, order))
 		goto out;
 	unlock_page(page);
@@ -212,13 +225,8 @@ static int l4_xa_insert(struct xarray *xa, unsigned long index,
 static bool l4_range_busy(struct l4_space *space, unsigned long index,
 			  unsigned int order)
 {
-	void *entry;
-
-	rcu_read_lock();
-	entry = xa_find(&space->entries, &index, index + (1UL << order) - 1,
-			XA_PRESENT);
-	rcu_read_unlock();
-	return entry;
+	return xa_find(&space->entries, &index, index + (1UL << order) - 1,
+		       XA_PRESENT);
 }
 
 static void l4_node_account(struct l4_space *space, long delta)
@@ -226,6 +234,15 @@ static void l4_node_account(struct l4_space *space, long delta)
 	atomic_long_add(delta, &space->nodes);
 	l4_count_add(nodes, delta);
 	l4_obs_changed();
+}
+
+/* The frame lock (the folio lock), killable or not. */
+static int l4_frame_lock(struct l4_frame *frame, bool killable)
+{
+	if (killable)
+		return folio_lock_killable(l4_frame_folio(frame));
+	folio_lock(l4_frame_folio(frame));
+	return 0;
 }
 
 /*
@@ -254,23 +271,33 @@ struct l4_node *l4_slot_lock(struct l4_space *space, unsigned long index,
 			cond_resched();
 			continue;
 		}
-		if (!killable)
-			mutex_lock(&frame->lock);
-		else if (mutex_lock_killable(&frame->lock)) {
+		if (l4_frame_lock(frame, killable)) {
 			l4_frame_put(frame);
 			return ERR_PTR(-EINTR);
 		}
 		node = xa_load(&space->entries, index);
 		if (node && node->frame == frame)
 			return node;
-		mutex_unlock(&frame->lock);
+		folio_unlock(l4_frame_folio(frame));
 		l4_frame_put(frame);
 	}
 }
 
+/* Lock @frame, pinned by the caller, for introspection: 0 or -EINTR. */
+int l4_frame_lock_killable(struct l4_frame *frame)
+{
+	return l4_frame_lock(frame, true);
+}
+
+/* Unlock a frame; l4_frame_unlock() also drops the caller's pin. */
+void l4_frame_unlock_only(struct l4_frame *frame)
+{
+	folio_unlock(l4_frame_folio(frame));
+}
+
 void l4_frame_unlock(struct l4_frame *frame)
 {
-	mutex_unlock(&frame->lock);
+	l4_frame_unlock_only(frame);
 	l4_frame_put(frame);
 }
 
@@ -281,96 +308,66 @@ static void l4_zap(struct l4_space *space, unsigned long index, unsigned long pa
 			    (loff_t)pages << PAGE_SHIFT, 1);
 }
 
+/* Void a write fault's handoff to ->page_mkwrite (window.c): rights change. */
+static void l4_frame_void_handoff(struct l4_frame *frame)
+{
+	l4_frame_assert_locked(frame);
+	l4_frame_folio(frame)->private = NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* The tree: a list in pre-order                                       */
+/* ------------------------------------------------------------------ */
+
+/* The last node of @node's subtree (@node itself if it has no children). */
+static struct l4_node *l4_subtree_last(struct l4_node *node)
+{
+	unsigned int depth = l4_node_depth(node);
+
+	while (node->next && l4_node_depth(node->next) > depth)
+		node = node->next;
+	return node;
+}
+
+/* The node before @node in its frame's list; @node is not the root. */
+static struct l4_node *l4_tree_prev(struct l4_node *node)
+{
+	struct l4_node *prev = &node->frame->root;
+
+	while (prev->next != node)
+		prev = prev->next;
+	return prev;
+}
+
+/* The next node of @top's subtree in pre-order after @node, or NULL. */
+struct l4_node *l4_tree_next(struct l4_node *top, struct l4_node *node)
+{
+	l4_frame_assert_locked(top->frame);
+	node = node->next;
+	return node && l4_node_depth(node) > l4_node_depth(top) ? node : NULL;
+}
+
 /*
- * Wait for faults that validated the old state to finish installing PTEs,
- * and void a write fault's handoff to ->page_mkwrite (window.c).
+ * @node's parent: the last node before it one level up (a walk from the
+ * root, but for the usual depth 1); NULL for the root.
  */
-static void l4_fault_barrier(struct l4_frame *frame)
+struct l4_node *l4_node_parent(struct l4_node *node)
 {
-	lock_page(frame->page);
-	set_page_private(frame->page, 0);
-	unlock_page(frame->page);
+	struct l4_node *n = &node->frame->root, *parent = NULL;
+	unsigned int depth = l4_node_depth(node);
+
+	l4_frame_assert_locked(node->frame);
+	if (depth <= 1)
+		return depth ? n : NULL;
+	for (; n != node; n = n->next)
+		if (l4_node_depth(n) == depth - 1)
+			parent = n;
+	return parent;
 }
 
 /*
- * Take @node out of its slot. Its space is pinned and the
- * node queued on @dead for l4_reap() after the frame is unlocked. A root
- * leaving its space uncharges the frame there and drops the root's frame
- * reference (the caller's pin keeps the frame until the reap).
- */
-static void l4_node_detach(struct l4_node *node, struct list_head *dead)
-{
-	struct l4_space *space = node->space;
-
-	lockdep_assert_held(&node->frame->lock);
-	l4_obs_revoke(node, 0);
-	if (!node->parent)
-		clear_bit(L4_FRAME_LIVE, &node->frame->flags);
-	kref_get(&space->ref);
-	WARN_ON_ONCE(xa_erase(&space->entries, node->index) != node);
-	l4_node_account(space, -1);
-	list_del(&node->sibling);
-	list_add_tail(&node->sibling, dead);
-	if (!node->parent)
-		l4_frame_uncharge(node->frame, space);
-	atomic_long_inc(&space->revoked);
-	l4_count_inc(revoked);
-}
-
-static void l4_node_free_rcu(struct rcu_head *head)
-{
-	kmem_cache_free(l4_node_cache, container_of(head, struct l4_node, rcu));
-}
-
-/*
- * Zap and free detached nodes of @frame (frame unlocked, still pinned by
- * the caller), and drop their space references.
- */
-static void l4_reap(struct l4_frame *frame, struct list_head *dead)
-{
-	struct l4_node *node, *next;
-
-	lockdep_assert_not_held(&frame->lock);
-	if (list_empty(dead))
-		return;
-	l4_fault_barrier(frame);
-	list_for_each_entry_safe(node, next, dead, sibling) {
-		l4_zap(node->space, node->index, l4_node_pages(node));
-		l4_space_put(node->space);
-		if (node->parent)
-			call_rcu(&node->rcu, l4_node_free_rcu);
-		else
-			l4_frame_put(frame);	/* the root's reference */
-		cond_resched();
-	}
-}
-
-/* Remove @top and its descendants, iteratively (post-order, O(nodes)). */
-static unsigned long l4_revoke_subtree(struct l4_node *top,
-				       struct list_head *dead)
-{
-	struct l4_node *node = top, *parent;
-	unsigned long count = 0;
-
-	lockdep_assert_held(&top->frame->lock);
-	for (;;) {
-		if (!list_empty(&node->children)) {
-			node = list_first_entry(&node->children, struct l4_node, sibling);
-			continue;
-		}
-		parent = node->parent;
-		l4_node_detach(node, dead);
-		count++;
-		if (node == top)
-			return count;
-		node = parent;
-		cond_resched();
-	}
-}
-
-/*
- * Pages [@first, @last] of a frame: which nodes below @top an unmap hits.
- * A node maps pages [pgoff, pgoff + its size) of its frame; a child of @top
+ * Pages [@first, @last] of a frame: which nodes below a node an unmap
+ * hits. A node maps pages [pgoff, pgoff + its size) of its frame; a child
  * that maps none of the range is left with its subtree (all of whose nodes
  * map its page: only a superpage node has 4 KiB nodes of other pages below).
  */
@@ -378,99 +375,196 @@ struct l4_frame_range {
 	unsigned long first, last;
 };
 
+/* All of a frame: what the revocation of a whole node hits. */
+static const struct l4_frame_range l4_whole_frame = { 0, ULONG_MAX };
+
 static bool l4_node_hit(const struct l4_node *node, const struct l4_frame_range *r)
 {
-	return node->pgoff <= r->last &&
-	       r->first <= node->pgoff + l4_node_pages(node) - 1;
+	unsigned long pgoff = l4_node_pgoff(node);
+
+	return pgoff <= r->last && r->first <= pgoff + l4_node_pages(node) - 1;
 }
 
 /*
- * Remove @top's descendants that map a page of @r, with their subtrees,
- * and @top itself if @self.
+ * From @node on (inside @top's subtree), the first node an unmap through
+ * @top hits: a child of @top that maps a page of @r, or any node below
+ * one (the walk skips the subtrees of the others whole). NULL at the end.
  */
-static unsigned long l4_revoke_tree(struct l4_node *top, bool self,
-				    const struct l4_frame_range *r,
-				    struct list_head *dead)
+static struct l4_node *l4_hit_from(struct l4_node *top, struct l4_node *node,
+				   const struct l4_frame_range *r)
 {
-	struct l4_node *child, *next;
-	unsigned long count = 0;
+	unsigned int depth = l4_node_depth(top);
 
-	lockdep_assert_held(&top->frame->lock);
-	list_for_each_entry_safe(child, next, &top->children, sibling)
-		if (l4_node_hit(child, r))
-			count += l4_revoke_subtree(child, dead);
-	if (self) {
-		l4_node_detach(top, dead);
-		count++;
-	}
-	return count;
-}
-
-/* The next node of @top's subtree in pre-order after @node's subtree, or NULL. */
-static struct l4_node *l4_tree_skip(struct l4_node *top, struct l4_node *node)
-{
-	while (node != top) {
-		if (!list_is_last(&node->sibling, &node->parent->children))
-			return list_next_entry(node, sibling);
-		node = node->parent;
+	while (node && l4_node_depth(node) > depth) {
+		if (l4_node_depth(node) > depth + 1 || l4_node_hit(node, r))
+			return node;
+		node = l4_subtree_last(node)->next;
 	}
 	return NULL;
 }
 
-/* The next node of @top's subtree in pre-order after @node, or NULL. */
-struct l4_node *l4_tree_next(struct l4_node *top, struct l4_node *node)
+/*
+ * Take @node out of its slot. Its space is pinned until l4_reap() has
+ * zapped its PTEs. A root leaving its space uncharges the frame there (its
+ * frame reference goes in the reap; the caller's pin keeps the frame).
+ */
+static void l4_node_detach(struct l4_node *node)
 {
-	lockdep_assert_held(&top->frame->lock);
-	if (!list_empty(&node->children))
-		return list_first_entry(&node->children, struct l4_node, sibling);
-	return l4_tree_skip(top, node);
-}
+	struct l4_space *space = node->space;
+	bool root = node == &node->frame->root;
 
-/* l4_tree_next(), leaving out the subtrees of @top's children @r misses. */
-static struct l4_node *l4_hit_next(struct l4_node *top, struct l4_node *node,
-				   const struct l4_frame_range *r)
-{
-	node = l4_tree_next(top, node);
-	while (node && node->parent == top && !l4_node_hit(node, r))
-		node = l4_tree_skip(top, node);
-	return node;
+	l4_frame_assert_locked(node->frame);
+	l4_obs_revoke(node, 0);
+	if (root)
+		clear_bit(L4_FRAME_LIVE, &node->frame->flags);
+	kref_get(&space->ref);
+	WARN_ON_ONCE(xa_erase(&space->entries, l4_node_index(node)) != node);
+	l4_node_account(space, -1);
+	if (root)
+		l4_frame_uncharge(node->frame, space);
+	atomic_long_inc(&space->revoked);
+	l4_count_inc(revoked);
 }
 
 /*
- * Take @rights from @top's descendants that map a page of @r (and from @top
- * if @self) without removing them; zap their PTEs so that the next access
- * faults with the new rights.
+ * Detach the run @first .. @last (whole subtrees, already cut out of the
+ * list) and put it on the list @dead for l4_reap(). Returns its length.
+ */
+static unsigned long l4_detach_run(struct l4_node *first, struct l4_node *last,
+				   struct l4_node **dead)
+{
+	struct l4_node *node = first;
+	unsigned long count = 1;
+
+	for (; node != last; node = node->next, count++) {
+		l4_node_detach(node);
+		cond_resched();
+	}
+	l4_node_detach(last);
+	last->next = *dead;
+	*dead = first;
+	return count;
+}
+
+/*
+ * Zap and free the detached nodes on @dead of @frame (frame unlocked, still
+ * pinned by the caller), and drop their space references.
+ */
+static void l4_reap(struct l4_frame *frame, struct l4_node *dead)
+{
+	struct l4_node *node;
+
+	while (dead) {
+		node = dead;
+		dead = node->next;
+		l4_zap(node->space, l4_node_index(node), l4_node_pages(node));
+		l4_space_put(node->space);
+		if (node == &frame->root) {
+			node->next = NULL;	/* its tree is empty now */
+			l4_frame_put(frame);	/* the root's reference */
+		} else
+			kvfree_rcu_mightsleep(node);
+		cond_resched();
+	}
+}
+
+/*
+ * Remove what an unmap through @top hits (l4_hit_from()) and, if @self,
+ * @top itself -- and so its whole subtree. Returns the number of nodes
+ * removed; they go on the list @dead.
+ */
+static unsigned long l4_revoke_tree(struct l4_node *top, bool self,
+				    const struct l4_frame_range *r,
+				    struct l4_node **dead)
+{
+	struct l4_node *prev, *node, *last;
+	unsigned long count = 0;
+
+	l4_frame_assert_locked(top->frame);
+	l4_frame_void_handoff(top->frame);
+	if (self) {
+		last = l4_subtree_last(top);
+		if (top != &top->frame->root)
+			l4_tree_prev(top)->next = last->next;
+		return l4_detach_run(top, last, dead);
+	}
+	prev = top;
+	while ((node = l4_hit_from(top, prev->next, r))) {
+		/* a hit child of @top: everything from prev->next to it stays */
+		while (prev->next != node)
+			prev = prev->next;
+		last = l4_subtree_last(node);
+		prev->next = last->next;
+		count += l4_detach_run(node, last, dead);
+	}
+	return count;
+}
+
+/*
+ * Remove every node of @space from @frame's tree with its subtree, in one
+ * walk of the list: a space's flush costs O(tree) per frame, not per node.
+ */
+static unsigned long l4_revoke_space(struct l4_frame *frame,
+				     struct l4_space *space,
+				     struct l4_node **dead)
+{
+	struct l4_node *prev = &frame->root, *node, *last;
+	unsigned long count = 0;
+
+	l4_frame_assert_locked(frame);
+	l4_frame_void_handoff(frame);
+	if (frame->root.space == space)
+		return l4_detach_run(&frame->root, l4_subtree_last(&frame->root),
+				     dead);
+	while ((node = prev->next)) {
+		if (node->space != space) {
+			prev = node;
+			continue;
+		}
+		last = l4_subtree_last(node);
+		prev->next = last->next;
+		count += l4_detach_run(node, last, dead);
+	}
+	return count;
+}
+
+/*
+ * Take @rights from what an unmap through @top hits (and from @top and its
+ * whole subtree if @self) without removing anything; zap their PTEs so
+ * that the next access faults with the new rights.
  */
 static unsigned long l4_downgrade_tree(struct l4_node *top, u8 rights, bool self,
 				       const struct l4_frame_range *r)
 {
-	struct l4_node *node = self ? top : l4_hit_next(top, top, r);
+	struct l4_node *node;
 	unsigned long count = 0;
+	u8 have;
 
-	lockdep_assert_held(&top->frame->lock);
-	for (; node; node = l4_hit_next(top, node, r)) {
-		if (node->rights & rights) {
-			WRITE_ONCE(node->rights, node->rights & ~rights);
-			l4_obs_revoke(node, node->rights);
-			atomic_long_inc(&node->space->revoked);
-			count++;
-		}
+	l4_frame_assert_locked(top->frame);
+	if (self)
+		r = &l4_whole_frame;
+	node = self ? top : l4_hit_from(top, top->next, r);
+	for (; node; node = l4_hit_from(top, node->next, r)) {
+		have = l4_node_rights(node);
+		if (!(have & rights))
+			continue;
+		l4_node_set_rights(node, have & ~rights);
+		l4_obs_revoke(node, have & ~rights);
+		atomic_long_inc(&node->space->revoked);
+		count++;
 	}
 	if (!count)
 		return 0;
-	l4_fault_barrier(top->frame);
+	l4_frame_void_handoff(top->frame);
 	/* every node is still in its slot: its space is pinned by our lock */
-	node = self ? top : l4_hit_next(top, top, r);
-	for (; node; node = l4_hit_next(top, node, r)) {
-		l4_zap(node->space, node->index, l4_node_pages(node));
+	node = self ? top : l4_hit_from(top, top->next, r);
+	for (; node; node = l4_hit_from(top, node->next, r)) {
+		l4_zap(node->space, l4_node_index(node), l4_node_pages(node));
 		cond_resched();
 	}
 	l4_count_add(revoked, count);
 	return count;
 }
-
-/* All of a frame: what an unmap of a whole node hits. */
-static const struct l4_frame_range l4_whole_frame = { 0, ULONG_MAX };
 
 /*
  * Collect and clear what the kernel knows of accesses to a flushed frame:
@@ -483,7 +577,7 @@ static u64 l4_frame_access(struct l4_frame *frame)
 
 	if (test_and_clear_bit(L4_FRAME_REFERENCED, &frame->flags))
 		access |= L4_FPAGE_R;
-	if (folio_test_clear_dirty(page_folio(frame->page)))
+	if (folio_test_clear_dirty(l4_frame_folio(frame)))
 		access |= L4_FPAGE_W;
 	return access;
 }
@@ -500,26 +594,27 @@ static long l4_unmap_one(struct l4_space *space, unsigned long index,
 			 bool self, u64 *access, bool killable,
 			 unsigned long *next)
 {
+	struct l4_node *node, *dead = NULL;
 	struct l4_frame_range r;
-	struct l4_node *node;
 	struct l4_frame *frame;
+	unsigned long start;
 	long count;
-	LIST_HEAD(dead);
 
 	*next = index + 1;
 	node = l4_slot_lock(space, index, killable);
 	if (IS_ERR_OR_NULL(node))
 		return PTR_ERR_OR_ZERO(node);
 	frame = node->frame;
-	*next = node->index + l4_node_pages(node);
-	r.first = node->pgoff + (max(first, node->index) - node->index);
-	r.last = node->pgoff + (min(last, *next - 1) - node->index);
+	start = l4_node_index(node);
+	*next = start + l4_node_pages(node);
+	r.first = l4_node_pgoff(node) + (max(first, start) - start);
+	r.last = l4_node_pgoff(node) + (min(last, *next - 1) - start);
 	if (rights & L4_FPAGE_R)
 		count = l4_revoke_tree(node, self, &r, &dead);
 	else
 		count = l4_downgrade_tree(node, rights, self, &r);
-	mutex_unlock(&frame->lock);
-	l4_reap(frame, &dead);
+	l4_frame_unlock_only(frame);
+	l4_reap(frame, dead);
 	if (count && access)
 		*access |= l4_frame_access(frame);
 	l4_frame_put(frame);
@@ -572,16 +667,16 @@ int l4_sigma0_populate(struct l4_space *space, unsigned long index)
 		frame = l4_frame_alloc(space, 0);
 	if (IS_ERR(frame))
 		return PTR_ERR(frame);
-	frame->root.index = index;
+	l4_node_set_index(&frame->root, index);
 	/* before the insert: a revocation right after it clears the bit */
 	set_bit(L4_FRAME_LIVE, &frame->flags);
 
 	err = l4_xa_insert(&space->entries, index, frame->order, &frame->root);
 	if (err) {
 		/* under the lock: a tree dump may be reading root.space */
-		mutex_lock(&frame->lock);
+		l4_frame_lock(frame, false);
 		clear_bit(L4_FRAME_LIVE, &frame->flags);
-		mutex_unlock(&frame->lock);
+		l4_frame_unlock_only(frame);
 		l4_frame_uncharge(frame, space);
 		l4_frame_put(frame);
 		return err;
@@ -596,29 +691,38 @@ int l4_sigma0_populate(struct l4_space *space, unsigned long index)
  */
 void l4_space_flush_all(struct l4_space *space)
 {
-	unsigned long index, next;
-	struct l4_node *node;
+	struct l4_node *node, *dead;
+	struct l4_frame *frame;
+	unsigned long index;
 
 	xa_for_each(&space->entries, index, node) {
-		l4_unmap_one(space, index, 0, ULONG_MAX, L4_FPAGE_RWX, true, NULL,
-			     false, &next);
+		node = l4_slot_lock(space, index, false);
+		if (!node)
+			continue;
+		frame = node->frame;
+		dead = NULL;
+		l4_revoke_space(frame, space, &dead);
+		l4_frame_unlock_only(frame);
+		l4_reap(frame, dead);
+		l4_frame_put(frame);
 		cond_resched();
 	}
 }
 
 /*
- * Put @node into the empty slot @index of @space. -EAGAIN: the slot is taken; -ESRCH: the space's file is gone. The space's
- * release sets `dead` and then flushes; here the store comes first and the
- * check after it, with full barriers on both sides: either we see `dead`
- * and take the node out again, or the flush sees the node.
+ * Put @node into the empty slot @index of @space. -EAGAIN: the slot is
+ * taken; -ESRCH: the space's file is gone. The space's release sets `dead`
+ * and then flushes; here the store comes first and the check after it,
+ * with full barriers on both sides: either we see `dead` and take the node
+ * out again, or the flush sees the node.
  */
 static int l4_slot_insert(struct l4_space *space, unsigned long index,
 			  struct l4_node *node)
 {
 	int err;
 
-	lockdep_assert_held(&node->frame->lock);
-	err = l4_xa_insert(&space->entries, index, node->order, node);
+	l4_frame_assert_locked(node->frame);
+	err = l4_xa_insert(&space->entries, index, l4_node_order(node), node);
 	if (err)
 		return err == -EEXIST ? -EAGAIN : err;
 	smp_mb();	/* pairs with l4_space_release(): store entry, then read dead */
@@ -630,27 +734,28 @@ static int l4_slot_insert(struct l4_space *space, unsigned long index,
 	return 0;
 }
 
-/* Move @node from its slot to @index of @dst. */
+/* Move @node from its slot to @index of @dst (a grant). */
 static int l4_node_move(struct l4_node *node, struct l4_space *dst,
 			unsigned long index)
 {
 	struct l4_space *src = node->space;
+	unsigned long old = l4_node_index(node);
 	int err;
 
-	lockdep_assert_held(&node->frame->lock);
+	l4_frame_assert_locked(node->frame);
 	err = l4_slot_insert(dst, index, node);
 	if (err)
 		return err;
-	xa_erase(&src->entries, node->index);
+	xa_erase(&src->entries, old);
 	l4_node_account(src, -1);
 	/* the space holding the root is charged for the frame */
-	if (!node->parent)
+	if (node == &node->frame->root)
 		l4_frame_move_charge(node->frame, src, dst);
-	/* the sender's PTEs: the slot changed before this barrier */
-	l4_fault_barrier(node->frame);
-	l4_zap(src, node->index, l4_node_pages(node));
+	l4_frame_void_handoff(node->frame);
+	/* the sender's PTEs: no fault maps the old slot while we hold the lock */
+	l4_zap(src, old, l4_node_pages(node));
 	WRITE_ONCE(node->space, dst);
-	WRITE_ONCE(node->index, index);
+	l4_node_set_index(node, index);
 	return 0;
 }
 
@@ -662,6 +767,18 @@ struct l4_map_step {
 };
 
 /*
+ * Is @dnode what a map of @snode's pages (@order, @pgoff) made before: a
+ * child of @snode of that size at that page of the frame?
+ */
+static bool l4_is_child(struct l4_node *dnode, struct l4_node *snode,
+			unsigned int order, unsigned int pgoff)
+{
+	return l4_node_depth(dnode) == l4_node_depth(snode) + 1 &&
+	       l4_node_order(dnode) == order && l4_node_pgoff(dnode) == pgoff &&
+	       l4_node_parent(dnode) == snode;
+}
+
+/*
  * Map (or grant) what the node at @step->sidx of @src offers to @dst with
  * at most @rights: all of it to one node if it is a superpage and
  * @step->whole says the transfer takes all of it to an aligned place, else
@@ -671,13 +788,12 @@ struct l4_map_step {
 static long l4_map_one(struct l4_space *src, struct l4_space *dst,
 		       struct l4_map_step *step, u8 rights, bool grant)
 {
-	unsigned long sidx = step->sidx, didx;
+	unsigned long sidx = step->sidx, didx, start;
 	struct l4_node *snode, *dnode, *child;
+	unsigned int order, pgoff;
 	struct l4_frame *frame;
-	unsigned int order;
-	bool is_child;
+	bool ours;
 	long ret;
-	u16 pgoff;
 
 again:
 	didx = step->didx;
@@ -686,37 +802,40 @@ again:
 	if (IS_ERR_OR_NULL(snode))
 		return PTR_ERR_OR_ZERO(snode);
 	frame = snode->frame;
-	order = snode->order;
-	pgoff = snode->pgoff;
+	start = l4_node_index(snode);
+	order = l4_node_order(snode);
+	pgoff = l4_node_pgoff(snode);
 	ret = -EINVAL;
 	if (order && step->whole) {
 		/* the transfer covers all of it, 2 MiB-aligned in both spaces */
-		didx -= sidx - snode->index;
-		step->next = snode->index + L4_SUPER_PAGES;
+		didx -= sidx - start;
+		step->next = start + L4_SUPER_PAGES;
 	} else if (order) {
 		if (grant)
 			goto out;	/* a node moves whole or not at all */
-		pgoff = sidx - snode->index;
+		pgoff = sidx - start;
 		order = 0;
 	}
-	rights &= snode->rights;
+	rights &= l4_node_rights(snode);
 	ret = 0;
 	if (!rights)
 		goto out;
 
-	/* a node of another frame may be freed under us: RCU for the look */
+	/*
+	 * A node of another frame there may be freed under us: RCU for the
+	 * look. One of our frame is stable under its lock, which we hold.
+	 */
 	rcu_read_lock();
 	dnode = xa_load(&dst->entries, didx);
-	is_child = dnode && dnode->frame == frame && dnode->parent == snode &&
-		   dnode->order == order && dnode->pgoff == pgoff;
+	ours = dnode && dnode->frame == frame;
 	rcu_read_unlock();
 	if (dnode == snode && step->didx == sidx) {
 		ret = 1L << order;	/* onto itself: nothing changes */
 		goto out;
 	}
-	if (is_child && !grant) {
+	if (ours && !grant && l4_is_child(dnode, snode, order, pgoff)) {
 		/* an existing child: upgrade within the parent's rights */
-		WRITE_ONCE(dnode->rights, dnode->rights | rights);
+		l4_node_set_rights(dnode, l4_node_rights(dnode) | rights);
 		l4_obs_changed();
 		ret = 1L << order;
 		atomic_long_add(ret, &dst->maps);
@@ -739,8 +858,8 @@ again:
 		}
 		if (ret)
 			goto out;
-		if (rights != snode->rights) {
-			WRITE_ONCE(snode->rights, rights);
+		if (rights != l4_node_rights(snode)) {
+			l4_node_set_rights(snode, rights);
 			l4_downgrade_tree(snode, (u8)~rights & L4_FPAGE_RWX, false,
 					  &l4_whole_frame);
 		}
@@ -751,32 +870,29 @@ again:
 	}
 
 	ret = -EMLINK;
-	if (snode->depth >= L4_MAPDB_MAX_DEPTH)
+	if (l4_node_depth(snode) >= L4_MAPDB_MAX_DEPTH)
 		goto out;
 	ret = -ENOMEM;
-	child = kmem_cache_zalloc(l4_node_cache, L4_GFP_META);
+	child = kmalloc(sizeof(*child), L4_GFP_META);
 	if (!child)
 		goto out;
 	child->frame = frame;
 	child->space = dst;
-	child->index = didx;
-	child->parent = snode;
-	child->rights = rights;
-	child->depth = snode->depth + 1;
-	child->order = order;
-	child->pgoff = pgoff;
-	INIT_LIST_HEAD(&child->children);
+	child->word = l4_node_word(didx, pgoff, order, l4_node_depth(snode) + 1,
+				   rights);
 	ret = l4_slot_insert(dst, didx, child);
 	if (ret) {
 		/* it may have been visible to lock-free readers for a moment */
-		call_rcu(&child->rcu, l4_node_free_rcu);
+		kvfree_rcu_mightsleep(child);
 		if (ret == -EAGAIN) {
 			l4_frame_unlock(frame);
 			goto again;
 		}
 		goto out;
 	}
-	list_add_tail(&child->sibling, &snode->children);
+	/* its parent's first child: pre-order holds */
+	child->next = snode->next;
+	snode->next = child;
 	ret = 1L << order;
 	atomic_long_add(ret, &dst->maps);
 	l4_count_add(maps, ret);
@@ -853,16 +969,4 @@ long l4_unmap(struct l4_space *space, u64 addr, unsigned int order, u8 rights,
 	l4_count_inc(unmaps);
 	l4_obs_unmap(space, addr, order, rights, *revoked);
 	return ret;
-}
-
-int l4_mapdb_init(void)
-{
-	l4_node_cache = KMEM_CACHE(l4_node, SLAB_ACCOUNT);
-	return l4_node_cache ? 0 : -ENOMEM;
-}
-
-void l4_mapdb_exit(void)
-{
-	rcu_barrier();
-	kmem_cache_destroy(l4_node_cache);
 }

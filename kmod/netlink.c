@@ -288,30 +288,34 @@ static int l4_nl_spaces_dump(struct sk_buff *skb, struct netlink_callback *cb)
 /* L4_CMD_ENTRIES and L4_CMD_TREE                                      */
 /* ------------------------------------------------------------------ */
 
-/* One node as a message; its frame is locked, so the tree around is stable. */
+/*
+ * One node, with its @parent (NULL for the root), as a message; its frame
+ * is locked, so the tree around is stable.
+ */
 static int l4_nl_fill_node(struct sk_buff *skb, const struct l4_node *node,
+			   const struct l4_node *parent,
 			   struct netlink_callback *cb, u8 cmd)
 {
-	const struct l4_node *parent = node->parent;
 	void *hdr;
 
-	lockdep_assert_held(&node->frame->lock);
+	l4_frame_assert_locked(node->frame);
 	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
 			  &l4_genl_family, NLM_F_MULTI, cmd);
 	if (!hdr)
 		return -EMSGSIZE;
 	genl_dump_check_consistent(cb, hdr);
 	if (l4_nl_put_u64(skb, L4_A_SPACE_ID, node->space->id) ||
-	    l4_nl_put_u64(skb, L4_A_E_ADDR, (u64)node->index << PAGE_SHIFT) ||
+	    l4_nl_put_u64(skb, L4_A_E_ADDR, (u64)l4_node_index(node) << PAGE_SHIFT) ||
 	    l4_nl_put_u64(skb, L4_A_FRAME_ID, node->frame->id) ||
-	    nla_put_u8(skb, L4_A_E_RIGHTS, node->rights) ||
-	    nla_put_u8(skb, L4_A_E_DEPTH, node->depth) ||
-	    nla_put_u8(skb, L4_A_E_ORDER, node->order + PAGE_SHIFT) ||
-	    l4_nl_put_u64(skb, L4_A_E_FRAME_OFFSET, (u64)node->pgoff << PAGE_SHIFT) ||
+	    nla_put_u8(skb, L4_A_E_RIGHTS, l4_node_rights(node)) ||
+	    nla_put_u8(skb, L4_A_E_DEPTH, l4_node_depth(node)) ||
+	    nla_put_u8(skb, L4_A_E_ORDER, l4_node_order(node) + PAGE_SHIFT) ||
+	    l4_nl_put_u64(skb, L4_A_E_FRAME_OFFSET,
+			  (u64)l4_node_pgoff(node) << PAGE_SHIFT) ||
 	    (parent &&
 	     (l4_nl_put_u64(skb, L4_A_E_PARENT_SPACE, parent->space->id) ||
 	      l4_nl_put_u64(skb, L4_A_E_PARENT_ADDR,
-			    (u64)parent->index << PAGE_SHIFT)))) {
+			    (u64)l4_node_index(parent) << PAGE_SHIFT)))) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}
@@ -373,10 +377,11 @@ static int l4_nl_entries_dump(struct sk_buff *skb, struct netlink_callback *cb)
 		}
 		if (node) {
 			frame = node->frame;
-			err = l4_nl_fill_node(skb, node, cb, L4_CMD_ENTRIES);
+			err = l4_nl_fill_node(skb, node, l4_node_parent(node), cb,
+					      L4_CMD_ENTRIES);
 			/* a superpage entry covers 512 indices: once is enough */
 			if (!err)
-				index = node->index + l4_node_pages(node) - 1;
+				index = l4_node_index(node) + l4_node_pages(node) - 1;
 			l4_frame_unlock(frame);
 			if (err)
 				break;
@@ -422,7 +427,7 @@ static int l4_nl_tree_start(struct netlink_callback *cb)
 	frame = l4_frame_get_id(nla_get_u64(attrs[L4_A_FRAME_ID]));
 	if (!frame)
 		return -ENOENT;
-	if (mutex_lock_killable(&frame->lock)) {
+	if (l4_frame_lock_killable(frame)) {
 		l4_frame_put(frame);
 		return -EINTR;
 	}
@@ -436,18 +441,24 @@ static int l4_nl_tree_start(struct netlink_callback *cb)
 			cond_resched();
 		}
 	}
-	mutex_unlock(&frame->lock);
-	l4_frame_put(frame);
+	l4_frame_unlock(frame);
 	return err;
 }
 
+/*
+ * args[1], args[2]: space id and index of the node to resume at (0: the
+ * root); args[3]: done. Parents come from a stack of the walk down from the
+ * root (the tree is a list in pre-order: a node's parent is the last node
+ * before it one level up).
+ */
 static int l4_nl_tree_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct nlattr **attrs = l4_nl_dump_attrs(cb);
 	bool admin = netlink_capable(cb->skb, CAP_SYS_ADMIN);
+	struct l4_node *node, *resume = NULL, **up;
 	struct l4_space *cursor = NULL;
 	struct l4_frame *frame;
-	struct l4_node *node;
+	unsigned int depth;
 	int err = 0;
 
 	if (cb->args[3])
@@ -455,11 +466,16 @@ static int l4_nl_tree_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	frame = l4_frame_get_id(nla_get_u64(attrs[L4_A_FRAME_ID]));
 	if (!frame)
 		return 0;	/* gone meanwhile: the end */
+	up = kmalloc_array(L4_MAPDB_MAX_DEPTH + 1, sizeof(*up), GFP_KERNEL);
+	if (!up) {
+		err = -ENOMEM;
+		goto out;
+	}
 	if (cb->args[1])
 		cursor = l4_nl_space_get(cb->args[1]);
 
 	cb->seq = l4_nl_seq();
-	if (mutex_lock_killable(&frame->lock)) {
+	if (l4_frame_lock_killable(frame)) {
 		err = -EINTR;
 		goto out;
 	}
@@ -468,25 +484,31 @@ static int l4_nl_tree_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	} else if (!cb->args[1]) {
 		node = &frame->root;
 	} else {
-		node = cursor ? xa_load(&cursor->entries, cb->args[2]) : NULL;
-		if (node && node->frame != frame)
-			node = NULL;
+		resume = cursor ? xa_load(&cursor->entries, cb->args[2]) : NULL;
+		node = resume && resume->frame == frame ? &frame->root : NULL;
 	}
-	for (; node; node = l4_tree_next(&frame->root, node)) {
+	for (; node; node = node->next) {
+		depth = l4_node_depth(node);
+		up[depth] = node;
+		if (resume && node != resume)
+			continue;
+		resume = NULL;
 		if (!l4_nl_may_see(node->space, admin))
 			continue;
-		err = l4_nl_fill_node(skb, node, cb, L4_CMD_TREE);
+		err = l4_nl_fill_node(skb, node, depth ? up[depth - 1] : NULL,
+				      cb, L4_CMD_TREE);
 		if (err)
 			break;
 	}
 	if (node) {
 		cb->args[1] = node->space->id;
-		cb->args[2] = node->index;
+		cb->args[2] = l4_node_index(node);
 	} else {
 		cb->args[3] = 1;
 	}
-	mutex_unlock(&frame->lock);
+	l4_frame_unlock_only(frame);
 out:
+	kfree(up);
 	if (cursor)
 		l4_space_put(cursor);
 	l4_frame_put(frame);

@@ -100,8 +100,8 @@ static inline void l4_obs_unmap(struct l4_space *space, u64 addr,
 static inline void l4_obs_revoke(const struct l4_node *node, u8 rights_left)
 {
 	l4_obs_changed();
-	trace_l4_revoke(node->space->id, (u64)node->index << PAGE_SHIFT,
-			node->frame->id, rights_left, node->depth);
+	trace_l4_revoke(node->space->id, (u64)l4_node_index(node) << PAGE_SHIFT,
+			node->frame->id, rights_left, l4_node_depth(node));
 }
 
 #endif /* _L4U_OBSERVE_H */

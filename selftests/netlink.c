@@ -281,13 +281,13 @@ TEST_F(netlink, entries_and_tree)
 	ASSERT_NODE(&rs.r[1], idc, 3 * PG, R_, 2, idb, PG);
 	recs_free(&rs);
 
-	/* the tree of A's first frame, in pre-order */
+	/* the tree of A's first frame, in pre-order, children newest first */
 	ASSERT_EQ(0, nl_dump(&nl, L4_CMD_TREE, L4_A_FRAME_ID, frame0, &rs));
 	ASSERT_EQ(4, rs.n);
 	ASSERT_NODE(&rs.r[0], ida, 0, L4_FPAGE_RWX, 0, 0, 0);
-	ASSERT_NODE(&rs.r[1], idb, PG, RW, 1, ida, 0);
-	ASSERT_NODE(&rs.r[2], idc, 3 * PG, R_, 2, idb, PG);
-	ASSERT_NODE(&rs.r[3], idc, 0, RW, 1, ida, 0);
+	ASSERT_NODE(&rs.r[1], idc, 0, RW, 1, ida, 0);
+	ASSERT_NODE(&rs.r[2], idb, PG, RW, 1, ida, 0);
+	ASSERT_NODE(&rs.r[3], idc, 3 * PG, R_, 2, idb, PG);
 	for (size_t i = 0; i < rs.n; i++) {
 		ASSERT_EQ(L4_CMD_TREE, rs.r[i].cmd);
 		ASSERT_EQ(frame0, rs.r[i].v[L4_A_FRAME_ID]);

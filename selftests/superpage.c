@@ -384,6 +384,38 @@ TEST_F(sp, unmap_part)
 	ASSERT_EQ(0, close(c2));
 }
 
+/*
+ * The superpage itself revoked through a 4 KiB part of it: its whole
+ * subtree goes, 4 KiB entries of pages the unmap did not name included
+ * (nothing may outlive the node it derives from).
+ */
+TEST_F(sp, unmap_self_takes_subtree)
+{
+	struct sp_pair p;
+	int c2;
+
+	sp_pair_open(_metadata, self->dev, &p, 0);
+	c2 = l4t_create(self->dev, SP, 0, 0, NULL);
+	ASSERT_LE(0, c2);
+	ASSERT_SP_MAP(c2, p.s0, 0, false, L4_FPAGE(3 * L4T_PAGE, 12, L4_FPAGE_RW),
+		      L4_FPAGE(3 * L4T_PAGE, 12, 0), 1);
+	ASSERT_SP_MAP(c2, p.s0, 0, false, L4_FPAGE(9 * L4T_PAGE, 12, L4_FPAGE_RW),
+		      L4_FPAGE(9 * L4T_PAGE, 12, 0), 1);
+	ASSERT_SP_MAP(p.cl, c2, 0, false, L4_FPAGE(9 * L4T_PAGE, 12, L4_FPAGE_RW),
+		      L4_FPAGE(0, 12, 0), 1);
+	/* W of page 3 through the superpage itself: all of its subtree */
+	ASSERT_SP_UNMAP(p.s0, L4_FPAGE(3 * L4T_PAGE, 12, L4_FPAGE_W),
+			L4_UNMAP_ALL_SPACES, 4);
+	ASSERT_SIGSEGV_WRITE(p.clwin);
+	ASSERT_SP_UNMAP(p.s0, L4_FPAGE(3 * L4T_PAGE, 12, L4_FPAGE_R),
+			L4_UNMAP_ALL_SPACES, 4);
+	ASSERT_INFO(c2, 0, 0, 0);
+	ASSERT_INFO(p.cl, 0, 0, 0);
+	ASSERT_INFO(p.s0, 1, SP_PAGES, 1);
+	ASSERT_SIGBUS(p.clwin, L4T_READ);
+	ASSERT_EQ(0, close(c2));
+}
+
 /* A 4 KiB entry where a superpage is about to go: flushed first, and back. */
 TEST_F(sp, map_over)
 {

@@ -14,7 +14,8 @@
  *                           of that space, by address (L4_A_E_*).
  *   L4_CMD_TREE       dump: L4_A_FRAME_ID required; one message per node of
  *                           the frame's derivation tree, in pre-order from
- *                           the root (L4_A_E_*; L4_A_E_DEPTH gives the shape).
+ *                           the root, children newest first (L4_A_E_*;
+ *                           L4_A_E_DEPTH gives the shape).
  *
  * Permissions: without CAP_SYS_ADMIN a caller sees only spaces whose owner
  * (the effective uid of the creator) is its own effective uid. Dumps skip
