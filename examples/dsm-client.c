@@ -77,7 +77,7 @@ int main(void)
 	if (mgr < 0)
 		return fail("start ex-dsm", -ECHILD);
 
-	ret = l4u_ds_open_anon(sock, 4 * PAGE, L4U_DS_R, &ds);
+	ret = l4u_ds_open_anon(sock, 4 * PAGE, L4_FPAGE_R, &ds);
 	if (ret)
 		return fail("open", ret);
 	printf("opened a dataspace of %llu pages at ex-dsm, flags r\n",

@@ -24,10 +24,10 @@ static int pattern_open(struct l4u_dsm *dsm, struct l4u_dsm_ds *ds,
 		close(fd);			/* no file behind these */
 	if (!req->size)
 		return -EINVAL;
-	if (req->flags & (L4U_DS_W | L4U_DS_X))
+	if (req->flags & (L4_FPAGE_W | L4_FPAGE_X))
 		return -EACCES;			/* read-only */
 	ds->size = req->size;
-	ds->flags = L4U_DS_R;
+	ds->flags = L4_FPAGE_R;
 	snprintf(ds->what, sizeof(ds->what), "pattern");
 	return 0;
 }

@@ -30,7 +30,7 @@ static int anon_open(struct l4u_dsm *dsm, struct l4u_dsm_ds *ds,
 		return -EINVAL;
 	ds->size = req->size;
 	/* anonymous memory is readable at least */
-	ds->flags = req->flags | L4U_DS_R;
+	ds->flags = req->flags | L4_FPAGE_R;
 	snprintf(ds->what, sizeof(ds->what), "anon");
 	return 0;
 }

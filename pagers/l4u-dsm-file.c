@@ -7,7 +7,7 @@
  * A client opens the file itself and hands the fd over
  * (l4u_ds_open_file(): capability style, the manager opens nothing by
  * name). Pages are read on their first MAP into frames of the manager's
- * own sigma0-backed space; with L4U_DS_W dirty pages are written back on
+ * own sigma0-backed space; with L4_FPAGE_W dirty pages are written back on
  * SYNC, when the last capability closes, and when the manager exits.
  * A dataspace of size 0 asked for is the file's size; the tail of the last
  * page beyond the end of the file reads as zero and is never written.
@@ -71,7 +71,7 @@ static int file_open(struct l4u_dsm *dsm, struct l4u_dsm_ds *ds,
 		return -EINVAL;
 	}
 	/* the fd's access mode is what the client may do with the file */
-	if (((req->flags & L4U_DS_W) && (mode & O_ACCMODE) == O_RDONLY) ||
+	if (((req->flags & L4_FPAGE_W) && (mode & O_ACCMODE) == O_RDONLY) ||
 	    (mode & O_ACCMODE) == O_WRONLY) {
 		close(fd);
 		return -EACCES;
@@ -89,7 +89,7 @@ static int file_open(struct l4u_dsm *dsm, struct l4u_dsm_ds *ds,
 	f->fd = fd;
 	f->end = ds->size;
 	ds->priv = f;
-	ds->flags = req->flags | L4U_DS_R;
+	ds->flags = req->flags | L4_FPAGE_R;
 	file_name(fd, ds->what, sizeof(ds->what));
 	return 0;
 }
@@ -121,7 +121,7 @@ static int file_writeback(struct l4u_dsm_ds *ds, uint64_t page, const void *src)
 	size_t want = f->end - off < PAGE ? f->end - off : PAGE, done = 0;
 	ssize_t n;
 
-	if (!(ds->flags & L4U_DS_W))
+	if (!(ds->flags & L4_FPAGE_W))
 		return 0;
 	while (done < want) {
 		n = pwrite(f->fd, (const char *)src + done, want - done, off + done);
@@ -140,7 +140,7 @@ static void file_close(struct l4u_dsm_ds *ds)
 
 	if (!f)
 		return;
-	if (ds->flags & L4U_DS_W)
+	if (ds->flags & L4_FPAGE_W)
 		fdatasync(f->fd);
 	close(f->fd);
 	free(f);

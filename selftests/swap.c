@@ -144,7 +144,7 @@ TEST_F(swap, fifo_exact)
 	uint64_t i;
 
 	ASSERT_EQ(0, mgr_start(&m, 4, "fifo", 0));
-	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 8 * PG, L4U_DS_R | L4U_DS_W, &ds));
+	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 8 * PG, L4_FPAGE_RW, &ds));
 	sp = l4u_space_create(self->dev, 8 * PG, 0, 0, NULL);
 	ASSERT_LE(0, sp);
 	ASSERT_EQ(0, l4u_window_open(sp, 0, 8 * PG, PROT_READ | PROT_WRITE, NULL,
@@ -259,10 +259,10 @@ static void int_client(const char *sock, unsigned int client)
 	unsigned int i;
 	int bad = 0;
 
-	CHILD_OK(l4u_ds_open_anon(sock, INT_PAGES * PG, L4U_DS_R | L4U_DS_W, &ds));
+	CHILD_OK(l4u_ds_open_anon(sock, INT_PAGES * PG, L4_FPAGE_RW, &ds));
 	CHILD_OK(l4t_rmtask_start(l4u_open(), &t));
 	CHILD_OK(l4u_rm_attach(t.rm, (void **)&p, INT_PAGES * PG,
-			       L4U_RM_RW | L4U_RM_SEARCH_ADDR, &ds, 0, 0));
+			       L4_FPAGE_RW | L4U_RM_SEARCH_ADDR, &ds, 0, 0));
 	for (i = 0; i < INT_THREADS; i++) {
 		th[i] = (struct int_thread){ .base = p, .client = client,
 			.first = i * (INT_PAGES / INT_THREADS), .n = INT_PAGES / INT_THREADS };
@@ -296,7 +296,7 @@ static void integrity(struct __test_metadata *_metadata, const char *policy,
 	int j;
 
 	ASSERT_EQ(0, mgr_start_opt(&m, INT_FRAMES, policy, 0, alloc, extra));
-	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, PG, L4U_DS_R, &probe));
+	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, PG, L4_FPAGE_R, &probe));
 	for (i = 0; i < INT_CLIENTS; i++) {
 		pid[i] = fork();
 		ASSERT_LE(0, pid[i]);
@@ -401,10 +401,10 @@ TEST_F(swap, lazy_w_clean_reads)
 	unsigned int i;
 
 	ASSERT_EQ(0, mgr_start_opt(&m, 8, "fifo", 0, NULL, "--lazy-w"));
-	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 32 * PG, L4U_DS_R | L4U_DS_W, &ds));
+	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 32 * PG, L4_FPAGE_RW, &ds));
 	ASSERT_EQ(0, l4t_rmtask_start(self->dev, &t));
 	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p, 32 * PG,
-				   L4U_RM_RW | L4U_RM_SEARCH_ADDR, &ds, 0, 0));
+				   L4_FPAGE_RW | L4U_RM_SEARCH_ADDR, &ds, 0, 0));
 	for (i = 0; i < 32; i++)		/* each: MAP (R), MAP again (W) */
 		l4t_fill(p + i * PG, i * PG, PG, 4);
 	ASSERT_EQ(0, l4u_dsm_swap_stats(&ds, &st));
@@ -450,17 +450,17 @@ TEST_F(swap, cow_and_sharing)
 	unsigned int i;
 
 	ASSERT_EQ(0, mgr_start(&m, 8, "fifo", 0));
-	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 16 * PG, L4U_DS_R | L4U_DS_W, &ds));
+	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 16 * PG, L4_FPAGE_RW, &ds));
 	ASSERT_EQ(0, l4t_rmtask_start(self->dev, &a));
 	ASSERT_EQ(0, l4t_rmtask_start(self->dev, &b));
 	ASSERT_EQ(0, l4t_rmtask_start(self->dev, &c));
 	ASSERT_EQ(0, l4u_rm_set_cow(a.rm, self->dev, m.sock));
-	ASSERT_EQ(0, l4u_rm_attach(a.rm, (void **)&pa, 16 * PG, L4U_RM_RW |
+	ASSERT_EQ(0, l4u_rm_attach(a.rm, (void **)&pa, 16 * PG, L4_FPAGE_RW |
 				   L4U_RM_PRIVATE | L4U_RM_SEARCH_ADDR, &ds, 0, 0));
 	ASSERT_EQ(0, l4u_rm_attach(b.rm, (void **)&pb, 16 * PG,
-				   L4U_RM_RW | L4U_RM_SEARCH_ADDR, &ds, 0, 0));
+				   L4_FPAGE_RW | L4U_RM_SEARCH_ADDR, &ds, 0, 0));
 	ASSERT_EQ(0, l4u_rm_attach(c.rm, (void **)&pc, 16 * PG,
-				   L4U_RM_R | L4U_RM_SEARCH_ADDR, &ds, 0, 0));
+				   L4_FPAGE_R | L4U_RM_SEARCH_ADDR, &ds, 0, 0));
 
 	l4t_fill(pb, 0, 16 * PG, 1);				/* B writes */
 	ASSERT_EQ(-1L, l4t_check(pc, 0, 16 * PG, 1));		/* C sees it */
@@ -512,11 +512,11 @@ TEST_F(swap, rt_beside_paging)
 
 	ASSERT_EQ(0, mgr_start(&mrt, RT_PAGES, NULL, 1));
 	ASSERT_EQ(0, mgr_start(&mpg, PAGING_FRAMES, "fifo", 0));
-	ASSERT_EQ(0, l4u_ds_open_anon(mrt.sock, RT_PAGES * PG, L4U_DS_R | L4U_DS_W, &rt));
+	ASSERT_EQ(0, l4u_ds_open_anon(mrt.sock, RT_PAGES * PG, L4_FPAGE_RW, &rt));
 	ASSERT_NE(0u, rt.flags & L4U_DS_PINNED);
 	/* the RT budget is spent: a pinned manager refuses, never overcommits */
-	ASSERT_EQ(-ENOMEM, l4u_ds_open_anon(mrt.sock, PG, L4U_DS_R, &extra));
-	ASSERT_EQ(0, l4u_ds_open_anon(mpg.sock, PAGING_PAGES * PG, L4U_DS_R | L4U_DS_W,
+	ASSERT_EQ(-ENOMEM, l4u_ds_open_anon(mrt.sock, PG, L4_FPAGE_R, &extra));
+	ASSERT_EQ(0, l4u_ds_open_anon(mpg.sock, PAGING_PAGES * PG, L4_FPAGE_RW,
 				      &paging));
 	ASSERT_EQ(0, l4u_dsm_swap_stats(&rt, &rt0));
 	ASSERT_EQ((uint64_t)RT_PAGES, rt0.pinned);
@@ -524,9 +524,9 @@ TEST_F(swap, rt_beside_paging)
 
 	ASSERT_EQ(0, l4t_rmtask_start(self->dev, &t));
 	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&rp, RT_PAGES * PG,
-				   L4U_RM_RW | L4U_RM_SEARCH_ADDR, &rt, 0, 0));
+				   L4_FPAGE_RW | L4U_RM_SEARCH_ADDR, &rt, 0, 0));
 	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&pp, PAGING_PAGES * PG,
-				   L4U_RM_RW | L4U_RM_SEARCH_ADDR, &paging, 0, 0));
+				   L4_FPAGE_RW | L4U_RM_SEARCH_ADDR, &paging, 0, 0));
 	l4t_fill(rp, 0, RT_PAGES * PG, 7);		/* warm-up */
 	ASSERT_EQ(0, l4u_dsm_swap_stats(&rt, &rt0));
 	ASSERT_LT(0u, rt0.maps);
@@ -577,10 +577,10 @@ TEST_F(swap, manager_killed)
 	char *p = NULL, *p2 = NULL;
 
 	ASSERT_EQ(0, mgr_start(&m, 8, "fifo", 0));
-	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 32 * PG, L4U_DS_R | L4U_DS_W, &ds));
+	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 32 * PG, L4_FPAGE_RW, &ds));
 	ASSERT_EQ(0, l4t_rmtask_start(self->dev, &t));
 	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p, 32 * PG,
-				   L4U_RM_RW | L4U_RM_SEARCH_ADDR, &ds, 0, 0));
+				   L4_FPAGE_RW | L4U_RM_SEARCH_ADDR, &ds, 0, 0));
 	l4t_fill(p, 0, 32 * PG, 3);
 	ASSERT_EQ(0, l4u_dsm_swap_stats(&ds, &st));
 	ASSERT_SW(st, 32, 24, 0, 24);
@@ -602,9 +602,9 @@ TEST_F(swap, manager_killed)
 		ASSERT_EQ(0, mgr_start(&m, 8, "fifo", 0));
 		unlink(keep);
 	}
-	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 4 * PG, L4U_DS_R | L4U_DS_W, &ds2));
+	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 4 * PG, L4_FPAGE_RW, &ds2));
 	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p2, 4 * PG,
-				   L4U_RM_RW | L4U_RM_SEARCH_ADDR, &ds2, 0, 0));
+				   L4_FPAGE_RW | L4U_RM_SEARCH_ADDR, &ds2, 0, 0));
 	ASSERT_EQ(-1L, l4t_check_zero(p2, 4 * PG));
 	ASSERT_SIGBUS(p + PG, L4T_READ);		/* the old one stays dead */
 
@@ -702,7 +702,7 @@ TEST_F(swap, alloc_big_flexpages)
 		}
 		for (j = 0; j < 500 && l4u_dsm_ping(sock); j++)
 			usleep(10000);
-		ASSERT_EQ(0, l4u_ds_open_anon(sock, 4 << 20, L4U_DS_R | L4U_DS_W, &ds));
+		ASSERT_EQ(0, l4u_ds_open_anon(sock, 4 << 20, L4_FPAGE_RW, &ds));
 		sp = l4u_space_create(self->dev, 4 << 20, 0, 0, NULL);
 		ASSERT_LE(0, sp);
 		ASSERT_EQ(0, l4u_window_open(sp, 0, 4 << 20, PROT_READ | PROT_WRITE,

@@ -218,7 +218,7 @@ static int dsm_sample(void *arg, uint32_t slot, uint64_t cookie)
 	(void)cookie;
 	ret = l4u_unmap(dsm->fr.space, L4_FPAGE(l4u_frame_addr(slot), 12, L4_FPAGE_RWX),
 			0, &revoked, &access);
-	return ret ? ret : (int)(access & (L4_FPAGE_R | L4_FPAGE_W));
+	return ret ? ret : (int)(access & L4_FPAGE_RW);
 }
 
 /* The frame of @page, read in (or zeroed, or swapped in) on first use. */
@@ -428,8 +428,8 @@ static int dsm_open(struct l4u_server *srv, const struct l4u_dsm_req *req,
 	*gate = ds->gate;
 	dsm_log(dsm, "ds %u: new %s, %s, rights %c%c%c", ds->num, ds->what,
 		size_str(ds->size, sz, sizeof(sz)),
-		ds->flags & L4U_DS_R ? 'r' : '-', ds->flags & L4U_DS_W ? 'w' : '-',
-		ds->flags & L4U_DS_X ? 'x' : '-');
+		ds->flags & L4_FPAGE_R ? 'r' : '-', ds->flags & L4_FPAGE_W ? 'w' : '-',
+		ds->flags & L4_FPAGE_X ? 'x' : '-');
 	return 0;
 fail:
 	if (dsm->be->close)
@@ -548,7 +548,7 @@ static int dsm_map(struct l4u_server *srv, void *obj, const struct l4_msg *m,
 		return -ERANGE;
 	if (!rights)
 		rights = L4_FPAGE_R;
-	if (rights & ~(ds->flags & L4U_DS_RIGHTS))
+	if (rights & ~(ds->flags & L4_FPAGE_RWX))
 		return -EACCES;
 	dsm->sw.maps++;
 	if (ds->frames[off / PAGE] == L4U_DSM_NO_FRAME) {
@@ -683,7 +683,7 @@ static int dsm_clear(struct l4u_server *srv, void *obj, const struct l4_msg *m,
 
 	(void)r;
 	dsm->st.requests++;
-	if (!(ds->flags & L4U_DS_W))
+	if (!(ds->flags & L4_FPAGE_W))
 		return -EACCES;
 	ret = dsm_range(ds, m->words[0], m->words[1], &first, &n);
 	if (ret)
@@ -731,7 +731,7 @@ static int dsm_copy_in(struct l4u_server *srv, void *obj, const struct l4_msg *m
 	dsm->st.requests++;
 	if (m->nwords < 4)
 		return -EINVAL;
-	if (!(dst->flags & L4U_DS_W))
+	if (!(dst->flags & L4_FPAGE_W))
 		return -EACCES;
 	for (src = dsm->list; src; src = src->next)
 		if (src->id == m->words[1])

@@ -42,13 +42,12 @@ extern "C" {
 #define L4U_DSM_OPEN_ANON	1	/* anonymous memory, zero-filled */
 #define L4U_DSM_OPEN_FILE	2	/* a regular file (fd attached) */
 
-/* Dataspace flags (struct l4u_dsm_req.flags, l4u_ds.flags). */
-#define L4U_DS_R		L4_FPAGE_R	/* may be mapped readable */
-#define L4U_DS_W		L4_FPAGE_W	/* may be mapped writable */
-#define L4U_DS_X		L4_FPAGE_X	/* may be mapped executable */
-#define L4U_DS_RIGHTS		(L4U_DS_R | L4U_DS_W | L4U_DS_X)
+/*
+ * Dataspace flags (struct l4u_dsm_req.flags, l4u_ds.flags): the rights it
+ * may be mapped with (L4_FPAGE_R, L4_FPAGE_W, L4_FPAGE_X), and these:
+ */
 #define L4U_DS_PINNED		(1U << 4)	/* frames never evicted */
-#define L4U_DS_FLAGS_KNOWN	(L4U_DS_RIGHTS | L4U_DS_PINNED)
+#define L4U_DS_FLAGS_KNOWN	(L4_FPAGE_RWX | L4U_DS_PINNED)
 
 struct l4u_dsm_req {
 	uint32_t op;		/* L4U_DSM_OPEN_* */
