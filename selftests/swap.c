@@ -19,6 +19,7 @@
 #include <l4u/l4u.h>
 #include <l4u/dataspace.h>
 #include <l4u/policy.h>
+#include "trace.h"
 #include <l4u/rm.h>
 #include <l4u/server.h>
 #include <l4u/task.h>
@@ -189,8 +190,8 @@ TEST_F(swap, fifo_exact)
 	ASSERT_EQ(25u, st.maps);
 
 	/* the policy engine predicts the same */
-	ASSERT_EQ(0, l4u_policy_replay(&pp, trace, sizeof(trace) / sizeof(trace[0]),
-				       0, &pst));
+	ASSERT_EQ(0, trace_replay(&pp, trace, sizeof(trace) / sizeof(trace[0]),
+				  0, &pst));
 	ASSERT_EQ(24u, pst.faults);
 	ASSERT_EQ(20u, pst.evictions);
 
