@@ -34,7 +34,6 @@
 #include <l4u/l4u.h>
 #include <l4u/dataspace.h>
 #include <l4u/rm.h>
-#include <l4u/server.h>
 #include <l4u/task.h>
 
 #define PG	4096UL

@@ -21,7 +21,6 @@
 
 #include <l4u/l4u.h>
 #include <l4u/dataspace.h>
-#include <l4u/server.h>
 
 #define PAGE	4096
 
@@ -44,7 +43,7 @@ static pid_t start_manager(const char *sock)
 	snprintf(prog, sizeof(prog), "%s/ex-dsm", dirname(self));
 	pid = fork();
 	if (pid == 0) {
-		execl(prog, "ex-dsm", "--socket", sock, "--frames", "64", (char *)NULL);
+		execl(prog, "ex-dsm", sock, (char *)NULL);
 		perror(prog);
 		_exit(127);
 	}

@@ -21,7 +21,7 @@
 #include <l4u/policy.h>
 #include "trace.h"
 #include <l4u/rm.h>
-#include <l4u/server.h>
+#include <l4u/frames.h>
 #include <l4u/task.h>
 
 #define PG		L4T_PAGE
@@ -617,6 +617,13 @@ TEST_F(swap, manager_killed)
 
 /* ---- allocation strategies ------------------------------------------------- */
 
+static uint64_t frames_nfree(const struct l4u_frames *fr)
+{
+	struct l4u_frames_info fi;
+
+	return l4u_frames_info(fr, &fi) ? UINT64_MAX : fi.nfree;
+}
+
 /*
  * The frame pool's strategies, on 1536 frames (6 MiB), frame numbers
  * exact: buddy splits the smallest block that fits and coalesces on free
@@ -626,52 +633,52 @@ TEST_F(swap, manager_killed)
  */
 TEST_F(swap, allocators)
 {
-	struct l4u_frames fr;
+	struct l4u_frames *fr;
 	uint64_t n;
 	int64_t f;
 
-	ASSERT_EQ(-EINVAL, l4u_frames_init_strategy(&fr, self->dev, 16, 3));
+	ASSERT_EQ(-EINVAL, l4u_frames_create(self->dev, 16, 3, &fr));
 	ASSERT_STREQ("buddy", l4u_frames_strategy_name(L4U_FRAMES_BUDDY));
 
-	ASSERT_EQ(0, l4u_frames_init_strategy(&fr, self->dev, 1536, L4U_FRAMES_BUDDY));
-	ASSERT_EQ(1024, l4u_frames_alloc(&fr, 0));	/* from the order-9 block */
-	ASSERT_EQ(0, l4u_frames_alloc(&fr, 9));		/* the order-10 one, split */
-	ASSERT_EQ(512, l4u_frames_alloc(&fr, 9));
-	ASSERT_EQ(-ENOMEM, l4u_frames_alloc(&fr, 9));	/* 511 free, in pieces */
-	ASSERT_EQ(511u, fr.nfree);
-	memset(l4u_frame_ptr(&fr, 1024), 0x5a, PG);
-	ASSERT_LE(0, l4u_frames_free(&fr, 1024, 0));	/* coalesces to 1024 + 512 */
-	ASSERT_EQ(1024, l4u_frames_alloc(&fr, 9));
-	ASSERT_EQ(-1L, l4t_check_zero(l4u_frame_ptr(&fr, 1024), PG));	/* fresh */
-	ASSERT_LE(0, l4u_frames_free(&fr, 0, 9));
-	ASSERT_LE(0, l4u_frames_free(&fr, 512, 9));
-	ASSERT_EQ(0, l4u_frames_alloc(&fr, 10));	/* 0 + 512 coalesced */
-	ASSERT_LE(0, l4u_frames_free(&fr, 0, 10));
-	ASSERT_LE(0, l4u_frames_free(&fr, 1024, 9));
-	ASSERT_EQ(1536u, fr.nfree);
-	l4u_frames_fini(&fr);
+	ASSERT_EQ(0, l4u_frames_create(self->dev, 1536, L4U_FRAMES_BUDDY, &fr));
+	ASSERT_EQ(1024, l4u_frames_alloc(fr, 0));	/* from the order-9 block */
+	ASSERT_EQ(0, l4u_frames_alloc(fr, 9));		/* the order-10 one, split */
+	ASSERT_EQ(512, l4u_frames_alloc(fr, 9));
+	ASSERT_EQ(-ENOMEM, l4u_frames_alloc(fr, 9));	/* 511 free, in pieces */
+	ASSERT_EQ(511u, frames_nfree(fr));
+	memset(l4u_frames_ptr(fr, 1024), 0x5a, PG);
+	ASSERT_LE(0, l4u_frames_free(fr, 1024, 0));	/* coalesces to 1024 + 512 */
+	ASSERT_EQ(1024, l4u_frames_alloc(fr, 9));
+	ASSERT_EQ(-1L, l4t_check_zero(l4u_frames_ptr(fr, 1024), PG));	/* fresh */
+	ASSERT_LE(0, l4u_frames_free(fr, 0, 9));
+	ASSERT_LE(0, l4u_frames_free(fr, 512, 9));
+	ASSERT_EQ(0, l4u_frames_alloc(fr, 10));	/* 0 + 512 coalesced */
+	ASSERT_LE(0, l4u_frames_free(fr, 0, 10));
+	ASSERT_LE(0, l4u_frames_free(fr, 1024, 9));
+	ASSERT_EQ(1536u, frames_nfree(fr));
+	l4u_frames_destroy(fr);
 
-	ASSERT_EQ(0, l4u_frames_init_strategy(&fr, self->dev, 1536, L4U_FRAMES_FREELIST));
-	ASSERT_EQ(0, l4u_frames_alloc(&fr, 0));
-	ASSERT_EQ(1, l4u_frames_alloc(&fr, 0));
-	ASSERT_EQ(2, l4u_frames_alloc(&fr, 0));
-	ASSERT_LE(0, l4u_frames_free(&fr, 1, 0));
-	ASSERT_EQ(1, l4u_frames_alloc(&fr, 0));		/* the last freed first */
-	ASSERT_EQ(512, l4u_frames_alloc(&fr, 9));	/* blocks: aligned, first fit */
-	for (n = 0; (f = l4u_frames_alloc(&fr, 0)) >= 0; n++)
+	ASSERT_EQ(0, l4u_frames_create(self->dev, 1536, L4U_FRAMES_FREELIST, &fr));
+	ASSERT_EQ(0, l4u_frames_alloc(fr, 0));
+	ASSERT_EQ(1, l4u_frames_alloc(fr, 0));
+	ASSERT_EQ(2, l4u_frames_alloc(fr, 0));
+	ASSERT_LE(0, l4u_frames_free(fr, 1, 0));
+	ASSERT_EQ(1, l4u_frames_alloc(fr, 0));		/* the last freed first */
+	ASSERT_EQ(512, l4u_frames_alloc(fr, 9));	/* blocks: aligned, first fit */
+	for (n = 0; (f = l4u_frames_alloc(fr, 0)) >= 0; n++)
 		ASSERT_TRUE(f >= 3 && (f < 512 || f >= 1024));
 	ASSERT_EQ(-ENOMEM, f);
 	ASSERT_EQ(1536u - 3 - 512, n);
-	ASSERT_EQ(0u, fr.nfree);
-	l4u_frames_fini(&fr);
+	ASSERT_EQ(0u, frames_nfree(fr));
+	l4u_frames_destroy(fr);
 
-	ASSERT_EQ(0, l4u_frames_init_strategy(&fr, self->dev, 1536, L4U_FRAMES_BITMAP));
-	ASSERT_EQ(0, l4u_frames_alloc(&fr, 0));
-	ASSERT_EQ(1, l4u_frames_alloc(&fr, 0));
-	ASSERT_LE(0, l4u_frames_free(&fr, 0, 0));
-	ASSERT_EQ(2, l4u_frames_alloc(&fr, 0));		/* next fit */
-	ASSERT_EQ(512, l4u_frames_alloc(&fr, 9));
-	l4u_frames_fini(&fr);
+	ASSERT_EQ(0, l4u_frames_create(self->dev, 1536, L4U_FRAMES_BITMAP, &fr));
+	ASSERT_EQ(0, l4u_frames_alloc(fr, 0));
+	ASSERT_EQ(1, l4u_frames_alloc(fr, 0));
+	ASSERT_LE(0, l4u_frames_free(fr, 0, 0));
+	ASSERT_EQ(2, l4u_frames_alloc(fr, 0));		/* next fit */
+	ASSERT_EQ(512, l4u_frames_alloc(fr, 9));
+	l4u_frames_destroy(fr);
 }
 
 /* Each strategy in a manager: a 2 MiB flexpage goes out whole. */
