@@ -77,7 +77,7 @@ static void dsm_log(struct l4u_dsm *dsm, const char *fmt, ...)
 
 static void dsm_log(struct l4u_dsm *dsm, const char *fmt, ...)
 {
-	char line[256];
+	char line[512];
 	va_list ap;
 
 	if (!dsm->cfg.log || !(dsm->cfg.flags & L4U_DSM_VERBOSE))
@@ -88,13 +88,13 @@ static void dsm_log(struct l4u_dsm *dsm, const char *fmt, ...)
 	dsm->cfg.log(dsm->cfg.log_arg, L4U_DSM_LOG_INFO, line);
 }
 
-/* Something failed (@err: -errno); serving goes on. */
+/* Something failed (@err: -errno): creating the manager, or a request. */
 static void dsm_warn(struct l4u_dsm *dsm, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 static void dsm_warn(struct l4u_dsm *dsm, int err, const char *fmt, ...)
 {
-	char what[160], line[256];
+	char what[256], line[384];
 	va_list ap;
 
 	if (!dsm->cfg.log)
