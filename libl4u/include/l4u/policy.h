@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libl4u page-replacement policies: the decision half of a swapping
- * dataspace manager (docs/policies.md).
+ * libl4u-server page-replacement policies (pkg-config l4u-server): the
+ * decision half of a swapping dataspace manager (docs/policies.md).
  *
  * A policy watches a pool of @frames frame slots (0 .. frames-1, the
  * manager's frame numbers). The manager tells it what happens and what it
