@@ -20,6 +20,7 @@
 #include <l4u/l4u.h>
 #include <l4u/dataspace.h>
 #include <l4u/rm.h>
+#include <l4u/server.h>
 #include <l4u/task.h>
 
 #define PG		L4T_PAGE
@@ -965,6 +966,83 @@ TEST_F(dsm, command_line)
 	ASSERT_EQ(2, l4t_wait(pid));
 	ASSERT_EQ(0, mgr_start(&m, "l4u-dsm-file", 16));
 	ASSERT_EQ(0, mgr_stop(&m));
+}
+
+/* ---- the server loop (libl4u-server) ------------------------------------- */
+
+/* A watched pipe: take a byte, count it, stop the loop. */
+static int watch_stop(struct l4u_server *srv, int fd, void *arg)
+{
+	int *n = arg;
+	char c;
+
+	if (read(fd, &c, 1) != 1)
+		return -EIO;
+	(*n)++;
+	l4u_server_stop(srv);
+	return 0;
+}
+
+/* A watched pipe whose callback fails: the run returns that. */
+static int watch_fail(struct l4u_server *srv, int fd, void *arg)
+{
+	char c;
+
+	(void)srv;
+	(void)arg;
+	return read(fd, &c, 1) == 1 ? -ECANCELED : -EIO;
+}
+
+static void *stop_later(void *srv)
+{
+	usleep(50000);
+	l4u_server_stop(srv);
+	return NULL;
+}
+
+/*
+ * The loop stops without signals: a stop before the run ends it at once, a
+ * watch callback and another thread stop it, a failing callback ends it
+ * with its error; no run changes the caller's signal mask. A bootstrap
+ * socket needs a whole protocol.
+ */
+TEST_F(dsm, server_stop_and_watch)
+{
+	static const struct l4u_server_ops gates_only = { 0 };
+	struct l4u_server *srv, *other = NULL;
+	sigset_t before, after;
+	pthread_t t;
+	int p[2], n = 0;
+
+	ASSERT_EQ(0, sigprocmask(SIG_SETMASK, NULL, &before));
+	ASSERT_EQ(0, l4u_server_create(NULL, &gates_only, NULL, &srv));
+	l4u_server_stop(srv);
+	ASSERT_EQ(0, l4u_server_run(srv));		/* stopped before: at once */
+
+	ASSERT_EQ(0, pipe(p));
+	ASSERT_EQ(0, l4u_server_watch(srv, p[0], watch_stop, &n));
+	ASSERT_EQ(1, write(p[1], "x", 1));
+	ASSERT_EQ(0, l4u_server_run(srv));
+	ASSERT_EQ(1, n);
+	ASSERT_EQ(0, l4u_server_unwatch(srv, p[0]));
+	ASSERT_EQ(-ENOENT, l4u_server_unwatch(srv, p[0]));
+
+	ASSERT_EQ(0, pthread_create(&t, NULL, stop_later, srv));
+	ASSERT_EQ(0, l4u_server_run(srv));		/* another thread stops it */
+	ASSERT_EQ(0, pthread_join(t, NULL));
+
+	ASSERT_EQ(0, l4u_server_watch(srv, p[0], watch_fail, NULL));
+	ASSERT_EQ(1, write(p[1], "y", 1));
+	ASSERT_EQ(-ECANCELED, l4u_server_run(srv));
+	ASSERT_EQ(0, sigprocmask(SIG_SETMASK, NULL, &after));
+	for (int sig = 1; sig <= SIGRTMAX; sig++)
+		ASSERT_EQ(sigismember(&before, sig), sigismember(&after, sig));
+
+	ASSERT_EQ(-EINVAL, l4u_server_create("@l4u-no-protocol", &gates_only, NULL, &other));
+	ASSERT_EQ(NULL, other);
+	l4u_server_destroy(srv);
+	close(p[0]);
+	close(p[1]);
 }
 
 TEST_HARNESS_MAIN
