@@ -70,7 +70,7 @@ C
 	libs=$(LD_LIBRARY_PATH=$d$l ldd "$tmp/dsm")
 	grep -q "libl4u-server.so.0 => $d$l/" <<<"$libs" ||
 		die "ex-dsm does not load the installed libl4u-server.so.0: $libs"
-	# shellcheck disable=SC2086
+	# shellcheck disable=SC2046
 	gcc -static -o "$tmp/dsm-static" examples/dsm.c \
 		$(PKG_CONFIG_SYSROOT_DIR=$d PKG_CONFIG_LIBDIR=$d$l/pkgconfig pkg-config --static --cflags --libs l4u-server)
 }
