@@ -183,7 +183,7 @@ install-dkms-src:
 uninstall-dkms-src:
 	rm -rf $(DKMS_SRC)
 
-# Debian packages (debian/): l4u-dkms, libl4u0, libl4u-dev, l4u-tools
+# Debian packages (debian/): l4u-dkms, libl4u0, libl4u-server0, libl4u-dev, l4u-tools
 deb:
 	scripts/mkdeb.sh $(BUILD)/deb
 

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include <l4u/policy.h>
+#include "helpers/trace.h"
 
 #define FOOTPRINT	256		/* pages */
 #define LEN		(100 * FOOTPRINT)
@@ -116,9 +117,9 @@ struct col {
 static const struct col cols[] = {
 	{ "FIFO",	L4U_POLICY_FIFO,	0 },
 	{ "LRU",	L4U_POLICY_LRU,		0 },
-	{ "AGING*",	L4U_POLICY_AGING,	L4U_REPLAY_SAMPLED },
-	{ "CLOCK*",	L4U_POLICY_CLOCK,	L4U_REPLAY_SAMPLED },
-	{ "WS*",	L4U_POLICY_WS,		L4U_REPLAY_SAMPLED | L4U_REPLAY_TRIM },
+	{ "AGING*",	L4U_POLICY_AGING,	TRACE_REPLAY_SAMPLED },
+	{ "CLOCK*",	L4U_POLICY_CLOCK,	TRACE_REPLAY_SAMPLED },
+	{ "WS*",	L4U_POLICY_WS,		TRACE_REPLAY_SAMPLED | TRACE_REPLAY_TRIM },
 };
 
 #define NCOLS	(sizeof(cols) / sizeof(cols[0]))
@@ -146,7 +147,7 @@ int main(void)
 		n = traces[k].gen(t);
 		for (size_t i = 0; i < n; i++)
 			if (below(100) < WRITE_PCT)
-				t[i] |= L4U_TRACE_WRITE;
+				t[i] |= TRACE_WRITE;
 		printf("\n%s (%s; %zu uses)\n  pool    MIN", traces[k].name,
 		       traces[k].what, n);
 		for (size_t c = 0; c < NCOLS; c++)
@@ -158,7 +159,7 @@ int main(void)
 			uint64_t min;
 			int ret;
 
-			ret = l4u_policy_min(t, n, frames, &min);
+			ret = trace_min(t, n, frames, &min);
 			if (ret) {
 				fprintf(stderr, "min: %s\n", strerror(-ret));
 				return 1;
@@ -172,7 +173,7 @@ int main(void)
 				};
 				char cell[40];
 
-				ret = l4u_policy_replay(&p, t, n, cols[c].flags, &st);
+				ret = trace_replay(&p, t, n, cols[c].flags, &st);
 				if (ret) {
 					fprintf(stderr, "%s: %s\n", cols[c].title,
 						strerror(-ret));
@@ -199,7 +200,7 @@ int main(void)
 		}
 		printf("  unmaps per fault:");
 		for (size_t c = 0; c < NCOLS; c++)
-			if (cols[c].flags & L4U_REPLAY_SAMPLED)
+			if (cols[c].flags & TRACE_REPLAY_SAMPLED)
 				printf("  %s %.2f", cols[c].title,
 				       flt[c] ? (double)unmaps[c] / flt[c] : 0.0);
 		printf("\n  swap-outs at 50 %%:");

@@ -34,7 +34,6 @@
 #include <l4u/l4u.h>
 #include <l4u/dataspace.h>
 #include <l4u/rm.h>
-#include <l4u/server.h>
 #include <l4u/task.h>
 
 #define PG	4096UL
@@ -106,19 +105,19 @@ int main(int argc, char **argv)
 		fprintf(stderr, "swap: cannot start the managers\n");
 		return 1;
 	}
-	ret = l4u_ds_open_anon("@bench-swap", pages * PG, L4U_DS_R | L4U_DS_W, &ds);
+	ret = l4u_ds_open_anon("@bench-swap", pages * PG, L4_FPAGE_RW, &ds);
 	if (!ret)
-		ret = l4u_ds_open_anon("@bench-rt", 256 * PG, L4U_DS_R | L4U_DS_W, &rt);
+		ret = l4u_ds_open_anon("@bench-rt", 256 * PG, L4_FPAGE_RW, &rt);
 	if (!ret)
 		ret = l4u_task_create(dev, &attr, &task);
 	if (!ret)
 		ret = l4u_rm_create(dev, task, &rm);
 	if (!ret)
 		ret = l4u_rm_attach(rm, (void **)&p, pages * PG,
-				    L4U_RM_RW | L4U_RM_SEARCH_ADDR, &ds, 0, 0);
+				    L4_FPAGE_RW | L4U_RM_SEARCH_ADDR, &ds, 0, 0);
 	if (!ret)
 		ret = l4u_rm_attach(rm, (void **)&r, 256 * PG,
-				    L4U_RM_RW | L4U_RM_SEARCH_ADDR, &rt, 0, 0);
+				    L4_FPAGE_RW | L4U_RM_SEARCH_ADDR, &rt, 0, 0);
 	if (ret) {
 		fprintf(stderr, "swap: setup: %s\n", strerror(-ret));
 		return 1;

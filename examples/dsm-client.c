@@ -21,7 +21,6 @@
 
 #include <l4u/l4u.h>
 #include <l4u/dataspace.h>
-#include <l4u/server.h>
 
 #define PAGE	4096
 
@@ -44,7 +43,7 @@ static pid_t start_manager(const char *sock)
 	snprintf(prog, sizeof(prog), "%s/ex-dsm", dirname(self));
 	pid = fork();
 	if (pid == 0) {
-		execl(prog, "ex-dsm", "--socket", sock, "--frames", "64", (char *)NULL);
+		execl(prog, "ex-dsm", sock, (char *)NULL);
 		perror(prog);
 		_exit(127);
 	}
@@ -77,7 +76,7 @@ int main(void)
 	if (mgr < 0)
 		return fail("start ex-dsm", -ECHILD);
 
-	ret = l4u_ds_open_anon(sock, 4 * PAGE, L4U_DS_R, &ds);
+	ret = l4u_ds_open_anon(sock, 4 * PAGE, L4_FPAGE_R, &ds);
 	if (ret)
 		return fail("open", ret);
 	printf("opened a dataspace of %llu pages at ex-dsm, flags r\n",

@@ -75,7 +75,7 @@ int main(void)
 		return fail("pager's window", ret);
 	for (int off = 0; off < SIZE; off += 4096)
 		sprintf(mem_win + off, "page %#x", off);
-	ret = l4u_set_pager(client, gate);		/* the client's faults go to gate */
+	ret = l4u_space_set_pager(client, gate);		/* the client's faults go to gate */
 	if (ret)
 		return fail("set pager", ret);
 

@@ -227,7 +227,7 @@ static void fault_ipc_demo(int dev)
 		die("pager window", ret);
 	for (unsigned long off = 0; off < (1 << 20); off += PAGE)
 		sprintf(mem_win + off, "pager page 0x%lx", off);
-	ret = l4u_set_pager(client, gate);
+	ret = l4u_space_set_pager(client, gate);
 	if (ret)
 		die("set pager", ret);
 	printf("\nclient   space without memory of its own; its pager is a gate served by another process\n");
@@ -498,7 +498,7 @@ static void print_region_map(struct l4u_rm *rm, int space)
 				n = &ds_names[i];
 		printf("         %p-%p %s  %-24s %s\n", r.start,
 		       (char *)r.start + r.size - 1,
-		       l4u_rights_str(r.flags & L4U_RM_RIGHTS, rs),
+		       l4u_rights_str(r.flags & L4_FPAGE_RWX, rs),
 		       n ? n->what : "?", n ? n->mgr : "?");
 		p = (char *)r.start + r.size;
 	}
@@ -524,7 +524,7 @@ static void client_b(int sock)
 	task = identity_task(dev, &b_base);
 	if (l4u_rm_create(dev, task, &rm))
 		_exit(3);
-	attach(rm, b_base + 0x80000, L4U_RM_RW, &sh);
+	attach(rm, b_base + 0x80000, L4_FPAGE_RW, &sh);
 	buf = (char *)(uintptr_t)(b_base + 0x80000);
 	printf("client B got the capability, attached the dataspace at %p in its own task, reads it:\n", buf);
 	printf("client B %p says \"%s\"\n", buf, buf);
@@ -596,9 +596,9 @@ static int ds_demo(void)
 	if (fd < 0)
 		die("open " DS_TEXT_PATH, -errno);
 	printf("client A opens three dataspaces (the file by handing over its fd):\n");
-	if ((ret = l4u_ds_open_file(DS_SOCK_FILE, fd, 0, L4U_DS_R | L4U_DS_X, &text)) ||
-	    (ret = l4u_ds_open_anon(DS_SOCK_ANON, 4 * PAGE, L4U_DS_R | L4U_DS_W, &heap)) ||
-	    (ret = l4u_ds_open_anon(DS_SOCK_ANON, PAGE, L4U_DS_R | L4U_DS_W, &shared)))
+	if ((ret = l4u_ds_open_file(DS_SOCK_FILE, fd, 0, L4_FPAGE_RX, &text)) ||
+	    (ret = l4u_ds_open_anon(DS_SOCK_ANON, 4 * PAGE, L4_FPAGE_RW, &heap)) ||
+	    (ret = l4u_ds_open_anon(DS_SOCK_ANON, PAGE, L4_FPAGE_RW, &shared)))
 		die("open dataspaces", ret);
 	close(fd);
 	ds_names[0] = (struct ds_name){ text.id, "text  file " DS_TEXT_PATH, "l4u-dsm-file" };
@@ -609,9 +609,9 @@ static int ds_demo(void)
 	if ((ret = l4u_rm_create(dev, task, &rm)))
 		die("region manager", ret);
 	l4u_task_info(task, &ti);
-	attach(rm, TEXT, L4U_RM_RX, &text);
-	attach(rm, HEAP, L4U_RM_RW, &heap);
-	attach(rm, SHARED, L4U_RM_RW, &shared);
+	attach(rm, TEXT, L4_FPAGE_RX, &text);
+	attach(rm, HEAP, L4_FPAGE_RW, &heap);
+	attach(rm, SHARED, L4_FPAGE_RW, &shared);
 	printf("\nclient A attached them to its task (space %llu); its region manager thread is the pager\n",
 	       (unsigned long long)ti.space_id);
 	print_region_map(rm, ti.space);

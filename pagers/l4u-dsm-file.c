@@ -3,11 +3,12 @@
  * l4u-dsm-file: a dataspace manager for regular files.
  *
  *   l4u-dsm-file --socket PATH|@name [--frames N] [-v]
+ *                [--alloc bitmap|freelist|buddy]
  *
  * A client opens the file itself and hands the fd over
  * (l4u_ds_open_file(): capability style, the manager opens nothing by
  * name). Pages are read on their first MAP into frames of the manager's
- * own sigma0-backed space; with L4U_DS_W dirty pages are written back on
+ * own sigma0-backed space; with L4_FPAGE_W dirty pages are written back on
  * SYNC, when the last capability closes, and when the manager exits.
  * A dataspace of size 0 asked for is the file's size; the tail of the last
  * page beyond the end of the file reads as zero and is never written.
@@ -23,11 +24,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <l4u/server.h>
+#include <l4u/dsm.h>
+#include "mgr/mgr.h"
 
 struct file_ds {
 	int fd;
 	uint64_t end;	/* bytes of the file the dataspace covers */
+	int write;	/* written back (the dataspace is writable) */
 };
 
 #define PAGE	L4U_FRAME_SIZE
@@ -50,14 +53,14 @@ static void file_name(int fd, char *buf, size_t len)
 	snprintf(buf, len, "file %.50s", base ? base + 1 : target);
 }
 
-static int file_open(struct l4u_dsm *dsm, struct l4u_dsm_ds *ds,
-		     const struct l4u_dsm_req *req, int fd)
+static int file_open(void *arg, const struct l4u_dsm_req *req, int fd,
+		     struct l4u_dsm_ds_info *ds)
 {
 	struct file_ds *f;
 	struct stat st;
 	int mode;
 
-	(void)dsm;
+	(void)arg;
 	if (fd < 0)
 		return -EBADF;
 	if (fstat(fd, &st) || (mode = fcntl(fd, F_GETFL)) < 0) {
@@ -71,7 +74,7 @@ static int file_open(struct l4u_dsm *dsm, struct l4u_dsm_ds *ds,
 		return -EINVAL;
 	}
 	/* the fd's access mode is what the client may do with the file */
-	if (((req->flags & L4U_DS_W) && (mode & O_ACCMODE) == O_RDONLY) ||
+	if (((req->flags & L4_FPAGE_W) && (mode & O_ACCMODE) == O_RDONLY) ||
 	    (mode & O_ACCMODE) == O_WRONLY) {
 		close(fd);
 		return -EACCES;
@@ -88,15 +91,16 @@ static int file_open(struct l4u_dsm *dsm, struct l4u_dsm_ds *ds,
 	}
 	f->fd = fd;
 	f->end = ds->size;
+	f->write = !!(req->flags & L4_FPAGE_W);
 	ds->priv = f;
-	ds->flags = req->flags | L4U_DS_R;
+	ds->flags = req->flags | L4_FPAGE_R;
 	file_name(fd, ds->what, sizeof(ds->what));
 	return 0;
 }
 
-static int file_fill(struct l4u_dsm_ds *ds, uint64_t page, void *dst)
+static int file_fill(void *priv, uint64_t page, void *dst)
 {
-	struct file_ds *f = ds->priv;
+	struct file_ds *f = priv;
 	uint64_t off = page * PAGE;
 	size_t want = f->end - off < PAGE ? f->end - off : PAGE, done = 0;
 	ssize_t n;
@@ -114,14 +118,14 @@ static int file_fill(struct l4u_dsm_ds *ds, uint64_t page, void *dst)
 	return 0;
 }
 
-static int file_writeback(struct l4u_dsm_ds *ds, uint64_t page, const void *src)
+static int file_writeback(void *priv, uint64_t page, const void *src)
 {
-	struct file_ds *f = ds->priv;
+	struct file_ds *f = priv;
 	uint64_t off = page * PAGE;
 	size_t want = f->end - off < PAGE ? f->end - off : PAGE, done = 0;
 	ssize_t n;
 
-	if (!(ds->flags & L4U_DS_W))
+	if (!f->write)
 		return 0;
 	while (done < want) {
 		n = pwrite(f->fd, (const char *)src + done, want - done, off + done);
@@ -134,21 +138,19 @@ static int file_writeback(struct l4u_dsm_ds *ds, uint64_t page, const void *src)
 	return 0;
 }
 
-static void file_close(struct l4u_dsm_ds *ds)
+static void file_close(void *priv)
 {
-	struct file_ds *f = ds->priv;
+	struct file_ds *f = priv;
 
 	if (!f)
 		return;
-	if (ds->flags & L4U_DS_W)
+	if (f->write)
 		fdatasync(f->fd);
 	close(f->fd);
 	free(f);
-	ds->priv = NULL;
 }
 
 static const struct l4u_dsm_backend file = {
-	.name		= "l4u-dsm-file",
 	.op		= L4U_DSM_OPEN_FILE,
 	.max_order	= 16,	/* read-around: up to 64 KiB per fault */
 	.open		= file_open,
@@ -157,7 +159,22 @@ static const struct l4u_dsm_backend file = {
 	.close		= file_close,
 };
 
+static const char usage[] =
+	"usage: %s --socket PATH|@name [--frames N] [-v]\n"
+	"          [--alloc bitmap|freelist|buddy]\n"
+	MGR_USAGE;
+
 int main(int argc, char **argv)
 {
-	return l4u_dsm_main(argc, argv, &file);
+	static const struct option opts[] = { MGR_LONGOPTS, { 0 } };
+	struct mgr m;
+	int opt, ret = MGR_CONTINUE;
+
+	mgr_init(&m, "l4u-dsm-file", usage);
+	while (ret == MGR_CONTINUE &&
+	       (opt = getopt_long(argc, argv, MGR_SHORTOPTS, opts, NULL)) != -1)
+		ret = mgr_option(&m, opt, optarg);
+	if (ret == MGR_CONTINUE)
+		ret = mgr_options_done(&m, optind, argc);
+	return ret == MGR_CONTINUE ? mgr_serve(&m, &file) : ret;
 }

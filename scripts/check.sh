@@ -2,8 +2,8 @@
 # `make check`: build everything, run the selftests in QEMU guests on Debian's stock
 # 6.1 cloud kernel, on the 6.12 debug kernel (KASAN, lockdep, kmemleak) and on the
 # newest kernel Debian ships (7.3 from trixie-backports, lockdep, kmemleak), test the
-# DKMS and Debian packaging, and run host tests (install, l4ctl, headers, man pages,
-# the module's file graph). The last line of output is "N passed, N failed, N skipped";
+# DKMS and Debian packaging, and run host tests (install, l4ctl, headers, the
+# libraries' ABI, man pages, the module's file graph). The last line of output is "N passed, N failed, N skipped";
 # the exit status is non-zero if anything failed.
 #
 # Environment (the Makefile passes T and KERNELS through):
@@ -96,6 +96,7 @@ if [ -z "$T" ] && [ "${HOST:-yes}" != no ]; then
 	host_test l4ctl "l4ctl's command line (exact messages and exit codes)" scripts/test-l4ctl.sh
 	host_test install "make install / uninstall into a scratch DESTDIR" scripts/test-install.sh
 	host_test headers "public headers compile alone under -std=c99 -Wall -Werror" scripts/test-headers.sh
+	host_test abi "the libraries export versioned symbols only, as version scripts and Debian symbols say" scripts/test-abi.sh
 	host_test man "man --warnings -l of every man page" scripts/test-man.sh
 	summary+=("[host] $((host_run - ${#host_failed[@]})) passed, ${#host_failed[@]} failed${host_failed[*]:+ (${host_failed[*]})}")
 fi

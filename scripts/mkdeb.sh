@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# `make deb`: the Debian packages l4u-dkms, libl4u0, libl4u-dev and l4u-tools, built
-# with Debian's tooling (dpkg-buildpackage, debhelper, dh-dkms) from a clean copy of
-# the tree (no build/, no .git), then checked with lintian (the build fails on any
+# `make deb`: the Debian packages l4u-dkms, libl4u0, libl4u-server0, libl4u-dev and
+# l4u-tools, built with Debian's tooling (dpkg-buildpackage, debhelper, dh-dkms) from
+# a clean copy of the tree (no build/, no .git), then checked with lintian (the build fails on any
 # error or warning; debian/*.lintian-overrides explain what is left).
 #
 # usage: scripts/mkdeb.sh [OUTDIR]     (default: build/deb)

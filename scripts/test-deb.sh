@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Prove the Debian packages (make deb: l4u-dkms, libl4u0, libl4u-dev, l4u-tools) on
+# Prove the Debian packages (make deb: l4u-dkms, libl4u0, libl4u-server0, libl4u-dev,
+# l4u-tools) on
 # this machine: build them (lintian-clean), dpkg -i them, see `dkms status` show
 # l4u built and installed for the stock 6.1 kernel's headers, every file the
 # packages list in place (the DKMS source without build/ or .git, the udev rule,
 # group l4), a program built with `pkg-config l4u` (shared and static) that
-# links and runs, then `apt-get purge` them and find nothing of them left:
+# links and runs, a server (examples/dsm.c) built with `pkg-config l4u-server`,
+# then `apt-get purge` them and find nothing of them left:
 # no file, no DKMS tree, no l4.ko. Needs root; safe to rerun (it refuses to
 # touch an installation it did not make). The last line says what was proven.
 #
@@ -24,7 +26,7 @@ if ! flock -n 8; then
 	echo "waiting for another DKMS or package test on this machine ..." >&2
 	flock 8
 fi
-pkgs=(l4u-dkms libl4u0 libl4u-dev l4u-tools)
+pkgs=(l4u-dkms libl4u0 libl4u-server0 libl4u-dev l4u-tools)
 installed() { [ -n "$(dpkg-query -W -f '${db:Status-Status}\n' "$1" 2>/dev/null | grep -v '^not-installed$')" ]; }
 for p in "${pkgs[@]}"; do
 	! installed "$p" || die "$p is installed on this machine: 'apt-get purge ${pkgs[*]}' first"
@@ -36,7 +38,8 @@ scripts/mkdeb.sh "$out"
 ver=$(dpkg-parsechangelog -S Version)
 arch=$(dpkg --print-architecture)
 debs=("$out/l4u-dkms_${ver}_all.deb" "$out/libl4u0_${ver}_$arch.deb"
-      "$out/libl4u-dev_${ver}_$arch.deb" "$out/l4u-tools_${ver}_$arch.deb")
+      "$out/libl4u-server0_${ver}_$arch.deb" "$out/libl4u-dev_${ver}_$arch.deb"
+      "$out/l4u-tools_${ver}_$arch.deb")
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/l4u-deb.XXXXXX")
 purge() {
 	DEBIAN_FRONTEND=noninteractive apt-get purge -y -q "${pkgs[@]}" >/dev/null 2>&1 || true
@@ -73,7 +76,8 @@ src=/usr/src/l4u-$ver
 for f in "$src/dkms.conf" "$src/Kbuild" "$src/kmod/main.c" "$src/uapi/linux/l4.h" \
 	/usr/lib/udev/rules.d/70-l4u.rules /usr/lib/sysusers.d/l4u.conf \
 	/usr/bin/l4ctl /usr/bin/l4u-dsm-anon /usr/bin/l4u-dsm-file /usr/bin/l4u-demo \
-	/usr/include/l4u/l4u.h /usr/include/linux/l4.h /usr/share/man/man8/l4ctl.8.gz \
+	/usr/include/l4u/l4u.h /usr/include/l4u/dsm.h /usr/include/linux/l4.h \
+	/usr/share/man/man8/l4ctl.8.gz /usr/share/man/man3/l4u_dsm_create.3.gz \
 	/usr/share/man/man4/l4.4.gz /usr/share/man/man3/l4u_open.3.gz; do
 	[ -e "$f" ] || die "$f missing"
 done
@@ -108,6 +112,15 @@ grep -q 'libl4u.so.0 => /' <<<"$libs" || die "first does not find the installed 
 gcc -static -o "$tmp/first-static" "$tmp/first.c" $(pkg-config --static --cflags --libs l4u)
 "$tmp/first-static" >/dev/null
 
+echo "== a server of yours: pkg-config l4u-server"
+pkg-config --modversion l4u-server
+# shellcheck disable=SC2046
+gcc -Wall -Werror -o "$tmp/dsm" examples/dsm.c $(pkg-config --cflags --libs l4u-server)
+libs=$(ldd "$tmp/dsm")
+grep -q 'libl4u-server.so.0 => /' <<<"$libs" || die "ex-dsm does not find the installed libl4u-server.so.0: $libs"
+# shellcheck disable=SC2046
+gcc -static -o "$tmp/dsm-static" examples/dsm.c $(pkg-config --static --cflags --libs l4u-server)
+
 echo "== apt-get purge ${pkgs[*]}"
 DEBIAN_FRONTEND=noninteractive apt-get purge -y -q "${pkgs[@]}"
 for p in "${pkgs[@]}"; do
@@ -120,4 +133,4 @@ left=$(while read -r f; do [ -e "$f" ] && echo "$f"; done <"$tmp/files" || true)
 [ -z "$(find /lib/modules/*/updates -name 'l4.ko*' 2>/dev/null)" ] || die "an l4.ko left after the purge"
 [ -z "$(dkms status -m l4u 2>/dev/null)" ] || die "dkms still knows l4u after the purge"
 trap 'rm -rf "$tmp"' EXIT
-echo "packages: lintian-clean, installed (l4.ko by DKMS for $kver), files in place, pkg-config l4u builds, purged without a trace"
+echo "packages: lintian-clean, installed (l4.ko by DKMS for $kver), files in place, pkg-config l4u and l4u-server build, purged without a trace"

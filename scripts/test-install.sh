@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Host test of `make install` / `make uninstall` into a scratch DESTDIR (no root):
 # for PREFIX=/usr with Debian's multiarch LIBDIR and for the default /usr/local,
-# every file lands where it should, l4u.pc names that prefix and libdir, a program
-# builds and links against the installed tree with pkg-config, and uninstall
-# leaves no file behind. The README's "Using it" program compiles as given, with the
+# every file lands where it should, l4u.pc and l4u-server.pc name that prefix and
+# libdir, a client program and a server (examples/dsm.c) build and link against the
+# installed tree with pkg-config, and uninstall leaves no file behind. The README's "Using it" program compiles as given, with the
 # README's build line. The last line says what was proven.
 set -euo pipefail
 # shellcheck source=scripts/vm/lib.sh
@@ -18,6 +18,9 @@ trap 'rm -rf "$tmp"' EXIT
 check_tree() {	# DESTDIR PREFIX LIBDIR(absolute)
 	local d=$1 p=$2 l=$3 f
 	for f in "$l/libl4u.a" "$l/libl4u.so" "$l/libl4u.so.0" "$l/libl4u.so.0.1.0" \
+		"$l/libl4u-server.a" "$l/libl4u-server.so" "$l/libl4u-server.so.0" \
+		"$l/libl4u-server.so.0.1.0" "$l/pkgconfig/l4u-server.pc" \
+		"$p/include/l4u/dsm.h" "$p/include/l4u/frames.h" \
 		"$l/pkgconfig/l4u.pc" "$p/include/l4u/l4u.h" "$p/include/l4u/server.h" \
 		"$p/include/linux/l4.h" "$p/include/linux/l4_netlink.h" \
 		"$p/bin/l4ctl" "$p/bin/l4u-dsm-anon" "$p/bin/l4u-dsm-file" "$p/bin/l4u-demo" \
@@ -30,10 +33,15 @@ check_tree() {	# DESTDIR PREFIX LIBDIR(absolute)
 		[ -e "$f" ] || continue
 		[ -e "$d$p/share/man/${f#man/}" ] || die "make install PREFIX=$p: man page $p/share/man/${f#man/} missing"
 	done
-	[ "$(readlink "$d$l/libl4u.so")" = libl4u.so.0.1.0 ] || die "libl4u.so does not point to libl4u.so.0.1.0"
-	grep -qx "prefix=$p" "$d$l/pkgconfig/l4u.pc" || die "l4u.pc: no prefix=$p"
-	grep -qx "libdir=\${prefix}${l#"$p"}" "$d$l/pkgconfig/l4u.pc" || die "l4u.pc: libdir is not $l"
+	for f in libl4u libl4u-server; do
+		[ "$(readlink "$d$l/$f.so")" = $f.so.0.1.0 ] || die "$f.so does not point to $f.so.0.1.0"
+	done
+	for f in l4u l4u-server; do
+		grep -qx "prefix=$p" "$d$l/pkgconfig/$f.pc" || die "$f.pc: no prefix=$p"
+		grep -qx "libdir=\${prefix}${l#"$p"}" "$d$l/pkgconfig/$f.pc" || die "$f.pc: libdir is not $l"
+	done
 	grep -qx 'Libs.private: -pthread' "$d$l/pkgconfig/l4u.pc" || die "l4u.pc: no Libs.private: -pthread"
+	grep -qx 'Requires: l4u = 0.1.0' "$d$l/pkgconfig/l4u-server.pc" || die "l4u-server.pc: no Requires: l4u"
 	# an outside program, built with pkg-config against the installed tree
 	cat >"$tmp/prog.c" <<'C'
 #include <stdio.h>
@@ -54,6 +62,17 @@ C
 	# shellcheck disable=SC2086
 	gcc -static -o "$tmp/prog-static" "$tmp/prog.c" \
 		$(PKG_CONFIG_SYSROOT_DIR=$d PKG_CONFIG_LIBDIR=$d$l/pkgconfig pkg-config --static --cflags --libs l4u)
+	# a server: examples/dsm.c with pkg-config l4u-server, shared and static
+	flags=$(PKG_CONFIG_SYSROOT_DIR=$d PKG_CONFIG_LIBDIR=$d$l/pkgconfig pkg-config --cflags --libs l4u-server)
+	# shellcheck disable=SC2086
+	gcc -Wall -Werror -o "$tmp/dsm" examples/dsm.c $flags -Wl,-rpath,"$d$l"
+	# (the whole output first: grep -q ending early would fail the pipe under pipefail)
+	libs=$(LD_LIBRARY_PATH=$d$l ldd "$tmp/dsm")
+	grep -q "libl4u-server.so.0 => $d$l/" <<<"$libs" ||
+		die "ex-dsm does not load the installed libl4u-server.so.0: $libs"
+	# shellcheck disable=SC2046
+	gcc -static -o "$tmp/dsm-static" examples/dsm.c \
+		$(PKG_CONFIG_SYSROOT_DIR=$d PKG_CONFIG_LIBDIR=$d$l/pkgconfig pkg-config --static --cflags --libs l4u-server)
 }
 
 for variant in "/usr lib/$multiarch" "/usr/local lib"; do
@@ -70,9 +89,9 @@ for variant in "/usr lib/$multiarch" "/usr/local lib"; do
 	[ -s "$tmp/first.c" ] && [ -n "$line" ] || die "README: no program or build line under 'Using it'"
 	(cd "$tmp" && PKG_CONFIG_SYSROOT_DIR=$dest PKG_CONFIG_LIBDIR=$dest$prefix/$libdir/pkgconfig \
 		eval "$line -Wall -Werror")
-	echo "   $(find "$dest" ! -type d | wc -l) files, all in place; a program builds with pkg-config l4u"
+	echo "   $(find "$dest" ! -type d | wc -l) files, all in place; a program builds with pkg-config l4u, a server with l4u-server"
 	make -s uninstall DESTDIR="$dest" PREFIX="$prefix" LIBDIR="$libdir"
 	left=$(find "$dest" ! -type d)
 	[ -z "$left" ] || die "make uninstall PREFIX=$prefix left: $left"
 done
-echo "make install/uninstall: /usr (lib/$multiarch) and /usr/local, complete and clean; README's program builds"
+echo "make install/uninstall: /usr (lib/$multiarch) and /usr/local, complete and clean; README's program and a server build"

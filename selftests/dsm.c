@@ -145,13 +145,13 @@ TEST_F(dsm, anon_map_zero_fill_free)
 	int sp;
 
 	ASSERT_EQ(0, mgr_start(&m, "l4u-dsm-anon", 64));
-	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 8 * PG, L4U_DS_R | L4U_DS_W, &a));
+	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 8 * PG, L4_FPAGE_RW, &a));
 	ASSERT_EQ(8 * PG, a.size);
-	ASSERT_EQ(L4U_DS_R | L4U_DS_W, a.flags);
-	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 4 * PG, L4U_DS_RIGHTS & ~L4U_DS_X, &b));
+	ASSERT_EQ(L4_FPAGE_RW, a.flags);
+	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 4 * PG, L4_FPAGE_RWX & ~L4_FPAGE_X, &b));
 	ASSERT_NE(a.id, b.id);
 	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, PG, 0, &probe));
-	ASSERT_EQ(L4U_DS_R, probe.flags);	/* anonymous memory is readable */
+	ASSERT_EQ(L4_FPAGE_R, probe.flags);	/* anonymous memory is readable */
 
 	sp = client_space(self->dev, &win);
 	ASSERT_LE(0, sp);
@@ -189,7 +189,7 @@ TEST_F(dsm, anon_map_zero_fill_free)
 	ASSERT_SIGBUS(win + 32 * PG, L4T_READ);
 	ASSERT_EQ(-1L, l4t_check(win + 16 * PG, 16 * PG, 4 * PG, SEED + 1));
 	/* frames used again are zeroed */
-	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 16 * PG, L4U_DS_R | L4U_DS_W, &a));
+	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 16 * PG, L4_FPAGE_RW, &a));
 	ASSERT_EQ(0, ds_map_pages(&a, 0, 16, 64 * PG, L4_FPAGE_R, sp));
 	ASSERT_EQ(-1L, l4t_check_zero(win + 64 * PG, 16 * PG));
 	ASSERT_EQ(0, l4u_ds_close(&a));
@@ -212,13 +212,13 @@ TEST_F(dsm, anon_errors)
 	int sp;
 
 	ASSERT_EQ(0, mgr_start(&m, "l4u-dsm-anon", 4));
-	ASSERT_EQ(-EINVAL, l4u_ds_open_anon(m.sock, 0, L4U_DS_R, &none));
-	ASSERT_EQ(-EINVAL, l4u_ds_open_anon(m.sock, 100, L4U_DS_R, &none));
+	ASSERT_EQ(-EINVAL, l4u_ds_open_anon(m.sock, 0, L4_FPAGE_R, &none));
+	ASSERT_EQ(-EINVAL, l4u_ds_open_anon(m.sock, 100, L4_FPAGE_R, &none));
 	ASSERT_EQ(-EINVAL, l4u_ds_open_anon(m.sock, PG, 1U << 20, &none));
-	ASSERT_EQ(-EOPNOTSUPP, l4u_ds_open_file(m.sock, 0, 0, L4U_DS_R, &none));
+	ASSERT_EQ(-EOPNOTSUPP, l4u_ds_open_file(m.sock, 0, 0, L4_FPAGE_R, &none));
 	ASSERT_EQ(-1, none.cap);
-	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 2 * PG, L4U_DS_R, &ro));
-	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 8 * PG, L4U_DS_R | L4U_DS_W, &rw));
+	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 2 * PG, L4_FPAGE_R, &ro));
+	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 8 * PG, L4_FPAGE_RW, &rw));
 	sp = client_space(self->dev, &win);
 	ASSERT_LE(0, sp);
 
@@ -267,7 +267,7 @@ TEST_F(dsm, anon_big_flexpages)
 	int sp;
 
 	ASSERT_EQ(0, mgr_start(&m, "l4u-dsm-anon", 2048));
-	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 2 * M2, L4U_DS_R | L4U_DS_W, &ds));
+	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 2 * M2, L4_FPAGE_RW, &ds));
 	sp = l4u_space_create(self->dev, 4 * M2, 0, 0, NULL);
 	ASSERT_LE(0, sp);
 	ASSERT_EQ(0, l4u_window_open(sp, 0, 4 * M2, PROT_READ | PROT_WRITE, NULL,
@@ -304,7 +304,7 @@ TEST_F(dsm, anon_big_flexpages)
 	ASSERT_EQ(514ULL, st.frames_used);
 
 	ASSERT_EQ(0, l4u_ds_close(&ds));
-	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, PG, L4U_DS_R, &ds));
+	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, PG, L4_FPAGE_R, &ds));
 	ASSERT_EQ(0, stats_settle(&ds, 1, &st));
 	ASSERT_EQ(0ULL, st.frames_used);
 	ASSERT_SIGBUS(win + M2, L4T_READ);
@@ -323,8 +323,8 @@ TEST_F(dsm, anon_clear_copy_in)
 	int sp;
 
 	ASSERT_EQ(0, mgr_start(&m, "l4u-dsm-anon", 64));
-	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 4 * PG, L4U_DS_R | L4U_DS_W, &a));
-	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 8 * PG, L4U_DS_R | L4U_DS_W, &b));
+	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 4 * PG, L4_FPAGE_RW, &a));
+	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 8 * PG, L4_FPAGE_RW, &b));
 	sp = client_space(self->dev, &win);
 	ASSERT_LE(0, sp);
 	ASSERT_EQ(0, ds_map_pages(&a, 0, 4, 0, L4_FPAGE_RW, sp));
@@ -394,7 +394,7 @@ TEST_F(dsm, shared_between_processes)
 		_exit(0);
 	}
 	close(sv[1]);
-	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 4 * PG, L4U_DS_R | L4U_DS_W, &ds));
+	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 4 * PG, L4_FPAGE_RW, &ds));
 	sp = client_space(self->dev, &win);
 	ASSERT_LE(0, sp);
 	ASSERT_EQ(0, ds_map_pages(&ds, 0, 2, 0, L4_FPAGE_RW, sp));
@@ -444,7 +444,7 @@ TEST_F(dsm, many_clients_many_dataspaces)
 			s = client_space(l4u_open(), &w);
 			CHILD_CHECK(s >= 0);
 			for (j = 0; j < 8; j++) {
-				CHILD_OK(l4u_ds_open_anon(m.sock, 2 * PG, L4U_DS_R | L4U_DS_W, &d[j]));
+				CHILD_OK(l4u_ds_open_anon(m.sock, 2 * PG, L4_FPAGE_RW, &d[j]));
 				CHILD_OK(ds_map_pages(&d[j], 0, 2, j * 2 * PG, L4_FPAGE_RW, s));
 				l4t_fill(w + j * 2 * PG, j * 2 * PG, 2 * PG, SEED + i);
 			}
@@ -462,7 +462,7 @@ TEST_F(dsm, many_clients_many_dataspaces)
 	close(ready[1]);
 	for (i = 0; i < 4; i++)
 		ASSERT_EQ(0, l4t_pend(ready[0]));
-	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, PG, L4U_DS_R, &probe));
+	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, PG, L4_FPAGE_R, &probe));
 	ASSERT_EQ(0, l4u_dsm_stats(&probe, &st));
 	ASSERT_EQ(33ULL, st.dataspaces);
 	ASSERT_EQ(64ULL, st.frames_used);
@@ -496,7 +496,7 @@ TEST_F(dsm, client_death_frees)
 	pid_t pid;
 
 	ASSERT_EQ(0, mgr_start(&m, "l4u-dsm-anon", 64));
-	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, PG, L4U_DS_R, &probe));
+	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, PG, L4_FPAGE_R, &probe));
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -507,10 +507,10 @@ TEST_F(dsm, client_death_frees)
 
 		s = client_space(l4u_open(), &cwin);
 		CHILD_CHECK(s >= 0);
-		CHILD_OK(l4u_ds_open_anon(m.sock, 16 * PG, L4U_DS_R | L4U_DS_W, &own));
+		CHILD_OK(l4u_ds_open_anon(m.sock, 16 * PG, L4_FPAGE_RW, &own));
 		CHILD_OK(ds_map_pages(&own, 0, 16, 0, L4_FPAGE_RW, s));
 		memset(cwin, 1, 16 * PG);
-		CHILD_OK(l4u_ds_open_anon(m.sock, 2 * PG, L4U_DS_R | L4U_DS_W, &sh));
+		CHILD_OK(l4u_ds_open_anon(m.sock, 2 * PG, L4_FPAGE_RW, &sh));
 		CHILD_OK(ds_map_pages(&sh, 0, 2, 32 * PG, L4_FPAGE_RW, s));
 		l4t_fill(cwin + 32 * PG, 0, 2 * PG, SEED);
 		CHILD_CHECK(l4u_cap_send(sv[1], sh.cap, "s", 1) == 1);
@@ -566,8 +566,8 @@ TEST_F(dsm, manager_death)
 
 	ASSERT_EQ(0, mgr_start(&a, "l4u-dsm-anon", 64));
 	ASSERT_EQ(0, mgr_start(&b, "l4u-dsm-anon", 64));
-	ASSERT_EQ(0, l4u_ds_open_anon(a.sock, 4 * PG, L4U_DS_R | L4U_DS_W, &da));
-	ASSERT_EQ(0, l4u_ds_open_anon(b.sock, 4 * PG, L4U_DS_R | L4U_DS_W, &db));
+	ASSERT_EQ(0, l4u_ds_open_anon(a.sock, 4 * PG, L4_FPAGE_RW, &da));
+	ASSERT_EQ(0, l4u_ds_open_anon(b.sock, 4 * PG, L4_FPAGE_RW, &db));
 	sp = client_space(self->dev, &win);
 	ASSERT_LE(0, sp);
 	ASSERT_EQ(0, ds_map_pages(&da, 0, 2, 0, L4_FPAGE_RW, sp));
@@ -586,7 +586,7 @@ TEST_F(dsm, manager_death)
 	ASSERT_EQ(0, ds_map_pages(&db, 2 * PG, 2, 18 * PG, L4_FPAGE_RW, sp));
 	ASSERT_EQ(-1L, l4t_check_zero(win + 18 * PG, 2 * PG));
 	/* nor is anyone stuck on the dead one's socket */
-	ASSERT_EQ(-ECONNREFUSED, l4u_ds_open_anon(a.sock, PG, L4U_DS_R, &da));
+	ASSERT_EQ(-ECONNREFUSED, l4u_ds_open_anon(a.sock, PG, L4_FPAGE_R, &da));
 
 	ASSERT_EQ(0, l4u_ds_close(&da));
 	ASSERT_EQ(0, l4u_ds_close(&db));
@@ -643,14 +643,14 @@ TEST_F(dsm, manager_death_faults)
 
 	ASSERT_EQ(0, mgr_start(&a, "l4u-dsm-anon", 64));
 	ASSERT_EQ(0, mgr_start(&b, "l4u-dsm-anon", 64));
-	ASSERT_EQ(0, l4u_ds_open_anon(a.sock, 16 * PG, L4U_DS_R | L4U_DS_W, &da));
-	ASSERT_EQ(0, l4u_ds_open_anon(b.sock, 16 * PG, L4U_DS_R | L4U_DS_W, &db));
+	ASSERT_EQ(0, l4u_ds_open_anon(a.sock, 16 * PG, L4_FPAGE_RW, &da));
+	ASSERT_EQ(0, l4u_ds_open_anon(b.sock, 16 * PG, L4_FPAGE_RW, &db));
 	f = (struct fwd){ .ds = { &da, &db } };
 	f.space = client_space(self->dev, &win);
 	ASSERT_LE(0, f.space);
 	f.gate = l4u_gate_create(self->dev);
 	ASSERT_LE(0, f.gate);
-	ASSERT_EQ(0, l4u_set_pager(f.space, f.gate));
+	ASSERT_EQ(0, l4u_space_set_pager(f.space, f.gate));
 	ASSERT_EQ(0, pthread_create(&th, NULL, fwd_pager, &f));
 
 	l4t_fill(win, 0, 4 * PG, SEED);			/* A's pages 0..3 */
@@ -733,9 +733,9 @@ TEST_F(dsm, file_round_trip)
 	ASSERT_LE(0, fd);
 	rfd = open(path, O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, rfd);
-	ASSERT_EQ(-EACCES, l4u_ds_open_file(m.sock, rfd, 0, L4U_DS_R | L4U_DS_W, &ro));
-	ASSERT_EQ(0, l4u_ds_open_file(m.sock, rfd, 0, L4U_DS_R, &ro));
-	ASSERT_EQ(0, l4u_ds_open_file(m.sock, fd, 0, L4U_DS_R | L4U_DS_W, &ds));
+	ASSERT_EQ(-EACCES, l4u_ds_open_file(m.sock, rfd, 0, L4_FPAGE_RW, &ro));
+	ASSERT_EQ(0, l4u_ds_open_file(m.sock, rfd, 0, L4_FPAGE_R, &ro));
+	ASSERT_EQ(0, l4u_ds_open_file(m.sock, fd, 0, L4_FPAGE_RW, &ds));
 	ASSERT_EQ((uint64_t)FILE_SIZE, ds.size);
 	sp = client_space(self->dev, &win);
 	ASSERT_LE(0, sp);
@@ -789,7 +789,7 @@ TEST_F(dsm, file_round_trip)
 	ASSERT_EQ(0, memcmp(win + 33 * PG + 100, "written through the dataspace", 29));
 	ASSERT_EQ(0, l4u_ds_close(&ro));
 	/* the manager's exit writes back too: one more round */
-	ASSERT_EQ(0, l4u_ds_open_file(m.sock, fd, 0, L4U_DS_R | L4U_DS_W, &ds));
+	ASSERT_EQ(0, l4u_ds_open_file(m.sock, fd, 0, L4_FPAGE_RW, &ds));
 	ASSERT_EQ(0, ds_map_pages(&ds, 2 * PG, 1, 2 * PG, L4_FPAGE_RW, sp));
 	memcpy(win + 2 * PG, "at exit", 7);
 	ASSERT_EQ(0, mgr_stop(&m));
@@ -831,13 +831,13 @@ TEST_F(dsm, rm_end_to_end)
 	ASSERT_EQ(0, mgr_start(&am, "l4u-dsm-anon", 64));
 	fd = make_file(path, 8 * PG);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, l4u_ds_open_file(fm.sock, fd, 0, L4U_DS_R | L4U_DS_W, &file));
-	ASSERT_EQ(0, l4u_ds_open_anon(am.sock, 4 * PG, L4U_DS_R | L4U_DS_W, &anon));
+	ASSERT_EQ(0, l4u_ds_open_file(fm.sock, fd, 0, L4_FPAGE_RW, &file));
+	ASSERT_EQ(0, l4u_ds_open_anon(am.sock, 4 * PG, L4_FPAGE_RW, &anon));
 	ASSERT_EQ(0, l4t_rmtask_start(self->dev, &t));
 	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&fp, 8 * PG,
-				   L4U_RM_RW | L4U_RM_SEARCH_ADDR, &file, 0, 0));
+				   L4_FPAGE_RW | L4U_RM_SEARCH_ADDR, &file, 0, 0));
 	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&ap, 4 * PG,
-				   L4U_RM_RW | L4U_RM_SEARCH_ADDR, &anon, 0, 0));
+				   L4_FPAGE_RW | L4U_RM_SEARCH_ADDR, &anon, 0, 0));
 
 	/* the file through the region, then a write reaching it on SYNC */
 	for (i = 0; i < 8 * (int)PG; i += 509)
@@ -866,7 +866,7 @@ TEST_F(dsm, rm_end_to_end)
 		CHILD_OK(l4u_ds_from_cap(cap, &sh));
 		CHILD_OK(l4t_rmtask_start(l4u_open(), &t2));
 		CHILD_OK(l4u_rm_attach(t2.rm, (void **)&p2, 4 * PG,
-				       L4U_RM_R | L4U_RM_SEARCH_ADDR, &sh, 0, 0));
+				       L4_FPAGE_R | L4U_RM_SEARCH_ADDR, &sh, 0, 0));
 		CHILD_CHECK(l4t_check(p2, 0, 4 * PG, SEED) == -1);
 		l4t_rmtask_stop(&t2);
 		_exit(0);
@@ -917,15 +917,15 @@ TEST_F(dsm, rm_file_tail_page)
 	ASSERT_EQ(0, mgr_start(&fm, "l4u-dsm-file", 16));
 	fd = make_file(path, FILE_SIZE);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, l4u_ds_open_file(fm.sock, fd, 0, L4U_DS_R | L4U_DS_W, &file));
+	ASSERT_EQ(0, l4u_ds_open_file(fm.sock, fd, 0, L4_FPAGE_RW, &file));
 	ASSERT_EQ((uint64_t)FILE_SIZE, file.size);
 	ASSERT_EQ(0, l4t_rmtask_start(self->dev, &t));
 	ASSERT_EQ(-ERANGE, l4u_rm_attach(t.rm, (void **)&more, 5 * PG,
-					 L4U_RM_R | L4U_RM_SEARCH_ADDR, &file, 0, 0));
+					 L4_FPAGE_R | L4U_RM_SEARCH_ADDR, &file, 0, 0));
 	ASSERT_EQ(-ERANGE, l4u_rm_attach(t.rm, (void **)&more, PG,
-					 L4U_RM_R | L4U_RM_SEARCH_ADDR, &file, 4 * PG, 0));
+					 L4_FPAGE_R | L4U_RM_SEARCH_ADDR, &file, 4 * PG, 0));
 	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&fp, 4 * PG,
-				   L4U_RM_RW | L4U_RM_SEARCH_ADDR, &file, 0, 0));
+				   L4_FPAGE_RW | L4U_RM_SEARCH_ADDR, &file, 0, 0));
 	for (i = 0; i < FILE_SIZE; i += 97)
 		ASSERT_EQ(file_byte(i), fp[i]);
 	ASSERT_EQ(file_byte(FILE_SIZE - 1), fp[FILE_SIZE - 1]);
@@ -966,6 +966,83 @@ TEST_F(dsm, command_line)
 	ASSERT_EQ(2, l4t_wait(pid));
 	ASSERT_EQ(0, mgr_start(&m, "l4u-dsm-file", 16));
 	ASSERT_EQ(0, mgr_stop(&m));
+}
+
+/* ---- the server loop (libl4u-server) ------------------------------------- */
+
+/* A watched pipe: take a byte, count it, stop the loop. */
+static int watch_stop(struct l4u_server *srv, int fd, void *arg)
+{
+	int *n = arg;
+	char c;
+
+	if (read(fd, &c, 1) != 1)
+		return -EIO;
+	(*n)++;
+	l4u_server_stop(srv);
+	return 0;
+}
+
+/* A watched pipe whose callback fails: the run returns that. */
+static int watch_fail(struct l4u_server *srv, int fd, void *arg)
+{
+	char c;
+
+	(void)srv;
+	(void)arg;
+	return read(fd, &c, 1) == 1 ? -ECANCELED : -EIO;
+}
+
+static void *stop_later(void *srv)
+{
+	usleep(50000);
+	l4u_server_stop(srv);
+	return NULL;
+}
+
+/*
+ * The loop stops without signals: a stop before the run ends it at once, a
+ * watch callback and another thread stop it, a failing callback ends it
+ * with its error; no run changes the caller's signal mask. A bootstrap
+ * socket needs a whole protocol.
+ */
+TEST_F(dsm, server_stop_and_watch)
+{
+	static const struct l4u_server_ops gates_only = { 0 };
+	struct l4u_server *srv, *other = NULL;
+	sigset_t before, after;
+	pthread_t t;
+	int p[2], n = 0;
+
+	ASSERT_EQ(0, sigprocmask(SIG_SETMASK, NULL, &before));
+	ASSERT_EQ(0, l4u_server_create(NULL, &gates_only, NULL, &srv));
+	l4u_server_stop(srv);
+	ASSERT_EQ(0, l4u_server_run(srv));		/* stopped before: at once */
+
+	ASSERT_EQ(0, pipe(p));
+	ASSERT_EQ(0, l4u_server_watch(srv, p[0], watch_stop, &n));
+	ASSERT_EQ(1, write(p[1], "x", 1));
+	ASSERT_EQ(0, l4u_server_run(srv));
+	ASSERT_EQ(1, n);
+	ASSERT_EQ(0, l4u_server_unwatch(srv, p[0]));
+	ASSERT_EQ(-ENOENT, l4u_server_unwatch(srv, p[0]));
+
+	ASSERT_EQ(0, pthread_create(&t, NULL, stop_later, srv));
+	ASSERT_EQ(0, l4u_server_run(srv));		/* another thread stops it */
+	ASSERT_EQ(0, pthread_join(t, NULL));
+
+	ASSERT_EQ(0, l4u_server_watch(srv, p[0], watch_fail, NULL));
+	ASSERT_EQ(1, write(p[1], "y", 1));
+	ASSERT_EQ(-ECANCELED, l4u_server_run(srv));
+	ASSERT_EQ(0, sigprocmask(SIG_SETMASK, NULL, &after));
+	for (int sig = 1; sig <= SIGRTMAX; sig++)
+		ASSERT_EQ(sigismember(&before, sig), sigismember(&after, sig));
+
+	ASSERT_EQ(-EINVAL, l4u_server_create("@l4u-no-protocol", &gates_only, NULL, &other));
+	ASSERT_EQ(NULL, other);
+	l4u_server_destroy(srv);
+	close(p[0]);
+	close(p[1]);
 }
 
 TEST_HARNESS_MAIN

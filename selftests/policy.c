@@ -13,6 +13,7 @@
 
 #include <stdlib.h>
 #include <l4u/policy.h>
+#include "trace.h"
 
 #define N(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -37,7 +38,7 @@ static uint64_t faults(uint32_t kind, uint32_t frames, uint64_t tau,
 {
 	struct l4u_policy_params p = params(kind, frames, tau);
 	struct l4u_policy_stats st;
-	int ret = l4u_policy_replay(&p, trace, n, flags, &st);
+	int ret = trace_replay(&p, trace, n, flags, &st);
 
 	return ret ? (uint64_t)(int64_t)ret : st.faults;
 }
@@ -45,7 +46,7 @@ static uint64_t faults(uint32_t kind, uint32_t frames, uint64_t tau,
 static uint64_t opt(uint32_t frames, const uint64_t *trace, size_t n)
 {
 	uint64_t f;
-	int ret = l4u_policy_min(trace, n, frames, &f);
+	int ret = trace_min(trace, n, frames, &f);
 
 	return ret ? (uint64_t)(int64_t)ret : f;
 }
@@ -76,7 +77,7 @@ TEST(clock_stallings)
 	EXPECT_EQ(8ULL, faults(L4U_POLICY_CLOCK, 3, 0, stallings, N(stallings), 0));
 	/* the same R bits learned only by sampling (unmap) at the hand */
 	EXPECT_EQ(8ULL, faults(L4U_POLICY_CLOCK, 3, 0, stallings, N(stallings),
-			    L4U_REPLAY_SAMPLED));
+			    TRACE_REPLAY_SAMPLED));
 	EXPECT_EQ(9ULL, faults(L4U_POLICY_FIFO, 3, 0, stallings, N(stallings), 0));
 	EXPECT_EQ(7ULL, faults(L4U_POLICY_LRU, 3, 0, stallings, N(stallings), 0));
 	EXPECT_EQ(6ULL, opt(3, stallings, N(stallings)));
@@ -95,8 +96,8 @@ TEST(working_set_tau)
 	struct l4u_policy_params p = params(L4U_POLICY_WS, 4, 3);
 	struct l4u_policy_stats st;
 
-	ASSERT_EQ(0, l4u_policy_replay(&p, ws_string, N(ws_string),
-				       L4U_REPLAY_TRIM, &st));
+	ASSERT_EQ(0, trace_replay(&p, ws_string, N(ws_string),
+				  TRACE_REPLAY_TRIM, &st));
 	EXPECT_EQ(7ULL, st.faults);
 	EXPECT_EQ(3ULL, st.hits);
 	EXPECT_EQ(4ULL, st.evictions);
@@ -107,8 +108,8 @@ TEST(working_set_tau)
 
 	/* a pool of 2 is smaller than the working set: LRU among it, counted */
 	p.frames = 2;
-	ASSERT_EQ(0, l4u_policy_replay(&p, ws_string, N(ws_string),
-				       L4U_REPLAY_TRIM, &st));
+	ASSERT_EQ(0, trace_replay(&p, ws_string, N(ws_string),
+				  TRACE_REPLAY_TRIM, &st));
 	EXPECT_EQ(7ULL, st.faults);
 	EXPECT_EQ(5ULL, st.ws_overflows);
 	EXPECT_EQ(2ULL, st.max_resident);
@@ -333,15 +334,15 @@ TEST(bad_arguments)
 	EXPECT_EQ(-EINVAL, l4u_policy_destroy(NULL));
 	ASSERT_EQ(0, l4u_policy_destroy(pol));
 
-	EXPECT_EQ(-EINVAL, l4u_policy_min(belady, N(belady), 0, &f));
-	EXPECT_EQ(-EINVAL, l4u_policy_min(NULL, 3, 2, &f));
-	EXPECT_EQ(-EINVAL, l4u_policy_min(belady, N(belady), 2, NULL));
-	ASSERT_EQ(0, l4u_policy_min(NULL, 0, 2, &f));
+	EXPECT_EQ(-EINVAL, trace_min(belady, N(belady), 0, &f));
+	EXPECT_EQ(-EINVAL, trace_min(NULL, 3, 2, &f));
+	EXPECT_EQ(-EINVAL, trace_min(belady, N(belady), 2, NULL));
+	ASSERT_EQ(0, trace_min(NULL, 0, 2, &f));
 	EXPECT_EQ(0ULL, f);
 	p = params(L4U_POLICY_LRU, 2, 0);	/* LRU cannot run on samples */
-	EXPECT_EQ(-EINVAL, l4u_policy_replay(&p, belady, N(belady),
-					      L4U_REPLAY_SAMPLED, &st));
-	EXPECT_EQ(-EINVAL, l4u_policy_replay(&p, belady, N(belady), 4, &st));
+	EXPECT_EQ(-EINVAL, trace_replay(&p, belady, N(belady),
+					TRACE_REPLAY_SAMPLED, &st));
+	EXPECT_EQ(-EINVAL, trace_replay(&p, belady, N(belady), 4, &st));
 	EXPECT_STREQ("clock", l4u_policy_name(L4U_POLICY_CLOCK));
 	EXPECT_EQ(NULL, l4u_policy_name(0));
 	EXPECT_EQ(NULL, l4u_policy_name(L4U_POLICY_KINDS));
@@ -375,7 +376,7 @@ static void gen(int kind, uint64_t *t, size_t n)
 		default: t[i] = (i / 500) * 10 + (r >> 8) % 15;	/* phases */
 		}
 		if ((r >> 40) % 4 == 0)
-			t[i] |= L4U_TRACE_WRITE;
+			t[i] |= TRACE_WRITE;
 	}
 }
 
@@ -403,7 +404,7 @@ TEST(min_is_the_floor)
 					uint64_t f;
 
 					if (kinds[k] == L4U_POLICY_LRU &&
-					    (fl & L4U_REPLAY_SAMPLED))
+					    (fl & TRACE_REPLAY_SAMPLED))
 						continue;
 					f = faults(kinds[k], frames, tau, t,
 						   TRACE_LEN, fl);
@@ -437,7 +438,7 @@ TEST(sampling_loses_nothing_for_clock)
 		for (uint32_t frames = 8; frames <= 64; frames += 28)
 			EXPECT_EQ(faults(L4U_POLICY_CLOCK, frames, 0, t, TRACE_LEN, 0),
 				  faults(L4U_POLICY_CLOCK, frames, 0, t, TRACE_LEN,
-					 L4U_REPLAY_SAMPLED));
+					 TRACE_REPLAY_SAMPLED));
 	}
 }
 
@@ -453,7 +454,7 @@ TEST(min_matches_brute_force)
 			uint32_t nres = 0;
 
 			for (size_t i = 0; i < N(t); i++) {
-				uint64_t pg = L4U_TRACE_PAGE(t[i]);
+				uint64_t pg = TRACE_PAGE(t[i]);
 				uint32_t j, far = 0;
 				size_t farthest = 0;
 
@@ -470,7 +471,7 @@ TEST(min_matches_brute_force)
 					size_t k;
 
 					for (k = i + 1; k < N(t); k++)
-						if (L4U_TRACE_PAGE(t[k]) == res[j])
+						if (TRACE_PAGE(t[k]) == res[j])
 							break;
 					if (k > farthest) {
 						farthest = k;

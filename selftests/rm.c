@@ -68,15 +68,15 @@ static unsigned int fx_order(const struct fx_dsm *d, uint64_t off, uint64_t hot)
 	return k;
 }
 
-/* One message to the fixture (served with l4u_serve()). */
+/* One message to the fixture (served with l4u_gate_serve()). */
 static int fx_dsm_handle(void *arg, const struct l4_msg *m, struct l4_reply *r)
 {
 	struct fx_dsm *d = arg;
 
 	if (m->label == FX_STOP)
-		return L4U_SERVE_STOP;
+		return L4U_GATE_SERVE_STOP;
 	if (!m->token)
-		return L4U_SERVE_NO_REPLY;	/* e.g. no senders */
+		return L4U_GATE_SERVE_NO_REPLY;	/* e.g. no senders */
 	if (m->label == L4U_DS_INFO) {
 		r->nwords = 3;
 		r->words[0] = d->size;
@@ -92,7 +92,7 @@ static int fx_dsm_handle(void *arg, const struct l4_msg *m, struct l4_reply *r)
 			r->error = EINVAL;
 		} else if (off >= d->size) {
 			r->error = ERANGE;
-		} else if (rights & ~d->flags & L4U_DS_RIGHTS) {
+		} else if (rights & ~d->flags & L4_FPAGE_RWX) {
 			r->error = EACCES;
 		} else {
 			k = fx_order(d, off, hot);
@@ -114,7 +114,7 @@ static void *fx_dsm_main(void *arg)
 {
 	struct fx_dsm *d = arg;
 
-	l4u_serve(d->gate, fx_dsm_handle, d);
+	l4u_gate_serve(d->gate, fx_dsm_handle, d);
 	return NULL;
 }
 
@@ -193,7 +193,7 @@ static void fx_factory_serve(struct fx_factory *f, int c)
 	} else {
 		d = calloc(1, sizeof(*d));
 		if (!d || fx_dsm_start(f->dev, d, req.size / PG,
-				       req.flags & L4U_DS_RIGHTS, 0x99, 12)) {
+				       req.flags & L4_FPAGE_RWX, 0x99, 12)) {
 			resp.error = ENOMEM;	/* (a test failure anyway) */
 		} else {
 			f->ds[f->n] = d;
@@ -348,19 +348,19 @@ TEST_F(rm, fault_read_write)
 	char *p = NULL;
 	int i;
 
-	ASSERT_EQ(0, rmfx_start(self->dev, &fx, 16, L4U_DS_RIGHTS, 0x21, 12));
+	ASSERT_EQ(0, rmfx_start(self->dev, &fx, 16, L4_FPAGE_RWX, 0x21, 12));
 	ASSERT_EQ(0ULL, (uint64_t)(uintptr_t)fx.t.ti.win & (L4U_TASK_ALIGN - 1));
 	ASSERT_EQ(L4U_TASK_DEFAULT_SIZE, fx.t.ti.win_len);
 	ASSERT_EQ(0ULL, fx.t.ti.win_addr);
 
 	ASSERT_EQ(0, l4u_rm_attach(fx.t.rm, (void **)&p, 8 * PG,
-				   L4U_RM_RW | L4U_RM_SEARCH_ADDR, &fx.ds, 4 * PG, 0));
+				   L4_FPAGE_RW | L4U_RM_SEARCH_ADDR, &fx.ds, 4 * PG, 0));
 	ASSERT_EQ(fx.t.ti.win, p);		/* the first free range */
 	ASSERT_EQ(0, l4u_rm_find(fx.t.rm, p + 3 * PG, 1, &reg));
 	ASSERT_EQ(p, reg.start);
 	ASSERT_EQ(8 * PG, reg.size);
 	ASSERT_EQ(4 * PG, reg.offset);
-	ASSERT_EQ((uint32_t)L4U_RM_RW, reg.flags);
+	ASSERT_EQ((uint32_t)L4_FPAGE_RW, reg.flags);
 	ASSERT_EQ(fx.ds.id, reg.ds_id);
 	ASSERT_NE(fx.ds.cap, reg.ds_cap);	/* its own duplicate */
 	ASSERT_EQ(0ULL, l4t_nodes(fx.t.ti.space));
@@ -389,9 +389,9 @@ TEST_F(rm, segv_no_region_and_read_only)
 	struct rmfx fx;
 	char *p;
 
-	ASSERT_EQ(0, rmfx_start(self->dev, &fx, 8, L4U_DS_RIGHTS, 0x22, 12));
+	ASSERT_EQ(0, rmfx_start(self->dev, &fx, 8, L4_FPAGE_RWX, 0x22, 12));
 	p = fx.t.ti.win + 4 * PG;
-	ASSERT_EQ(0, l4u_rm_attach(fx.t.rm, (void **)&p, 2 * PG, L4U_RM_R, &fx.ds, 0, 0));
+	ASSERT_EQ(0, l4u_rm_attach(fx.t.rm, (void **)&p, 2 * PG, L4_FPAGE_R, &fx.ds, 0, 0));
 	ASSERT_EQ(fx.t.ti.win + 4 * PG, p);
 
 	ASSERT_SIG(SIGSEGV, fx.t.ti.win + 3 * PG, L4T_READ);
@@ -418,15 +418,15 @@ TEST_F(rm, receive_window_restricted)
 	struct rmfx fx;
 	char *base, *a, *b;
 
-	ASSERT_EQ(0, rmfx_start(self->dev, &fx, 1024, L4U_DS_RIGHTS, 0x23, 21));
+	ASSERT_EQ(0, rmfx_start(self->dev, &fx, 1024, L4_FPAGE_RWX, 0x23, 21));
 	base = fx.t.ti.win + (2ULL << 20);		/* 2 MiB aligned */
 	/* A: 3 pages at base + 1 page, from offset 2 MiB + 1 page */
 	a = base + PG;
-	ASSERT_EQ(0, l4u_rm_attach(fx.t.rm, (void **)&a, 3 * PG, L4U_RM_RW, &fx.ds,
+	ASSERT_EQ(0, l4u_rm_attach(fx.t.rm, (void **)&a, 3 * PG, L4_FPAGE_RW, &fx.ds,
 				   (2ULL << 20) + PG, 0));
 	/* B: right after A (one page gap), same alignment */
 	b = base + 5 * PG;
-	ASSERT_EQ(0, l4u_rm_attach(fx.t.rm, (void **)&b, 4 * PG, L4U_RM_RW, &fx.ds,
+	ASSERT_EQ(0, l4u_rm_attach(fx.t.rm, (void **)&b, 4 * PG, L4_FPAGE_RW, &fx.ds,
 				   (2ULL << 20) + 5 * PG, 0));
 
 	/* fault in A's 2nd page: window [base+2p, base+4p), 2 pages */
@@ -463,9 +463,9 @@ TEST_F(rm, large_flexpage)
 	struct rmfx fx;
 	char *p = NULL;
 
-	ASSERT_EQ(0, rmfx_start(self->dev, &fx, 1024, L4U_DS_RIGHTS, 0x24, 21));
+	ASSERT_EQ(0, rmfx_start(self->dev, &fx, 1024, L4_FPAGE_RWX, 0x24, 21));
 	ASSERT_EQ(0, l4u_rm_attach(fx.t.rm, (void **)&p, 2ULL << 20,
-				   L4U_RM_RW | L4U_RM_SEARCH_ADDR, &fx.ds, 2ULL << 20, 21));
+				   L4_FPAGE_RW | L4U_RM_SEARCH_ADDR, &fx.ds, 2ULL << 20, 21));
 	ASSERT_EQ(0ULL, (uint64_t)(uintptr_t)p & ((2ULL << 20) - 1));
 	ASSERT_EQ(-1L, l4t_check(p + 100 * PG, (2ULL << 20) + 100 * PG, PG, 0x24));
 	ASSERT_EQ(512ULL, l4t_nodes(fx.t.ti.space));
@@ -482,9 +482,9 @@ TEST_F(rm, eager_map)
 	struct rmfx fx;
 	char *p = NULL;
 
-	ASSERT_EQ(0, rmfx_start(self->dev, &fx, 16, L4U_DS_RIGHTS, 0x25, 12));
+	ASSERT_EQ(0, rmfx_start(self->dev, &fx, 16, L4_FPAGE_RWX, 0x25, 12));
 	ASSERT_EQ(0, l4u_rm_attach(fx.t.rm, (void **)&p, 6 * PG,
-				   L4U_RM_RW | L4U_RM_SEARCH_ADDR | L4U_RM_EAGER_MAP,
+				   L4_FPAGE_RW | L4U_RM_SEARCH_ADDR | L4U_RM_EAGER_MAP,
 				   &fx.ds, 3 * PG, 0));
 	ASSERT_EQ(6, fx.d.maps);
 	ASSERT_EQ(6ULL, l4t_nodes(fx.t.ti.space));
@@ -494,12 +494,12 @@ TEST_F(rm, eager_map)
 	ASSERT_EQ(s0.pager_faults, s1.pager_faults);
 	ASSERT_EQ(6, fx.d.maps);
 	/* rights the dataspace refuses at map time: attach fails, no region */
-	fx.d.flags = L4U_DS_R;
+	fx.d.flags = L4_FPAGE_R;
 	p = NULL;
 	fx.ds = fx_ds(&fx.d);
-	fx.ds.flags = L4U_DS_RIGHTS;	/* the client believes it may write */
+	fx.ds.flags = L4_FPAGE_RWX;	/* the client believes it may write */
 	ASSERT_EQ(-EACCES, l4u_rm_attach(fx.t.rm, (void **)&p, 2 * PG,
-					 L4U_RM_RW | L4U_RM_SEARCH_ADDR | L4U_RM_EAGER_MAP,
+					 L4_FPAGE_RW | L4U_RM_SEARCH_ADDR | L4U_RM_EAGER_MAP,
 					 &fx.ds, 0, 0));
 	ASSERT_EQ(0, l4u_rm_find(fx.t.rm, fx.t.ti.win, 1ULL << 30, &reg));
 	ASSERT_EQ(6 * PG, reg.size);
@@ -523,22 +523,22 @@ TEST_F(rm, private_copy_on_write)
 	struct rmt t;
 	char *p = NULL, *q;
 
-	ASSERT_EQ(0, fx_dsm_start(self->dev, &d, 8, L4U_DS_RIGHTS, 0x31, 12));
+	ASSERT_EQ(0, fx_dsm_start(self->dev, &d, 8, L4_FPAGE_RWX, 0x31, 12));
 	ds = fx_ds(&d);
 	ASSERT_EQ(0, fx_factory_start(self->dev, &f));
 	ASSERT_EQ(0, rmt_start(self->dev, &t, NULL));
 	ASSERT_EQ(-EOPNOTSUPP, l4u_rm_attach(t.rm, (void **)&p, 4 * PG,
-					     L4U_RM_RW | L4U_RM_PRIVATE | L4U_RM_SEARCH_ADDR,
+					     L4_FPAGE_RW | L4U_RM_PRIVATE | L4U_RM_SEARCH_ADDR,
 					     &ds, 2 * PG, 0));
 	ASSERT_EQ(-EINVAL, l4u_rm_set_cow(t.rm, self->dev, NULL));
 	ASSERT_EQ(-EINVAL, l4u_rm_set_cow(NULL, self->dev, f.name));
 	ASSERT_EQ(0, l4u_rm_set_cow(t.rm, self->dev, f.name));
 	ASSERT_EQ(-EBUSY, l4u_rm_set_cow(t.rm, self->dev, f.name));
 	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p, 4 * PG,
-				   L4U_RM_RW | L4U_RM_PRIVATE | L4U_RM_SEARCH_ADDR,
+				   L4_FPAGE_RW | L4U_RM_PRIVATE | L4U_RM_SEARCH_ADDR,
 				   &ds, 2 * PG, 0));
 	ASSERT_EQ(0, l4u_rm_find(t.rm, p, PG, &reg));
-	ASSERT_EQ((uint32_t)(L4U_RM_RW | L4U_RM_PRIVATE), reg.flags);
+	ASSERT_EQ((uint32_t)(L4_FPAGE_RW | L4U_RM_PRIVATE), reg.flags);
 
 	/* reads share the dataspace's pages */
 	ASSERT_EQ(-1L, l4t_check(p, 2 * PG, PG, 0x31));
@@ -571,7 +571,7 @@ TEST_F(rm, private_copy_on_write)
 	ASSERT_EQ((unsigned int)L4U_RM_SPLIT_DS, res);
 	ASSERT_SIG(SIGSEGV, p + PG, L4T_READ);
 	q = p + PG;
-	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&q, PG, L4U_RM_R, &ds, 3 * PG, 0));
+	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&q, PG, L4_FPAGE_R, &ds, 3 * PG, 0));
 	ASSERT_EQ(p + PG, q);
 	ASSERT_EQ(-1L, l4t_check(q, 3 * PG, PG, 0x31));	/* not the copy */
 	ASSERT_EQ(77ULL, *(volatile __u64 *)(p + 64));	/* page 0's copy stays */
@@ -589,15 +589,15 @@ TEST_F(rm, private_region)
 	struct l4u_region reg;
 	char *p = NULL;
 
-	ASSERT_EQ(0, rmfx_start(self->dev, &fx, 4, L4U_DS_RIGHTS, 0x26, 12));
+	ASSERT_EQ(0, rmfx_start(self->dev, &fx, 4, L4_FPAGE_RWX, 0x26, 12));
 	ASSERT_EQ(-EOPNOTSUPP, l4u_rm_attach(fx.t.rm, (void **)&p, 4 * PG,
-					     L4U_RM_RW | L4U_RM_PRIVATE | L4U_RM_SEARCH_ADDR,
+					     L4_FPAGE_RW | L4U_RM_PRIVATE | L4U_RM_SEARCH_ADDR,
 					     &fx.ds, 0, 0));
 	ASSERT_EQ(0, l4u_rm_attach(fx.t.rm, (void **)&p, 4 * PG,
-				   L4U_RM_R | L4U_RM_PRIVATE | L4U_RM_SEARCH_ADDR,
+				   L4_FPAGE_R | L4U_RM_PRIVATE | L4U_RM_SEARCH_ADDR,
 				   &fx.ds, 0, 0));
 	ASSERT_EQ(0, l4u_rm_find(fx.t.rm, p, PG, &reg));
-	ASSERT_EQ((uint32_t)(L4U_RM_R | L4U_RM_PRIVATE), reg.flags);
+	ASSERT_EQ((uint32_t)(L4_FPAGE_R | L4U_RM_PRIVATE), reg.flags);
 	ASSERT_EQ(-1L, l4t_check(p, 0, 4 * PG, 0x26));
 	ASSERT_SIG(SIGSEGV, p + PG, L4T_WRITE);
 	ASSERT_EQ(-1L, l4t_check(fx.d.win, 0, 4 * PG, 0x26));
@@ -616,8 +616,8 @@ TEST_F(rm, attach_errors)
 	struct rmt t;
 	char *w, *p;
 
-	ASSERT_EQ(0, fx_dsm_start(self->dev, &d, 16, L4U_DS_RIGHTS, 0x27, 12));
-	ASSERT_EQ(0, fx_dsm_start(self->dev, &dro, 4, L4U_DS_R, 0x28, 12));
+	ASSERT_EQ(0, fx_dsm_start(self->dev, &d, 16, L4_FPAGE_RWX, 0x27, 12));
+	ASSERT_EQ(0, fx_dsm_start(self->dev, &dro, 4, L4_FPAGE_R, 0x28, 12));
 	ds = fx_ds(&d);
 	rods = fx_ds(&dro);
 	ASSERT_EQ(0, rmt_start(self->dev, &t, NULL));
@@ -629,57 +629,57 @@ TEST_F(rm, attach_errors)
 				       (dsp), (off), (al)));		\
 } while (0)
 	/* arguments */
-	ASSERT_EQ(-EINVAL, l4u_rm_attach(NULL, (void **)&p, PG, L4U_RM_R, &ds, 0, 0));
-	ASSERT_EQ(-EINVAL, l4u_rm_attach(t.rm, NULL, PG, L4U_RM_R, &ds, 0, 0));
-	ATT(-EINVAL, w, PG, L4U_RM_R, NULL, 0, 0);
-	ATT(-EINVAL, w, PG, L4U_RM_R | (1U << 20), &ds, 0, 0);	/* unknown flag */
-	ATT(-EINVAL, w, PG, L4U_RM_W, &ds, 0, 0);		/* no R */
-	ATT(-EINVAL, w, 0, L4U_RM_R, &ds, 0, 0);
-	ATT(-EINVAL, w, PG + 1, L4U_RM_R, &ds, 0, 0);
-	ATT(-EINVAL, w, PG, L4U_RM_R, &ds, 100, 0);		/* offset */
-	ATT(-EINVAL, w, PG, L4U_RM_R, &ds, 0, 11);		/* alignment */
-	ATT(-EINVAL, w, PG, L4U_RM_R, &ds, 0, 48);
-	ATT(-EINVAL, w + 8, PG, L4U_RM_R, &ds, 0, 0);		/* unaligned start */
-	ATT(-EINVAL, NULL, PG, L4U_RM_R, &ds, 0, 0);		/* fixed needs one */
+	ASSERT_EQ(-EINVAL, l4u_rm_attach(NULL, (void **)&p, PG, L4_FPAGE_R, &ds, 0, 0));
+	ASSERT_EQ(-EINVAL, l4u_rm_attach(t.rm, NULL, PG, L4_FPAGE_R, &ds, 0, 0));
+	ATT(-EINVAL, w, PG, L4_FPAGE_R, NULL, 0, 0);
+	ATT(-EINVAL, w, PG, L4_FPAGE_R | (1U << 20), &ds, 0, 0);	/* unknown flag */
+	ATT(-EINVAL, w, PG, L4_FPAGE_W, &ds, 0, 0);		/* no R */
+	ATT(-EINVAL, w, 0, L4_FPAGE_R, &ds, 0, 0);
+	ATT(-EINVAL, w, PG + 1, L4_FPAGE_R, &ds, 0, 0);
+	ATT(-EINVAL, w, PG, L4_FPAGE_R, &ds, 100, 0);		/* offset */
+	ATT(-EINVAL, w, PG, L4_FPAGE_R, &ds, 0, 11);		/* alignment */
+	ATT(-EINVAL, w, PG, L4_FPAGE_R, &ds, 0, 48);
+	ATT(-EINVAL, w + 8, PG, L4_FPAGE_R, &ds, 0, 0);		/* unaligned start */
+	ATT(-EINVAL, NULL, PG, L4_FPAGE_R, &ds, 0, 0);		/* fixed needs one */
 	/* the dataspace */
 	bad = ds;
 	bad.cap = -1;
-	ATT(-EBADF, w, PG, L4U_RM_R, &bad, 0, 0);
+	ATT(-EBADF, w, PG, L4_FPAGE_R, &bad, 0, 0);
 	bad.cap = 1000;						/* not open */
-	ATT(-EBADF, w, PG, L4U_RM_R, &bad, 0, 0);
-	ATT(-EACCES, w, PG, L4U_RM_RW, &rods, 0, 0);
-	ATT(-EACCES, w, PG, L4U_RM_R | L4U_RM_X, &rods, 0, 0);
-	ATT(-ERANGE, w, PG, L4U_RM_R, &ds, 16 * PG, 0);		/* offset >= size */
-	ATT(-ERANGE, w, 2 * PG, L4U_RM_R, &ds, 15 * PG, 0);	/* runs past the end */
-	ATT(-EOPNOTSUPP, w, PG, L4U_RM_RW | L4U_RM_PRIVATE, &ds, 0, 0);
+	ATT(-EBADF, w, PG, L4_FPAGE_R, &bad, 0, 0);
+	ATT(-EACCES, w, PG, L4_FPAGE_RW, &rods, 0, 0);
+	ATT(-EACCES, w, PG, L4_FPAGE_RX, &rods, 0, 0);
+	ATT(-ERANGE, w, PG, L4_FPAGE_R, &ds, 16 * PG, 0);		/* offset >= size */
+	ATT(-ERANGE, w, 2 * PG, L4_FPAGE_R, &ds, 15 * PG, 0);	/* runs past the end */
+	ATT(-EOPNOTSUPP, w, PG, L4_FPAGE_RW | L4U_RM_PRIVATE, &ds, 0, 0);
 	/* the window */
-	ATT(-ERANGE, w - PG, PG, L4U_RM_R, &ds, 0, 0);
-	ATT(-ERANGE, w + t.ti.win_len, PG, L4U_RM_R, &ds, 0, 0);
-	ATT(-ERANGE, w + t.ti.win_len - PG, 2 * PG, L4U_RM_R, &ds, 0, 0);
-	ATT(0, w + t.ti.win_len - PG, PG, L4U_RM_R, &ds, 0, 0);	/* the last page */
+	ATT(-ERANGE, w - PG, PG, L4_FPAGE_R, &ds, 0, 0);
+	ATT(-ERANGE, w + t.ti.win_len, PG, L4_FPAGE_R, &ds, 0, 0);
+	ATT(-ERANGE, w + t.ti.win_len - PG, 2 * PG, L4_FPAGE_R, &ds, 0, 0);
+	ATT(0, w + t.ti.win_len - PG, PG, L4_FPAGE_R, &ds, 0, 0);	/* the last page */
 	ASSERT_EQ(-1L, l4t_check(p, 0, PG, 0x27));
 	/* overlaps: every way */
-	ATT(0, w + 8 * PG, 4 * PG, L4U_RM_RW, &ds, 0, 0);
-	ATT(-EEXIST, w + 8 * PG, 4 * PG, L4U_RM_R, &ds, 0, 0);	/* same */
-	ATT(-EEXIST, w + 6 * PG, 3 * PG, L4U_RM_R, &ds, 0, 0);	/* head */
-	ATT(-EEXIST, w + 11 * PG, 3 * PG, L4U_RM_R, &ds, 0, 0);	/* tail */
-	ATT(-EEXIST, w + 9 * PG, PG, L4U_RM_R, &ds, 0, 0);	/* inside */
-	ATT(-EEXIST, w + 7 * PG, 6 * PG, L4U_RM_R, &ds, 0, 0);	/* around */
-	ATT(0, w + 12 * PG, PG, L4U_RM_R, &ds, 0, 0);		/* adjacent ok */
-	ATT(0, w + 7 * PG, PG, L4U_RM_R, &ds, 0, 0);
+	ATT(0, w + 8 * PG, 4 * PG, L4_FPAGE_RW, &ds, 0, 0);
+	ATT(-EEXIST, w + 8 * PG, 4 * PG, L4_FPAGE_R, &ds, 0, 0);	/* same */
+	ATT(-EEXIST, w + 6 * PG, 3 * PG, L4_FPAGE_R, &ds, 0, 0);	/* head */
+	ATT(-EEXIST, w + 11 * PG, 3 * PG, L4_FPAGE_R, &ds, 0, 0);	/* tail */
+	ATT(-EEXIST, w + 9 * PG, PG, L4_FPAGE_R, &ds, 0, 0);	/* inside */
+	ATT(-EEXIST, w + 7 * PG, 6 * PG, L4_FPAGE_R, &ds, 0, 0);	/* around */
+	ATT(0, w + 12 * PG, PG, L4_FPAGE_R, &ds, 0, 0);		/* adjacent ok */
+	ATT(0, w + 7 * PG, PG, L4_FPAGE_R, &ds, 0, 0);
 	/* IN_AREA without an area */
-	ATT(-ENOENT, w + 20 * PG, PG, L4U_RM_R | L4U_RM_IN_AREA, &ds, 0, 0);
+	ATT(-ENOENT, w + 20 * PG, PG, L4_FPAGE_R | L4U_RM_IN_AREA, &ds, 0, 0);
 	/* search: first fit from the hint, aligned */
-	ATT(0, w + 8 * PG, 2 * PG, L4U_RM_R | L4U_RM_SEARCH_ADDR, &ds, 0, 0);
+	ATT(0, w + 8 * PG, 2 * PG, L4_FPAGE_R | L4U_RM_SEARCH_ADDR, &ds, 0, 0);
 	ASSERT_EQ(w + 13 * PG, p);
-	ATT(0, w + 8 * PG, PG, L4U_RM_R | L4U_RM_SEARCH_ADDR, &ds, 0, 16);
+	ATT(0, w + 8 * PG, PG, L4_FPAGE_R | L4U_RM_SEARCH_ADDR, &ds, 0, 16);
 	ASSERT_EQ(w + 16 * PG, p);
-	ATT(0, NULL, PG, L4U_RM_R | L4U_RM_SEARCH_ADDR, &ds, 0, 0);
+	ATT(0, NULL, PG, L4_FPAGE_R | L4U_RM_SEARCH_ADDR, &ds, 0, 0);
 	ASSERT_EQ(w, p);
 	/* search that cannot fit */
 	ATT(-ENOMEM, w + t.ti.win_len - 2 * PG, 2 * PG,
-	    L4U_RM_R | L4U_RM_SEARCH_ADDR, &ds, 0, 0);
-	ATT(-ERANGE, w - PG, PG, L4U_RM_R | L4U_RM_SEARCH_ADDR, &ds, 0, 0);
+	    L4_FPAGE_R | L4U_RM_SEARCH_ADDR, &ds, 0, 0);
+	ATT(-ERANGE, w - PG, PG, L4_FPAGE_R | L4U_RM_SEARCH_ADDR, &ds, 0, 0);
 	/* nothing of the failed attempts stayed */
 	ASSERT_EQ(-ENOENT, l4u_rm_find(t.rm, w + PG, 6 * PG, &reg));
 	ASSERT_EQ(0, l4u_rm_find(t.rm, w + PG, 7 * PG, &reg));
@@ -710,9 +710,9 @@ TEST_F(rm, detach_variants)
 	unsigned int res;
 	char *p;
 
-	ASSERT_EQ(0, rmfx_start(self->dev, &fx, 32, L4U_DS_RIGHTS, 0x29, 12));
+	ASSERT_EQ(0, rmfx_start(self->dev, &fx, 32, L4_FPAGE_RWX, 0x29, 12));
 	p = fx.t.ti.win + 16 * PG;
-	ASSERT_EQ(0, l4u_rm_attach(fx.t.rm, (void **)&p, 12 * PG, L4U_RM_RW, &fx.ds,
+	ASSERT_EQ(0, l4u_rm_attach(fx.t.rm, (void **)&p, 12 * PG, L4_FPAGE_RW, &fx.ds,
 				   8 * PG, 0));
 	ASSERT_EQ(-1L, l4t_check(p, 8 * PG, 12 * PG, 0x29));
 	ASSERT_EQ(12ULL, l4t_nodes(fx.t.ti.space));
@@ -791,7 +791,7 @@ TEST_F(rm, detach_variants)
 
 	/* detached and attached again: faults anew, sees the dataspace */
 	*(volatile __u64 *)(fx.d.win + 19 * PG) = 5;
-	ASSERT_EQ(0, l4u_rm_attach(fx.t.rm, (void **)&p, 12 * PG, L4U_RM_RW, &fx.ds,
+	ASSERT_EQ(0, l4u_rm_attach(fx.t.rm, (void **)&p, 12 * PG, L4_FPAGE_RW, &fx.ds,
 				   8 * PG, 0));
 	ASSERT_EQ(5ULL, *(volatile __u64 *)(p + 11 * PG));
 	ASSERT_EQ(1ULL, l4t_nodes(fx.t.ti.space));
@@ -807,7 +807,7 @@ TEST_F(rm, areas)
 	struct rmfx fx;
 	char *w, *a1, *a2, *p;
 
-	ASSERT_EQ(0, rmfx_start(self->dev, &fx, 16, L4U_DS_RIGHTS, 0x2a, 12));
+	ASSERT_EQ(0, rmfx_start(self->dev, &fx, 16, L4_FPAGE_RWX, 0x2a, 12));
 	w = fx.t.ti.win;
 
 	/* errors */
@@ -839,33 +839,33 @@ TEST_F(rm, areas)
 
 	/* regions and areas */
 	p = w + 18 * PG;
-	ASSERT_EQ(-EEXIST, l4u_rm_attach(fx.t.rm, (void **)&p, PG, L4U_RM_R, &fx.ds, 0, 0));
+	ASSERT_EQ(-EEXIST, l4u_rm_attach(fx.t.rm, (void **)&p, PG, L4_FPAGE_R, &fx.ds, 0, 0));
 	p = w + 14 * PG;
-	ASSERT_EQ(-EEXIST, l4u_rm_attach(fx.t.rm, (void **)&p, 4 * PG, L4U_RM_R, &fx.ds, 0, 0));
+	ASSERT_EQ(-EEXIST, l4u_rm_attach(fx.t.rm, (void **)&p, 4 * PG, L4_FPAGE_R, &fx.ds, 0, 0));
 	p = w + 18 * PG;
 	ASSERT_EQ(0, l4u_rm_attach(fx.t.rm, (void **)&p, 2 * PG,
-				   L4U_RM_RW | L4U_RM_IN_AREA, &fx.ds, 0, 0));
+				   L4_FPAGE_RW | L4U_RM_IN_AREA, &fx.ds, 0, 0));
 	ASSERT_EQ(-1L, l4t_check(p, 0, 2 * PG, 0x2a));
 	p = w + 30 * PG;	/* runs out of the area */
 	ASSERT_EQ(-ERANGE, l4u_rm_attach(fx.t.rm, (void **)&p, 4 * PG,
-					 L4U_RM_R | L4U_RM_IN_AREA, &fx.ds, 0, 0));
+					 L4_FPAGE_R | L4U_RM_IN_AREA, &fx.ds, 0, 0));
 	p = w + 40 * PG;	/* no area there */
 	ASSERT_EQ(-ENOENT, l4u_rm_attach(fx.t.rm, (void **)&p, PG,
-					 L4U_RM_R | L4U_RM_IN_AREA, &fx.ds, 0, 0));
+					 L4_FPAGE_R | L4U_RM_IN_AREA, &fx.ds, 0, 0));
 	/* search in the area, from its start */
 	p = a1;
 	ASSERT_EQ(0, l4u_rm_attach(fx.t.rm, (void **)&p, 3 * PG,
-				   L4U_RM_R | L4U_RM_IN_AREA | L4U_RM_SEARCH_ADDR,
+				   L4_FPAGE_R | L4U_RM_IN_AREA | L4U_RM_SEARCH_ADDR,
 				   &fx.ds, 0, 0));
 	ASSERT_EQ(w + 20 * PG, p);
 	p = a2;
 	ASSERT_EQ(-ENOMEM, l4u_rm_attach(fx.t.rm, (void **)&p, 5 * PG,
-					 L4U_RM_R | L4U_RM_IN_AREA | L4U_RM_SEARCH_ADDR,
+					 L4_FPAGE_R | L4U_RM_IN_AREA | L4U_RM_SEARCH_ADDR,
 					 &fx.ds, 0, 0));
 	/* search outside areas skips both */
 	p = w + 15 * PG;
 	ASSERT_EQ(0, l4u_rm_attach(fx.t.rm, (void **)&p, 2 * PG,
-				   L4U_RM_R | L4U_RM_SEARCH_ADDR, &fx.ds, 0, 0));
+				   L4_FPAGE_R | L4U_RM_SEARCH_ADDR, &fx.ds, 0, 0));
 	ASSERT_EQ(w + 36 * PG, p);
 	/* an area may not cover a region */
 	p = w + 34 * PG;
@@ -880,7 +880,7 @@ TEST_F(rm, areas)
 	ASSERT_EQ(-ENOENT, l4u_rm_free_area(fx.t.rm, a1));
 	ASSERT_EQ(-1L, l4t_check(w + 18 * PG, 0, 2 * PG, 0x2a));
 	p = w + 24 * PG;	/* free space now: no IN_AREA needed */
-	ASSERT_EQ(0, l4u_rm_attach(fx.t.rm, (void **)&p, PG, L4U_RM_R, &fx.ds, 0, 0));
+	ASSERT_EQ(0, l4u_rm_attach(fx.t.rm, (void **)&p, PG, L4_FPAGE_R, &fx.ds, 0, 0));
 	ASSERT_EQ(0, l4u_rm_free_area(fx.t.rm, a2));
 
 	RMFX_STOP(&fx);
@@ -904,14 +904,14 @@ TEST_F(rm, identity_task)
 	struct rmt t;
 	char *p = NULL;
 
-	ASSERT_EQ(0, fx_dsm_start(self->dev, &d, 8, L4U_DS_RIGHTS, 0x2b, 12));
+	ASSERT_EQ(0, fx_dsm_start(self->dev, &d, 8, L4_FPAGE_RWX, 0x2b, 12));
 	ds = fx_ds(&d);
 	ASSERT_EQ(0, rmt_start(self->dev, &t, &attr));
 	ASSERT_EQ((char *)(uintptr_t)lo, t.ti.win);
 	ASSERT_EQ(lo, t.ti.win_addr);
 	ASSERT_EQ(1ULL << 30, t.ti.win_len);
 	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p, 8 * PG,
-				   L4U_RM_RW | L4U_RM_SEARCH_ADDR, &ds, 0, 0));
+				   L4_FPAGE_RW | L4U_RM_SEARCH_ADDR, &ds, 0, 0));
 	ASSERT_EQ((char *)(uintptr_t)lo, p);
 	p[8] = 1;
 	ASSERT_EQ(1, d.win[8]);
@@ -929,11 +929,11 @@ TEST_F(rm, destroy_unmaps)
 	struct l4u_rm *rm2;
 	char *p = NULL;
 
-	ASSERT_EQ(0, rmfx_start(self->dev, &fx, 8, L4U_DS_RIGHTS, 0x2c, 12));
+	ASSERT_EQ(0, rmfx_start(self->dev, &fx, 8, L4_FPAGE_RWX, 0x2c, 12));
 	ASSERT_EQ(-EBUSY, l4u_rm_create(self->dev, fx.t.task, &rm2));
 	ASSERT_EQ(-EBUSY, l4u_task_destroy(fx.t.task));
 	ASSERT_EQ(0, l4u_rm_attach(fx.t.rm, (void **)&p, 8 * PG,
-				   L4U_RM_RW | L4U_RM_SEARCH_ADDR | L4U_RM_EAGER_MAP,
+				   L4_FPAGE_RW | L4U_RM_SEARCH_ADDR | L4U_RM_EAGER_MAP,
 				   &fx.ds, 0, 0));
 	ASSERT_EQ(8ULL, l4t_nodes(fx.t.ti.space));
 	ASSERT_EQ(0, l4u_rm_destroy(fx.t.rm));
@@ -959,13 +959,13 @@ TEST_F(rm, manager_gone_sigbus)
 	struct rmt t;
 	char *p = NULL, *q = NULL;
 
-	ASSERT_EQ(0, fx_dsm_start(self->dev, &d, 8, L4U_DS_RIGHTS, 0x2e, 12));
+	ASSERT_EQ(0, fx_dsm_start(self->dev, &d, 8, L4_FPAGE_RWX, 0x2e, 12));
 	ds = fx_ds(&d);
 	ds.cap = l4u_gate_send_cap(d.gate);
 	ASSERT_LE(0, ds.cap);
 	ASSERT_EQ(0, rmt_start(self->dev, &t, NULL));
 	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p, 4 * PG,
-				   L4U_RM_RW | L4U_RM_SEARCH_ADDR, &ds, 0, 0));
+				   L4_FPAGE_RW | L4U_RM_SEARCH_ADDR, &ds, 0, 0));
 	ASSERT_EQ(-1L, l4t_check(p, 0, PG, 0x2e));
 	ASSERT_EQ(1ULL, l4t_nodes(t.ti.space));
 	fx_dsm_stop(&d);
@@ -974,7 +974,7 @@ TEST_F(rm, manager_gone_sigbus)
 	ASSERT_SIG(SIGBUS, p + 3 * PG + 8, L4T_WRITE);
 	ASSERT_SIG(SIGSEGV, p + 4 * PG, L4T_READ);	/* no region: still SEGV */
 	ASSERT_EQ(-EPIPE, l4u_rm_attach(t.rm, (void **)&q, PG,
-					L4U_RM_R | L4U_RM_SEARCH_ADDR | L4U_RM_EAGER_MAP,
+					L4_FPAGE_R | L4U_RM_SEARCH_ADDR | L4U_RM_EAGER_MAP,
 					&ds, 0, 0));
 	ASSERT_EQ(0, close(ds.cap));
 	ASSERT_EQ(0, rmt_stop(&t));
@@ -1005,9 +1005,9 @@ TEST_F(rm, l4_thread_paged_by_rm)
 	char *p = NULL, *stack;
 	uint64_t sp;
 
-	ASSERT_EQ(0, rmfx_start(self->dev, &fx, 4, L4U_DS_RIGHTS, 0x2f, 12));
+	ASSERT_EQ(0, rmfx_start(self->dev, &fx, 4, L4_FPAGE_RWX, 0x2f, 12));
 	ASSERT_EQ(0, l4u_rm_attach(fx.t.rm, (void **)&p, 4 * PG,
-				   L4U_RM_RW | L4U_RM_SEARCH_ADDR, &fx.ds, 0, 0));
+				   L4_FPAGE_RW | L4U_RM_SEARCH_ADDR, &fx.ds, 0, 0));
 	ASSERT_LE(0, l4u_rm_gate(fx.t.rm));
 	ASSERT_EQ(-EINVAL, l4u_rm_gate(NULL));
 	ASSERT_EQ(0, l4u_thread_create(fx.t.task, l4u_rm_gate(fx.t.rm), &th));
@@ -1081,7 +1081,7 @@ static int serve_count(void *arg, const struct l4_msg *m, struct l4_reply *r)
 	}
 	if (m->label == 2)
 		return -ENOSPC;
-	return L4U_SERVE_STOP;
+	return L4U_GATE_SERVE_STOP;
 }
 
 static void *serve_thread(void *arg)
@@ -1089,11 +1089,11 @@ static void *serve_thread(void *arg)
 	int *gate = arg;
 	int n = 0;
 
-	/* two answered calls, then a stop: l4u_serve returns 0 */
-	if (l4u_serve(*gate, serve_count, &n) || n != 3)
+	/* two answered calls, then a stop: l4u_gate_serve returns 0 */
+	if (l4u_gate_serve(*gate, serve_count, &n) || n != 3)
 		return (void *)1;
 	/* a handler's error ends it */
-	if (l4u_serve(*gate, serve_count, &n) != -ENOSPC || n != 4)
+	if (l4u_gate_serve(*gate, serve_count, &n) != -ENOSPC || n != 4)
 		return (void *)2;
 	return NULL;
 }
@@ -1107,7 +1107,7 @@ TEST_F(rm, serve_loop)
 
 	gate = l4u_gate_create(self->dev);
 	ASSERT_LE(0, gate);
-	ASSERT_EQ(-EINVAL, l4u_serve(gate, NULL, NULL));
+	ASSERT_EQ(-EINVAL, l4u_gate_serve(gate, NULL, NULL));
 	ASSERT_EQ(0, pthread_create(&th, NULL, serve_thread, &gate));
 	c.words[0] = 41;
 	ASSERT_EQ(0, l4u_call(gate, &c));
@@ -1124,7 +1124,7 @@ TEST_F(rm, serve_loop)
 	ASSERT_EQ(NULL, res);
 	/* nothing queued on a nonblocking gate */
 	ASSERT_EQ(0, fcntl(gate, F_SETFL, O_NONBLOCK));
-	ASSERT_EQ(-EAGAIN, l4u_serve(gate, serve_count, &n));
+	ASSERT_EQ(-EAGAIN, l4u_gate_serve(gate, serve_count, &n));
 	ASSERT_EQ(0, n);
 	ASSERT_EQ(0, close(gate));
 	ASSERT_IPC_SETTLED(self);
@@ -1168,7 +1168,7 @@ static void *mt_main(void *arg)
 		char *p = NULL;
 
 		MT_CHECK(!l4u_rm_attach(a->t->rm, (void **)&p, MT_PAGES * PG,
-					L4U_RM_RW | L4U_RM_SEARCH_ADDR, &ds, off, 0));
+					L4_FPAGE_RW | L4U_RM_SEARCH_ADDR, &ds, off, 0));
 		MT_CHECK(!l4u_rm_find(a->t->rm, p, PG, &reg));
 		MT_CHECK(reg.start == p && reg.offset == off);
 		l4t_fill(p, off, MT_PAGES * PG, seed);
@@ -1240,7 +1240,7 @@ TEST_F(rm, detach_races_faults)
 	char *p;
 	int i, r;
 
-	ASSERT_EQ(0, rmfx_start(self->dev, &fx, 2 * RACE_PAGES, L4U_DS_RIGHTS,
+	ASSERT_EQ(0, rmfx_start(self->dev, &fx, 2 * RACE_PAGES, L4_FPAGE_RWX,
 				  0x30, 12));
 	p = fx.t.ti.win + (1ULL << 21);
 	for (i = 0; i < RACE_READERS; i++) {
@@ -1253,7 +1253,7 @@ TEST_F(rm, detach_races_faults)
 		int maps = fx.d.maps;
 
 		ASSERT_EQ(0, l4u_rm_attach(fx.t.rm, (void **)&q, RACE_PAGES * PG,
-					   L4U_RM_R, &fx.ds, (r & 1) * RACE_PAGES * PG, 0));
+					   L4_FPAGE_R, &fx.ds, (r & 1) * RACE_PAGES * PG, 0));
 		/* the readers fault in the range: detach once one was served */
 		ASSERT_EQ(0, l4f_wait_change(&fx.d.maps, maps)) TH_LOG("round %d", r);
 		ASSERT_EQ(0, l4u_rm_detach(fx.t.rm, p, RACE_PAGES * PG, 0, &res, NULL));
@@ -1280,7 +1280,7 @@ TEST_F(rm, eight_threads)
 	int i;
 
 	ASSERT_EQ(0, fx_dsm_start(self->dev, &d, MT_THREADS * MT_PAGES,
-				  L4U_DS_RIGHTS, 0x2d, 12));
+				  L4_FPAGE_RWX, 0x2d, 12));
 	ASSERT_EQ(0, rmt_start(self->dev, &t, NULL));
 	for (i = 0; i < MT_THREADS; i++) {
 		args[i] = (struct mt_arg){ .t = &t, .d = &d, .idx = i };

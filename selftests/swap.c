@@ -19,8 +19,9 @@
 #include <l4u/l4u.h>
 #include <l4u/dataspace.h>
 #include <l4u/policy.h>
+#include "trace.h"
 #include <l4u/rm.h>
-#include <l4u/server.h>
+#include <l4u/frames.h>
 #include <l4u/task.h>
 
 #define PG		L4T_PAGE
@@ -144,7 +145,7 @@ TEST_F(swap, fifo_exact)
 	uint64_t i;
 
 	ASSERT_EQ(0, mgr_start(&m, 4, "fifo", 0));
-	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 8 * PG, L4U_DS_R | L4U_DS_W, &ds));
+	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 8 * PG, L4_FPAGE_RW, &ds));
 	sp = l4u_space_create(self->dev, 8 * PG, 0, 0, NULL);
 	ASSERT_LE(0, sp);
 	ASSERT_EQ(0, l4u_window_open(sp, 0, 8 * PG, PROT_READ | PROT_WRITE, NULL,
@@ -189,8 +190,8 @@ TEST_F(swap, fifo_exact)
 	ASSERT_EQ(25u, st.maps);
 
 	/* the policy engine predicts the same */
-	ASSERT_EQ(0, l4u_policy_replay(&pp, trace, sizeof(trace) / sizeof(trace[0]),
-				       0, &pst));
+	ASSERT_EQ(0, trace_replay(&pp, trace, sizeof(trace) / sizeof(trace[0]),
+				  0, &pst));
 	ASSERT_EQ(24u, pst.faults);
 	ASSERT_EQ(20u, pst.evictions);
 
@@ -259,10 +260,10 @@ static void int_client(const char *sock, unsigned int client)
 	unsigned int i;
 	int bad = 0;
 
-	CHILD_OK(l4u_ds_open_anon(sock, INT_PAGES * PG, L4U_DS_R | L4U_DS_W, &ds));
+	CHILD_OK(l4u_ds_open_anon(sock, INT_PAGES * PG, L4_FPAGE_RW, &ds));
 	CHILD_OK(l4t_rmtask_start(l4u_open(), &t));
 	CHILD_OK(l4u_rm_attach(t.rm, (void **)&p, INT_PAGES * PG,
-			       L4U_RM_RW | L4U_RM_SEARCH_ADDR, &ds, 0, 0));
+			       L4_FPAGE_RW | L4U_RM_SEARCH_ADDR, &ds, 0, 0));
 	for (i = 0; i < INT_THREADS; i++) {
 		th[i] = (struct int_thread){ .base = p, .client = client,
 			.first = i * (INT_PAGES / INT_THREADS), .n = INT_PAGES / INT_THREADS };
@@ -296,7 +297,7 @@ static void integrity(struct __test_metadata *_metadata, const char *policy,
 	int j;
 
 	ASSERT_EQ(0, mgr_start_opt(&m, INT_FRAMES, policy, 0, alloc, extra));
-	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, PG, L4U_DS_R, &probe));
+	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, PG, L4_FPAGE_R, &probe));
 	for (i = 0; i < INT_CLIENTS; i++) {
 		pid[i] = fork();
 		ASSERT_LE(0, pid[i]);
@@ -401,10 +402,10 @@ TEST_F(swap, lazy_w_clean_reads)
 	unsigned int i;
 
 	ASSERT_EQ(0, mgr_start_opt(&m, 8, "fifo", 0, NULL, "--lazy-w"));
-	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 32 * PG, L4U_DS_R | L4U_DS_W, &ds));
+	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 32 * PG, L4_FPAGE_RW, &ds));
 	ASSERT_EQ(0, l4t_rmtask_start(self->dev, &t));
 	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p, 32 * PG,
-				   L4U_RM_RW | L4U_RM_SEARCH_ADDR, &ds, 0, 0));
+				   L4_FPAGE_RW | L4U_RM_SEARCH_ADDR, &ds, 0, 0));
 	for (i = 0; i < 32; i++)		/* each: MAP (R), MAP again (W) */
 		l4t_fill(p + i * PG, i * PG, PG, 4);
 	ASSERT_EQ(0, l4u_dsm_swap_stats(&ds, &st));
@@ -450,17 +451,17 @@ TEST_F(swap, cow_and_sharing)
 	unsigned int i;
 
 	ASSERT_EQ(0, mgr_start(&m, 8, "fifo", 0));
-	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 16 * PG, L4U_DS_R | L4U_DS_W, &ds));
+	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 16 * PG, L4_FPAGE_RW, &ds));
 	ASSERT_EQ(0, l4t_rmtask_start(self->dev, &a));
 	ASSERT_EQ(0, l4t_rmtask_start(self->dev, &b));
 	ASSERT_EQ(0, l4t_rmtask_start(self->dev, &c));
 	ASSERT_EQ(0, l4u_rm_set_cow(a.rm, self->dev, m.sock));
-	ASSERT_EQ(0, l4u_rm_attach(a.rm, (void **)&pa, 16 * PG, L4U_RM_RW |
+	ASSERT_EQ(0, l4u_rm_attach(a.rm, (void **)&pa, 16 * PG, L4_FPAGE_RW |
 				   L4U_RM_PRIVATE | L4U_RM_SEARCH_ADDR, &ds, 0, 0));
 	ASSERT_EQ(0, l4u_rm_attach(b.rm, (void **)&pb, 16 * PG,
-				   L4U_RM_RW | L4U_RM_SEARCH_ADDR, &ds, 0, 0));
+				   L4_FPAGE_RW | L4U_RM_SEARCH_ADDR, &ds, 0, 0));
 	ASSERT_EQ(0, l4u_rm_attach(c.rm, (void **)&pc, 16 * PG,
-				   L4U_RM_R | L4U_RM_SEARCH_ADDR, &ds, 0, 0));
+				   L4_FPAGE_R | L4U_RM_SEARCH_ADDR, &ds, 0, 0));
 
 	l4t_fill(pb, 0, 16 * PG, 1);				/* B writes */
 	ASSERT_EQ(-1L, l4t_check(pc, 0, 16 * PG, 1));		/* C sees it */
@@ -512,11 +513,11 @@ TEST_F(swap, rt_beside_paging)
 
 	ASSERT_EQ(0, mgr_start(&mrt, RT_PAGES, NULL, 1));
 	ASSERT_EQ(0, mgr_start(&mpg, PAGING_FRAMES, "fifo", 0));
-	ASSERT_EQ(0, l4u_ds_open_anon(mrt.sock, RT_PAGES * PG, L4U_DS_R | L4U_DS_W, &rt));
+	ASSERT_EQ(0, l4u_ds_open_anon(mrt.sock, RT_PAGES * PG, L4_FPAGE_RW, &rt));
 	ASSERT_NE(0u, rt.flags & L4U_DS_PINNED);
 	/* the RT budget is spent: a pinned manager refuses, never overcommits */
-	ASSERT_EQ(-ENOMEM, l4u_ds_open_anon(mrt.sock, PG, L4U_DS_R, &extra));
-	ASSERT_EQ(0, l4u_ds_open_anon(mpg.sock, PAGING_PAGES * PG, L4U_DS_R | L4U_DS_W,
+	ASSERT_EQ(-ENOMEM, l4u_ds_open_anon(mrt.sock, PG, L4_FPAGE_R, &extra));
+	ASSERT_EQ(0, l4u_ds_open_anon(mpg.sock, PAGING_PAGES * PG, L4_FPAGE_RW,
 				      &paging));
 	ASSERT_EQ(0, l4u_dsm_swap_stats(&rt, &rt0));
 	ASSERT_EQ((uint64_t)RT_PAGES, rt0.pinned);
@@ -524,9 +525,9 @@ TEST_F(swap, rt_beside_paging)
 
 	ASSERT_EQ(0, l4t_rmtask_start(self->dev, &t));
 	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&rp, RT_PAGES * PG,
-				   L4U_RM_RW | L4U_RM_SEARCH_ADDR, &rt, 0, 0));
+				   L4_FPAGE_RW | L4U_RM_SEARCH_ADDR, &rt, 0, 0));
 	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&pp, PAGING_PAGES * PG,
-				   L4U_RM_RW | L4U_RM_SEARCH_ADDR, &paging, 0, 0));
+				   L4_FPAGE_RW | L4U_RM_SEARCH_ADDR, &paging, 0, 0));
 	l4t_fill(rp, 0, RT_PAGES * PG, 7);		/* warm-up */
 	ASSERT_EQ(0, l4u_dsm_swap_stats(&rt, &rt0));
 	ASSERT_LT(0u, rt0.maps);
@@ -577,10 +578,10 @@ TEST_F(swap, manager_killed)
 	char *p = NULL, *p2 = NULL;
 
 	ASSERT_EQ(0, mgr_start(&m, 8, "fifo", 0));
-	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 32 * PG, L4U_DS_R | L4U_DS_W, &ds));
+	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 32 * PG, L4_FPAGE_RW, &ds));
 	ASSERT_EQ(0, l4t_rmtask_start(self->dev, &t));
 	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p, 32 * PG,
-				   L4U_RM_RW | L4U_RM_SEARCH_ADDR, &ds, 0, 0));
+				   L4_FPAGE_RW | L4U_RM_SEARCH_ADDR, &ds, 0, 0));
 	l4t_fill(p, 0, 32 * PG, 3);
 	ASSERT_EQ(0, l4u_dsm_swap_stats(&ds, &st));
 	ASSERT_SW(st, 32, 24, 0, 24);
@@ -602,9 +603,9 @@ TEST_F(swap, manager_killed)
 		ASSERT_EQ(0, mgr_start(&m, 8, "fifo", 0));
 		unlink(keep);
 	}
-	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 4 * PG, L4U_DS_R | L4U_DS_W, &ds2));
+	ASSERT_EQ(0, l4u_ds_open_anon(m.sock, 4 * PG, L4_FPAGE_RW, &ds2));
 	ASSERT_EQ(0, l4u_rm_attach(t.rm, (void **)&p2, 4 * PG,
-				   L4U_RM_RW | L4U_RM_SEARCH_ADDR, &ds2, 0, 0));
+				   L4_FPAGE_RW | L4U_RM_SEARCH_ADDR, &ds2, 0, 0));
 	ASSERT_EQ(-1L, l4t_check_zero(p2, 4 * PG));
 	ASSERT_SIGBUS(p + PG, L4T_READ);		/* the old one stays dead */
 
@@ -616,6 +617,13 @@ TEST_F(swap, manager_killed)
 
 /* ---- allocation strategies ------------------------------------------------- */
 
+static uint64_t frames_nfree(const struct l4u_frames *fr)
+{
+	struct l4u_frames_info fi;
+
+	return l4u_frames_info(fr, &fi) ? UINT64_MAX : fi.nfree;
+}
+
 /*
  * The frame pool's strategies, on 1536 frames (6 MiB), frame numbers
  * exact: buddy splits the smallest block that fits and coalesces on free
@@ -625,52 +633,52 @@ TEST_F(swap, manager_killed)
  */
 TEST_F(swap, allocators)
 {
-	struct l4u_frames fr;
+	struct l4u_frames *fr;
 	uint64_t n;
 	int64_t f;
 
-	ASSERT_EQ(-EINVAL, l4u_frames_init_strategy(&fr, self->dev, 16, 3));
+	ASSERT_EQ(-EINVAL, l4u_frames_create(self->dev, 16, 3, &fr));
 	ASSERT_STREQ("buddy", l4u_frames_strategy_name(L4U_FRAMES_BUDDY));
 
-	ASSERT_EQ(0, l4u_frames_init_strategy(&fr, self->dev, 1536, L4U_FRAMES_BUDDY));
-	ASSERT_EQ(1024, l4u_frames_alloc(&fr, 0));	/* from the order-9 block */
-	ASSERT_EQ(0, l4u_frames_alloc(&fr, 9));		/* the order-10 one, split */
-	ASSERT_EQ(512, l4u_frames_alloc(&fr, 9));
-	ASSERT_EQ(-ENOMEM, l4u_frames_alloc(&fr, 9));	/* 511 free, in pieces */
-	ASSERT_EQ(511u, fr.nfree);
-	memset(l4u_frame_ptr(&fr, 1024), 0x5a, PG);
-	ASSERT_LE(0, l4u_frames_free(&fr, 1024, 0));	/* coalesces to 1024 + 512 */
-	ASSERT_EQ(1024, l4u_frames_alloc(&fr, 9));
-	ASSERT_EQ(-1L, l4t_check_zero(l4u_frame_ptr(&fr, 1024), PG));	/* fresh */
-	ASSERT_LE(0, l4u_frames_free(&fr, 0, 9));
-	ASSERT_LE(0, l4u_frames_free(&fr, 512, 9));
-	ASSERT_EQ(0, l4u_frames_alloc(&fr, 10));	/* 0 + 512 coalesced */
-	ASSERT_LE(0, l4u_frames_free(&fr, 0, 10));
-	ASSERT_LE(0, l4u_frames_free(&fr, 1024, 9));
-	ASSERT_EQ(1536u, fr.nfree);
-	l4u_frames_fini(&fr);
+	ASSERT_EQ(0, l4u_frames_create(self->dev, 1536, L4U_FRAMES_BUDDY, &fr));
+	ASSERT_EQ(1024, l4u_frames_alloc(fr, 0));	/* from the order-9 block */
+	ASSERT_EQ(0, l4u_frames_alloc(fr, 9));		/* the order-10 one, split */
+	ASSERT_EQ(512, l4u_frames_alloc(fr, 9));
+	ASSERT_EQ(-ENOMEM, l4u_frames_alloc(fr, 9));	/* 511 free, in pieces */
+	ASSERT_EQ(511u, frames_nfree(fr));
+	memset(l4u_frames_ptr(fr, 1024), 0x5a, PG);
+	ASSERT_LE(0, l4u_frames_free(fr, 1024, 0));	/* coalesces to 1024 + 512 */
+	ASSERT_EQ(1024, l4u_frames_alloc(fr, 9));
+	ASSERT_EQ(-1L, l4t_check_zero(l4u_frames_ptr(fr, 1024), PG));	/* fresh */
+	ASSERT_LE(0, l4u_frames_free(fr, 0, 9));
+	ASSERT_LE(0, l4u_frames_free(fr, 512, 9));
+	ASSERT_EQ(0, l4u_frames_alloc(fr, 10));	/* 0 + 512 coalesced */
+	ASSERT_LE(0, l4u_frames_free(fr, 0, 10));
+	ASSERT_LE(0, l4u_frames_free(fr, 1024, 9));
+	ASSERT_EQ(1536u, frames_nfree(fr));
+	l4u_frames_destroy(fr);
 
-	ASSERT_EQ(0, l4u_frames_init_strategy(&fr, self->dev, 1536, L4U_FRAMES_FREELIST));
-	ASSERT_EQ(0, l4u_frames_alloc(&fr, 0));
-	ASSERT_EQ(1, l4u_frames_alloc(&fr, 0));
-	ASSERT_EQ(2, l4u_frames_alloc(&fr, 0));
-	ASSERT_LE(0, l4u_frames_free(&fr, 1, 0));
-	ASSERT_EQ(1, l4u_frames_alloc(&fr, 0));		/* the last freed first */
-	ASSERT_EQ(512, l4u_frames_alloc(&fr, 9));	/* blocks: aligned, first fit */
-	for (n = 0; (f = l4u_frames_alloc(&fr, 0)) >= 0; n++)
+	ASSERT_EQ(0, l4u_frames_create(self->dev, 1536, L4U_FRAMES_FREELIST, &fr));
+	ASSERT_EQ(0, l4u_frames_alloc(fr, 0));
+	ASSERT_EQ(1, l4u_frames_alloc(fr, 0));
+	ASSERT_EQ(2, l4u_frames_alloc(fr, 0));
+	ASSERT_LE(0, l4u_frames_free(fr, 1, 0));
+	ASSERT_EQ(1, l4u_frames_alloc(fr, 0));		/* the last freed first */
+	ASSERT_EQ(512, l4u_frames_alloc(fr, 9));	/* blocks: aligned, first fit */
+	for (n = 0; (f = l4u_frames_alloc(fr, 0)) >= 0; n++)
 		ASSERT_TRUE(f >= 3 && (f < 512 || f >= 1024));
 	ASSERT_EQ(-ENOMEM, f);
 	ASSERT_EQ(1536u - 3 - 512, n);
-	ASSERT_EQ(0u, fr.nfree);
-	l4u_frames_fini(&fr);
+	ASSERT_EQ(0u, frames_nfree(fr));
+	l4u_frames_destroy(fr);
 
-	ASSERT_EQ(0, l4u_frames_init_strategy(&fr, self->dev, 1536, L4U_FRAMES_BITMAP));
-	ASSERT_EQ(0, l4u_frames_alloc(&fr, 0));
-	ASSERT_EQ(1, l4u_frames_alloc(&fr, 0));
-	ASSERT_LE(0, l4u_frames_free(&fr, 0, 0));
-	ASSERT_EQ(2, l4u_frames_alloc(&fr, 0));		/* next fit */
-	ASSERT_EQ(512, l4u_frames_alloc(&fr, 9));
-	l4u_frames_fini(&fr);
+	ASSERT_EQ(0, l4u_frames_create(self->dev, 1536, L4U_FRAMES_BITMAP, &fr));
+	ASSERT_EQ(0, l4u_frames_alloc(fr, 0));
+	ASSERT_EQ(1, l4u_frames_alloc(fr, 0));
+	ASSERT_LE(0, l4u_frames_free(fr, 0, 0));
+	ASSERT_EQ(2, l4u_frames_alloc(fr, 0));		/* next fit */
+	ASSERT_EQ(512, l4u_frames_alloc(fr, 9));
+	l4u_frames_destroy(fr);
 }
 
 /* Each strategy in a manager: a 2 MiB flexpage goes out whole. */
@@ -702,7 +710,7 @@ TEST_F(swap, alloc_big_flexpages)
 		}
 		for (j = 0; j < 500 && l4u_dsm_ping(sock); j++)
 			usleep(10000);
-		ASSERT_EQ(0, l4u_ds_open_anon(sock, 4 << 20, L4U_DS_R | L4U_DS_W, &ds));
+		ASSERT_EQ(0, l4u_ds_open_anon(sock, 4 << 20, L4_FPAGE_RW, &ds));
 		sp = l4u_space_create(self->dev, 4 << 20, 0, 0, NULL);
 		ASSERT_LE(0, sp);
 		ASSERT_EQ(0, l4u_window_open(sp, 0, 4 << 20, PROT_READ | PROT_WRITE,

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Dataspaces, client side: opening one at a manager (a Unix socket),
- * capabilities over Unix sockets, and the operations as gate calls.
+ * capabilities over Unix sockets, the operations as gate calls, and a
+ * manager's counters.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -289,4 +290,44 @@ int l4u_ds_allocate(const struct l4u_ds *ds, uint64_t offset, uint64_t size)
 	const uint64_t in[2] = { offset, size };
 
 	return l4u_ds_op(ds->cap, L4U_DS_ALLOCATE, in, 2, -1, 0, NULL, NULL);
+}
+
+int l4u_dsm_stats(const struct l4u_ds *ds, struct l4u_dsm_stats *st)
+{
+	struct l4_call c = { .label = L4U_DSM_STATS, .rcv_space_fd = -1 };
+	int ret = l4u_call(ds->cap, &c);
+
+	if (ret)
+		return ret;
+	*st = (struct l4u_dsm_stats){
+		.dataspaces	= c.words[0],
+		.frames_used	= c.words[1],
+		.frames_total	= c.words[2],
+		.pages_read	= c.words[3],
+		.pages_written	= c.words[4],
+		.requests	= c.words[5],
+	};
+	return 0;
+}
+
+int l4u_dsm_swap_stats(const struct l4u_ds *ds, struct l4u_dsm_swap_stats *st)
+{
+	struct l4_call c = { .label = L4U_DSM_SWAP_STATS, .rcv_space_fd = -1 };
+	int ret = l4u_call(ds->cap, &c);
+
+	if (ret)
+		return ret;
+	*st = (struct l4u_dsm_swap_stats){
+		.maps		= c.words[0],
+		.faults		= c.words[1],
+		.hits		= c.words[2],
+		.evictions	= c.words[3],
+		.swap_ins	= c.words[4],
+		.swap_outs	= c.words[5],
+		.pinned		= c.words[6],
+		.swap_used	= c.words[7],
+	};
+	if (st->hits + st->faults)
+		st->hit_ratio = (double)st->hits / (double)(st->hits + st->faults);
+	return 0;
 }

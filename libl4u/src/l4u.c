@@ -217,14 +217,14 @@ int l4u_call(int gate, struct l4_call *call)
 	return l4u_ioctl(gate, L4_IOC_CALL, call);
 }
 
-int l4u_set_pager(int space, int gate)
+int l4u_space_set_pager(int space, int gate)
 {
 	struct l4_pager req = { .gate_fd = gate };
 
 	return l4u_ioctl(space, L4_IOC_SET_PAGER, &req);
 }
 
-int l4u_thread_control(int space, int gate, uint64_t *thread_id)
+int l4u_space_bind_thread(int space, int gate, uint64_t *thread_id)
 {
 	struct l4_thread_control req = { .pager_fd = gate };
 	int ret = l4u_ioctl(space, L4_IOC_THREAD_CONTROL, &req);
@@ -234,7 +234,7 @@ int l4u_thread_control(int space, int gate, uint64_t *thread_id)
 	return ret;
 }
 
-int l4u_thread_unregister(int space)
+int l4u_space_unbind_thread(int space)
 {
 	struct l4_thread_control req = {
 		.pager_fd	= -1,

@@ -324,7 +324,7 @@ static int rm_cow(struct l4u_rm *rm, struct rm_ds *d, uint64_t off,
 	struct l4u_ds copy;
 	int ret;
 
-	ret = l4u_ds_open_anon(rm->cow_dsm, PAGE, L4U_DS_R | L4U_DS_W, &copy);
+	ret = l4u_ds_open_anon(rm->cow_dsm, PAGE, L4_FPAGE_RW, &copy);
 	if (ret)
 		return ret;
 	/*
@@ -388,7 +388,7 @@ static int rm_resolve(struct l4u_rm *rm, uint64_t addr, unsigned int need,
 
 		if (!p)
 			ret = -ENOENT;
-		else if (need & ~p->flags & L4U_RM_RIGHTS)
+		else if (need & ~p->flags & L4_FPAGE_RWX)
 			ret = -EACCES;
 		else
 			r = *p;
@@ -399,12 +399,12 @@ static int rm_resolve(struct l4u_rm *rm, uint64_t addr, unsigned int need,
 	/* the cap stays open: only holders of map_lock close it */
 	ds = r.ds->ds;
 	off = r.offset + (addr - r.start);
-	rights = r.flags & L4U_RM_RIGHTS;
+	rights = r.flags & L4_FPAGE_RWX;
 	order = l4u_fpage_order_fit(addr, r.start, r.end);
 	if (r.flags & L4U_RM_PRIVATE) {
 		struct rm_copy *c = rm_copy_find(r.ds, off);
 
-		if (!c && (need & L4U_RM_W))
+		if (!c && (need & L4_FPAGE_W))
 			ret = rm_cow(rm, r.ds, off, addr, &c);
 		if (ret)
 			goto out;
@@ -414,7 +414,7 @@ static int rm_resolve(struct l4u_rm *rm, uint64_t addr, unsigned int need,
 			goto out;
 		}
 		/* the shared page, read-only; never over a copy */
-		rights &= ~L4U_RM_W;
+		rights &= ~L4_FPAGE_W;
 		if (r.ds->ncopies)
 			order = 12;
 	}
@@ -470,9 +470,9 @@ static int rm_handle(void *arg, const struct l4_msg *m, struct l4_reply *reply)
 
 	if (m->label == RM_LABEL_STOP && m->nwords == 1 &&
 	    m->words[0] == rm->cookie)
-		return L4U_SERVE_STOP;
+		return L4U_GATE_SERVE_STOP;
 	if (!m->token)			/* a notification */
-		return L4U_SERVE_NO_REPLY;
+		return L4U_GATE_SERVE_NO_REPLY;
 	if (m->label != L4_LABEL_PAGE_FAULT) {
 		reply->error = ENOSYS;
 		return 0;
@@ -481,11 +481,11 @@ static int rm_handle(void *arg, const struct l4_msg *m, struct l4_reply *reply)
 		reply->error = EFAULT;
 		return 0;
 	}
-	need = L4U_RM_R;
+	need = L4_FPAGE_R;
 	if (w0 & L4_PF_WRITE)
-		need |= L4U_RM_W;
+		need |= L4_FPAGE_W;
 	if (w0 & L4_PF_EXEC)
-		need |= L4U_RM_X;
+		need |= L4_FPAGE_X;
 	reply->error = rm_fault_errno(rm_resolve(rm, L4_PF_ADDR(w0) & ~(PAGE - 1),
 						 need, &pages));
 	return 0;
@@ -496,7 +496,7 @@ static void *rm_main(void *arg)
 	struct l4u_rm *rm = arg;
 
 	/* returns on the stop message, or when the gate became unusable */
-	l4u_serve(rm->gate, rm_handle, rm);
+	l4u_gate_serve(rm->gate, rm_handle, rm);
 	__atomic_store_n(&rm->done, 1, __ATOMIC_SEQ_CST);
 	return NULL;
 }
@@ -535,7 +535,7 @@ static int rm_stop_thread(struct l4u_rm *rm)
 int l4u_rm_create(int dev, struct l4u_task *task, struct l4u_rm **out)
 {
 	struct l4u_rm *rm;
-	sigset_t all, old;
+	sigset_t all;
 	int ret;
 
 	if (!task || !out)
@@ -563,12 +563,10 @@ int l4u_rm_create(int dev, struct l4u_task *task, struct l4u_rm **out)
 	}
 	/* the pager thread takes no signal */
 	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	ret = -pthread_create(&rm->thread, NULL, rm_main, rm);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	ret = task_pthread_create(&rm->thread, rm_main, rm, &all);
 	if (ret)
 		goto close;
-	ret = l4u_set_pager(task->space, rm->gate);
+	ret = l4u_space_set_pager(task->space, rm->gate);
 	if (ret) {
 		rm_stop_thread(rm);
 		goto close;
@@ -594,7 +592,7 @@ int l4u_rm_destroy(struct l4u_rm *rm)
 
 	if (!rm)
 		return -EINVAL;
-	l4u_set_pager(rm->task->space, -1);
+	l4u_space_set_pager(rm->task->space, -1);
 	ret = rm_stop_thread(rm);
 	if (ret)
 		return ret;
@@ -727,14 +725,14 @@ int l4u_rm_attach(struct l4u_rm *rm, void **start, uint64_t size,
 	int ret;
 
 	if (!rm || !start || !ds || (flags & ~L4U_RM_ATTACH_KNOWN) ||
-	    !(flags & L4U_RM_R) || !size || (size & (PAGE - 1)) ||
+	    !(flags & L4_FPAGE_R) || !size || (size & (PAGE - 1)) ||
 	    (offset & (PAGE - 1)) || rm_align(align_order, &align))
 		return -EINVAL;
-	if ((flags & L4U_RM_PRIVATE) && (flags & L4U_RM_W) && !rm->cow_dsm)
+	if ((flags & L4U_RM_PRIVATE) && (flags & L4_FPAGE_W) && !rm->cow_dsm)
 		return -EOPNOTSUPP;
 	if (ds->cap < 0)
 		return -EBADF;
-	if (flags & L4U_RM_RIGHTS & ~ds->flags)
+	if (flags & L4_FPAGE_RWX & ~ds->flags)
 		return -EACCES;
 	/* whole pages: the tail of a file's last page is part of it (as mmap) */
 	if (offset >= ds->size || size > rm_page_up(ds->size) - offset)
@@ -789,7 +787,7 @@ int l4u_rm_attach(struct l4u_rm *rm, void **start, uint64_t size,
 		.start	= s,
 		.end	= s + size,
 		.offset	= offset,
-		.flags	= flags & (L4U_RM_RIGHTS | L4U_RM_PRIVATE),
+		.flags	= flags & (L4_FPAGE_RWX | L4U_RM_PRIVATE),
 		.ds	= d,
 	};
 	ret = rm_reg_insert(rm, &reg);

@@ -212,7 +212,7 @@ static void thread_ex_regs_handler(int sig, siginfo_t *si, void *ucv)
 		/* registration is per calling thread: done here, on it */
 		int saved = errno;
 
-		t->req_result = l4u_thread_control(t->task->space, t->req_pager,
+		t->req_result = l4u_space_bind_thread(t->task->space, t->req_pager,
 						   NULL);
 		errno = saved;
 		sem_post(&t->ack);
@@ -286,29 +286,31 @@ static void *thread_main(void *arg)
 {
 	struct l4u_thread *t = arg;
 	struct l4u_task *task = t->task;
-	sigset_t set;
 
 	t->tid = (pid_t)syscall(SYS_gettid);
-	t->start_error = l4u_thread_control(task->space, t->pager, &t->thread_id);
+	t->start_error = l4u_space_bind_thread(task->space, t->pager, &t->thread_id);
 	if (t->start_error) {
 		sem_post(&t->ready);
 		return NULL;
 	}
+	/*
+	 * The thread started with every signal blocked but the ex_regs one:
+	 * that comes only from requests, and those only once create returned
+	 * (after ready), so thread_self is set by then.
+	 */
 	if (!sigsetjmp(t->exit_jmp, 1)) {
 		thread_self = t;
-		sigemptyset(&set);
-		sigaddset(&set, L4U_EX_REGS_SIGNAL);
-		pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 		sem_post(&t->ready);
 		/* inactive: only ex_regs (the signal's handler) gets it out */
 		for (;;)
 			pause();
 	}
-	/* l4u_thread_exit() or deletion: back on the thread's own stack */
+	/*
+	 * l4u_thread_exit() or deletion: back on the thread's own stack. From
+	 * here on a late ex_regs signal finds exiting (its handler answers
+	 * -ESRCH) or no thread_self (it returns at once).
+	 */
 	__atomic_store_n(&t->exiting, 1, __ATOMIC_SEQ_CST);
-	sigemptyset(&set);
-	sigaddset(&set, L4U_EX_REGS_SIGNAL);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	thread_self = NULL;
 	/* a request that raced with the exit is answered here */
 	if (thread_take_request(t)) {
@@ -316,7 +318,7 @@ static void *thread_main(void *arg)
 		sem_post(&t->ack);
 	}
 	__atomic_store_n(&t->state, THREAD_EXITED, __ATOMIC_SEQ_CST);
-	l4u_thread_unregister(task->space);
+	l4u_space_unbind_thread(task->space);
 	return NULL;
 }
 
@@ -324,7 +326,7 @@ int l4u_thread_create(struct l4u_task *task, int pager,
 		      struct l4u_thread **thread)
 {
 	struct l4u_thread *t;
-	sigset_t all, old;
+	sigset_t mask;
 	int ret;
 
 	if (!task || !thread || pager < -1)
@@ -342,10 +344,9 @@ int l4u_thread_create(struct l4u_task *task, int pager,
 	sem_init(&t->ready, 0, 0);
 	sem_init(&t->ack, 0, 0);
 	/* the thread starts with every signal blocked but ours */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	ret = -pthread_create(&t->pt, NULL, thread_main, t);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	sigfillset(&mask);
+	sigdelset(&mask, L4U_EX_REGS_SIGNAL);
+	ret = task_pthread_create(&t->pt, thread_main, t, &mask);
 	if (ret)
 		goto free;
 	while (sem_wait(&t->ready) && errno == EINTR)
@@ -442,7 +443,7 @@ int l4u_thread_set_pager(struct l4u_thread *t, int pager)
 	if (!t || pager < -1)
 		return -EINVAL;
 	if (t == thread_self)
-		return l4u_thread_control(t->task->space, pager, NULL);
+		return l4u_space_bind_thread(t->task->space, pager, NULL);
 	pthread_mutex_lock(&t->lock);
 	t->quit = 0;
 	t->set_pager = 1;

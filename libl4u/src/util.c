@@ -29,7 +29,7 @@ int l4u_unmap_range(int space, uint64_t lo, uint64_t hi, unsigned int rights,
 	return ret;
 }
 
-int l4u_serve(int gate, l4u_serve_fn fn, void *arg)
+int l4u_gate_serve(int gate, l4u_gate_serve_fn fn, void *arg)
 {
 	struct l4_reply_wait rw;
 	int ret, stop;
@@ -55,8 +55,8 @@ int l4u_serve(int gate, l4u_serve_fn fn, void *arg)
 		ret = fn(arg, &rw.msg, &rw.reply);
 		if (ret < 0)
 			return ret;
-		stop = ret == L4U_SERVE_STOP;
-		if (ret == L4U_SERVE_NO_REPLY || !rw.msg.token)
+		stop = ret == L4U_GATE_SERVE_STOP;
+		if (ret == L4U_GATE_SERVE_NO_REPLY || !rw.msg.token)
 			rw.reply.token = 0;
 		if (stop) {
 			if (rw.reply.token)

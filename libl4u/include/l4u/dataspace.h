@@ -42,13 +42,12 @@ extern "C" {
 #define L4U_DSM_OPEN_ANON	1	/* anonymous memory, zero-filled */
 #define L4U_DSM_OPEN_FILE	2	/* a regular file (fd attached) */
 
-/* Dataspace flags (struct l4u_dsm_req.flags, l4u_ds.flags). */
-#define L4U_DS_R		L4_FPAGE_R	/* may be mapped readable */
-#define L4U_DS_W		L4_FPAGE_W	/* may be mapped writable */
-#define L4U_DS_X		L4_FPAGE_X	/* may be mapped executable */
-#define L4U_DS_RIGHTS		(L4U_DS_R | L4U_DS_W | L4U_DS_X)
+/*
+ * Dataspace flags (struct l4u_dsm_req.flags, l4u_ds.flags): the rights it
+ * may be mapped with (L4_FPAGE_R, L4_FPAGE_W, L4_FPAGE_X), and these:
+ */
 #define L4U_DS_PINNED		(1U << 4)	/* frames never evicted */
-#define L4U_DS_FLAGS_KNOWN	(L4U_DS_RIGHTS | L4U_DS_PINNED)
+#define L4U_DS_FLAGS_KNOWN	(L4_FPAGE_RWX | L4U_DS_PINNED)
 
 struct l4u_dsm_req {
 	uint32_t op;		/* L4U_DSM_OPEN_* */
@@ -95,6 +94,23 @@ struct l4u_dsm_resp {
 #define L4U_DS_SYNC		L4U_DS_LABEL(5)
 /* ALLOCATE: w[0] offset, w[1] size: back the range now (L4Re allocate). */
 #define L4U_DS_ALLOCATE		L4U_DS_LABEL(6)
+
+/*
+ * STATS (a manager's counters, for tests and tools), asked on any of its
+ * dataspaces: reply w[0] live dataspaces, w[1] frames in use, w[2] frames
+ * in all, w[3] pages read in (files), w[4] pages written back (files),
+ * w[5] requests served.
+ */
+#define L4U_DSM_STATS		L4U_DS_LABEL(0x7f)
+/*
+ * SWAP_STATS (a swapping or pinning manager's paging counters, see
+ * docs/swapping.md), asked on any of its dataspaces: reply w[0] MAP
+ * requests, w[1] faults (MAPs that needed a frame: zero-fill or swap-in),
+ * w[2] hits (MAPs of a resident page), w[3] evictions, w[4] swap-ins,
+ * w[5] swap-outs, w[6] pinned frames, w[7] swap slots in use. Zero where
+ * the manager does not swap; a manager older than this gets -ENOSYS.
+ */
+#define L4U_DSM_SWAP_STATS	L4U_DS_LABEL(0x7e)
 
 /* ---- client side (libl4u) ---------------------------------------------- */
 
@@ -144,6 +160,33 @@ int l4u_ds_copy_in(const struct l4u_ds *dst, uint64_t dst_offset,
 		   const struct l4u_ds *src, uint64_t src_offset, uint64_t size);
 int l4u_ds_sync(const struct l4u_ds *ds, uint64_t offset, uint64_t size);
 int l4u_ds_allocate(const struct l4u_ds *ds, uint64_t offset, uint64_t size);
+
+/* A manager's counters (STATS), asked through any of its dataspaces. */
+struct l4u_dsm_stats {
+	uint64_t dataspaces;
+	uint64_t frames_used;
+	uint64_t frames_total;
+	uint64_t pages_read;
+	uint64_t pages_written;
+	uint64_t requests;
+};
+
+int l4u_dsm_stats(const struct l4u_ds *ds, struct l4u_dsm_stats *st);
+
+/* A swapping or pinning manager's paging counters (SWAP_STATS). */
+struct l4u_dsm_swap_stats {
+	uint64_t maps;
+	uint64_t faults;
+	uint64_t hits;
+	uint64_t evictions;
+	uint64_t swap_ins;
+	uint64_t swap_outs;
+	uint64_t pinned;
+	uint64_t swap_used;
+	double hit_ratio;	/* hits / (hits + faults), 0 if none */
+};
+
+int l4u_dsm_swap_stats(const struct l4u_ds *ds, struct l4u_dsm_swap_stats *st);
 
 /*
  * Capabilities over Unix sockets: send @len bytes of @data with @fd

@@ -139,15 +139,17 @@ static inline int l4u_reply_map(struct l4_reply *r, int src, uint64_t fpage,
  */
 int l4u_call(int gate, struct l4_call *call);
 
-/* The space's default pager gate (-1: none). */
-int l4u_set_pager(int space, int gate);
+/* Make @gate the space's default pager (-1: none). */
+int l4u_space_set_pager(int space, int gate);
 
 /*
- * Register the calling thread as an L4 thread of @space with pager @gate
- * (-1: the space's default pager), or change it; *@thread_id if non-NULL.
+ * Bind the calling thread to @space as an L4 thread with pager @gate (-1:
+ * the space's default pager), or change the pager of a bound one
+ * (Thread::control); *@thread_id if non-NULL. Unbind it again.
+ * (L4 threads of a task are struct l4u_thread, l4u/task.h.)
  */
-int l4u_thread_control(int space, int gate, uint64_t *thread_id);
-int l4u_thread_unregister(int space);
+int l4u_space_bind_thread(int space, int gate, uint64_t *thread_id);
+int l4u_space_unbind_thread(int space);
 
 /* Human-readable name of an L4_FPAGE_* rights mask, e.g. "rw-". */
 const char *l4u_rights_str(unsigned int rights, char buf[4]);

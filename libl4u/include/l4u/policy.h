@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libl4u page-replacement policies: the decision half of a swapping
- * dataspace manager (docs/policies.md).
+ * libl4u-server page-replacement policies (pkg-config l4u-server): the
+ * decision half of a swapping dataspace manager (docs/policies.md).
  *
  * A policy watches a pool of @frames frame slots (0 .. frames-1, the
  * manager's frame numbers). The manager tells it what happens and what it
@@ -126,32 +126,6 @@ int l4u_policy_stats(const struct l4u_policy *pol, struct l4u_policy_stats *st);
 
 /* "fifo", "lru", "aging", "clock", "ws"; NULL for an unknown kind. */
 const char *l4u_policy_name(uint32_t kind);
-
-/* ---- traces ---------------------------------------------------------- */
-
-/* A trace is an array of page numbers; this bit marks a write. */
-#define L4U_TRACE_WRITE		(1ULL << 63)
-#define L4U_TRACE_PAGE(e)	((e) & ~L4U_TRACE_WRITE)
-
-/* Belady's MIN (OPT) on @trace with @frames frames: *@faults. O(n log n). */
-int l4u_policy_min(const uint64_t *trace, size_t n, uint32_t frames,
-		   uint64_t *faults);
-
-/* l4u_policy_replay() flags */
-#define L4U_REPLAY_SAMPLED	(1U << 0)	/* policy learns uses only as /dev/l4 tells */
-#define L4U_REPLAY_TRIM		(1U << 1)	/* WS: free expired pages before each use */
-
-/*
- * Run @trace through a new policy made from @params (its sample callback
- * is replaced by the replay's own) as a demand-paging manager would, and
- * return its statistics. Without L4U_REPLAY_SAMPLED every use is a hit()
- * (exact information); with it the policy sees only faults and the R/W
- * bits a sample or an evicting unmap would report, hits are then counted
- * by the replay. -EINVAL for LRU with SAMPLED (LRU needs every use).
- */
-int l4u_policy_replay(const struct l4u_policy_params *params,
-		      const uint64_t *trace, size_t n, uint32_t flags,
-		      struct l4u_policy_stats *st);
 
 #ifdef __cplusplus
 }

@@ -30,14 +30,10 @@
 extern "C" {
 #endif
 
-/* Region rights (as L4Re: R = 4, W = 2, X = 1, the flexpage rights). */
-#define L4U_RM_R		L4_FPAGE_R
-#define L4U_RM_W		L4_FPAGE_W
-#define L4U_RM_X		L4_FPAGE_X
-#define L4U_RM_RW		(L4U_RM_R | L4U_RM_W)
-#define L4U_RM_RX		(L4U_RM_R | L4U_RM_X)
-#define L4U_RM_RWX		(L4U_RM_R | L4U_RM_W | L4U_RM_X)
-#define L4U_RM_RIGHTS		L4U_RM_RWX
+/*
+ * Region rights are the flexpage rights (as L4Re's: R = 4, W = 2, X = 1):
+ * L4_FPAGE_R, L4_FPAGE_W, L4_FPAGE_X and their unions L4_FPAGE_RW, ...
+ */
 /*
  * Private (copy-on-write) region: writes never reach the dataspace. Its
  * pages are mapped read-only from the dataspace; the first write to a page
@@ -51,7 +47,7 @@ extern "C" {
 #define L4U_RM_SEARCH_ADDR	(1U << 8)	/* *start is a hint: find a free range */
 #define L4U_RM_IN_AREA		(1U << 9)	/* inside the area holding *start */
 #define L4U_RM_EAGER_MAP	(1U << 10)	/* map the whole region now */
-#define L4U_RM_ATTACH_KNOWN	(L4U_RM_RIGHTS | L4U_RM_PRIVATE | \
+#define L4U_RM_ATTACH_KNOWN	(L4_FPAGE_RWX | L4U_RM_PRIVATE | \
 				 L4U_RM_SEARCH_ADDR | L4U_RM_IN_AREA | \
 				 L4U_RM_EAGER_MAP)
 #define L4U_RM_AREA_KNOWN	(L4U_RM_SEARCH_ADDR)
@@ -106,7 +102,7 @@ int l4u_rm_gate(const struct l4u_rm *rm);
 
 /*
  * Attach @size bytes of dataspace @ds from @offset at *@start.
- * @flags: rights (L4U_RM_R/W/X, at least R), L4U_RM_PRIVATE,
+ * @flags: rights (L4_FPAGE_R/W/X, at least R), L4U_RM_PRIVATE,
  * L4U_RM_SEARCH_ADDR (*start is where to start searching; NULL: the
  * window's start; the result is aligned to 2^@align_order), L4U_RM_IN_AREA
  * (the region must lie in the area containing *start), L4U_RM_EAGER_MAP.

@@ -60,27 +60,28 @@ int l4u_unmap_range(int space, uint64_t lo, uint64_t hi, unsigned int rights,
 /* ---- a gate server loop ------------------------------------------------------ */
 
 /* What a handler returns (besides 0: send the reply as filled in). */
-#define L4U_SERVE_NO_REPLY	1	/* do not answer this message (yet) */
-#define L4U_SERVE_STOP		2	/* send the reply, then return 0 */
+#define L4U_GATE_SERVE_NO_REPLY	1	/* do not answer this message (yet) */
+#define L4U_GATE_SERVE_STOP	2	/* send the reply, then return 0 */
 
 /*
  * Called for each message with @reply initialized for it (token set,
  * nothing else): fill in words, map items (l4u_reply_map()) or
- * reply->error. Return 0, L4U_SERVE_NO_REPLY, L4U_SERVE_STOP, or -errno
- * to make l4u_serve() return that (without replying). Notifications
- * (token 0, e.g. L4_LABEL_NO_SENDERS) come with a reply that is not sent.
+ * reply->error. Return 0, L4U_GATE_SERVE_NO_REPLY, L4U_GATE_SERVE_STOP,
+ * or -errno to make l4u_gate_serve() return that (without replying).
+ * Notifications (token 0, e.g. L4_LABEL_NO_SENDERS) come with a reply that
+ * is not sent.
  */
-typedef int (*l4u_serve_fn)(void *arg, const struct l4_msg *msg,
-			    struct l4_reply *reply);
+typedef int (*l4u_gate_serve_fn)(void *arg, const struct l4_msg *msg,
+				 struct l4_reply *reply);
 
 /*
  * Serve @gate: receive, call @fn, reply and receive the next message in
  * one system call (l4u_reply_wait()). A reply the kernel refuses (e.g. its
  * sender left) is dropped and serving goes on. Returns 0 after
- * L4U_SERVE_STOP, the handler's -errno, or the error that made receiving
- * impossible (e.g. -EAGAIN on an O_NONBLOCK gate with nothing queued).
+ * L4U_GATE_SERVE_STOP, the handler's -errno, or the error that made
+ * receiving impossible (e.g. -EAGAIN on an O_NONBLOCK gate with nothing queued).
  */
-int l4u_serve(int gate, l4u_serve_fn fn, void *arg);
+int l4u_gate_serve(int gate, l4u_gate_serve_fn fn, void *arg);
 
 #ifdef __cplusplus
 }

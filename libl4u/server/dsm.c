@@ -1,73 +1,109 @@
 // SPDX-License-Identifier: MIT
 /*
- * Dataspace managers: the manager around a backend (anonymous memory,
+ * Dataspace managers: the engine around a backend (anonymous memory,
  * files) that the programs pagers/l4u-dsm-* run, with swapping and pinning
- * on a frame pool (frames.c). See docs/dataspaces.md, docs/swapping.md.
+ * on a frame pool (frames.c). No command line, no signals, no output: the
+ * program has those (l4u/dsm.h). See docs/dataspaces.md, docs/swapping.md.
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <fcntl.h>
 #include <sys/random.h>
 #include <unistd.h>
 
 #include "l4u/l4u.h"
 #include "l4u/dataspace.h"
+#include "l4u/dsm.h"
+#include "l4u/frames.h"
 #include "l4u/policy.h"
 #include "l4u/server.h"
 
 /* ---- the manager --------------------------------------------------------- */
 
+#define PAGE		L4U_FRAME_SIZE
+#define FRAME_ADDR(f)	((uint64_t)(f) * PAGE)	/* in the pool's space */
+
+#define NO_FRAME	UINT32_MAX
+#define PAGE_WMAPPED	0x1	/* mapped writable since its last sync */
+#define PAGE_DIRTY	0x2	/* written by the manager itself */
+#define PAGE_PINNED	0x4	/* a pinned dataspace's frame */
+
+/* A dataspace as its manager sees it. */
+struct dsm_ds {
+	struct l4u_server_gate *gate;
+	uint64_t id;		/* random, what INFO and COPY_IN call it */
+	unsigned int num;	/* small number for messages: ds 1, ds 2, ... */
+	uint32_t flags;		/* L4_FPAGE_* rights, L4U_DS_PINNED */
+	uint64_t size;		/* bytes */
+	uint64_t npages;
+	uint32_t *frames;	/* per page: frame number, or NO_FRAME */
+	uint8_t *state;		/* per page: PAGE_* */
+	uint32_t *swap;		/* per page: swap slot + 1, 0: none (swapping) */
+	void *priv;		/* the backend's */
+	char what[64];		/* for messages: "anon", "file name" */
+	struct dsm_ds *next;
+};
+
 struct l4u_dsm {
 	const struct l4u_dsm_backend *be;
+	struct l4u_dsm_config cfg;
 	struct l4u_server *srv;
-	struct l4u_frames fr;
-	struct l4u_dsm_ds *list;
+	struct l4u_frames *fr;
+	int space;		/* the pool's */
+	uint64_t nframes;
+	struct dsm_ds *list;
 	unsigned int next_num;
-	int verbose;
 	unsigned int max_order;	/* the backend's, 12 when swapping */
-	int pinned;		/* --pinned: every dataspace pinned */
-	int lazy_w;		/* --lazy-w: W only on a second MAP (swapping) */
 	struct l4u_dsm_stats st;
 	struct l4u_dsm_swap_stats sw;
-	/* swapping (--policy): NULL pol otherwise */
+	/* swapping (cfg.policy): NULL pol otherwise */
 	struct l4u_policy *pol;
 	int swap_fd;
 	uint32_t swap_next;	/* slots below it were used once */
 	uint32_t *swap_free;	/* released slots, a stack */
 	uint32_t nswap_free;
-	struct l4u_dsm_ds **owner;	/* per frame: whose page (evictable ones) */
+	struct dsm_ds **owner;	/* per frame: whose page (evictable ones) */
 	uint32_t *owner_page;
+	char buf[L4U_FRAME_SIZE];	/* a page in transit (swap-in, COPY_IN) */
 };
 
-#define PAGE	L4U_FRAME_SIZE
-
+/* A line about what was done: only with L4U_DSM_VERBOSE. */
 static void dsm_log(struct l4u_dsm *dsm, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 static void dsm_log(struct l4u_dsm *dsm, const char *fmt, ...)
 {
+	char line[512];
 	va_list ap;
 
-	if (!dsm->verbose)
+	if (!dsm->cfg.log || !(dsm->cfg.flags & L4U_DSM_VERBOSE))
 		return;
 	va_start(ap, fmt);
-	printf("%s: ", dsm->be->name);
-	vprintf(fmt, ap);
-	putchar('\n');
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	dsm->cfg.log(dsm->cfg.log_arg, L4U_DSM_LOG_INFO, line);
 }
 
-static void dsm_warn(struct l4u_dsm *dsm, const char *what, int err)
+/* Something failed (@err: -errno): creating the manager, or a request. */
+static void dsm_warn(struct l4u_dsm *dsm, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void dsm_warn(struct l4u_dsm *dsm, int err, const char *fmt, ...)
 {
-	fprintf(stderr, "%s: %s: %s\n", dsm->be->name, what, strerror(-err));
+	char what[256], line[384];
+	va_list ap;
+
+	if (!dsm->cfg.log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	snprintf(line, sizeof(line), "%s: %s", what, strerror(-err));
+	dsm->cfg.log(dsm->cfg.log_arg, L4U_DSM_LOG_WARN, line);
 }
 
 static const char *size_str(uint64_t size, char *buf, size_t len)
@@ -81,9 +117,16 @@ static const char *size_str(uint64_t size, char *buf, size_t len)
 	return buf;
 }
 
+static uint64_t dsm_nfree(const struct l4u_dsm *dsm)
+{
+	struct l4u_frames_info fi;
+
+	return l4u_frames_info(dsm->fr, &fi) ? 0 : fi.nfree;
+}
+
 /* ---- swapping ------------------------------------------------------------ */
 
-static void swap_slot_put(struct l4u_dsm *dsm, struct l4u_dsm_ds *ds, uint64_t page)
+static void swap_slot_put(struct l4u_dsm *dsm, struct dsm_ds *ds, uint64_t page)
 {
 	if (!ds->swap || !ds->swap[page])
 		return;
@@ -122,13 +165,13 @@ static int swap_slot_get(struct l4u_dsm *dsm, uint32_t *slot)
  */
 static int dsm_evict(struct l4u_dsm *dsm, uint32_t f)
 {
-	struct l4u_dsm_ds *ds = dsm->owner[f];
+	struct dsm_ds *ds = dsm->owner[f];
 	uint64_t page = dsm->owner_page[f], revoked = 0, access = 0;
 	uint32_t slot;
 	ssize_t n;
 	int ret, dirty;
 
-	ret = l4u_unmap(dsm->fr.space, L4_FPAGE(l4u_frame_addr(f), 12, L4_FPAGE_RWX),
+	ret = l4u_unmap(dsm->space, L4_FPAGE(FRAME_ADDR(f), 12, L4_FPAGE_RWX),
 			0, &revoked, &access);
 	if (ret)
 		return ret;
@@ -138,7 +181,7 @@ static int dsm_evict(struct l4u_dsm *dsm, uint32_t f)
 	 * Not the W bit unmap reports: the manager's own copy into its window
 	 * (swap-in) sets it too (docs/swapping.md).
 	 */
-	dirty = ds->state[page] & (L4U_DSM_PAGE_WMAPPED | L4U_DSM_PAGE_DIRTY);
+	dirty = ds->state[page] & (PAGE_WMAPPED | PAGE_DIRTY);
 	if (dirty) {
 		if (!ds->swap[page]) {
 			ret = swap_slot_get(dsm, &slot);
@@ -146,7 +189,7 @@ static int dsm_evict(struct l4u_dsm *dsm, uint32_t f)
 				goto keep;
 			ds->swap[page] = slot + 1;
 		}
-		n = pwrite(dsm->swap_fd, l4u_frame_ptr(&dsm->fr, f), PAGE,
+		n = pwrite(dsm->swap_fd, l4u_frames_ptr(dsm->fr, f), PAGE,
 			   (off_t)(ds->swap[page] - 1) * (off_t)PAGE);
 		if (n != (ssize_t)PAGE) {
 			ret = n < 0 ? -errno : -EIO;
@@ -156,16 +199,16 @@ static int dsm_evict(struct l4u_dsm *dsm, uint32_t f)
 	}
 	dsm->sw.evictions++;
 	dsm->owner[f] = NULL;
-	ds->frames[page] = L4U_DSM_NO_FRAME;
+	ds->frames[page] = NO_FRAME;
 	ds->state[page] = 0;
-	l4u_frames_free(&dsm->fr, f, 0);
+	l4u_frames_free(dsm->fr, f, 0);
 	dsm_log(dsm, "ds %u (%s): evicted page 0x%" PRIx64 " from frame 0x%" PRIx64 "%s",
-		ds->num, ds->what, page * PAGE, l4u_frame_addr(f),
+		ds->num, ds->what, page * PAGE, FRAME_ADDR(f),
 		dirty ? ", written to swap" : ", clean");
 	return 0;
 keep:
 	/* it stays resident (the clients fault it back in from the manager) */
-	dsm_warn(dsm, "swap-out", ret);
+	dsm_warn(dsm, ret, "swap-out");
 	l4u_policy_fault(dsm->pol, f, f, 0);
 	return ret;
 }
@@ -173,7 +216,7 @@ keep:
 /* A free frame: from the pool, or one the policy's victim leaves. */
 static int64_t dsm_frame(struct l4u_dsm *dsm)
 {
-	int64_t f = l4u_frames_alloc(&dsm->fr, 0);
+	int64_t f = l4u_frames_alloc(dsm->fr, 0);
 	uint32_t slot;
 	uint64_t cookie;
 	int ret;
@@ -186,23 +229,23 @@ static int64_t dsm_frame(struct l4u_dsm *dsm)
 	ret = dsm_evict(dsm, slot);
 	if (ret)
 		return ret;
-	return l4u_frames_alloc(&dsm->fr, 0);
+	return l4u_frames_alloc(dsm->fr, 0);
 }
 
 /* Forget page @page's frame and swap slot (CLEAR, close). */
-static void dsm_drop(struct l4u_dsm *dsm, struct l4u_dsm_ds *ds, uint64_t page)
+static void dsm_drop(struct l4u_dsm *dsm, struct dsm_ds *ds, uint64_t page)
 {
 	uint32_t f = ds->frames[page];
 
-	if (f != L4U_DSM_NO_FRAME) {
+	if (f != NO_FRAME) {
 		if (dsm->owner && dsm->owner[f] == ds) {
 			l4u_policy_evict(dsm->pol, f, 0, NULL);
 			dsm->owner[f] = NULL;
 		}
-		if (ds->state[page] & L4U_DSM_PAGE_PINNED)
+		if (ds->state[page] & PAGE_PINNED)
 			dsm->sw.pinned--;
-		l4u_frames_free(&dsm->fr, f, 0);
-		ds->frames[page] = L4U_DSM_NO_FRAME;
+		l4u_frames_free(dsm->fr, f, 0);
+		ds->frames[page] = NO_FRAME;
 	}
 	ds->state[page] = 0;
 	swap_slot_put(dsm, ds, page);
@@ -216,20 +259,20 @@ static int dsm_sample(void *arg, uint32_t slot, uint64_t cookie)
 	int ret;
 
 	(void)cookie;
-	ret = l4u_unmap(dsm->fr.space, L4_FPAGE(l4u_frame_addr(slot), 12, L4_FPAGE_RWX),
+	ret = l4u_unmap(dsm->space, L4_FPAGE(FRAME_ADDR(slot), 12, L4_FPAGE_RWX),
 			0, &revoked, &access);
-	return ret ? ret : (int)(access & (L4_FPAGE_R | L4_FPAGE_W));
+	return ret ? ret : (int)(access & L4_FPAGE_RW);
 }
 
 /* The frame of @page, read in (or zeroed, or swapped in) on first use. */
-static int dsm_page(struct l4u_dsm *dsm, struct l4u_dsm_ds *ds, uint64_t page,
+static int dsm_page(struct l4u_dsm *dsm, struct dsm_ds *ds, uint64_t page,
 		    uint32_t *frame)
 {
 	int64_t f;
 	ssize_t n;
 	int ret;
 
-	if (ds->frames[page] != L4U_DSM_NO_FRAME) {
+	if (ds->frames[page] != NO_FRAME) {
 		*frame = ds->frames[page];
 		return 0;
 	}
@@ -237,7 +280,7 @@ static int dsm_page(struct l4u_dsm *dsm, struct l4u_dsm_ds *ds, uint64_t page,
 	if (f < 0)
 		return (int)f;
 	if (ds->swap && ds->swap[page]) {
-		static char buf[L4U_FRAME_SIZE];
+		char *buf = dsm->buf;
 
 		/* through a buffer: the kernel's copy into the window would
 		 * take the window's fault path from inside read (slow) */
@@ -245,16 +288,16 @@ static int dsm_page(struct l4u_dsm *dsm, struct l4u_dsm_ds *ds, uint64_t page,
 			  (off_t)(ds->swap[page] - 1) * (off_t)PAGE);
 		if (n != (ssize_t)PAGE) {
 			ret = n < 0 ? -errno : -EIO;
-			dsm_warn(dsm, "swap-in", ret);
-			l4u_frames_free(&dsm->fr, f, 0);
+			dsm_warn(dsm, ret, "swap-in");
+			l4u_frames_free(dsm->fr, f, 0);
 			return ret;
 		}
-		memcpy(l4u_frame_ptr(&dsm->fr, f), buf, PAGE);
+		memcpy(l4u_frames_ptr(dsm->fr, f), buf, PAGE);
 		dsm->sw.swap_ins++;
 	} else if (dsm->be->fill) {
-		ret = dsm->be->fill(ds, page, l4u_frame_ptr(&dsm->fr, f));
+		ret = dsm->be->fill(ds->priv, page, l4u_frames_ptr(dsm->fr, f));
 		if (ret) {
-			l4u_frames_free(&dsm->fr, f, 0);
+			l4u_frames_free(dsm->fr, f, 0);
 			return ret;
 		}
 		dsm->st.pages_read++;
@@ -262,7 +305,7 @@ static int dsm_page(struct l4u_dsm *dsm, struct l4u_dsm_ds *ds, uint64_t page,
 	ds->frames[page] = (uint32_t)f;
 	ds->state[page] = 0;
 	if (ds->flags & L4U_DS_PINNED) {
-		ds->state[page] = L4U_DSM_PAGE_PINNED;
+		ds->state[page] = PAGE_PINNED;
 		dsm->sw.pinned++;
 	} else if (dsm->pol) {
 		dsm->owner[f] = ds;
@@ -270,7 +313,7 @@ static int dsm_page(struct l4u_dsm *dsm, struct l4u_dsm_ds *ds, uint64_t page,
 		ret = l4u_policy_fault(dsm->pol, (uint32_t)f, (uint64_t)f,
 				       ds->swap[page] ? L4U_POLICY_SWAPIN : 0);
 		if (ret)
-			dsm_warn(dsm, "policy", ret);
+			dsm_warn(dsm, ret, "policy");
 	}
 	*frame = (uint32_t)f;
 	return 0;
@@ -284,7 +327,7 @@ static int dsm_page(struct l4u_dsm *dsm, struct l4u_dsm_ds *ds, uint64_t page,
  * already gone (its client died: the access bits went with the mapping)
  * is written back if it was mapped writable at all.
  */
-static int dsm_sync(struct l4u_dsm *dsm, struct l4u_dsm_ds *ds, uint64_t first,
+static int dsm_sync(struct l4u_dsm *dsm, struct dsm_ds *ds, uint64_t first,
 		    uint64_t n, int final)
 {
 	uint64_t p, revoked, access;
@@ -296,48 +339,48 @@ static int dsm_sync(struct l4u_dsm *dsm, struct l4u_dsm_ds *ds, uint64_t first,
 		uint32_t f = ds->frames[p];
 		int dirty;
 
-		if (f == L4U_DSM_NO_FRAME ||
-		    !(ds->state[p] & (L4U_DSM_PAGE_WMAPPED | L4U_DSM_PAGE_DIRTY)))
+		if (f == NO_FRAME ||
+		    !(ds->state[p] & (PAGE_WMAPPED | PAGE_DIRTY)))
 			continue;
-		dirty = ds->state[p] & L4U_DSM_PAGE_DIRTY;
-		if (ds->state[p] & L4U_DSM_PAGE_WMAPPED) {
+		dirty = ds->state[p] & PAGE_DIRTY;
+		if (ds->state[p] & PAGE_WMAPPED) {
 			revoked = access = 0;
-			ret = l4u_unmap(dsm->fr.space,
-					L4_FPAGE(l4u_frame_addr(f), 12, L4_FPAGE_W),
+			ret = l4u_unmap(dsm->space,
+					L4_FPAGE(FRAME_ADDR(f), 12, L4_FPAGE_W),
 					0, &revoked, &access);
 			if (ret || !revoked || (access & L4_FPAGE_W) || final)
 				dirty = 1;
 		}
 		if (dirty) {
-			ret = dsm->be->writeback(ds, p, l4u_frame_ptr(&dsm->fr, f));
+			ret = dsm->be->writeback(ds->priv, p, l4u_frames_ptr(dsm->fr, f));
 			if (ret) {
 				err = ret;
 				continue;	/* stays marked: tried again */
 			}
 			dsm->st.pages_written++;
 		}
-		ds->state[p] &= L4U_DSM_PAGE_PINNED;
+		ds->state[p] &= PAGE_PINNED;
 	}
 	return err;
 }
 
-static void dsm_free(struct l4u_dsm *dsm, struct l4u_dsm_ds *ds)
+static void dsm_free(struct l4u_dsm *dsm, struct dsm_ds *ds)
 {
-	struct l4u_dsm_ds **pp;
+	struct dsm_ds **pp;
 	uint64_t p, used = 0;
 	int ret;
 
 	ret = dsm_sync(dsm, ds, 0, ds->npages, 1);
 	if (ret)
-		dsm_warn(dsm, "write-back", ret);
+		dsm_warn(dsm, ret, "write-back");
 	for (p = 0; p < ds->npages; p++) {
-		used += ds->frames[p] != L4U_DSM_NO_FRAME;
+		used += ds->frames[p] != NO_FRAME;
 		dsm_drop(dsm, ds, p);
 	}
 	if (ds->gate)
 		l4u_server_gate_remove(dsm->srv, ds->gate);
 	if (dsm->be->close)
-		dsm->be->close(ds);
+		dsm->be->close(ds->priv);
 	for (pp = &dsm->list; *pp; pp = &(*pp)->next) {
 		if (*pp == ds) {
 			*pp = ds->next;
@@ -346,35 +389,62 @@ static void dsm_free(struct l4u_dsm *dsm, struct l4u_dsm_ds *ds)
 	}
 	dsm->st.dataspaces--;
 	dsm_log(dsm, "ds %u (%s) freed: %" PRIu64 " frame(s) back, %" PRIu64 " of %" PRIu64 " free",
-		ds->num, ds->what, used, dsm->fr.nfree, dsm->fr.nframes);
+		ds->num, ds->what, used, dsm_nfree(dsm), dsm->nframes);
 	free(ds->frames);
 	free(ds->state);
 	free(ds->swap);
 	free(ds);
 }
 
-static int dsm_open(struct l4u_server *srv, const struct l4u_dsm_req *req,
-		    int fd, struct l4u_dsm_resp *resp, struct l4u_server_gate **gate)
+/* A request the manager refuses before the backend sees it; 0 if none. */
+static int dsm_req_check(const struct l4u_dsm *dsm, const struct l4u_dsm_req *req)
 {
+	if (req->reserved[0] || req->reserved[1])
+		return -EINVAL;
+	if (req->op != dsm->be->op)
+		return -EOPNOTSUPP;
+	if ((req->flags & ~L4U_DS_FLAGS_KNOWN) || (req->size % PAGE))
+		return -EINVAL;
+	return 0;
+}
+
+/* The backend says what the new dataspace is. */
+static int dsm_be_open(struct l4u_dsm *dsm, struct dsm_ds *ds,
+		       const struct l4u_dsm_req *req, int fd)
+{
+	struct l4u_dsm_ds_info info = { 0 };
+	int ret;
+
+	ret = dsm->be->open(dsm->cfg.backend_arg, req, fd, &info);
+	if (ret)
+		return ret;
+	ds->size = info.size;
+	ds->flags = info.flags;
+	ds->priv = info.priv;
+	memcpy(ds->what, info.what, sizeof(ds->what));
+	ds->what[sizeof(ds->what) - 1] = '\0';
+	return 0;
+}
+
+static int dsm_open(struct l4u_server *srv, const void *request, int fd,
+		    void *response, struct l4u_server_gate **gate)
+{
+	const struct l4u_dsm_req *req = request;
+	struct l4u_dsm_resp *resp = response;
 	struct l4u_dsm *dsm = l4u_server_priv(srv);
-	struct l4u_dsm_ds *ds;
+	struct dsm_ds *ds;
 	char sz[32];
 	uint64_t p;
 	int ret;
 
-	if (req->op != dsm->be->op || (req->flags & ~L4U_DS_FLAGS_KNOWN) ||
-	    (req->size % PAGE)) {
-		if (fd >= 0)
-			close(fd);
-		return req->op != dsm->be->op ? -EOPNOTSUPP : -EINVAL;
-	}
-	ds = calloc(1, sizeof(*ds));
+	ret = dsm_req_check(dsm, req);
+	ds = ret ? NULL : calloc(1, sizeof(*ds));
 	if (!ds) {
 		if (fd >= 0)
 			close(fd);
-		return -ENOMEM;
+		return ret ? ret : -ENOMEM;
 	}
-	ret = dsm->be->open(dsm, ds, req, fd);
+	ret = dsm_be_open(dsm, ds, req, fd);
 	if (ret) {
 		free(ds);
 		return ret;
@@ -384,7 +454,7 @@ static int dsm_open(struct l4u_server *srv, const struct l4u_dsm_req *req,
 		ret = -EINVAL;
 		goto fail;
 	}
-	if (dsm->pinned)
+	if (dsm->cfg.flags & L4U_DSM_PINNED)
 		ds->flags |= L4U_DS_PINNED;
 	ds->frames = malloc(ds->npages * sizeof(*ds->frames));
 	ds->state = calloc(ds->npages, 1);
@@ -395,7 +465,7 @@ static int dsm_open(struct l4u_server *srv, const struct l4u_dsm_req *req,
 		goto fail;
 	}
 	for (p = 0; p < ds->npages; p++)
-		ds->frames[p] = L4U_DSM_NO_FRAME;
+		ds->frames[p] = NO_FRAME;
 	if (getrandom(&ds->id, sizeof(ds->id), 0) != sizeof(ds->id)) {
 		ret = -errno;
 		goto fail;
@@ -428,12 +498,12 @@ static int dsm_open(struct l4u_server *srv, const struct l4u_dsm_req *req,
 	*gate = ds->gate;
 	dsm_log(dsm, "ds %u: new %s, %s, rights %c%c%c", ds->num, ds->what,
 		size_str(ds->size, sz, sizeof(sz)),
-		ds->flags & L4U_DS_R ? 'r' : '-', ds->flags & L4U_DS_W ? 'w' : '-',
-		ds->flags & L4U_DS_X ? 'x' : '-');
+		ds->flags & L4_FPAGE_R ? 'r' : '-', ds->flags & L4_FPAGE_W ? 'w' : '-',
+		ds->flags & L4_FPAGE_X ? 'x' : '-');
 	return 0;
 fail:
 	if (dsm->be->close)
-		dsm->be->close(ds);
+		dsm->be->close(ds->priv);
 	free(ds->frames);
 	free(ds->state);
 	free(ds->swap);
@@ -444,14 +514,14 @@ fail:
 static void dsm_no_senders(struct l4u_server *srv, void *obj)
 {
 	struct l4u_dsm *dsm = l4u_server_priv(srv);
-	struct l4u_dsm_ds *ds = obj;
+	struct dsm_ds *ds = obj;
 
 	dsm_log(dsm, "ds %u: no capability left", ds->num);
 	dsm_free(dsm, ds);
 }
 
 /* A range of pages from words @off, @size (page multiples, in the dataspace). */
-static int dsm_range(const struct l4u_dsm_ds *ds, uint64_t off, uint64_t size,
+static int dsm_range(const struct dsm_ds *ds, uint64_t off, uint64_t size,
 		     uint64_t *first, uint64_t *n)
 {
 	if ((off | size) % PAGE)
@@ -472,7 +542,7 @@ static int dsm_range(const struct l4u_dsm_ds *ds, uint64_t off, uint64_t size,
  * already backed by one aligned run of frames. Returns the order (12: one
  * page) with the first frame in *@frame, or -errno.
  */
-static int dsm_block(struct l4u_dsm *dsm, struct l4u_dsm_ds *ds, uint64_t off,
+static int dsm_block(struct l4u_dsm *dsm, struct dsm_ds *ds, uint64_t off,
 		     uint64_t hot, uint64_t rcv_window, uint32_t *frame)
 {
 	unsigned int k = dsm->max_order, rorder = L4_FPAGE_ORDER(rcv_window);
@@ -488,23 +558,23 @@ static int dsm_block(struct l4u_dsm *dsm, struct l4u_dsm_ds *ds, uint64_t off,
 		first = (off & ~(size - 1)) / PAGE;
 		if (((hot ^ off) & (size - 1)) || first + n > ds->npages)
 			continue;
-		if (ds->frames[first] == L4U_DSM_NO_FRAME) {
+		if (ds->frames[first] == NO_FRAME) {
 			for (i = 1; i < n; i++)
-				if (ds->frames[first + i] != L4U_DSM_NO_FRAME)
+				if (ds->frames[first + i] != NO_FRAME)
 					break;
 			if (i < n)
 				continue;
-			f = l4u_frames_alloc(&dsm->fr, k - 12);
+			f = l4u_frames_alloc(dsm->fr, k - 12);
 			if (f < 0)
 				continue;
 			for (i = 0; i < n; i++) {
 				if (dsm->be->fill) {
-					ret = dsm->be->fill(ds, first + i,
-							    l4u_frame_ptr(&dsm->fr, f + i));
+					ret = dsm->be->fill(ds->priv, first + i,
+							    l4u_frames_ptr(dsm->fr, f + i));
 					if (ret) {
 						while (i--)
-							ds->frames[first + i] = L4U_DSM_NO_FRAME;
-						l4u_frames_free(&dsm->fr, f, k - 12);
+							ds->frames[first + i] = NO_FRAME;
+						l4u_frames_free(dsm->fr, f, k - 12);
 						return ret;
 					}
 					dsm->st.pages_read++;
@@ -533,7 +603,7 @@ static int dsm_map(struct l4u_server *srv, void *obj, const struct l4_msg *m,
 		   struct l4_reply *r)
 {
 	struct l4u_dsm *dsm = l4u_server_priv(srv);
-	struct l4u_dsm_ds *ds = obj;
+	struct dsm_ds *ds = obj;
 	uint64_t off = m->words[0], hot = m->words[1];
 	unsigned int rights = m->words[2] & L4_FPAGE_RWX;
 	uint64_t size, p;
@@ -548,10 +618,10 @@ static int dsm_map(struct l4u_server *srv, void *obj, const struct l4_msg *m,
 		return -ERANGE;
 	if (!rights)
 		rights = L4_FPAGE_R;
-	if (rights & ~(ds->flags & L4U_DS_RIGHTS))
+	if (rights & ~(ds->flags & L4_FPAGE_RWX))
 		return -EACCES;
 	dsm->sw.maps++;
-	if (ds->frames[off / PAGE] == L4U_DSM_NO_FRAME) {
+	if (ds->frames[off / PAGE] == NO_FRAME) {
 		dsm->sw.faults++;
 		fault = 1;
 	} else {
@@ -570,8 +640,8 @@ static int dsm_map(struct l4u_server *srv, void *obj, const struct l4_msg *m,
 	 * nothing (a region manager asks for the region's rights on any
 	 * fault, so without this every page of a writable region is dirty).
 	 */
-	if (dsm->lazy_w && fault && order == 12 && (rights & L4_FPAGE_W) &&
-	    !(ds->state[off / PAGE] & (L4U_DSM_PAGE_WMAPPED | L4U_DSM_PAGE_DIRTY))) {
+	if ((dsm->cfg.flags & L4U_DSM_LAZY_W) && fault && order == 12 && (rights & L4_FPAGE_W) &&
+	    !(ds->state[off / PAGE] & (PAGE_WMAPPED | PAGE_DIRTY))) {
 		rights &= ~L4_FPAGE_W;
 		if (!rights)
 			rights = L4_FPAGE_R;
@@ -579,20 +649,20 @@ static int dsm_map(struct l4u_server *srv, void *obj, const struct l4_msg *m,
 	size = 1ULL << order;
 	if (rights & L4_FPAGE_W)
 		for (p = 0; p < size / PAGE; p++)
-			ds->state[(off & ~(size - 1)) / PAGE + p] |= L4U_DSM_PAGE_WMAPPED;
-	ret = l4u_reply_map(r, dsm->fr.space,
-			    L4_FPAGE(l4u_frame_addr(f), order, rights), hot & ~(PAGE - 1), 0);
+			ds->state[(off & ~(size - 1)) / PAGE + p] |= PAGE_WMAPPED;
+	ret = l4u_reply_map(r, dsm->space,
+			    L4_FPAGE(FRAME_ADDR(f), order, rights), hot & ~(PAGE - 1), 0);
 	if (ret)
 		return ret;
 	if (order == 12)
 		dsm_log(dsm, "ds %u (%s): MAP offset 0x%" PRIx64 " [%s] for tid %d -> frame 0x%" PRIx64
 			" mapped at 0x%" PRIx64 " in the caller's space", ds->num, ds->what, off,
-			l4u_rights_str(rights, rs), m->tid, l4u_frame_addr(f), hot & ~(PAGE - 1));
+			l4u_rights_str(rights, rs), m->tid, FRAME_ADDR(f), hot & ~(PAGE - 1));
 	else
 		dsm_log(dsm, "ds %u (%s): MAP offset 0x%" PRIx64 " [%s] for tid %d -> frames 0x%" PRIx64
 			"-0x%" PRIx64 " as one %s flexpage at 0x%" PRIx64 " in the caller's space",
 			ds->num, ds->what, off, l4u_rights_str(rights, rs), m->tid,
-			l4u_frame_addr(f), l4u_frame_addr(f) + size - 1,
+			FRAME_ADDR(f), FRAME_ADDR(f) + size - 1,
 			size_str(size, sz, sizeof(sz)), hot & ~(size - 1));
 	return 0;
 }
@@ -601,7 +671,7 @@ static int dsm_info(struct l4u_server *srv, void *obj, const struct l4_msg *m,
 		    struct l4_reply *r)
 {
 	struct l4u_dsm *dsm = l4u_server_priv(srv);
-	struct l4u_dsm_ds *ds = obj;
+	struct dsm_ds *ds = obj;
 
 	(void)m;
 	dsm->st.requests++;
@@ -620,8 +690,8 @@ static int dsm_stats_fn(struct l4u_server *srv, void *obj, const struct l4_msg *
 
 	(void)obj; (void)m;
 	dsm->st.requests++;
-	dsm->st.frames_used = dsm->fr.nframes - dsm->fr.nfree;
-	dsm->st.frames_total = dsm->fr.nframes;
+	dsm->st.frames_used = dsm->nframes - dsm_nfree(dsm);
+	dsm->st.frames_total = dsm->nframes;
 	r->nwords = 6;
 	r->words[0] = dsm->st.dataspaces;
 	r->words[1] = dsm->st.frames_used;
@@ -652,7 +722,7 @@ static int dsm_swap_stats_fn(struct l4u_server *srv, void *obj, const struct l4_
 }
 
 /* Zero pages: anonymous ones go back to the pool, file pages are zeroed. */
-static int dsm_zero(struct l4u_dsm *dsm, struct l4u_dsm_ds *ds, uint64_t first,
+static int dsm_zero(struct l4u_dsm *dsm, struct dsm_ds *ds, uint64_t first,
 		    uint64_t n)
 {
 	uint64_t p;
@@ -667,8 +737,8 @@ static int dsm_zero(struct l4u_dsm *dsm, struct l4u_dsm_ds *ds, uint64_t first,
 		ret = dsm_page(dsm, ds, p, &f);
 		if (ret)
 			return ret;
-		memset(l4u_frame_ptr(&dsm->fr, f), 0, PAGE);
-		ds->state[p] |= L4U_DSM_PAGE_DIRTY;
+		memset(l4u_frames_ptr(dsm->fr, f), 0, PAGE);
+		ds->state[p] |= PAGE_DIRTY;
 	}
 	return 0;
 }
@@ -677,13 +747,13 @@ static int dsm_clear(struct l4u_server *srv, void *obj, const struct l4_msg *m,
 		     struct l4_reply *r)
 {
 	struct l4u_dsm *dsm = l4u_server_priv(srv);
-	struct l4u_dsm_ds *ds = obj;
+	struct dsm_ds *ds = obj;
 	uint64_t first, n;
 	int ret;
 
 	(void)r;
 	dsm->st.requests++;
-	if (!(ds->flags & L4U_DS_W))
+	if (!(ds->flags & L4_FPAGE_W))
 		return -EACCES;
 	ret = dsm_range(ds, m->words[0], m->words[1], &first, &n);
 	if (ret)
@@ -697,7 +767,7 @@ static int dsm_allocate(struct l4u_server *srv, void *obj, const struct l4_msg *
 			struct l4_reply *r)
 {
 	struct l4u_dsm *dsm = l4u_server_priv(srv);
-	struct l4u_dsm_ds *ds = obj;
+	struct dsm_ds *ds = obj;
 	uint64_t first, n, p;
 	uint32_t f;
 	int ret;
@@ -721,8 +791,8 @@ static int dsm_copy_in(struct l4u_server *srv, void *obj, const struct l4_msg *m
 		       struct l4_reply *r)
 {
 	struct l4u_dsm *dsm = l4u_server_priv(srv);
-	struct l4u_dsm_ds *dst = obj, *src;
-	static char buf[L4U_FRAME_SIZE];
+	struct dsm_ds *dst = obj, *src;
+	char *buf = dsm->buf;
 	uint64_t dfirst, sfirst, n, dn;
 	uint32_t df, sf;
 	int ret;
@@ -731,7 +801,7 @@ static int dsm_copy_in(struct l4u_server *srv, void *obj, const struct l4_msg *m
 	dsm->st.requests++;
 	if (m->nwords < 4)
 		return -EINVAL;
-	if (!(dst->flags & L4U_DS_W))
+	if (!(dst->flags & L4_FPAGE_W))
 		return -EACCES;
 	for (src = dsm->list; src; src = src->next)
 		if (src->id == m->words[1])
@@ -752,7 +822,7 @@ static int dsm_copy_in(struct l4u_server *srv, void *obj, const struct l4_msg *m
 
 		if (src == dst && sp == dp)
 			continue;
-		if (src->frames[sp] == L4U_DSM_NO_FRAME && !dsm->be->fill &&
+		if (src->frames[sp] == NO_FRAME && !dsm->be->fill &&
 		    !(src->swap && src->swap[sp])) {
 			/* an untouched anonymous page reads as zero */
 			ret = dsm_zero(dsm, dst, dp, 1);
@@ -764,12 +834,12 @@ static int dsm_copy_in(struct l4u_server *srv, void *obj, const struct l4_msg *m
 		if (ret)
 			return ret;
 		/* through a buffer: getting dst's frame may evict src's */
-		memcpy(buf, l4u_frame_ptr(&dsm->fr, sf), PAGE);
+		memcpy(buf, l4u_frames_ptr(dsm->fr, sf), PAGE);
 		ret = dsm_page(dsm, dst, dp, &df);
 		if (ret)
 			return ret;
-		memcpy(l4u_frame_ptr(&dsm->fr, df), buf, PAGE);
-		dst->state[dp] |= L4U_DSM_PAGE_DIRTY;
+		memcpy(l4u_frames_ptr(dsm->fr, df), buf, PAGE);
+		dst->state[dp] |= PAGE_DIRTY;
 	}
 	return 0;
 }
@@ -778,7 +848,7 @@ static int dsm_sync_fn(struct l4u_server *srv, void *obj, const struct l4_msg *m
 		       struct l4_reply *r)
 {
 	struct l4u_dsm *dsm = l4u_server_priv(srv);
-	struct l4u_dsm_ds *ds = obj;
+	struct dsm_ds *ds = obj;
 	uint64_t first = 0, n = ds->npages, before = dsm->st.pages_written;
 	int ret = 0;
 
@@ -796,273 +866,146 @@ static int dsm_sync_fn(struct l4u_server *srv, void *obj, const struct l4_msg *m
 	return ret;
 }
 
-int l4u_dsm_stats(const struct l4u_ds *ds, struct l4u_dsm_stats *st)
-{
-	struct l4_call c = { .label = L4U_DSM_STATS, .rcv_space_fd = -1 };
-	int ret = l4u_call(ds->cap, &c);
 
-	if (ret)
-		return ret;
-	*st = (struct l4u_dsm_stats){
-		.dataspaces	= c.words[0],
-		.frames_used	= c.words[1],
-		.frames_total	= c.words[2],
-		.pages_read	= c.words[3],
-		.pages_written	= c.words[4],
-		.requests	= c.words[5],
-	};
-	return 0;
-}
-
-int l4u_dsm_swap_stats(const struct l4u_ds *ds, struct l4u_dsm_swap_stats *st)
-{
-	struct l4_call c = { .label = L4U_DSM_SWAP_STATS, .rcv_space_fd = -1 };
-	int ret = l4u_call(ds->cap, &c);
-
-	if (ret)
-		return ret;
-	*st = (struct l4u_dsm_swap_stats){
-		.maps		= c.words[0],
-		.faults		= c.words[1],
-		.hits		= c.words[2],
-		.evictions	= c.words[3],
-		.swap_ins	= c.words[4],
-		.swap_outs	= c.words[5],
-		.pinned		= c.words[6],
-		.swap_used	= c.words[7],
-	};
-	if (st->hits + st->faults)
-		st->hit_ratio = (double)st->hits / (double)(st->hits + st->faults);
-	return 0;
-}
+/* ---- creation and destruction ---------------------------------------------- */
 
 static const struct l4u_server_ops dsm_ops = {
+	.req_size	= sizeof(struct l4u_dsm_req),
+	.resp_size	= sizeof(struct l4u_dsm_resp),
 	.open		= dsm_open,
 	.no_senders	= dsm_no_senders,
 };
 
-static void dsm_usage(const char *name)
+static const struct {
+	int64_t label;
+	l4u_server_fn fn;
+} dsm_handlers[] = {
+	{ L4U_DS_MAP, dsm_map },
+	{ L4U_DS_INFO, dsm_info },
+	{ L4U_DS_CLEAR, dsm_clear },
+	{ L4U_DS_COPY_IN, dsm_copy_in },
+	{ L4U_DS_SYNC, dsm_sync_fn },
+	{ L4U_DS_ALLOCATE, dsm_allocate },
+	{ L4U_DSM_STATS, dsm_stats_fn },
+	{ L4U_DSM_SWAP_STATS, dsm_swap_stats_fn },
+};
+
+#define DSM_DEFAULT_FRAMES	16384	/* 64 MiB */
+
+/* A configuration the engine can serve (swapping: anonymous memory only). */
+static int dsm_config_ok(const struct l4u_dsm_backend *be,
+			 const struct l4u_dsm_config *cfg, uint64_t nframes)
 {
-	fprintf(stderr,
-		"usage: %s --socket PATH|@name [--frames N] [-v]\n"
-		"          [--policy fifo|lru|aging|clock|ws [--tau T] --swap FILE] [--pinned]\n"
-		"          [--alloc bitmap|freelist|buddy] [--lazy-w]\n"
-		"  --socket  where clients open dataspaces (a path, or @name: abstract)\n"
-		"  --frames  memory budget in 4 KiB frames (default 16384: 64 MiB)\n"
-		"  --policy  when the pool is full, evict pages to the swap file by this\n"
-		"            replacement policy (anonymous memory only)\n"
-		"  --tau     the working-set window (ws), in faults (default: frames)\n"
-		"  --swap    the swap file (created or truncated; emptied at exit)\n"
-		"  --lazy-w  (swapping) map a page read-only when it comes in, writable\n"
-		"            on the next MAP: pages only read stay clean\n"
-		"  --pinned  every dataspace gets all its frames at open, never evicted\n"
-		"  --alloc   how frames are allocated (default bitmap)\n"
-		"  -v        one line per request on stdout\n", name);
+	if (!be->open || !cfg->socket || (cfg->flags & ~L4U_DSM_FLAGS_KNOWN) ||
+	    !l4u_frames_strategy_name(cfg->alloc))
+		return 0;
+	if (!cfg->policy)
+		return !cfg->tau && !(cfg->flags & L4U_DSM_LAZY_W);
+	return l4u_policy_name(cfg->policy) && cfg->swap_fd >= 0 &&
+	       !be->fill && !be->writeback && nframes <= L4U_POLICY_MAX_FRAMES &&
+	       (!cfg->tau || cfg->policy == L4U_POLICY_WS);
 }
 
-int l4u_dsm_main(int argc, char **argv, const struct l4u_dsm_backend *be)
+/* Swapping: a policy over the pool, who owns each frame, swap slots. */
+static int dsm_swap_init(struct l4u_dsm *dsm)
 {
-	static const struct option opts[] = {
-		{ "socket", required_argument, NULL, 's' },
-		{ "frames", required_argument, NULL, 'f' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "policy", required_argument, NULL, 'p' },
-		{ "tau", required_argument, NULL, 't' },
-		{ "swap", required_argument, NULL, 'w' },
-		{ "pinned", no_argument, NULL, 'P' },
-		{ "alloc", required_argument, NULL, 'a' },
-		{ "lazy-w", no_argument, NULL, 'L' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
+	const struct l4u_dsm_config *cfg = &dsm->cfg;
+	struct l4u_policy_params pp = {
+		.kind		= cfg->policy,
+		.frames		= (uint32_t)dsm->nframes,
+		.tau		= cfg->policy == L4U_POLICY_WS ?
+				  (cfg->tau ? cfg->tau : dsm->nframes) : 0,
+		.sample		= dsm_sample,
+		.sample_arg	= dsm,
 	};
-	static const struct {
-		int64_t label;
-		l4u_server_fn fn;
-	} handlers[] = {
-		{ L4U_DS_MAP, dsm_map },
-		{ L4U_DS_INFO, dsm_info },
-		{ L4U_DS_CLEAR, dsm_clear },
-		{ L4U_DS_COPY_IN, dsm_copy_in },
-		{ L4U_DS_SYNC, dsm_sync_fn },
-		{ L4U_DS_ALLOCATE, dsm_allocate },
-		{ L4U_DSM_STATS, dsm_stats_fn },
-		{ L4U_DSM_SWAP_STATS, dsm_swap_stats_fn },
-	};
-	struct l4u_dsm dsm = { .be = be, .swap_fd = -1, .max_order = be->max_order };
-	const char *sock = NULL, *swap = NULL;
-	uint64_t nframes = 16384, tau = 0;
-	uint32_t kind = 0;
-	unsigned int strategy = L4U_FRAMES_BITMAP;
-	char *end;
+	int ret;
+
+	dsm->max_order = 12;	/* evicted at the granularity handed out */
+	dsm->swap_fd = cfg->swap_fd;
+	dsm->owner = calloc(dsm->nframes, sizeof(*dsm->owner));
+	dsm->owner_page = calloc(dsm->nframes, sizeof(*dsm->owner_page));
+	ret = !dsm->owner || !dsm->owner_page ? -ENOMEM :
+	      l4u_policy_create(&pp, &dsm->pol);
+	if (ret)
+		dsm_warn(dsm, ret, "policy %s", l4u_policy_name(cfg->policy));
+	return ret;
+}
+
+int l4u_dsm_create(int dev, const struct l4u_dsm_backend *be,
+		   const struct l4u_dsm_config *cfg, struct l4u_dsm **out)
+{
+	struct l4u_frames_info fi;
+	struct l4u_dsm *dsm;
+	uint64_t nframes;
 	unsigned int i;
-	int opt, ret, dev;
-	sigset_t stop;
+	int ret;
 
-	while ((opt = getopt_long(argc, argv, "s:f:vhp:t:w:Pa:L", opts, NULL)) != -1) {
-		switch (opt) {
-		case 's':
-			sock = optarg;
-			break;
-		case 'f':
-			errno = 0;
-			nframes = strtoull(optarg, &end, 0);
-			if (errno || *end || !nframes) {
-				fprintf(stderr, "%s: --frames %s: not a frame count\n",
-					be->name, optarg);
-				return 2;
-			}
-			break;
-		case 'v':
-			dsm.verbose = 1;
-			break;
-		case 'p':
-			for (kind = 1; kind < L4U_POLICY_KINDS; kind++)
-				if (!strcmp(optarg, l4u_policy_name(kind)))
-					break;
-			if (kind == L4U_POLICY_KINDS) {
-				fprintf(stderr, "%s: --policy %s: not one of fifo, lru, aging, clock, ws\n",
-					be->name, optarg);
-				return 2;
-			}
-			break;
-		case 't':
-			errno = 0;
-			tau = strtoull(optarg, &end, 0);
-			if (errno || *end || !tau) {
-				fprintf(stderr, "%s: --tau %s: not a positive number\n",
-					be->name, optarg);
-				return 2;
-			}
-			break;
-		case 'w':
-			swap = optarg;
-			break;
-		case 'P':
-			dsm.pinned = 1;
-			break;
-		case 'L':
-			dsm.lazy_w = 1;
-			break;
-		case 'a':
-			for (strategy = 0; l4u_frames_strategy_name(strategy); strategy++)
-				if (!strcmp(optarg, l4u_frames_strategy_name(strategy)))
-					break;
-			if (!l4u_frames_strategy_name(strategy)) {
-				fprintf(stderr, "%s: --alloc %s: not one of bitmap, freelist, buddy\n",
-					be->name, optarg);
-				return 2;
-			}
-			break;
-		case 'h':
-			dsm_usage(be->name);
-			return 0;
-		default:
-			dsm_usage(be->name);
-			return 2;
-		}
-	}
-	if (!sock || optind != argc) {
-		dsm_usage(be->name);
-		return 2;
-	}
-	if (!kind != !swap || (tau && kind != L4U_POLICY_WS) || (dsm.lazy_w && !kind)) {
-		fprintf(stderr, "%s: %s\n", be->name, !kind != !swap ?
-			"--policy and --swap go together" : tau && kind != L4U_POLICY_WS ?
-			"--tau is for --policy ws" : "--lazy-w is for --policy");
-		return 2;
-	}
-	if (kind && (be->fill || be->writeback)) {
-		fprintf(stderr, "%s: --policy: swapping is for anonymous memory only\n",
-			be->name);
-		return 2;
-	}
-	if (kind && nframes > L4U_POLICY_MAX_FRAMES) {
-		fprintf(stderr, "%s: --frames %" PRIu64 ": too many for a policy\n",
-			be->name, nframes);
-		return 2;
-	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	/* SIGTERM/SIGINT from here on end the loop cleanly (server.c takes
-	 * them through a signalfd), even one that comes before it runs */
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGINT);
-	sigprocmask(SIG_BLOCK, &stop, NULL);
-	dev = l4u_open();
-	if (dev < 0) {
-		fprintf(stderr, "%s: %s: %s\n", be->name, L4_DEVICE_PATH,
-			l4u_open_strerror(dev));
-		return 1;
-	}
-	ret = l4u_frames_init_strategy(&dsm.fr, dev, nframes, strategy);
-	close(dev);	/* the pool's space and window stay */
+	if (!be || !cfg || !out)
+		return -EINVAL;
+	nframes = cfg->frames ? cfg->frames : DSM_DEFAULT_FRAMES;
+	if (!dsm_config_ok(be, cfg, nframes))
+		return -EINVAL;
+	dsm = calloc(1, sizeof(*dsm));
+	if (!dsm)
+		return -ENOMEM;
+	dsm->be = be;
+	dsm->cfg = *cfg;
+	dsm->cfg.socket = NULL;		/* the caller's string: not kept */
+	dsm->swap_fd = -1;
+	dsm->max_order = be->max_order;
+	dsm->nframes = nframes;
+	ret = l4u_frames_create(dev, nframes, cfg->alloc, &dsm->fr);
 	if (ret) {
-		fprintf(stderr, "%s: %" PRIu64 " frames: %s\n", be->name, nframes,
-			strerror(-ret));
-		return 1;
+		dsm_warn(dsm, ret, "%" PRIu64 " frames", nframes);
+		goto fail;
 	}
-	if (kind) {
-		struct l4u_policy_params pp = {
-			.kind = kind, .frames = (uint32_t)nframes,
-			.tau = kind == L4U_POLICY_WS ? (tau ? tau : nframes) : 0,
-			.sample = dsm_sample, .sample_arg = &dsm,
-		};
-
-		dsm.max_order = 12;	/* evicted at the granularity handed out */
-		dsm.swap_fd = open(swap, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		if (dsm.swap_fd < 0) {
-			fprintf(stderr, "%s: --swap %s: %s\n", be->name, swap, strerror(errno));
-			l4u_frames_fini(&dsm.fr);
-			return 1;
-		}
-		dsm.owner = calloc(nframes, sizeof(*dsm.owner));
-		dsm.owner_page = calloc(nframes, sizeof(*dsm.owner_page));
-		ret = !dsm.owner || !dsm.owner_page ? -ENOMEM : l4u_policy_create(&pp, &dsm.pol);
-		if (ret) {
-			fprintf(stderr, "%s: policy %s: %s\n", be->name,
-				l4u_policy_name(kind), strerror(-ret));
-			goto out_swap;
-		}
+	l4u_frames_info(dsm->fr, &fi);
+	dsm->space = fi.space;
+	if (cfg->policy) {
+		ret = dsm_swap_init(dsm);
+		if (ret)
+			goto fail;
 	}
 	/* said before the socket exists: a client that got in finds it said */
-	dsm_log(&dsm, "%" PRIu64 " frames (%" PRIu64 " KiB), serving on %s%s%s%s", nframes,
-		nframes * 4, sock, kind ? ", swapping by " : "",
-		kind ? l4u_policy_name(kind) : "", dsm.pinned ? ", pinned" : "");
-	ret = l4u_server_create(sock, &dsm_ops, &dsm, &dsm.srv);
+	dsm_log(dsm, "%" PRIu64 " frames (%" PRIu64 " KiB), serving on %s%s%s%s",
+		nframes, nframes * 4, cfg->socket,
+		cfg->policy ? ", swapping by " : "",
+		cfg->policy ? l4u_policy_name(cfg->policy) : "",
+		cfg->flags & L4U_DSM_PINNED ? ", pinned" : "");
+	ret = l4u_server_create(cfg->socket, &dsm_ops, dsm, &dsm->srv);
 	if (ret) {
-		fprintf(stderr, "%s: listen on %s: %s\n", be->name, sock, strerror(-ret));
-		goto out_swap;
+		dsm_warn(dsm, ret, "listen on %s", cfg->socket);
+		goto fail;
 	}
-	for (i = 0; i < sizeof(handlers) / sizeof(handlers[0]) && !ret; i++)
-		ret = l4u_server_on(dsm.srv, handlers[i].label, handlers[i].fn);
-	if (!ret)
-		ret = l4u_server_run(dsm.srv);
+	for (i = 0; i < sizeof(dsm_handlers) / sizeof(dsm_handlers[0]) && !ret; i++)
+		ret = l4u_server_on(dsm->srv, dsm_handlers[i].label, dsm_handlers[i].fn);
 	if (ret)
-		dsm_warn(&dsm, "serving", ret);
+		goto fail;
+	*out = dsm;
+	return 0;
+fail:
+	l4u_dsm_destroy(dsm);
+	return ret;
+}
+
+struct l4u_server *l4u_dsm_server(struct l4u_dsm *dsm)
+{
+	return dsm ? dsm->srv : NULL;
+}
+
+void l4u_dsm_destroy(struct l4u_dsm *dsm)
+{
+	if (!dsm)
+		return;
 	/* write back and free what is left; clients' calls then get EPIPE */
-	while (dsm.list)
-		dsm_free(&dsm, dsm.list);
-	dsm_log(&dsm, "exiting");
-	l4u_server_destroy(dsm.srv);
-	l4u_frames_fini(&dsm.fr);
-	if (dsm.swap_fd >= 0) {
-		if (ftruncate(dsm.swap_fd, 0))
-			dsm_warn(&dsm, "truncating the swap file", -errno);
-		close(dsm.swap_fd);
-	}
-	if (dsm.pol)
-		l4u_policy_destroy(dsm.pol);
-	free(dsm.owner);
-	free(dsm.owner_page);
-	free(dsm.swap_free);
-	return ret ? 1 : 0;
-out_swap:
-	if (dsm.pol)
-		l4u_policy_destroy(dsm.pol);
-	free(dsm.owner);
-	free(dsm.owner_page);
-	if (dsm.swap_fd >= 0)
-		close(dsm.swap_fd);
-	l4u_frames_fini(&dsm.fr);
-	return 1;
+	while (dsm->list)
+		dsm_free(dsm, dsm->list);
+	l4u_server_destroy(dsm->srv);
+	l4u_frames_destroy(dsm->fr);
+	if (dsm->pol)
+		l4u_policy_destroy(dsm->pol);
+	free(dsm->owner);
+	free(dsm->owner_page);
+	free(dsm->swap_free);
+	free(dsm);
 }

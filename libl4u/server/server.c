@@ -1,17 +1,17 @@
 // SPDX-License-Identifier: MIT
 /*
- * The server loop of managers: one epoll over the bootstrap socket, its
- * connections, a signalfd and the gates of the objects served.
+ * The server loop: one epoll over the bootstrap socket, its connections,
+ * an eventfd that l4u_server_stop() writes, the fds the program watches
+ * and the gates of the objects served.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/signalfd.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -20,20 +20,26 @@
 #include "l4u/dataspace.h"
 #include "l4u/server.h"
 
-enum { SRV_LISTEN, SRV_CONN, SRV_SIGNAL, SRV_GATE };
+enum { SRV_LISTEN, SRV_CONN, SRV_WAKE, SRV_WATCH, SRV_GATE };
 
 /* Everything in the epoll set starts with its kind. */
 struct srv_item {
 	int kind;
 	int fd;
-	struct srv_item *next;		/* connections: on the server's list */
+	int dead;			/* removed; freed at the end of the round */
+	struct srv_item *next;		/* on its list: connections, watches, zombies */
 };
 
 struct l4u_server_gate {
 	struct srv_item item;		/* SRV_GATE, the receive fd */
 	void *obj;
-	int dead;			/* removed; freed at the end of the round */
 	struct l4u_server_gate *next;	/* on the server's list */
+};
+
+struct srv_watch {
+	struct srv_item item;		/* SRV_WATCH, the caller's fd */
+	l4u_server_fd_fn fn;
+	void *arg;
 };
 
 struct srv_handler {
@@ -45,20 +51,22 @@ struct l4u_server {
 	const struct l4u_server_ops *ops;
 	void *priv;
 	int dev, epfd;
-	struct srv_item listen, sig;
+	struct srv_item listen, wake;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)]; /* to unlink */
 	struct srv_handler *handlers;
 	unsigned int nhandlers;
-	struct l4u_server_gate *gates, *zombies;
+	struct l4u_server_gate *gates;
 	struct srv_item *conns;		/* open bootstrap connections */
-	int stop;
+	struct srv_item *watches;
+	struct srv_item *zombies;	/* removed gates and watches */
+	int stop;			/* atomic: l4u_server_stop() was called */
 	int send_caps;			/* the kernel has send capabilities */
 };
 
 /* Messages served from one gate before the others get their turn. */
 #define SRV_BATCH	16
 
-static int srv_watch(struct l4u_server *srv, struct srv_item *it)
+static int srv_epoll_add(struct l4u_server *srv, struct srv_item *it)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = it };
 
@@ -96,6 +104,14 @@ static int srv_listen(struct l4u_server *srv, const char *name)
 	return s;
 }
 
+/* The bootstrap protocol's sizes and hook (with a socket). */
+static int srv_protocol_ok(const struct l4u_server_ops *ops)
+{
+	return ops->open && ops->req_size && ops->req_size <= L4U_SERVER_MSG_MAX &&
+	       ops->resp_size >= sizeof(int32_t) &&
+	       ops->resp_size <= L4U_SERVER_MSG_MAX;
+}
+
 int l4u_server_create(const char *sock_name, const struct l4u_server_ops *ops,
 		      void *priv, struct l4u_server **srvp)
 {
@@ -103,15 +119,16 @@ int l4u_server_create(const char *sock_name, const struct l4u_server_ops *ops,
 	struct l4_version v;
 	int ret;
 
-	if (!sock_name || !ops || !srvp)
+	if (!ops || !srvp || (sock_name && !srv_protocol_ok(ops)))
 		return -EINVAL;
 	srv = calloc(1, sizeof(*srv));
 	if (!srv)
 		return -ENOMEM;
 	srv->ops = ops;
 	srv->priv = priv;
-	srv->listen = (struct srv_item){ SRV_LISTEN, -1, NULL };
-	srv->sig = (struct srv_item){ SRV_SIGNAL, -1, NULL };
+	srv->listen = (struct srv_item){ .kind = SRV_LISTEN, .fd = -1 };
+	srv->wake = (struct srv_item){ .kind = SRV_WAKE, .fd = -1 };
+	srv->epfd = -1;
 	srv->dev = l4u_open();
 	if (srv->dev < 0) {
 		ret = srv->dev;
@@ -129,17 +146,23 @@ int l4u_server_create(const char *sock_name, const struct l4u_server_ops *ops,
 			close(g);
 	}
 	srv->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (srv->epfd < 0) {
+	srv->wake.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (srv->epfd < 0 || srv->wake.fd < 0) {
 		ret = -errno;
 		goto fail;
 	}
-	ret = srv_listen(srv, sock_name);
-	if (ret < 0)
-		goto fail;
-	srv->listen.fd = ret;
-	ret = srv_watch(srv, &srv->listen);
+	ret = srv_epoll_add(srv, &srv->wake);
 	if (ret)
 		goto fail;
+	if (sock_name) {
+		ret = srv_listen(srv, sock_name);
+		if (ret < 0)
+			goto fail;
+		srv->listen.fd = ret;
+		ret = srv_epoll_add(srv, &srv->listen);
+		if (ret)
+			goto fail;
+	}
 	*srvp = srv;
 	return 0;
 fail:
@@ -147,13 +170,22 @@ fail:
 	return ret;
 }
 
+/* Removed gates and watches: events of this round may still point at them. */
+static void srv_bury(struct l4u_server *srv, struct srv_item *it)
+{
+	epoll_ctl(srv->epfd, EPOLL_CTL_DEL, it->fd, NULL);
+	it->dead = 1;
+	it->next = srv->zombies;
+	srv->zombies = it;
+}
+
 static void srv_free_zombies(struct l4u_server *srv)
 {
 	while (srv->zombies) {
-		struct l4u_server_gate *g = srv->zombies;
+		struct srv_item *it = srv->zombies;
 
-		srv->zombies = g->next;
-		free(g);
+		srv->zombies = it->next;
+		free(it);	/* the item is the first member */
 	}
 }
 
@@ -163,6 +195,8 @@ void l4u_server_destroy(struct l4u_server *srv)
 		return;
 	while (srv->gates)
 		l4u_server_gate_remove(srv, srv->gates);
+	while (srv->watches)
+		l4u_server_unwatch(srv, srv->watches->fd);
 	srv_free_zombies(srv);
 	while (srv->conns) {
 		struct srv_item *c = srv->conns;
@@ -175,6 +209,8 @@ void l4u_server_destroy(struct l4u_server *srv)
 		close(srv->listen.fd);
 	if (srv->path[0])
 		unlink(srv->path);
+	if (srv->wake.fd >= 0)
+		close(srv->wake.fd);
 	if (srv->epfd >= 0)
 		close(srv->epfd);
 	if (srv->dev >= 0)
@@ -231,9 +267,9 @@ int l4u_server_gate_add(struct l4u_server *srv, void *obj,
 		ret = -errno;
 		goto fail;
 	}
-	g->item = (struct srv_item){ SRV_GATE, fd, NULL };
+	g->item = (struct srv_item){ .kind = SRV_GATE, .fd = fd };
 	g->obj = obj;
-	ret = srv_watch(srv, &g->item);
+	ret = srv_epoll_add(srv, &g->item);
 	if (ret)
 		goto fail;
 	g->next = srv->gates;
@@ -265,7 +301,7 @@ void l4u_server_gate_remove(struct l4u_server *srv, struct l4u_server_gate *g)
 {
 	struct l4u_server_gate **pp;
 
-	if (g->dead)
+	if (g->item.dead)
 		return;
 	for (pp = &srv->gates; *pp; pp = &(*pp)->next) {
 		if (*pp == g) {
@@ -273,18 +309,80 @@ void l4u_server_gate_remove(struct l4u_server *srv, struct l4u_server_gate *g)
 			break;
 		}
 	}
-	epoll_ctl(srv->epfd, EPOLL_CTL_DEL, g->item.fd, NULL);
+	srv_bury(srv, &g->item);
 	close(g->item.fd);
 	g->item.fd = -1;
-	g->dead = 1;
-	/* events of this round may still point at it */
-	g->next = srv->zombies;
-	srv->zombies = g;
 }
 
+/* ---- other fds, stopping ------------------------------------------------- */
+
+int l4u_server_watch(struct l4u_server *srv, int fd, l4u_server_fd_fn fn,
+		     void *arg)
+{
+	struct srv_watch *w;
+	int ret;
+
+	if (!srv || fd < 0 || !fn)
+		return -EINVAL;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->item = (struct srv_item){ .kind = SRV_WATCH, .fd = fd };
+	w->fn = fn;
+	w->arg = arg;
+	ret = srv_epoll_add(srv, &w->item);
+	if (ret) {
+		free(w);
+		return ret;
+	}
+	w->item.next = srv->watches;
+	srv->watches = &w->item;
+	return 0;
+}
+
+int l4u_server_unwatch(struct l4u_server *srv, int fd)
+{
+	struct srv_item **pp, *it;
+
+	for (pp = &srv->watches; *pp; pp = &(*pp)->next) {
+		it = *pp;
+		if (it->fd == fd) {
+			*pp = it->next;
+			srv_bury(srv, it);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/*
+ * The stop flag is what counts; the eventfd only wakes the loop. Both are
+ * async-signal-safe, and errno is kept for an interrupted caller.
+ */
 void l4u_server_stop(struct l4u_server *srv)
 {
-	srv->stop = 1;
+	uint64_t one = 1;
+	int saved = errno;
+	ssize_t n;
+
+	__atomic_store_n(&srv->stop, 1, __ATOMIC_SEQ_CST);
+	n = write(srv->wake.fd, &one, sizeof(one));	/* fails only when full */
+	(void)n;
+	errno = saved;
+}
+
+static int srv_stopping(struct l4u_server *srv)
+{
+	return __atomic_load_n(&srv->stop, __ATOMIC_SEQ_CST);
+}
+
+static void srv_wake_drain(struct l4u_server *srv)
+{
+	uint64_t count;
+	ssize_t n;
+
+	n = read(srv->wake.fd, &count, sizeof(count));	/* EAGAIN: taken already */
+	(void)n;
 }
 
 /* ---- the bootstrap socket ---------------------------------------------- */
@@ -303,8 +401,8 @@ static void srv_accept(struct l4u_server *srv)
 			close(c);
 			continue;
 		}
-		*it = (struct srv_item){ SRV_CONN, c, srv->conns };
-		if (srv_watch(srv, it)) {
+		*it = (struct srv_item){ .kind = SRV_CONN, .fd = c, .next = srv->conns };
+		if (srv_epoll_add(srv, it)) {
 			close(c);
 			free(it);
 			continue;
@@ -328,52 +426,57 @@ static void srv_conn_close(struct l4u_server *srv, struct srv_item *it)
 	free(it);
 }
 
+/* The response to a refused request: zeros but the error. */
+static void srv_refusal(void *resp, size_t len, int err)
+{
+	int32_t e = -err;
+
+	memset(resp, 0, len);
+	memcpy(resp, &e, sizeof(e));
+}
+
 /* One request on a connection; the connection stays for more. */
 static void srv_request(struct l4u_server *srv, struct srv_item *it)
 {
+	const struct l4u_server_ops *ops = srv->ops;
+	/* aligned for any struct a protocol sends */
+	unsigned char req[L4U_SERVER_MSG_MAX] __attribute__((aligned(16)));
+	unsigned char resp[L4U_SERVER_MSG_MAX] __attribute__((aligned(16)));
 	struct l4u_server_gate *gate = NULL;
-	struct l4u_dsm_resp resp = { 0 };
-	struct l4u_dsm_req req;
 	int n, fd, cap = -1, ret;
 
-	n = l4u_cap_recv(it->fd, &fd, &req, sizeof(req));
+	n = l4u_cap_recv(it->fd, &fd, req, ops->req_size);
 	if (n == -EAGAIN)
 		return;
-	if (n != (int)sizeof(req)) {
+	if (n != (int)ops->req_size) {
 		/* end of stream, an error, or a torn request: hang up */
 		if (fd >= 0)
 			close(fd);
 		srv_conn_close(srv, it);
 		return;
 	}
-	if (req.reserved[0] || req.reserved[1]) {
-		if (fd >= 0)
-			close(fd);
-		ret = -EINVAL;
-	} else {
-		ret = srv->ops->open(srv, &req, fd, &resp, &gate);
-	}
+	memset(resp, 0, ops->resp_size);
+	ret = ops->open(srv, req, fd, resp, &gate);
 	if (!ret) {
 		cap = l4u_server_gate_cap(srv, gate);
 		if (cap < 0) {
 			ret = cap;
 			/* nobody ever held it: the object goes */
-			if (srv->ops->no_senders)
-				srv->ops->no_senders(srv, gate->obj);
+			if (ops->no_senders)
+				ops->no_senders(srv, gate->obj);
 		}
 	}
 	if (ret) {
-		resp = (struct l4u_dsm_resp){ .error = -ret };
+		srv_refusal(resp, ops->resp_size, ret);
 		cap = -1;
 	}
-	n = l4u_cap_send(it->fd, cap, &resp, sizeof(resp));
+	n = l4u_cap_send(it->fd, cap, resp, ops->resp_size);
 	if (cap >= 0) {
 		close(cap);	/* the client's copy (in flight) holds the gate */
-		if (n != (int)sizeof(resp) && !srv->send_caps &&
-		    srv->ops->no_senders)
-			srv->ops->no_senders(srv, gate->obj);	/* no NO_SENDERS will come */
+		if (n != (int)ops->resp_size && !srv->send_caps && ops->no_senders)
+			ops->no_senders(srv, gate->obj);	/* no NO_SENDERS will come */
 	}
-	if (n != (int)sizeof(resp))
+	if (n != (int)ops->resp_size)
 		srv_conn_close(srv, it);
 }
 
@@ -415,7 +518,7 @@ static int srv_gate(struct l4u_server *srv, struct l4u_server_gate *g)
 
 	memset(&rw, 0, sizeof(rw));
 	for (n = 0; ; n++) {
-		if (g->dead)
+		if (g->item.dead)
 			return 0;
 		if (n == SRV_BATCH) {
 			/* the others' turn: answer alone; epoll (level-
@@ -461,30 +564,12 @@ static int srv_gate(struct l4u_server *srv, struct l4u_server_gate *g)
 	}
 }
 
-static int srv_signals(struct l4u_server *srv, sigset_t *old)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	if (sigprocmask(SIG_BLOCK, &set, old))
-		return -errno;
-	srv->sig.fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (srv->sig.fd < 0)
-		return -errno;
-	return srv_watch(srv, &srv->sig);
-}
-
 int l4u_server_run(struct l4u_server *srv)
 {
 	struct epoll_event ev[32];
-	sigset_t old;
-	int ret, n, i;
+	int ret = 0, n, i;
 
-	ret = srv_signals(srv, &old);
-	srv->stop = 0;
-	while (!ret && !srv->stop) {
+	while (!ret && !srv_stopping(srv)) {
 		n = epoll_wait(srv->epfd, ev, 32, -1);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -492,9 +577,11 @@ int l4u_server_run(struct l4u_server *srv)
 			ret = -errno;
 			break;
 		}
-		for (i = 0; i < n && !ret && !srv->stop; i++) {
+		for (i = 0; i < n && !ret && !srv_stopping(srv); i++) {
 			struct srv_item *it = ev[i].data.ptr;
 
+			if (it->dead)
+				continue;
 			switch (it->kind) {
 			case SRV_LISTEN:
 				srv_accept(srv);
@@ -502,12 +589,13 @@ int l4u_server_run(struct l4u_server *srv)
 			case SRV_CONN:
 				srv_request(srv, it);
 				break;
-			case SRV_SIGNAL: {
-				struct signalfd_siginfo si;
+			case SRV_WAKE:
+				srv_wake_drain(srv);
+				break;
+			case SRV_WATCH: {
+				struct srv_watch *w = (struct srv_watch *)it;
 
-				/* consume it: unblocked later it would kill us */
-				if (read(srv->sig.fd, &si, sizeof(si)) == sizeof(si))
-					srv->stop = 1;
+				ret = w->fn(srv, it->fd, w->arg);
 				break;
 			}
 			case SRV_GATE:
@@ -517,11 +605,8 @@ int l4u_server_run(struct l4u_server *srv)
 		}
 		srv_free_zombies(srv);
 	}
-	if (srv->sig.fd >= 0) {
-		epoll_ctl(srv->epfd, EPOLL_CTL_DEL, srv->sig.fd, NULL);
-		close(srv->sig.fd);
-		srv->sig.fd = -1;
-	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	/* this stop is used up; one that comes later ends the next run */
+	if (srv_stopping(srv))
+		__atomic_store_n(&srv->stop, 0, __ATOMIC_SEQ_CST);
 	return ret;
 }

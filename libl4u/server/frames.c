@@ -14,9 +14,28 @@
 #include <unistd.h>
 
 #include "l4u/l4u.h"
-#include "l4u/server.h"
+#include "l4u/frames.h"
 
-#define NIL	UINT32_MAX
+#define NIL		UINT32_MAX
+#define ORDERS		21	/* orders 0 .. 20 (4 KiB .. 4 GiB) */
+
+struct l4u_frames {
+	int space;		/* sigma0-backed space fd, frame i at i * 4096 */
+	char *win;		/* read-write window onto all of it */
+	uint64_t nframes;	/* frames in all */
+	uint64_t nfree;		/* frames free now */
+	uint64_t *bitmap;	/* bit set: allocated (every strategy) */
+	uint64_t hint;		/* where the next search for one frame starts */
+	unsigned int strategy;	/* L4U_FRAMES_* */
+	/* FREELIST: free frames, the last freed on top; instack[f]: f is in it */
+	uint32_t *stack;
+	uint64_t nstack;
+	uint8_t *instack;
+	/* BUDDY: per order a doubly linked list of free blocks (by first frame) */
+	uint32_t *next, *prev;
+	uint8_t *head;		/* per frame: order + 1 if it heads a free block */
+	uint32_t free_list[ORDERS];
+};
 
 const char *l4u_frames_strategy_name(unsigned int strategy)
 {
@@ -54,7 +73,7 @@ static void buddy_add_range(struct l4u_frames *fr, uint64_t f, uint64_t n)
 	while (n) {
 		unsigned int k = 0;
 
-		while (k + 1 < L4U_FRAMES_ORDERS && !(f & ((2ULL << k) - 1)) &&
+		while (k + 1 < ORDERS && !(f & ((2ULL << k) - 1)) &&
 		       (2ULL << k) <= n)
 			k++;
 		buddy_push(fr, (uint32_t)f, k);
@@ -68,9 +87,9 @@ static int64_t buddy_alloc(struct l4u_frames *fr, unsigned int order)
 	unsigned int k;
 	uint32_t f;
 
-	for (k = order; k < L4U_FRAMES_ORDERS && fr->free_list[k] == NIL; k++)
+	for (k = order; k < ORDERS && fr->free_list[k] == NIL; k++)
 		;
-	if (k == L4U_FRAMES_ORDERS)
+	if (k == ORDERS)
 		return -ENOMEM;
 	f = fr->free_list[k];
 	buddy_del(fr, f, k);
@@ -83,7 +102,7 @@ static int64_t buddy_alloc(struct l4u_frames *fr, unsigned int order)
 
 static void buddy_free(struct l4u_frames *fr, uint64_t f, unsigned int k)
 {
-	while (k + 1 < L4U_FRAMES_ORDERS) {
+	while (k + 1 < ORDERS) {
 		uint64_t b = f ^ (1ULL << k);
 
 		if (b + (1ULL << k) > fr->nframes || fr->head[b] != k + 1)
@@ -95,26 +114,27 @@ static void buddy_free(struct l4u_frames *fr, uint64_t f, unsigned int k)
 	buddy_push(fr, (uint32_t)f, k);
 }
 
-int l4u_frames_init(struct l4u_frames *fr, int dev, uint64_t nframes)
-{
-	return l4u_frames_init_strategy(fr, dev, nframes, L4U_FRAMES_BITMAP);
-}
-
-int l4u_frames_init_strategy(struct l4u_frames *fr, int dev, uint64_t nframes,
-			     unsigned int strategy)
+int l4u_frames_create(int dev, uint64_t nframes, unsigned int strategy,
+		      struct l4u_frames **frp)
 {
 	uint64_t words = (nframes + 63) / 64, i;
+	struct l4u_frames *fr;
 	unsigned int k;
 	int ret;
 
-	memset(fr, 0, sizeof(*fr));
-	fr->space = -1;
-	if (!nframes || nframes > (1ULL << 32) - 2 || !l4u_frames_strategy_name(strategy))
+	if (!frp || !nframes || nframes > (1ULL << 32) - 2 ||
+	    !l4u_frames_strategy_name(strategy))
 		return -EINVAL;
+	fr = calloc(1, sizeof(*fr));
+	if (!fr)
+		return -ENOMEM;
+	fr->space = -1;
 	fr->strategy = strategy;
 	fr->bitmap = calloc(words, sizeof(uint64_t));
-	if (!fr->bitmap)
-		return -ENOMEM;
+	if (!fr->bitmap) {
+		ret = -ENOMEM;
+		goto fail;
+	}
 	if (strategy == L4U_FRAMES_FREELIST) {
 		fr->stack = malloc(nframes * sizeof(*fr->stack));
 		fr->instack = malloc(nframes);
@@ -135,14 +155,14 @@ int l4u_frames_init_strategy(struct l4u_frames *fr, int dev, uint64_t nframes,
 			ret = -ENOMEM;
 			goto fail;
 		}
-		for (k = 0; k < L4U_FRAMES_ORDERS; k++)
+		for (k = 0; k < ORDERS; k++)
 			fr->free_list[k] = NIL;
 		/* from the top down, so that the lowest block is first in its list */
 		for (i = nframes; i; ) {
 			uint64_t f = i - 1, n;
 
 			/* the biggest aligned block ending at i */
-			for (k = 0; k + 1 < L4U_FRAMES_ORDERS; k++) {
+			for (k = 0; k + 1 < ORDERS; k++) {
 				n = 2ULL << k;
 				if (n > i || ((i - n) & (n - 1)))
 					break;
@@ -163,14 +183,17 @@ int l4u_frames_init_strategy(struct l4u_frames *fr, int dev, uint64_t nframes,
 	if (ret)
 		goto fail;
 	fr->nframes = fr->nfree = nframes;
+	*frp = fr;
 	return 0;
 fail:
-	l4u_frames_fini(fr);
+	l4u_frames_destroy(fr);
 	return ret;
 }
 
-void l4u_frames_fini(struct l4u_frames *fr)
+void l4u_frames_destroy(struct l4u_frames *fr)
 {
+	if (!fr)
+		return;
 	if (fr->win)
 		l4u_window_close(fr->win, fr->nframes * L4U_FRAME_SIZE);
 	if (fr->space >= 0)
@@ -181,8 +204,25 @@ void l4u_frames_fini(struct l4u_frames *fr)
 	free(fr->next);
 	free(fr->prev);
 	free(fr->head);
-	memset(fr, 0, sizeof(*fr));
-	fr->space = -1;
+	free(fr);
+}
+
+int l4u_frames_info(const struct l4u_frames *fr, struct l4u_frames_info *info)
+{
+	if (!fr || !info)
+		return -EINVAL;
+	*info = (struct l4u_frames_info){
+		.space		= fr->space,
+		.strategy	= fr->strategy,
+		.nframes	= fr->nframes,
+		.nfree		= fr->nfree,
+	};
+	return 0;
+}
+
+void *l4u_frames_ptr(const struct l4u_frames *fr, uint64_t frame)
+{
+	return fr->win + frame * L4U_FRAME_SIZE;
 }
 
 static int frame_used(const struct l4u_frames *fr, uint64_t f)
@@ -269,7 +309,7 @@ found:
 	fr->hint = f + n;
 	/* make them present: sigma0 hands out zeroed frames on first touch */
 	for (i = 0; i < n; i++) {
-		p = (volatile char *)l4u_frame_ptr(fr, f + i);
+		p = (volatile char *)l4u_frames_ptr(fr, f + i);
 		(void)*p;
 	}
 	return (int64_t)f;
@@ -284,7 +324,7 @@ int64_t l4u_frames_free(struct l4u_frames *fr, uint64_t frame, unsigned int orde
 		return -EINVAL;
 	/* revoke what clients hold, and the space's own entries: sigma0
 	 * gives the memory back, the next touch gets a fresh zeroed frame */
-	ret = l4u_unmap(fr->space, L4_FPAGE(l4u_frame_addr(frame), 12 + order,
+	ret = l4u_unmap(fr->space, L4_FPAGE(frame * L4U_FRAME_SIZE, 12 + order,
 					    L4_FPAGE_RWX),
 			L4_UNMAP_ALL_SPACES, NULL, &access);
 	frames_mark(fr, frame, n, 0);
