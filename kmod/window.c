@@ -193,7 +193,14 @@ static vm_fault_t l4_window_get_locked(struct vm_fault *vmf, u8 rights)
 				put_page(page);
 				return l4_fault_to_pager(vmf, rights, true);
 			}
-			lock_page(page);
+			/*
+			 * The folio lock is the frame lock: a map or unmap
+			 * of a wide tree may hold it for a while.
+			 */
+			if (folio_lock_killable(page_folio(page))) {
+				put_page(page);
+				return VM_FAULT_SIGBUS;
+			}
 			if (l4_space_access_page(space, index, page, rights, &order))
 				goto locked;
 			unlock_page(page);
@@ -252,7 +259,8 @@ static vm_fault_t l4_window_page_mkwrite(struct vm_fault *vmf)
 	struct l4_space *space = vmf->vma->vm_private_data;
 	struct page *page = vmf->page;
 
-	lock_page(page);
+	if (folio_lock_killable(page_folio(page)))
+		return VM_FAULT_SIGBUS;	/* dying anyway */
 	/*
 	 * Right after our ->fault validated this very write (the PTE was
 	 * none: do_shared_fault() unlocks the page in between), ->fault left

@@ -1169,7 +1169,7 @@ TEST_F(netlink, l4ctl_tool)
 	snprintf(cmd, sizeof(cmd), L4CTL " --json space %llu 2>&1", (unsigned long long)idc);
 	ASSERT_EQ(0, run(cmd, out, sizeof(out)));
 	snprintf(want, sizeof(want),
-		 "[{\"space\": %llu, \"addr\": 8192, \"frame\": %llu, \"rights\": \"r--\", \"depth\": 2, \"parent_space\": %llu, \"parent_addr\": 4096}]",
+		 "[{\"space\": %llu, \"addr\": 8192, \"frame\": %llu, \"rights\": \"r--\", \"depth\": 2, \"size\": 4096, \"parent_space\": %llu, \"parent_addr\": 4096}]",
 		 (unsigned long long)idc, (unsigned long long)frame, (unsigned long long)idb);
 	ASSERT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
 

@@ -191,6 +191,7 @@ static const struct {
 } stat_names[] = {
 	{ L4_A_ST_SPACES, "spaces" },
 	{ L4_A_ST_FRAMES, "frames" },
+	{ L4_A_ST_SUPERPAGES, "superpages" },
 	{ L4_A_ST_NODES, "nodes" },
 	{ L4_A_ST_WINDOWS, "windows" },
 	{ L4_A_ST_GATES, "gates" },
@@ -251,22 +252,25 @@ static void space_rec(struct nlattr **tb, void *arg)
 	if (json) {
 		printf("%s{\"id\": %" PRIu64 ", \"uid\": %u, \"pid\": %u, \"size\": %" PRIu64
 		       ", \"flags\": %u, \"frames\": %" PRIu64 ", \"nodes\": %" PRIu64
-		       ", \"windows\": %u, \"pager\": %s, \"max_frames\": %" PRIu64 "}",
+		       ", \"windows\": %u, \"pager\": %s, \"max_frames\": %" PRIu64
+		       ", \"superpages\": %" PRIu64 "}",
 		       l->n ? ",\n " : "[", u64(tb, L4_A_SPACE_ID), u32(tb, L4_A_SPACE_UID),
 		       u32(tb, L4_A_SPACE_PID), u64(tb, L4_A_SPACE_SIZE),
 		       u32(tb, L4_A_SPACE_FLAGS), u64(tb, L4_A_SPACE_FRAMES),
 		       u64(tb, L4_A_SPACE_NODES), u32(tb, L4_A_SPACE_WINDOWS),
 		       u8(tb, L4_A_SPACE_PAGER) ? "true" : "false",
-		       u64(tb, L4_A_SPACE_MAX_FRAMES));
+		       u64(tb, L4_A_SPACE_MAX_FRAMES), u64(tb, L4_A_SPACE_SUPERPAGES));
 	} else {
 		if (!l->n)
-			printf("%6s %6s %7s %12s %8s %8s %7s %5s %5s\n", "ID", "UID",
-			       "PID", "SIZE", "FRAMES", "NODES", "WINDOWS", "PAGER", "FLAGS");
-		printf("%6" PRIu64 " %6u %7u %12" PRIu64 " %8" PRIu64 " %8" PRIu64
-		       " %7u %5s %#5x\n",
+			printf("%6s %6s %7s %12s %8s %6s %8s %7s %5s %5s\n", "ID", "UID",
+			       "PID", "SIZE", "FRAMES", "SUPER", "NODES", "WINDOWS", "PAGER",
+			       "FLAGS");
+		printf("%6" PRIu64 " %6u %7u %12" PRIu64 " %8" PRIu64 " %6" PRIu64
+		       " %8" PRIu64 " %7u %5s %#5x\n",
 		       u64(tb, L4_A_SPACE_ID), u32(tb, L4_A_SPACE_UID),
 		       u32(tb, L4_A_SPACE_PID), u64(tb, L4_A_SPACE_SIZE),
-		       u64(tb, L4_A_SPACE_FRAMES), u64(tb, L4_A_SPACE_NODES),
+		       u64(tb, L4_A_SPACE_FRAMES), u64(tb, L4_A_SPACE_SUPERPAGES),
+		       u64(tb, L4_A_SPACE_NODES),
 		       u32(tb, L4_A_SPACE_WINDOWS),
 		       u8(tb, L4_A_SPACE_PAGER) ? "yes" : "no", u32(tb, L4_A_SPACE_FLAGS));
 	}
@@ -304,6 +308,8 @@ static void entry_rec(struct nlattr **tb, void *arg)
 {
 	struct entries *e = arg;
 	unsigned int depth = u8(tb, L4_A_E_DEPTH);
+	/* the module's size of the entry: 4 KiB, or a whole 2 MiB superpage */
+	uint64_t size = 1ULL << (tb[L4_A_E_ORDER] ? u8(tb, L4_A_E_ORDER) : 12);
 	char parent[64] = "-";
 
 	if (tb[L4_A_E_PARENT_SPACE])
@@ -311,24 +317,25 @@ static void entry_rec(struct nlattr **tb, void *arg)
 			 u64(tb, L4_A_E_PARENT_SPACE), u64(tb, L4_A_E_PARENT_ADDR));
 	if (json) {
 		printf("%s{\"space\": %" PRIu64 ", \"addr\": %" PRIu64 ", \"frame\": %" PRIu64
-		       ", \"rights\": \"%s\", \"depth\": %u",
+		       ", \"rights\": \"%s\", \"depth\": %u, \"size\": %" PRIu64,
 		       e->n ? ",\n " : "[", u64(tb, L4_A_SPACE_ID), u64(tb, L4_A_E_ADDR),
-		       u64(tb, L4_A_FRAME_ID), rights_str(u8(tb, L4_A_E_RIGHTS)), depth);
+		       u64(tb, L4_A_FRAME_ID), rights_str(u8(tb, L4_A_E_RIGHTS)), depth,
+		       size);
 		if (tb[L4_A_E_PARENT_SPACE])
 			printf(", \"parent_space\": %" PRIu64 ", \"parent_addr\": %" PRIu64,
 			       u64(tb, L4_A_E_PARENT_SPACE), u64(tb, L4_A_E_PARENT_ADDR));
 		putchar('}');
 	} else if (e->tree) {
-		printf("%*sspace %" PRIu64 " %#" PRIx64 " %s\n", 2 * depth, "",
+		printf("%*sspace %" PRIu64 " %#" PRIx64 " %s%s\n", 2 * depth, "",
 		       u64(tb, L4_A_SPACE_ID), u64(tb, L4_A_E_ADDR),
-		       rights_str(u8(tb, L4_A_E_RIGHTS)));
+		       rights_str(u8(tb, L4_A_E_RIGHTS)), size > 4096 ? " 2M" : "");
 	} else {
 		if (!e->n)
-			printf("%18s %8s %6s %5s %s\n", "ADDR", "FRAME", "RIGHTS",
-			       "DEPTH", "PARENT (space:addr)");
-		printf("%#18" PRIx64 " %8" PRIu64 " %6s %5u %s\n", u64(tb, L4_A_E_ADDR),
-		       u64(tb, L4_A_FRAME_ID), rights_str(u8(tb, L4_A_E_RIGHTS)), depth,
-		       parent);
+			printf("%18s %4s %8s %6s %5s %s\n", "ADDR", "SIZE", "FRAME",
+			       "RIGHTS", "DEPTH", "PARENT (space:addr)");
+		printf("%#18" PRIx64 " %4s %8" PRIu64 " %6s %5u %s\n", u64(tb, L4_A_E_ADDR),
+		       size > 4096 ? "2M" : "4K", u64(tb, L4_A_FRAME_ID),
+		       rights_str(u8(tb, L4_A_E_RIGHTS)), depth, parent);
 	}
 	e->n++;
 }
