@@ -1028,24 +1028,65 @@ static int row_wanted(const char *row)
 	return !only || !strcmp(only, row);
 }
 
-/* the uffd rows of section [1]: each operation with each way of waiting */
-static const struct uffd_row {
+/* a uffd row: an operation, a way of waiting, bytes resolved per fault */
+struct uffd_row {
 	const char *key, *only, *label;
 	enum uffd_mode mode;
 	enum uffd_wait wait;
-} uffd_rows_4k[] = {
+	size_t chunk;
+};
+
+/*
+ * Measure @n uffd rows over @npages pages into @peers and print them (x
+ * against @base, if any); the rows @only leaves out stay unmeasured. The
+ * COPY source (markers @tag) and the CONTINUE memfd (markers @tag + 1) are
+ * made once for all rows.
+ */
+static void uffd_rows_bench(const struct uffd_row *rows, size_t n, struct peer *peers,
+			    size_t npages, unsigned int tag, const struct result *base)
+{
+	char *usrc = NULL;
+	int memfd = -1;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct uffd_row *u = &rows[i];
+		int cont = u->mode == UFFD_CONTINUE;
+
+		peers[i] = (struct peer){ .key = u->key, .r = { .valid = 0 } };
+		if ((u->only && !row_wanted(u->only)) || (cont && !minor_shmem_ok)) {
+			print_row(u->label, &peers[i].r, NULL);
+			continue;
+		}
+		if (!cont && !usrc) {
+			usrc = map_anon(npages * PAGE);
+			fill_markers(usrc, npages, tag);
+		}
+		if (cont && memfd < 0)
+			memfd = populated_memfd(npages, tag + 1);
+		peers[i].r = uffd_bench(u->key, u->mode, u->wait, usrc, memfd, npages, u->chunk,
+					tag + cont);
+		print_row(u->label, &peers[i].r, base);
+	}
+	if (usrc)
+		munmap(usrc, npages * PAGE);
+	if (memfd >= 0)
+		close(memfd);
+}
+
+/* the uffd rows of section [1]: each operation with each way of waiting */
+static const struct uffd_row uffd_rows_4k[] = {
 	{ "uffd-copy-4K-poll", "copy", "uffd COPY 4 KiB, anon: poll + read",
-	  UFFD_COPY, UFFD_POLL },
+	  UFFD_COPY, UFFD_POLL, PAGE },
 	{ "uffd-copy-4K-read", "copy-read", "uffd COPY 4 KiB, anon: blocking read",
-	  UFFD_COPY, UFFD_READ },
+	  UFFD_COPY, UFFD_READ, PAGE },
 	{ "uffd-copy-4K-busy", "copy-busy", "uffd COPY 4 KiB, anon: busy-polling read",
-	  UFFD_COPY, UFFD_BUSY },
+	  UFFD_COPY, UFFD_BUSY, PAGE },
 	{ "uffd-continue-4K-poll", "cont", "uffd CONTINUE 4 KiB, memfd: poll + read",
-	  UFFD_CONTINUE, UFFD_POLL },
+	  UFFD_CONTINUE, UFFD_POLL, PAGE },
 	{ "uffd-continue-4K-read", "cont-read", "uffd CONTINUE 4 KiB, memfd: blocking read",
-	  UFFD_CONTINUE, UFFD_READ },
+	  UFFD_CONTINUE, UFFD_READ, PAGE },
 	{ "uffd-continue-4K-busy", "cont-busy", "uffd CONTINUE 4 KiB, memfd: busy read",
-	  UFFD_CONTINUE, UFFD_BUSY },
+	  UFFD_CONTINUE, UFFD_BUSY, PAGE },
 };
 
 #define NUFFD4K		(sizeof(uffd_rows_4k) / sizeof(uffd_rows_4k[0]))
@@ -1056,8 +1097,7 @@ static void section1(size_t npages)
 	struct peer uffd[NUFFD4K];
 	struct l4_pager_ctx pager;
 	long spin = spin_get();
-	char *usrc = NULL;
-	int src, memfd = -1;
+	int src;
 
 	printf("\n[1] 4 KiB fault round trip (touch -> pager -> map -> resume), %zu pages\n",
 	       npages);
@@ -1087,27 +1127,7 @@ static void section1(size_t npages)
 			       wake_get());
 	}
 
-	for (size_t i = 0; i < NUFFD4K; i++) {
-		const struct uffd_row *u = &uffd_rows_4k[i];
-		uffd[i] = (struct peer){ .key = u->key, .r = { .valid = 0 } };
-		if (!row_wanted(u->only) || (u->mode == UFFD_CONTINUE && !minor_shmem_ok)) {
-			print_row(u->label, &uffd[i].r, NULL);
-			continue;
-		}
-		if (u->mode == UFFD_COPY && !usrc) {
-			usrc = map_anon(npages * PAGE);
-			fill_markers(usrc, npages, 2);
-		}
-		if (u->mode == UFFD_CONTINUE && memfd < 0)
-			memfd = populated_memfd(npages, 3);
-		uffd[i].r = uffd_bench(u->key, u->mode, u->wait, usrc, memfd, npages, PAGE,
-				       u->mode == UFFD_COPY ? 2 : 3);
-		print_row(u->label, &uffd[i].r, NULL);
-	}
-	if (usrc)
-		munmap(usrc, npages * PAGE);
-	if (memfd >= 0)
-		close(memfd);
+	uffd_rows_bench(uffd_rows_4k, NUFFD4K, uffd, npages, 2, NULL);
 
 	if (only)
 		return;
@@ -1217,17 +1237,18 @@ static struct result shmem_first_touch(const char *what, size_t npages, int thp)
  * each way of waiting
  */
 static const struct uffd_row uffd_rows_2m[] = {
-	{ "uffd-copy-4K-poll", NULL, "uffd COPY 4 KiB per fault, anon", UFFD_COPY, UFFD_POLL },
+	{ "uffd-copy-4K-poll", NULL, "uffd COPY 4 KiB per fault, anon",
+	  UFFD_COPY, UFFD_POLL, PAGE },
 	{ "uffd-continue-4K-poll", NULL, "uffd CONTINUE 4 KiB per fault, memfd",
-	  UFFD_CONTINUE, UFFD_POLL },
+	  UFFD_CONTINUE, UFFD_POLL, PAGE },
 	{ "uffd-copy-2M-poll", NULL, "uffd COPY 2 MiB per fault (1 msg per 2 MiB)",
-	  UFFD_COPY, UFFD_POLL },
+	  UFFD_COPY, UFFD_POLL, HUGE },
 	{ "uffd-continue-2M-poll", NULL, "uffd CONTINUE 2 MiB per fault, memfd",
-	  UFFD_CONTINUE, UFFD_POLL },
+	  UFFD_CONTINUE, UFFD_POLL, HUGE },
 	{ "uffd-continue-2M-read", NULL, "uffd CONTINUE 2 MiB, memfd: blocking read",
-	  UFFD_CONTINUE, UFFD_READ },
+	  UFFD_CONTINUE, UFFD_READ, HUGE },
 	{ "uffd-continue-2M-busy", NULL, "uffd CONTINUE 2 MiB, memfd: busy read",
-	  UFFD_CONTINUE, UFFD_BUSY },
+	  UFFD_CONTINUE, UFFD_BUSY, HUGE },
 };
 
 #define NUFFD2M		(sizeof(uffd_rows_2m) / sizeof(uffd_rows_2m[0]))
@@ -1257,8 +1278,8 @@ static void section2(size_t mib)
 	struct l4_space_info info;
 	struct l4_pager_ctx pager;
 	const char *no_thp, *why;
-	int src, memfd = -1;
-	char *usrc = NULL, what[96];
+	int src;
+	char what[96];
 	uint64_t nodes_2m;
 	int newest = kernel_at_least(7, 3);
 
@@ -1314,29 +1335,7 @@ static void section2(size_t mib)
 	l4_pager_stop(&pager);
 	close(src);
 
-	for (size_t i = 0; i < NUFFD2M; i++) {
-		const struct uffd_row *u = &uffd_rows_2m[i];
-		size_t chunk = strstr(u->key, "-2M-") ? HUGE : PAGE;
-
-		uffd[i] = (struct peer){ .key = u->key, .r = { .valid = 0 } };
-		if (u->mode == UFFD_CONTINUE && !minor_shmem_ok) {
-			print_row(u->label, &uffd[i].r, NULL);
-			continue;
-		}
-		if (u->mode == UFFD_COPY && !usrc) {
-			usrc = map_anon(mib * MIB);
-			fill_markers(usrc, npages, 5);
-		}
-		if (u->mode == UFFD_CONTINUE && memfd < 0)
-			memfd = populated_memfd(npages, 6);
-		uffd[i].r = uffd_bench(u->key, u->mode, u->wait, usrc, memfd, npages, chunk,
-				       u->mode == UFFD_COPY ? 5 : 6);
-		print_row(u->label, &uffd[i].r, &floor);
-	}
-	if (usrc)
-		munmap(usrc, mib * MIB);
-	if (memfd >= 0)
-		close(memfd);
+	uffd_rows_bench(uffd_rows_2m, NUFFD2M, uffd, npages, 5, &floor);
 
 	print_vs_fastest("l4 2 MiB", &l4_2m, "uffd 2M", uffd + U2M, NUFFD2M - U2M);
 	print_vs_fastest("l4 2 MiB", &l4_2m, "uffd CONTINUE 2M", uffd + UCONT2M,
