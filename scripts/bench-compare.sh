@@ -95,12 +95,24 @@ fi
 awk -v rounds="$rounds" '
 function num(s) { sub(/[xB]$/, "", s); return s ~ /^-?[0-9.]+$/ ? s + 0 : "" }
 function trim(s) { sub(/^ +/, "", s); sub(/ +$/, "", s); return s }
+# a row keeps its best value over the rounds, a ratio or a goal its median
 function keep(kind, label, v, unit, status,   k) {
 	if (v == "") return
 	k = bench SUBSEP kind SUBSEP section SUBSEP label
 	if (!(k in seen)) { seen[k] = 1; order[++n] = k; unitof[k] = unit }
-	if (!((which, k) in val) || v < val[which, k]) val[which, k] = v
+	if (kind == "row") {
+		if (!((which, k) in val) || v < val[which, k]) val[which, k] = v
+	} else {
+		all[which, k] = all[which, k] " " v
+	}
 	if (status != "") st[which, k] = status
+}
+function median(list,   a, m, i, j, t) {
+	m = split(list, a, " ")
+	if (!m) return ""
+	for (i = 2; i <= m; i++)
+		for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+	return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
 }
 /^@@cmp begin / { which = $3; bench = $4; section = ""; inrun = 1; next }
 /^@@cmp end / { inrun = 0; if ($NF != "rc=0") failed = failed " " $3 "/" $4 "(" $NF ")"; next }
@@ -112,6 +124,7 @@ section ~ /pass 1 of/ { next }		# mapdb: the first pass warms up, the second cou
 	what = $2; gsub(/\([^)]*\)/, "", what)
 	status = ""
 	if (match($0, /\) (PASS|FAIL|SKIP)/)) status = substr($0, RSTART + 2, 4)
+	if (match($0, /\(limit [0-9.]+/)) limit[bench, what] = substr($0, RSTART + 7, RLENGTH - 7)
 	keep("goal", what, num($3), "", status); next
 }
 /^  ratio / {
@@ -133,9 +146,19 @@ section ~ /pass 1 of/ { next }		# mapdb: the first pass warms up, the second cou
 	}
 }
 function show(v, fmt) { return v == "" ? "-" : sprintf(fmt, v) }
+# a goal of the median value: SKIP stays SKIP, else its value against the limit
+function verdict(v, status, lim) {
+	if (status == "SKIP" || v == "" || lim == "") return status == "" ? "-" : status
+	return v + 0 <= lim + 0 ? "PASS" : "FAIL"
+}
 END {
-	printf "bench-compare: one guest, kernel %s; best of %d round(s) per side\n", kernel, rounds
+	printf "bench-compare: one guest, kernel %s; %d round(s) per side: rows the best of\n", kernel, rounds
+	printf "them, ratios and goals their median; new/old below 1: faster or smaller now\n"
 	if (failed != "") printf "FAILED runs:%s\n", failed
+	for (i = 1; i <= n; i++)
+		for (w = 0; w < 2; w++)
+			if (((wh = w ? "new" : "old"), order[i]) in all)
+				val[wh, order[i]] = median(all[wh, order[i]])
 	last = ""
 	for (i = 1; i <= n; i++) {
 		split(order[i], p, SUBSEP); b = p[1]; kind = p[2]; sec = p[3]; label = p[4]
@@ -154,12 +177,21 @@ END {
 		else
 			line = sec " " (kind == "ratio" ? "ratio " : "") label
 		sub(/, pass [0-9]+ of [0-9]+/, "", line)
+		# the rows no module is in tell how much the machine moved between the runs
+		if (kind == "row" && label ~ /^(uffd|floor|shmem|native|eventfd)/ && r != "-") {
+			q = w / o
+			if (!(b in lo) || q < lo[b]) lo[b] = q
+			if (!(b in hi) || q > hi[b]) hi[b] = q
+		}
 		printf "%-64s %10s %10s %8s", substr(line, 1, 64), show(o, fmt), show(w, fmt), r
 		if (kind == "goal")
-			printf "  old %s, new %s\n", st["old", order[i]], st["new", order[i]]
+			printf "  old %s, new %s\n", verdict(o, st["old", order[i]], limit[b, label]),
+				verdict(w, st["new", order[i]], limit[b, label])
 		else
 			printf "  %s\n", unitof[order[i]]
 	}
+	for (b in lo)
+		printf "\n%s: the peer rows (no l4 in them) moved by new/old %.2fx to %.2fx: the noise\n", b, lo[b], hi[b]
 }' "$out"
 echo
 echo "bench-compare: the guest's whole output: build/logs/bench-compare.log"
