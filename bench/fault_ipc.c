@@ -7,8 +7,10 @@
  *       l4       pager thread in L4_IOC_REPLY_WAIT (one syscall per fault)
  *                maps 4 KiB from its pre-touched sigma0 space into the
  *                client's non-sigma0 space; once as l4.ko is (the
- *                faulter spins for its answer before it sleeps) and once
- *                with spin_ns=0 (it sleeps at once, like uffd's)
+ *                faulter spins for its answer before it sleeps), once
+ *                with a pager polling its O_NONBLOCK gate (it never
+ *                sleeps), and once with spin_ns=0 (the faulter sleeps at
+ *                once, like uffd's)
  *       COPY     uffd pager (read + UFFDIO_COPY of 4 KiB) on anonymous
  *                private memory
  *       CONTINUE uffd pager (read + UFFDIO_CONTINUE of 4 KiB) on a memfd
@@ -475,6 +477,11 @@ static void *l4_pager_main(void *arg)
 		if (ioctl(c->gate, L4_IOC_REPLY_WAIT, &rw)) {
 			if (errno == EINTR)
 				continue;
+			/* a busy pager's gate is O_NONBLOCK: replied, nothing came yet */
+			if (errno == EAGAIN) {
+				rw.reply.token = 0;
+				continue;
+			}
 			die("l4 pager: L4_IOC_REPLY_WAIT (reply token %llu, item fpage %#llx): %s",
 			    (unsigned long long)rw.reply.token,
 			    (unsigned long long)rw.reply.items[0].item.fpage, strerror(errno));
@@ -531,12 +538,19 @@ static int l4_source_space(uint64_t size, uint32_t flags, unsigned int tag)
 	return space;
 }
 
-static void l4_pager_start(struct l4_pager_ctx *c, int src, uint64_t src_size)
+/*
+ * A pager thread on a new gate. @busy: the gate is O_NONBLOCK, so that
+ * REPLY_WAIT replies and returns EAGAIN when nothing waits: the pager
+ * polls and never sleeps (as the busy-polling uffd pager does).
+ */
+static void l4_pager_start(struct l4_pager_ctx *c, int src, uint64_t src_size, int busy)
 {
 	int err;
 
 	memset(c, 0, sizeof(*c));
 	c->gate = sys(ioctl(dev, L4_IOC_CREATE_GATE, 0), "L4_IOC_CREATE_GATE");
+	if (busy)
+		sys(fcntl(c->gate, F_SETFL, O_NONBLOCK), "fcntl(O_NONBLOCK) on the gate");
 	c->src = src;
 	c->src_size = src_size;
 	c->order = 12;
@@ -967,7 +981,7 @@ static void section0(size_t n)
 	print_row("eventfd write+read <-> read+write", &efd, NULL);
 
 	current_what = "0 l4 CALL ping";
-	l4_pager_start(&pager, -1, 0);
+	l4_pager_start(&pager, -1, 0, 0);
 	for (int r = 0; r < REPS; r++) {
 		double t0 = now_ns(), t;
 		unsigned long m0 = pager.msgs;
@@ -1018,7 +1032,7 @@ static long long wake_get(void)
 
 /*
  * FAULT_IPC_ONLY=<row>: that row of section [1] or [3] alone (a profiling
- * aid: run it under `perf record -a`); nothing else. Rows: l4, nospin,
+ * aid: run it under `perf record -a`); nothing else. Rows: l4, l4-busy, nospin,
  * copy, copy-read, copy-busy, cont, cont-read, cont-busy, native, refault.
  */
 static const char *only;
@@ -1093,7 +1107,7 @@ static const struct uffd_row uffd_rows_4k[] = {
 
 static void section1(size_t npages)
 {
-	struct result l4 = { .valid = 0 }, nospin = { .valid = 0 };
+	struct result l4 = { .valid = 0 }, nospin = { .valid = 0 }, busy = { .valid = 0 };
 	struct peer uffd[NUFFD4K];
 	struct l4_pager_ctx pager;
 	long spin = spin_get();
@@ -1105,18 +1119,28 @@ static void section1(size_t npages)
 
 	if (row_wanted("l4")) {
 		src = l4_source_space(npages * PAGE, 0, 1);
-		l4_pager_start(&pager, src, npages * PAGE);
+		l4_pager_start(&pager, src, npages * PAGE, 0);
 		l4 = l4_fault_bench("1 l4 REPLY_WAIT 4K", &pager, npages, 12, 1);
 		l4_pager_stop(&pager);
 		close(src);
 		print_row("l4 pager, REPLY_WAIT, 4 KiB map items", &l4, NULL);
 	}
 
+	/* l4 at its best too: a pager that polls its gate and never sleeps */
+	if (row_wanted("l4-busy")) {
+		src = l4_source_space(npages * PAGE, 0, 1);
+		l4_pager_start(&pager, src, npages * PAGE, 1);
+		busy = l4_fault_bench("1 l4 busy REPLY_WAIT 4K", &pager, npages, 12, 1);
+		l4_pager_stop(&pager);
+		close(src);
+		print_row("l4 pager, busy-polling REPLY_WAIT, 4 KiB", &busy, NULL);
+	}
+
 	/* the same without the faulter's spin before it sleeps */
 	if (spin > 0 && row_wanted("nospin")) {
 		check(l4u_param_set("spin_ns", 0), "set l4.ko's spin_ns to 0");
 		src = l4_source_space(npages * PAGE, 0, 1);
-		l4_pager_start(&pager, src, npages * PAGE);
+		l4_pager_start(&pager, src, npages * PAGE, 0);
 		nospin = l4_fault_bench("1 l4 REPLY_WAIT 4K spin_ns=0", &pager, npages, 12, 1);
 		l4_pager_stop(&pager);
 		close(src);
@@ -1133,6 +1157,7 @@ static void section1(size_t npages)
 		return;
 	print_vs_fastest("l4", &l4, "uffd", uffd, NUFFD4K);
 	print_vs_fastest("l4 spin_ns=0", &nospin, "uffd", uffd, NUFFD4K);
+	print_vs_fastest("l4 busy pager", &busy, "uffd", uffd, NUFFD4K);
 	print_ratio("l4 / uffd COPY (poll)", &l4, &uffd[0].r);
 	print_ratio("l4 / uffd CONTINUE (poll)", &l4, &uffd[3].r);
 	if (nospin.valid) {
@@ -1313,7 +1338,7 @@ static void section2(size_t mib)
 	       "2 MiB-aligned)\n", sflags ? "with" : "without", have_superpages ? "has" : "lacks",
 	       (unsigned long long)info.superpages,
 	       (unsigned long long)l4_stats_now().superpages);
-	l4_pager_start(&pager, src, mib * MIB);
+	l4_pager_start(&pager, src, mib * MIB, 0);
 	l4_2m = l4_fault_bench("2 l4 REPLY_WAIT 2M", &pager, npages, 21, 4);
 	l4_pmd_bytes = l4_run_pmd_bytes;
 	nodes_2m = l4_run_nodes;

@@ -2,7 +2,7 @@
 # Profile rows of bench/fault_ipc in a guest with perf (sampling, call graphs).
 #
 # usage: scripts/profile.sh [-k 6.1|debug|latest] [-n PAGES] [-s SPIN_NS] [-l PERCENT] ROW...
-#   ROW       l4 | nospin | copy | copy-read | copy-busy | cont | cont-read | cont-busy
+#   ROW       l4 | l4-busy | nospin | copy | copy-read | copy-busy | cont | cont-read | cont-busy
 #             (section [1]: uffd pagers waiting by poll, blocking read or busy polling)
 #             or native | refault ([3]): each row runs alone (FAULT_IPC_ONLY) under
 #             `perf record -a -g`
@@ -34,7 +34,7 @@ while getopts k:n:s:l: opt; do
 	esac
 done
 shift $((OPTIND - 1))
-rows="l4 nospin copy copy-read copy-busy cont cont-read cont-busy native refault"
+rows="l4 l4-busy nospin copy copy-read copy-busy cont cont-read cont-busy native refault"
 [ $# -gt 0 ] || die "name at least one row: $rows"
 for row in "$@"; do
 	[[ " $rows " == *" $row "* ]] || die "unknown row '$row' (rows: $rows)"
