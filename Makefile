@@ -22,6 +22,8 @@
 #   make demo            the demo (pagers/l4u-demo) in the 6.1 guest; KERNEL=debug|latest
 #   make run PROG=path   one static program (yours) in the 6.1 guest instead; ARGS="..."
 #   make bench           the benchmarks (bench/) in the 6.1 guest; B=name for one, KERNEL=...
+#   make bench-compare   an older l4.ko (OLD=commit) against this one in one 6.1 guest:
+#                        the same benchmarks (B=, default fault_ipc mapdb), ROUNDS=n
 #   make modules-matrix  l4.ko built against every kernel tree found here: a table
 #   scripts/profile.sh   perf profile of bench/fault_ipc rows in a guest (l4 cont ...)
 #   make clean
@@ -51,13 +53,14 @@ KERNELS ?= 6.1 debug latest
 KERNEL ?= 6.1
 
 .PHONY: all module user libl4u pagers tools examples selftests selftests-note kselftest-headers \
-	kselftest-runner selftests-install check demo run bench bench-build install uninstall \
+	kselftest-runner selftests-install check demo run bench bench-build bench-compare \
+	install uninstall \
 	install-dkms-src uninstall-dkms-src deb modules-matrix clean help
 
 all: module user
 
 help:
-	@sed -n '3,27s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
+	@sed -n '3,29s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
 
 module:
 	@if [ ! -f "$(KDIR)/Makefile" ]; then \
@@ -208,6 +211,11 @@ bench-build: libl4u
 bench: bench-build
 	+@for b in $(B); do echo "== bench $$b ($(KERNEL))"; \
 		DEMO_BIN=$(BUILD)/bench/$$b KERNEL="$(KERNEL)" scripts/demo.sh || exit 1; done
+
+# old module against new in one guest (issue 13): make bench-compare [OLD=commit] [ROUNDS=n]
+bench-compare: bench-build
+	+@scripts/bench-compare.sh $(if $(OLD),-o $(OLD)) $(if $(ROUNDS),-r $(ROUNDS)) \
+		$(if $(filter command line,$(origin B)),$(B))
 
 clean:
 	rm -rf $(BUILD)

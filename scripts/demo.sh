@@ -8,6 +8,9 @@
 #              tour of spaces, windows and pagers instead of the dataspace demo),
 #              DEMO_BIN=path (run that static program instead: make run PROG=path,
 #              make bench; the pagers, l4ctl and the examples are in the guest's /bin),
+#              DEMO_EXTRA=dir (its files go into the guest's / as well, in a second
+#              archive appended to the initramfs: scripts/bench-compare.sh puts an
+#              older l4.ko and the benchmarks there),
 #              VM_TIMEOUT=SECONDS (hard limit for the guest).
 set -euo pipefail
 # shellcheck source=scripts/vm/lib.sh
@@ -45,6 +48,11 @@ demo=${DEMO_BIN:-$l4u_build/pagers/l4u-demo}
 initrd=$vmdir/demo-$k.cpio.gz
 scripts/vm/mkinitramfs.sh -o "$initrd" -k "$(kmod_dir "$KREL")/l4.ko" -K "$KREL" -m demo \
 	-D "$demo ${DEMO_ARGS:-}" -T "$(guest_test_timeout "$k")" -p "$l4u_build/pagers"
+# the kernel unpacks concatenated (compressed) cpio archives one after the other
+if [ -n "${DEMO_EXTRA:-}" ]; then
+	[ -d "$DEMO_EXTRA" ] || die "DEMO_EXTRA=$DEMO_EXTRA is no directory"
+	(cd "$DEMO_EXTRA" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -1 >>"$initrd"
+fi
 echo "-- booting $KREL under QEMU (TCG)"
 out=$logs/demo-$k.log
 console=$logs/demo-$k.console.log

@@ -2,8 +2,10 @@
 # Profile rows of bench/fault_ipc in a guest with perf (sampling, call graphs).
 #
 # usage: scripts/profile.sh [-k 6.1|debug|latest] [-n PAGES] [-s SPIN_NS] [-l PERCENT] ROW...
-#   ROW       l4 | nospin | copy | cont (section [1]) or native | refault ([3]):
-#             each row runs alone (FAULT_IPC_ONLY) under `perf record -a -g`
+#   ROW       l4 | l4-busy | nospin | copy | copy-read | copy-busy | cont | cont-read | cont-busy
+#             (section [1]: uffd pagers waiting by poll, blocking read or busy polling)
+#             or native | refault ([3]): each row runs alone (FAULT_IPC_ONLY) under
+#             `perf record -a -g`
 #   -k        the guest kernel (default 6.1)
 #   -n        pages per run of section [1] (default 1500)
 #   -s        l4.ko's spin_ns for the run (default: the module's)
@@ -32,9 +34,10 @@ while getopts k:n:s:l: opt; do
 	esac
 done
 shift $((OPTIND - 1))
-[ $# -gt 0 ] || die "name at least one row: l4 nospin copy cont native refault"
+rows="l4 l4-busy nospin copy copy-read copy-busy cont cont-read cont-busy native refault"
+[ $# -gt 0 ] || die "name at least one row: $rows"
 for row in "$@"; do
-	case $row in l4|nospin|copy|cont|native|refault) ;; *) die "unknown row '$row'" ;; esac
+	[[ " $rows " == *" $row "* ]] || die "unknown row '$row' (rows: $rows)"
 done
 is_kernel "$k" || die "-k $k: use one of: $l4u_kernels"
 [[ $pages =~ ^[0-9]+$ ]] || die "-n $pages: not a number"

@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# Old l4.ko against new in ONE 6.1 guest (issue 13: "benchmark ratios no worse than
+# before the redesign, measured in one guest run, old against new").
+#
+# usage: scripts/bench-compare.sh [-o COMMIT] [-r ROUNDS] [BENCH...]
+#        scripts/bench-compare.sh -t LOG     the table of an earlier run's log again
+#   -o  the old module's commit (default a6f43da: the tree right before the first
+#       commit of the redesign, fc91312; its kmod/ is that of 2bc505e)
+#   -r  rounds (default 1); round 1 runs old then new, round 2 new then old, and so
+#       on, so that a drift of the machine's load does not favour one side; the
+#       table takes the best value of each side over the rounds
+#   BENCH  programs of bench/ (default: fault_ipc mapdb)
+#
+# The old module is built from `git archive COMMIT Kbuild kmod uapi` in
+# build/old-kmod/COMMIT (the old sources are never committed anywhere) against the
+# 6.1 headers; the new one is the working tree's, built by scripts/demo.sh. Both run
+# the same benchmark binaries, built from the working tree: they check the ABI's
+# major number only, and a feature the old module lacks makes a row skip. The guest
+# (scripts/demo.sh with DEMO_BIN = scripts/bench-compare-guest.sh, DEMO_EXTRA = the
+# old module and the benchmarks) swaps the modules with rmmod/insmod between runs.
+#
+# Prints, per bench, the rows (old, new, new/old: below 1 is faster now), the l4
+# ratios against their peers and the goal lines, old beside new; the whole guest
+# output is in build/logs/bench-compare.log.
+set -euo pipefail
+# shellcheck source=scripts/vm/lib.sh
+. "$(dirname "$0")/vm/lib.sh"
+cd "$l4u_root"
+
+old=a6f43da rounds=1 table=''
+while getopts o:r:t: opt; do
+	case $opt in
+	o) old=$OPTARG ;;
+	r) rounds=$OPTARG ;;
+	t) table=$OPTARG ;;
+	*) die "usage: scripts/bench-compare.sh [-o COMMIT] [-r ROUNDS] [BENCH...] | -t LOG" ;;
+	esac
+done
+shift $((OPTIND - 1))
+benches=${*:-fault_ipc mapdb}
+[[ $rounds =~ ^[1-9][0-9]*$ ]] || die "-r $rounds: a number of rounds, 1 or more"
+# build the old module, stage it with the benchmarks, run the guest into $out
+run_guest() {
+	local logs=$l4u_build/logs stage=$l4u_build/bench-compare oldsrc n b
+	old=$(git rev-parse --short "$old^{commit}") || die "-o: no commit $old"
+	mkdir -p "$logs"
+	rm -rf "$stage" && mkdir -p "$stage/extra/cmp"
+
+	resolve_kernel 6.1 || exit 1
+	oldsrc=$l4u_build/old-kmod/$old
+	if [ ! -f "$oldsrc/l4.ko" ]; then
+		echo "-- building the old l4.ko ($old) for $KREL (log: build/logs/old-kmod.log)"
+		rm -rf "$oldsrc" && mkdir -p "$oldsrc"
+		git archive "$old" Kbuild kmod uapi | tar -x -C "$oldsrc"
+		make -C "$KDIR" M="$oldsrc" modules >"$logs/old-kmod.log" 2>&1 ||
+			{ tail -n 30 "$logs/old-kmod.log" >&2; die "the old module did not build"; }
+	fi
+	cp "$oldsrc/l4.ko" "$stage/extra/cmp/old.ko"
+	make -s bench-build >/dev/null
+	for b in $benches; do
+		[ -x "$l4u_build/bench/$b" ] || die "no benchmark $b (bench/$b.c)"
+		cp "$l4u_build/bench/$b" "$stage/extra/cmp/"
+	done
+
+	# fault_ipc and mapdb take 1-2 minutes each per module under TCG, more when busy
+	n=$(wc -w <<<"$benches")
+	export TEST_TIMEOUT=${TEST_TIMEOUT:-$((rounds * n * 2 * 300))}
+	export VM_TIMEOUT=${VM_TIMEOUT:-$((TEST_TIMEOUT + 300))}
+	echo "-- old: $old ($(git log -1 --format=%s "$old" | cut -c1-50)...), new: the" \
+		"working tree ($(git describe --always --dirty)); $rounds round(s) of: $benches"
+	# shellcheck disable=SC2086 # the benchmarks are words
+	DEMO_BIN=$l4u_root/scripts/bench-compare-guest.sh DEMO_ARGS="$rounds $benches" \
+		DEMO_EXTRA=$stage/extra KERNEL=6.1 scripts/demo.sh >"$out" 2>&1 || rc=$?
+	grep -q '^@@cmp end' "$out" ||
+		{ tail -n 40 "$out" >&2; die "no benchmark ran (build/logs/bench-compare.log)"; }
+}
+
+out=$l4u_build/logs/bench-compare.log
+rc=0
+if [ -n "$table" ]; then
+	out=$table
+	[ -r "$out" ] || die "-t $out: no such log"
+	rounds=$(grep -c '^@@cmp begin old ' "$out" | awk -v n="$(wc -w <<<"$benches")" '{ print int($1 / n) }')
+else
+	run_guest
+fi
+
+# Old beside new. A row is "  <label: 44 columns> <number> ..." (the number: the
+# best of its runs; mapdb's memory rows give Slab, PageTables and entries), a ratio
+# "  ratio <label> <number>x  (no goal)", a goal line "goal: <what> <measured>
+# (limit ...) PASS|FAIL|SKIP ...". A section header "[...]" keeps equal labels of
+# two sections apart; "(...)" names (which peer was the fastest) are left out of
+# the key, so that a ratio of the old and the new run still pair when another
+# peer won.
+awk -v rounds="$rounds" '
+function num(s) { sub(/[xB]$/, "", s); return s ~ /^-?[0-9.]+$/ ? s + 0 : "" }
+function trim(s) { sub(/^ +/, "", s); sub(/ +$/, "", s); return s }
+# a row keeps its best value over the rounds, a ratio or a goal its median
+function keep(kind, label, v, unit, status,   k) {
+	if (v == "") return
+	k = bench SUBSEP kind SUBSEP section SUBSEP label
+	if (!(k in seen)) { seen[k] = 1; order[++n] = k; unitof[k] = unit }
+	if (kind == "row") {
+		if (!((which, k) in val) || v < val[which, k]) val[which, k] = v
+	} else {
+		all[which, k] = all[which, k] " " v
+	}
+	if (status != "") st[which, k] = status
+}
+function median(list,   a, m, i, j, t) {
+	m = split(list, a, " ")
+	if (!m) return ""
+	for (i = 2; i <= m; i++)
+		for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+	return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+}
+/^@@cmp begin / { which = $3; bench = $4; section = ""; inrun = 1; next }
+/^@@cmp end / { inrun = 0; if ($NF != "rc=0") failed = failed " " $3 "/" $4 "(" $NF ")"; next }
+/^fault_ipc: kernel / { kernel = $3; sub(/:$/, "", kernel) }
+!inrun { next }
+/^\[/ { section = $0; sub(/\].*/, "]", section); next }
+section ~ /pass 1 of/ { next }		# mapdb: the first pass warms up, the second counts
+/^goal: / {
+	what = $2; gsub(/\([^)]*\)/, "", what)
+	status = ""
+	if (match($0, /\) (PASS|FAIL|SKIP)/)) status = substr($0, RSTART + 2, 4)
+	if (match($0, /\(limit [0-9.]+/)) limit[bench, what] = substr($0, RSTART + 7, RLENGTH - 7)
+	keep("goal", what, num($3), "", status); next
+}
+/^  ratio / {
+	if (!match($0, / +-?[0-9.]+x  \(no goal\)/)) next
+	label = trim(substr($0, 9, RSTART - 9)); gsub(/ \([^)]*\)/, "", label)
+	split(substr($0, RSTART, RLENGTH), f, " "); keep("ratio", label, num(f[1]), "x", ""); next
+}
+/^  / {
+	label = trim(substr($0, 3, 44))
+	if (label == "" || label ~ /^\(/) next
+	nf = split(substr($0, 47), f, " ")
+	if (f[2] == "B" && nf >= 7) {		# mapdb: Slab, SUnreclaim, PageTables, entries
+		label = substr(label, 1, 34)
+		keep("row", label ": Slab", num(f[1]), "B/object", "")
+		keep("row", label ": PageTables", num(f[5]), "B/object", "")
+		keep("row", label ": entries", num(f[7]), "/object", "")
+	} else {
+		keep("row", label, num(f[1]), f[2] ~ /^[0-9.-]+$/ ? "ns/page" : f[2], "")
+	}
+}
+function show(v, fmt) { return v == "" ? "-" : sprintf(fmt, v) }
+# a goal of the median value: SKIP stays SKIP, else its value against the limit
+function verdict(v, status, lim) {
+	if (status == "SKIP" || v == "" || lim == "") return status == "" ? "-" : status
+	return v + 0 <= lim + 0 ? "PASS" : "FAIL"
+}
+END {
+	printf "bench-compare: one guest, kernel %s; %d round(s) per side: rows the best of\n", kernel, rounds
+	printf "them, ratios and goals their median; new/old below 1: faster or smaller now\n"
+	if (failed != "") printf "FAILED runs:%s\n", failed
+	for (i = 1; i <= n; i++)
+		for (w = 0; w < 2; w++)
+			if (((wh = w ? "new" : "old"), order[i]) in all)
+				val[wh, order[i]] = median(all[wh, order[i]])
+	last = ""
+	for (i = 1; i <= n; i++) {
+		split(order[i], p, SUBSEP); b = p[1]; kind = p[2]; sec = p[3]; label = p[4]
+		if (b != last) {
+			printf "\n%-64s %10s %10s %8s\n", b, "old", "new", "new/old"
+			last = b
+		}
+		o = val["old", order[i]]; w = val["new", order[i]]
+		# memory rows: PageTables and entries only where they say something
+		if (label ~ /: PageTables$/ && o + 0 == 0 && w + 0 == 0) continue
+		if (label ~ /: entries$/ && o + 0 <= 1 && w + 0 <= 1) continue
+		r = (o != "" && w != "" && o > 0) ? sprintf("%.2fx", w / o) : "-"
+		fmt = kind != "row" ? "%.2f" : unitof[order[i]] == "ns/page" || unitof[order[i]] == "ns/node" ? "%.0f" : "%.1f"
+		if (kind == "goal")
+			line = "goal: " label
+		else
+			line = sec " " (kind == "ratio" ? "ratio " : "") label
+		sub(/, pass [0-9]+ of [0-9]+/, "", line)
+		# the rows no module is in tell how much the machine moved between the runs
+		if (kind == "row" && label ~ /^(uffd|floor|shmem|native|eventfd)/ && r != "-") {
+			q = w / o
+			if (!(b in lo) || q < lo[b]) lo[b] = q
+			if (!(b in hi) || q > hi[b]) hi[b] = q
+		}
+		printf "%-64s %10s %10s %8s", substr(line, 1, 64), show(o, fmt), show(w, fmt), r
+		if (kind == "goal")
+			printf "  old %s, new %s\n", verdict(o, st["old", order[i]], limit[b, label]),
+				verdict(w, st["new", order[i]], limit[b, label])
+		else
+			printf "  %s\n", unitof[order[i]]
+	}
+	for (b in lo)
+		printf "\n%s: the peer rows (no l4 in them) moved by new/old %.2fx to %.2fx: the noise\n", b, lo[b], hi[b]
+}' "$out"
+echo
+echo "bench-compare: the guest's whole output: build/logs/bench-compare.log"
+exit "$rc"
