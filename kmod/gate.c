@@ -462,6 +462,30 @@ void l4_gate_info(struct l4_gate *gate, struct l4_gate_info *info)
  * The caller delivers it and then calls l4_gate_delivered(), or, if it
  * could not, l4_gate_unreceive().
  */
+/*
+ * Before a receiver sleeps it spins for the next message the way a sender
+ * spins for its answer (l4_gate_spin()), with the same limit and the same
+ * tests: a pager answering a stream of faults with REPLY_WAIT then finds
+ * the next fault without being woken, as a busy-polling pager would, but
+ * gives the CPU up as soon as anything else wants it. True if one came.
+ */
+static bool l4_gate_spin_receive(struct l4_gate *gate)
+{
+	u64 limit = min_t(u64, READ_ONCE(l4_spin_ns), 2 * READ_ONCE(gate->wake_ns));
+	u64 start;
+
+	if (!limit)
+		return false;
+	start = local_clock();
+	while (!l4_gate_readable(gate)) {
+		if (!single_task_running() || need_resched() ||
+		    signal_pending(current) || local_clock() - start > limit)
+			return false;
+		cpu_relax();
+	}
+	return true;
+}
+
 struct l4_ipc *l4_gate_receive(struct l4_gate *gate, bool nonblock)
 {
 	struct l4_ipc *ipc;
@@ -473,6 +497,8 @@ struct l4_ipc *l4_gate_receive(struct l4_gate *gate, bool nonblock)
 			return ipc;
 		if (nonblock)
 			return ERR_PTR(-EAGAIN);
+		if (l4_gate_spin_receive(gate))
+			continue;
 		/* exclusive: one message wakes one receiver */
 		err = wait_event_interruptible_exclusive(gate->wq,
 							 l4_gate_readable(gate));
