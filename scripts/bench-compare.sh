@@ -135,7 +135,7 @@ function median(list,   a, m, i, j, t) {
 }
 /^@@cmp begin / { which = $3; bench = $4; round = $5; section = ""; inrun = 1; next }
 /^@@cmp end / { inrun = 0; if ($NF != "rc=0") failed = failed " " $3 "/" $4 "(" $NF ")"; next }
-/^fault_ipc: kernel / { kernel = $3; sub(/:$/, "", kernel) }
+/^@@cmp kernel / { kernel = $3 }
 !inrun { next }
 /^\[/ { section = $0; sub(/\].*/, "]", section); next }
 section ~ /pass 1 of/ { next }		# mapdb: the first pass warms up, the second counts
