@@ -1105,47 +1105,44 @@ static const struct uffd_row uffd_rows_4k[] = {
 
 #define NUFFD4K		(sizeof(uffd_rows_4k) / sizeof(uffd_rows_4k[0]))
 
+/* an l4 row of section [1]: its own source space and pager (@busy: polling) */
+static struct result l4_row_4k(const char *what, const char *label, size_t npages, int busy)
+{
+	int src = l4_source_space(npages * PAGE, 0, 1);
+	struct l4_pager_ctx pager;
+	struct result r;
+
+	l4_pager_start(&pager, src, npages * PAGE, busy);
+	r = l4_fault_bench(what, &pager, npages, 12, 1);
+	l4_pager_stop(&pager);
+	close(src);
+	print_row(label, &r, NULL);
+	return r;
+}
+
 static void section1(size_t npages)
 {
 	struct result l4 = { .valid = 0 }, nospin = { .valid = 0 }, busy = { .valid = 0 };
 	struct peer uffd[NUFFD4K];
-	struct l4_pager_ctx pager;
 	long spin = spin_get();
-	int src;
 
 	printf("\n[1] 4 KiB fault round trip (touch -> pager -> map -> resume), %zu pages\n",
 	       npages);
 	print_header(NULL);
 
-	if (row_wanted("l4")) {
-		src = l4_source_space(npages * PAGE, 0, 1);
-		l4_pager_start(&pager, src, npages * PAGE, 0);
-		l4 = l4_fault_bench("1 l4 REPLY_WAIT 4K", &pager, npages, 12, 1);
-		l4_pager_stop(&pager);
-		close(src);
-		print_row("l4 pager, REPLY_WAIT, 4 KiB map items", &l4, NULL);
-	}
-
+	if (row_wanted("l4"))
+		l4 = l4_row_4k("1 l4 REPLY_WAIT 4K", "l4 pager, REPLY_WAIT, 4 KiB map items",
+			       npages, 0);
 	/* l4 at its best too: a pager that polls its gate and never sleeps */
-	if (row_wanted("l4-busy")) {
-		src = l4_source_space(npages * PAGE, 0, 1);
-		l4_pager_start(&pager, src, npages * PAGE, 1);
-		busy = l4_fault_bench("1 l4 busy REPLY_WAIT 4K", &pager, npages, 12, 1);
-		l4_pager_stop(&pager);
-		close(src);
-		print_row("l4 pager, busy-polling REPLY_WAIT, 4 KiB", &busy, NULL);
-	}
-
+	if (row_wanted("l4-busy"))
+		busy = l4_row_4k("1 l4 busy REPLY_WAIT 4K",
+				 "l4 pager, busy-polling REPLY_WAIT, 4 KiB", npages, 1);
 	/* the same without the faulter's spin before it sleeps */
 	if (spin > 0 && row_wanted("nospin")) {
 		check(l4u_param_set("spin_ns", 0), "set l4.ko's spin_ns to 0");
-		src = l4_source_space(npages * PAGE, 0, 1);
-		l4_pager_start(&pager, src, npages * PAGE, 0);
-		nospin = l4_fault_bench("1 l4 REPLY_WAIT 4K spin_ns=0", &pager, npages, 12, 1);
-		l4_pager_stop(&pager);
-		close(src);
+		nospin = l4_row_4k("1 l4 REPLY_WAIT 4K spin_ns=0",
+				   "l4 pager, REPLY_WAIT, 4 KiB, spin_ns=0", npages, 0);
 		check(l4u_param_set("spin_ns", spin), "set l4.ko's spin_ns back");
-		print_row("l4 pager, REPLY_WAIT, 4 KiB, spin_ns=0", &nospin, NULL);
 		if (wake_get() >= 0)
 			printf("  (its sleeping faulters measured a wake-up: wake_ns=%lld)\n",
 			       wake_get());

@@ -21,6 +21,7 @@ load() {
 	[ -e /dev/l4 ]
 }
 
+echo "@@cmp kernel $(uname -r)"
 rc=0
 r=1
 while [ $r -le "$rounds" ]; do
