@@ -78,7 +78,6 @@ struct l4_frame *l4_frame_alloc(struct l4_space *space, unsigned int order)
 	frame->page = l4_frame_alloc_pages(order);
 	if (!frame->page)
 		goto err_frame;
-	frame->order = order;
 	frame->id = atomic64_inc_return(&l4_next_frame_id);
 	if (xa_insert(&l4_frame_ids, frame->id, frame, L4_GFP_META))
 		goto err_page;
@@ -112,8 +111,8 @@ err_space:
  */
 void l4_frame_uncharge(struct l4_frame *frame, struct l4_space *space)
 {
-	atomic_long_sub(1L << frame->order, &space->frames);
-	if (frame->order)
+	atomic_long_sub(1L << l4_frame_order(frame), &space->frames);
+	if (l4_frame_order(frame))
 		atomic_long_dec(&space->superpages);
 }
 
@@ -122,8 +121,8 @@ void l4_frame_move_charge(struct l4_frame *frame, struct l4_space *from,
 			  struct l4_space *to)
 {
 	l4_frame_uncharge(frame, from);
-	atomic_long_add(1L << frame->order, &to->frames);
-	if (frame->order)
+	atomic_long_add(1L << l4_frame_order(frame), &to->frames);
+	if (l4_frame_order(frame))
 		atomic_long_inc(&to->superpages);
 }
 
@@ -151,8 +150,8 @@ void l4_frame_put(struct l4_frame *frame)
 		return;
 	WARN_ON_ONCE(frame->root.next);
 	xa_erase(&l4_frame_ids, frame->id);
-	atomic_long_sub(1L << frame->order, &l4_frames);
-	if (frame->order)
+	atomic_long_sub(1L << l4_frame_order(frame), &l4_frames);
+	if (l4_frame_order(frame))
 		atomic_long_dec(&l4_superpages);
 	l4_count_inc(frames_freed);
 	put_page(frame->page);

@@ -154,9 +154,14 @@ struct l4_frame {
 	struct page *page;		/* the head page: one module reference */
 	unsigned long flags;		/* L4_FRAME_* bits */
 	refcount_t users;		/* the root node + pinning operations */
-	u8 order;			/* 0, or L4_SUPER_ORDER: a superpage */
 	u64 id;				/* never reused; key of the frame table */
 };
+
+/* 0, or L4_SUPER_ORDER for a superpage: its root maps all of it */
+static inline unsigned int l4_frame_order(const struct l4_frame *frame)
+{
+	return l4_node_order(&frame->root);
+}
 
 static inline struct folio *l4_frame_folio(const struct l4_frame *frame)
 {

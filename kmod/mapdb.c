@@ -446,6 +446,16 @@ static unsigned long l4_detach_run(struct l4_node *first, struct l4_node *last,
 	return count;
 }
 
+/* Cut @node's subtree out of the list after @prev and detach it onto @dead. */
+static unsigned long l4_cut_subtree(struct l4_node *prev, struct l4_node *node,
+				    struct l4_node **dead)
+{
+	struct l4_node *last = l4_subtree_last(node);
+
+	prev->next = last->next;
+	return l4_detach_run(node, last, dead);
+}
+
 /*
  * Zap and free the detached nodes on @dead of @frame (frame unlocked, still
  * pinned by the caller), and drop their space references.
@@ -477,25 +487,20 @@ static unsigned long l4_revoke_tree(struct l4_node *top, bool self,
 				    const struct l4_frame_range *r,
 				    struct l4_node **dead)
 {
-	struct l4_node *prev, *node, *last;
+	struct l4_node *prev = top, *node;
 	unsigned long count = 0;
 
 	l4_frame_assert_locked(top->frame);
 	l4_frame_void_handoff(top->frame);
-	if (self) {
-		last = l4_subtree_last(top);
-		if (top != &top->frame->root)
-			l4_tree_prev(top)->next = last->next;
-		return l4_detach_run(top, last, dead);
-	}
-	prev = top;
+	if (self && top == &top->frame->root)	/* the list's head: all of it */
+		return l4_detach_run(top, l4_subtree_last(top), dead);
+	if (self)
+		return l4_cut_subtree(l4_tree_prev(top), top, dead);
 	while ((node = l4_hit_from(top, prev->next, r))) {
 		/* a hit child of @top: everything from prev->next to it stays */
 		while (prev->next != node)
 			prev = prev->next;
-		last = l4_subtree_last(node);
-		prev->next = last->next;
-		count += l4_detach_run(node, last, dead);
+		count += l4_cut_subtree(prev, node, dead);
 	}
 	return count;
 }
@@ -508,7 +513,7 @@ static unsigned long l4_revoke_space(struct l4_frame *frame,
 				     struct l4_space *space,
 				     struct l4_node **dead)
 {
-	struct l4_node *prev = &frame->root, *node, *last;
+	struct l4_node *prev = &frame->root, *node;
 	unsigned long count = 0;
 
 	l4_frame_assert_locked(frame);
@@ -517,13 +522,10 @@ static unsigned long l4_revoke_space(struct l4_frame *frame,
 		return l4_detach_run(&frame->root, l4_subtree_last(&frame->root),
 				     dead);
 	while ((node = prev->next)) {
-		if (node->space != space) {
+		if (node->space == space)
+			count += l4_cut_subtree(prev, node, dead);
+		else
 			prev = node;
-			continue;
-		}
-		last = l4_subtree_last(node);
-		prev->next = last->next;
-		count += l4_detach_run(node, last, dead);
 	}
 	return count;
 }
@@ -671,7 +673,8 @@ int l4_sigma0_populate(struct l4_space *space, unsigned long index)
 	/* before the insert: a revocation right after it clears the bit */
 	set_bit(L4_FRAME_LIVE, &frame->flags);
 
-	err = l4_xa_insert(&space->entries, index, frame->order, &frame->root);
+	err = l4_xa_insert(&space->entries, index, l4_frame_order(frame),
+			   &frame->root);
 	if (err) {
 		/* under the lock: a tree dump may be reading root.space */
 		l4_frame_lock(frame, false);

@@ -466,7 +466,7 @@ static int l4_nl_tree_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	frame = l4_frame_get_id(nla_get_u64(attrs[L4_A_FRAME_ID]));
 	if (!frame)
 		return 0;	/* gone meanwhile: the end */
-	up = kmalloc_array(L4_MAPDB_MAX_DEPTH + 1, sizeof(*up), GFP_KERNEL);
+	up = kmalloc_array(L4_MAPDB_MAX_DEPTH + 1, sizeof(*up), L4_GFP_META);
 	if (!up) {
 		err = -ENOMEM;
 		goto out;

@@ -121,7 +121,7 @@ static vm_fault_t l4_window_insert_super(struct vm_fault *vmf, struct page *page
 	pgoff_t first = ALIGN_DOWN(vmf->pgoff, L4_SUPER_PAGES);
 	pgoff_t last = first + L4_SUPER_PAGES - 1, index;
 	unsigned long n, left, i;
-	int err;
+	int err = 0;
 
 	first = max(first, vma->vm_pgoff);
 	last = min(last, vma->vm_pgoff + vma_pages(vma) - 1);
@@ -142,23 +142,6 @@ static vm_fault_t l4_window_insert_super(struct vm_fault *vmf, struct page *page
 	unlock_page(page);
 	put_page(page);
 	return err && err != -EBUSY ? vmf_error(err) : VM_FAULT_NOPAGE;
-}
-
-/*
- * @page, a page of a superpage frame, is what the fault at vmf needs, locked
- * and referenced; @order: the size of the node that maps it.
- */
-static vm_fault_t l4_window_fault_super(struct vm_fault *vmf, struct page *page,
-					u8 order)
-{
-	if (!order)
-		return l4_fault_one_pte(vmf, page);
-	if (vmf->vma->vm_flags & VM_MIXEDMAP)
-		return l4_window_insert_super(vmf, page);
-	vmf->page = page;
-	if (vmf->flags & FAULT_FLAG_WRITE)
-		l4_window_token_set(page, vmf);
-	return VM_FAULT_LOCKED;
 }
 
 /*
@@ -220,8 +203,13 @@ static vm_fault_t l4_window_get_locked(struct vm_fault *vmf, u8 rights)
 
 locked:
 	l4_count_inc(kernel_faults);
-	if (folio_test_large(page_folio(page)))
-		return l4_window_fault_super(vmf, page, order);
+	/* a superpage's page: where the core may map the folio whole, see top */
+	if (folio_test_large(page_folio(page))) {
+		if (!order)
+			return l4_fault_one_pte(vmf, page);
+		if (vmf->vma->vm_flags & VM_MIXEDMAP)
+			return l4_window_insert_super(vmf, page);
+	}
 	vmf->page = page;
 	/* a write: the handoff to ->page_mkwrite, see there */
 	if (vmf->flags & FAULT_FLAG_WRITE)
