@@ -4,10 +4,13 @@
  *
  * A fault the space cannot resolve itself becomes a message to the pager
  * gate of the faulting thread (or the space's default pager). The faulter
- * never sleeps with the fault lock held: like handle_userfault() it queues
- * the message, drops mmap_lock (or the VMA lock), waits killably -- or
- * interruptibly when the fault allows -- and returns VM_FAULT_RETRY; the
- * retried fault finds what the pager mapped, or asks again.
+ * never sleeps with the fault lock held. It first spins for the answer
+ * with the lock held, bounded (l4_fault_to_pager()'s @hold): an answer
+ * that comes then lets this very fault go on, to find what the pager
+ * mapped, and an error is its result. Else, like handle_userfault(), it
+ * drops mmap_lock (or the VMA lock), waits killably -- or interruptibly
+ * when the fault allows -- and returns VM_FAULT_RETRY; the retried fault
+ * finds what the pager mapped, or asks again.
  *
  * Having dropped the lock, the faulter can no longer return an error for
  * this fault: it leaves a verdict (SIGSEGV for an error reply, SIGBUS for
@@ -77,11 +80,36 @@ bool l4_fault_has_pager(struct l4_space *space)
 	return l4_pager_exists(space);
 }
 
+/* What an answer to a fault means for it: 0 (look again), or a signal. */
+static int l4_fault_answer_verdict(int err, const struct l4_ipc *ipc)
+{
+	/* a dead pager, or one saying the memory behind the page is gone */
+	if (err == -EPIPE || (!err && (ipc->status == EPIPE || ipc->status == EIO)))
+		return L4_VERDICT_BUS;
+	if (!err && ipc->status)
+		return L4_VERDICT_SEGV;
+	return 0;
+}
+
 /*
  * Send the fault at vmf to the pager and wait for its answer. @rights: what
  * the access needs; @present: the page is there but with fewer rights.
+ *
+ * @hold: first spin for the answer with the fault lock held, and if it
+ * comes, go on with this very fault: returns 0, and the caller looks again
+ * (or the signal the answer means). A fault answered in place takes no
+ * retry through the architecture's fault handler and no second walk to the
+ * VMA: UFFDIO_CONTINUE gets the same by installing the PTE from the
+ * pager's call, here the faulter does it on its own CPU. Holding the lock
+ * is bounded by the spin, which ends when the receiver sleeps (for
+ * instance on this very lock: a pager thread of the same process that
+ * maps), when anything else could run here, or after twice a wake-up's
+ * cost; then the faulter drops the lock and sleeps as without @hold. A
+ * caller passes @hold for the first message of a fault only, so a pager
+ * that keeps answering without a mapping meets the retry path.
  */
-vm_fault_t l4_fault_to_pager(struct vm_fault *vmf, u8 rights, bool present)
+vm_fault_t l4_fault_to_pager(struct vm_fault *vmf, u8 rights, bool present,
+			     bool hold)
 {
 	struct l4_space *space = vmf->vma->vm_private_data;
 	pgoff_t index = vmf->pgoff;
@@ -90,7 +118,7 @@ vm_fault_t l4_fault_to_pager(struct vm_fault *vmf, u8 rights, bool present)
 	struct l4_ipc *ipc;
 	unsigned int state;
 	u64 pfa, thread_id;
-	int err;
+	int err, verdict;
 
 	gate = l4_pager_get(space, &thread_id);
 	if (!gate)
@@ -135,17 +163,27 @@ vm_fault_t l4_fault_to_pager(struct vm_fault *vmf, u8 rights, bool present)
 		return VM_FAULT_SIGBUS;
 	}
 
+	if (hold && l4_gate_spin(gate, ipc)) {
+		verdict = l4_fault_answer_verdict(ipc->error, ipc);
+		l4_ipc_put(ipc);
+		l4_gate_put(gate);
+		if (!verdict)
+			return 0;
+		return verdict == L4_VERDICT_SEGV ? VM_FAULT_SIGSEGV : VM_FAULT_SIGBUS;
+	}
+
 	state = (vmf->flags & FAULT_FLAG_INTERRUPTIBLE) &&
 		(vmf->flags & FAULT_FLAG_USER) ? TASK_INTERRUPTIBLE : TASK_KILLABLE;
 	window = get_file(vmf->vma->vm_file);	/* keeps the module */
 	l4_release_fault_lock(vmf);
 	/* from here on, vmf->vma may be gone: only space, gate and ipc */
-	err = l4_gate_wait(gate, ipc, state, MAX_SCHEDULE_TIMEOUT);
-	/* a dead pager, or one saying the memory behind the page is gone */
-	if (err == -EPIPE || (!err && (ipc->status == EPIPE || ipc->status == EIO)))
-		l4_verdict_set(space, index, L4_VERDICT_BUS);
-	else if (!err && ipc->status)
-		l4_verdict_set(space, index, L4_VERDICT_SEGV);
+	if (hold)	/* spun already */
+		err = l4_gate_sleep(gate, ipc, state, MAX_SCHEDULE_TIMEOUT);
+	else
+		err = l4_gate_wait(gate, ipc, state, MAX_SCHEDULE_TIMEOUT);
+	verdict = l4_fault_answer_verdict(err, ipc);
+	if (verdict)
+		l4_verdict_set(space, index, verdict);
 	l4_ipc_put(ipc);
 	l4_gate_put(gate);
 	fput(window);

@@ -226,7 +226,8 @@ static void l4_ipc_finish(struct l4_ipc *ipc, int error)
 {
 	ipc->error = error;
 	ipc->done_ns = local_clock();
-	WRITE_ONCE(ipc->state, L4_IPC_DONE);
+	/* the answer before the state: a spinning sender takes it without the lock */
+	smp_store_release(&ipc->state, L4_IPC_DONE);
 	complete(&ipc->done);
 }
 
@@ -261,9 +262,9 @@ int l4_gate_send(struct l4_gate *gate, struct l4_ipc *ipc)
  * that receiver is on a CPU; never while another task could run on this
  * CPU (KVM's halt polling stops on the same test: a pager further down a
  * chain may be the one waiting for it) or a signal is pending. True if
- * answered.
+ * answered: then ipc->error and the server's answer in @ipc are final.
  */
-static bool l4_gate_spin(struct l4_gate *gate, struct l4_ipc *ipc)
+bool l4_gate_spin(struct l4_gate *gate, struct l4_ipc *ipc)
 {
 	u64 limit = min_t(u64, READ_ONCE(l4_spin_ns), 2 * READ_ONCE(gate->wake_ns));
 	struct task_struct *seen = NULL, *rcv;
@@ -273,7 +274,8 @@ static bool l4_gate_spin(struct l4_gate *gate, struct l4_ipc *ipc)
 		return false;
 	start = local_clock();
 	for (;;) {
-		switch (READ_ONCE(ipc->state)) {
+		/* pairs with l4_ipc_finish(): the answer is there once DONE is */
+		switch (smp_load_acquire(&ipc->state)) {
 		case L4_IPC_DONE:
 			return true;
 		case L4_IPC_QUEUED:
@@ -321,26 +323,24 @@ static void l4_wake_sample(struct l4_gate *gate, const struct l4_ipc *ipc)
 }
 
 /*
- * Wait for the answer to @ipc. @state: TASK_KILLABLE or TASK_INTERRUPTIBLE;
- * @timeout in jiffies (MAX_SCHEDULE_TIMEOUT: none). Returns 0 when it was
- * answered (the server's own errno, if any, is in ipc->status), -EPIPE when
- * the gate died, or -EINTR / -ETIMEDOUT when the sender gives up; then the
- * message is withdrawn so that no trace remains (a late reply gets ESRCH).
+ * Sleep until @ipc is answered, after a spin that did not see the answer.
+ * @state: TASK_KILLABLE or TASK_INTERRUPTIBLE; @timeout in jiffies
+ * (MAX_SCHEDULE_TIMEOUT: none). Returns 0 when it was answered (the
+ * server's own errno, if any, is in ipc->status), -EPIPE when the gate
+ * died, or -EINTR / -ETIMEDOUT when the sender gives up; then the message
+ * is withdrawn so that no trace remains (a late reply gets ESRCH).
  */
-int l4_gate_wait(struct l4_gate *gate, struct l4_ipc *ipc, unsigned int state,
-		 long timeout)
+int l4_gate_sleep(struct l4_gate *gate, struct l4_ipc *ipc, unsigned int state,
+		  long timeout)
 {
-	bool spun;
 	long left;
 
-	spun = l4_gate_spin(gate, ipc);	/* answered or not, the completion tells */
 	if (state == TASK_INTERRUPTIBLE)
 		left = wait_for_completion_interruptible_timeout(&ipc->done, timeout);
 	else
 		left = wait_for_completion_killable_timeout(&ipc->done, timeout);
 	if (left > 0) {
-		if (!spun)
-			l4_wake_sample(gate, ipc);
+		l4_wake_sample(gate, ipc);
 		return ipc->error;
 	}
 
@@ -369,6 +369,15 @@ int l4_gate_wait(struct l4_gate *gate, struct l4_ipc *ipc, unsigned int state,
 		return ipc->error;
 	}
 	return left ? -EINTR : -ETIMEDOUT;
+}
+
+/* Spin, then sleep, for the answer to @ipc: see l4_gate_sleep(). */
+int l4_gate_wait(struct l4_gate *gate, struct l4_ipc *ipc, unsigned int state,
+		 long timeout)
+{
+	if (l4_gate_spin(gate, ipc))
+		return ipc->error;
+	return l4_gate_sleep(gate, ipc, state, timeout);
 }
 
 

@@ -361,6 +361,9 @@ struct l4_ipc *l4_ipc_alloc(void);
 struct l4_ipc *l4_ipc_alloc_notify(void);
 void l4_ipc_put(struct l4_ipc *ipc);
 int l4_gate_send(struct l4_gate *gate, struct l4_ipc *ipc);
+bool l4_gate_spin(struct l4_gate *gate, struct l4_ipc *ipc);
+int l4_gate_sleep(struct l4_gate *gate, struct l4_ipc *ipc, unsigned int state,
+		  long timeout);
 int l4_gate_wait(struct l4_gate *gate, struct l4_ipc *ipc, unsigned int state,
 		 long timeout);
 struct l4_ipc *l4_gate_receive(struct l4_gate *gate, bool nonblock);
@@ -388,7 +391,8 @@ bool l4_space_has_default_pager(struct l4_space *space);
 void l4_space_release_threads(struct l4_space *space);
 
 /* fault.c */
-vm_fault_t l4_fault_to_pager(struct vm_fault *vmf, u8 rights, bool present);
+vm_fault_t l4_fault_to_pager(struct vm_fault *vmf, u8 rights, bool present,
+			      bool hold);
 vm_fault_t l4_fault_verdict(struct vm_fault *vmf);
 bool l4_fault_has_pager(struct l4_space *space);
 

@@ -145,6 +145,20 @@ static vm_fault_t l4_window_insert_super(struct vm_fault *vmf, struct page *page
 }
 
 /*
+ * Ask the pager about vmf (l4_fault_to_pager()): the first time for this
+ * fault with the lock held while it spins. 0: answered in place, look
+ * again; else the fault's result.
+ */
+static vm_fault_t l4_window_ask(struct vm_fault *vmf, u8 rights, bool present,
+				bool *asked)
+{
+	vm_fault_t ret = l4_fault_to_pager(vmf, rights, present, !*asked);
+
+	*asked = true;
+	return ret;
+}
+
+/*
  * Find (or, in a sigma0-backed space, create) the entry at @index with at
  * least @rights and return its page locked and referenced in vmf->page.
  */
@@ -152,20 +166,24 @@ static vm_fault_t l4_window_get_locked(struct vm_fault *vmf, u8 rights)
 {
 	struct l4_space *space = vmf->vma->vm_private_data;
 	unsigned long index = vmf->pgoff;
+	bool asked = false;
 	struct page *page;
-	vm_fault_t verdict;
+	vm_fault_t ret;
 	u8 have, order;
 	int err;
 
-	verdict = l4_fault_verdict(vmf);
-	if (verdict)
-		return verdict;
+	ret = l4_fault_verdict(vmf);
+	if (ret)
+		return ret;
+again:
 	page = l4_space_trylock_page(space, index, rights, &have, &order);
 	if (page)
 		goto locked;
 	/* a miss: straight to the pager (a sigma0 space fills the slot below) */
-	if (!(space->flags & L4_SPACE_SIGMA0) && (have & rights) != rights)
-		return l4_fault_to_pager(vmf, rights, have != 0);
+	if (!(space->flags & L4_SPACE_SIGMA0) && (have & rights) != rights) {
+		ret = l4_window_ask(vmf, rights, have != 0, &asked);
+		goto asked;
+	}
 	for (;;) {
 		if (fatal_signal_pending(current))
 			return VM_FAULT_SIGBUS;
@@ -174,7 +192,8 @@ static vm_fault_t l4_window_get_locked(struct vm_fault *vmf, u8 rights)
 		if (page) {
 			if ((have & rights) != rights) {
 				put_page(page);
-				return l4_fault_to_pager(vmf, rights, true);
+				ret = l4_window_ask(vmf, rights, true, &asked);
+				goto asked;
 			}
 			/*
 			 * The folio lock is the frame lock: a map or unmap
@@ -191,8 +210,10 @@ static vm_fault_t l4_window_get_locked(struct vm_fault *vmf, u8 rights)
 			continue;
 		}
 
-		if (!(space->flags & L4_SPACE_SIGMA0))
-			return l4_fault_to_pager(vmf, rights, false);
+		if (!(space->flags & L4_SPACE_SIGMA0)) {
+			ret = l4_window_ask(vmf, rights, false, &asked);
+			goto asked;
+		}
 
 		err = l4_sigma0_populate(space, index);
 		if (err == -EEXIST || !err)
@@ -201,14 +222,22 @@ static vm_fault_t l4_window_get_locked(struct vm_fault *vmf, u8 rights)
 		return VM_FAULT_SIGBUS;
 	}
 
+asked:
+	/* answered with the lock held: the fault goes on */
+	if (!ret)
+		goto again;
+	return ret;
+
 locked:
 	l4_count_inc(kernel_faults);
+	/* one the pager answered in place counts as major, as a retried one */
+	ret = asked ? VM_FAULT_MAJOR : 0;
 	/* a superpage's page: where the core may map the folio whole, see top */
 	if (folio_test_large(page_folio(page))) {
 		if (!order)
-			return l4_fault_one_pte(vmf, page);
+			return ret | l4_fault_one_pte(vmf, page);
 		if (vmf->vma->vm_flags & VM_MIXEDMAP)
-			return l4_window_insert_super(vmf, page);
+			return ret | l4_window_insert_super(vmf, page);
 	}
 	vmf->page = page;
 	/* a write: the handoff to ->page_mkwrite, see there */
@@ -220,7 +249,7 @@ locked:
 	 */
 	if ((space->flags & L4_SPACE_FAULT_AROUND) && !(vmf->flags & FAULT_FLAG_WRITE))
 		l4_window_fault_around(vmf);
-	return VM_FAULT_LOCKED;
+	return ret | VM_FAULT_LOCKED;
 }
 
 static vm_fault_t l4_window_fault(struct vm_fault *vmf)

@@ -13,10 +13,12 @@
  * one timing assertion is the correctness bound of SIGBUS after a pager's
  * death (< 1 s).
  */
+#define _GNU_SOURCE
 #include <poll.h>
 #include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include <l4u/l4u.h>
 
@@ -1021,6 +1023,92 @@ TEST_F(ipc, spin_before_sleep)
 	ASSERT_EQ(-1L, l4t_check(fx.cwin, 0, 3 * PG, SEED));
 	ASSERT_EQ(0, close(sync[0]));
 	ASSERT_EQ(0, close(sync[1]));
+	IPC_FX_CLOSE(&fx);
+}
+
+/* A pager thread of the faulter's own process (answer_in_place). */
+struct ipc_thread_pager {
+	int gate, src;
+	bool remap;	/* take the process's mmap lock for writing first */
+	int err;	/* 0, or what failed */
+};
+
+static void *ipc_thread_pager_run(void *arg)
+{
+	struct ipc_thread_pager *tp = arg;
+	struct l4_msg m;
+	char *p;
+
+	if (ipc_recv(tp->gate, &m)) {
+		tp->err = errno;
+		return NULL;
+	}
+	if (tp->remap) {
+		p = mmap(NULL, PG, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED || munmap(p, PG)) {
+			tp->err = errno;
+			return NULL;
+		}
+	}
+	if (ipc_reply_map(tp->gate, m.token, tp->src, L4_PF_ADDR(m.words[0]), 12, RW_))
+		tp->err = errno;
+	return NULL;
+}
+
+/* This thread's major faults so far. */
+static long ipc_thread_majflt(void)
+{
+	struct rusage ru;
+
+	return getrusage(RUSAGE_THREAD, &ru) ? -1 : ru.ru_majflt;
+}
+
+/*
+ * A fault the pager answers while its faulter still spins goes on in
+ * place, the fault lock still held; one answered after the faulter gave
+ * up and slept is retried. Either way it is one major fault of the
+ * faulting thread, and a pager thread of the faulter's own process may
+ * take the process's mmap lock for writing (mmap, munmap) before it
+ * answers: the faulter's spin ends when the pager sleeps on that lock, and
+ * the faulter drops it. With spin_ns = 0 every fault takes the retry.
+ * Contents, counts and each fault's major count are exact.
+ */
+TEST_F(ipc, answer_in_place)
+{
+	struct ipc_thread_pager tp;
+	long long saved, spin;
+	struct l4_stats s1;
+	struct ipc_fx fx;
+	pthread_t th;
+	int round = 0;
+	long maj;
+
+	ASSERT_EQ(0, l4u_param_get("spin_ns", &saved));
+	ASSERT_LT(0LL, saved);
+	IPC_FX(&fx, .src_pages = 4, .cli_pages = 4);
+
+	for (spin = saved; spin >= 0; spin = spin ? 0 : -1) {
+		ASSERT_EQ(0, l4u_param_set("spin_ns", spin));
+		for (int remap = 0; remap < 2; remap++, round++) {
+			tp = (struct ipc_thread_pager){
+				.gate = fx.gate, .src = fx.src, .remap = remap,
+			};
+			ASSERT_EQ(0, pthread_create(&th, NULL, ipc_thread_pager_run, &tp));
+			maj = ipc_thread_majflt();
+			ASSERT_EQ(l4t_word(SEED, round * PG + 0x18),
+				  *(volatile __u64 *)(fx.cwin + round * PG + 0x18));
+			ASSERT_EQ(maj + 1, ipc_thread_majflt()) TH_LOG("round %d", round);
+			ASSERT_EQ(0, pthread_join(th, NULL));
+			ASSERT_EQ(0, tp.err) TH_LOG("round %d: %s", round, strerror(tp.err));
+		}
+	}
+	ASSERT_EQ(0, l4u_param_set("spin_ns", saved));
+
+	ASSERT_EQ(0, l4t_stats(self->dev, &s1));
+	ASSERT_IPC(&fx.s0, &s1, 4, 4, 4);
+	ASSERT_EQ(4ULL, l4t_nodes(fx.cli));
+	ASSERT_EQ(-1L, l4t_check(fx.cwin, 0, 4 * PG, SEED));
 	IPC_FX_CLOSE(&fx);
 }
 
