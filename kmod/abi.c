@@ -644,7 +644,7 @@ static long l4_gate_call_ioctl(struct l4_gate *gate, struct l4_call __user *uc)
 	if (IS_ERR(rcv))
 		return PTR_ERR(rcv);
 
-	ipc = l4_ipc_alloc();
+	ipc = l4_ipc_alloc(gate);
 	if (!ipc) {
 		l4_space_put(rcv);
 		return -ENOMEM;

@@ -133,7 +133,7 @@ vm_fault_t l4_fault_to_pager(struct vm_fault *vmf, u8 rights, bool present,
 		return VM_FAULT_RETRY;
 	}
 
-	ipc = l4_ipc_alloc();
+	ipc = l4_ipc_alloc(gate);
 	if (!ipc) {
 		l4_gate_put(gate);
 		return VM_FAULT_SIGBUS;

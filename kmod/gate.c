@@ -111,6 +111,7 @@ static void l4_gate_free(struct kref *ref)
 	xa_destroy(&gate->inflight);
 	if (gate->no_senders)
 		l4_ipc_put(gate->no_senders);
+	kfree(gate->spare);
 	l4_count_dec(gates);
 	kfree(gate);
 }
@@ -143,63 +144,76 @@ struct l4_gate *l4_gate_alloc(void)
 }
 
 /*
- * One spare message per CPU. Every fault and call allocates a message and
+ * One spare message per gate. Every fault and call allocates a message and
  * frees it right after the answer: recycling it keeps the allocator (and,
  * on a debug kernel, KASAN's and kmemleak's bookkeeping) off the round
- * trip. Messages are charged to the memory cgroup of the sender that
- * allocated them; a recycled one stays charged to its first sender, which
- * is at most one message per CPU. What bounds their number: a queued or
+ * trip. Per gate, not per CPU: the last reference to an answered message
+ * is dropped by whichever of sender and replier comes last -- often the
+ * replier, since a sender that spun takes its answer without waiting on
+ * the completion -- so frees would land on the pager's CPU and allocations
+ * on the faulter's, and a per-CPU spare would never be there. A message
+ * holds a reference on its gate and goes back to it; the spare holds none
+ * (the gate frees it). Notifications are not recycled.
+ *
+ * Messages are charged to the memory cgroup of the sender that allocated
+ * them; a recycled one stays charged to its first sender, which is at
+ * most one message per gate. What bounds their number: a queued or
  * in-flight message has a sender waiting for it (one per thread), except
  * those whose sender gave up after a receiver took them (at most
  * max_inflight per gate, see l4_gate_take()) and notifications (at most
  * one queued and one ready per gate).
  */
-static DEFINE_PER_CPU(struct l4_ipc *, l4_ipc_spare);
-
 static void l4_ipc_free(struct l4_ipc *ipc)
 {
-	if (this_cpu_cmpxchg(l4_ipc_spare, NULL, ipc))
+	struct l4_gate *gate = ipc->gate;
+
+	if (!gate || cmpxchg(&gate->spare, NULL, ipc))
 		kfree(ipc);
+	l4_gate_put(gate);
 }
 
-void l4_gate_exit(void)
+static struct l4_ipc *l4_ipc_new(void)
 {
-	int cpu;
+	struct l4_ipc *ipc = kzalloc(sizeof(*ipc), L4_GFP_META);
 
-	for_each_possible_cpu(cpu)
-		kfree(per_cpu(l4_ipc_spare, cpu));
+	if (!ipc)
+		return NULL;
+	init_completion(&ipc->done);
+	refcount_set(&ipc->ref, 1);
+	INIT_LIST_HEAD(&ipc->link);
+	return ipc;
 }
 
-struct l4_ipc *l4_ipc_alloc(void)
+/* A message from the current task to @gate. */
+struct l4_ipc *l4_ipc_alloc(struct l4_gate *gate)
 {
-	struct l4_ipc *ipc = this_cpu_xchg(l4_ipc_spare, NULL);
+	struct l4_ipc *ipc = xchg(&gate->spare, NULL);
 
 	if (ipc) {
 		/* the completion stays initialised (no new lockdep class) */
 		memset((char *)ipc + offsetofend(struct l4_ipc, done), 0,
 		       sizeof(*ipc) - offsetofend(struct l4_ipc, done));
 		reinit_completion(&ipc->done);
+		refcount_set(&ipc->ref, 1);
+		INIT_LIST_HEAD(&ipc->link);
 	} else {
-		ipc = kzalloc(sizeof(*ipc), L4_GFP_META);
+		ipc = l4_ipc_new();
 		if (!ipc)
 			return NULL;
-		init_completion(&ipc->done);
 	}
-	refcount_set(&ipc->ref, 1);
-	INIT_LIST_HEAD(&ipc->link);
 	ipc->sender = get_pid(task_pid(current));
+	l4_gate_get(gate);
+	ipc->gate = gate;
 	return ipc;
 }
 
 /* A NO_SENDERS notification, made when a send capability is. */
 struct l4_ipc *l4_ipc_alloc_notify(void)
 {
-	struct l4_ipc *ipc = l4_ipc_alloc();
+	struct l4_ipc *ipc = l4_ipc_new();
 
 	if (!ipc)
 		return NULL;
-	put_pid(ipc->sender);
-	ipc->sender = NULL;
 	ipc->notify = true;
 	ipc->label = L4_LABEL_NO_SENDERS;
 	return ipc;

@@ -219,6 +219,7 @@ struct l4_gate {
 	struct l4_ipc *no_senders;	/* the next NO_SENDERS message, ready */
 	bool no_senders_queued;		/* one is on the pending list */
 	unsigned long wake_ns;		/* its senders' wake-up cost (gate.c) */
+	struct l4_ipc *spare;		/* a free message to recycle (gate.c) */
 };
 
 /* One message in flight: from a faulter or a caller to a gate. */
@@ -230,6 +231,7 @@ struct l4_ipc {
 	int state;
 	int error;			/* ours: 0 or -errno (-EPIPE: dead gate) */
 	bool notify;			/* a notification: no sender, no reply */
+	struct l4_gate *gate;		/* one reference; NULL for a notification */
 	/* the message */
 	s64 label;
 	u32 nwords;
@@ -352,12 +354,11 @@ struct l4_node *l4_node_parent(struct l4_node *node);
 extern unsigned int l4_spin_ns;
 extern unsigned long l4_wake_ns;
 extern unsigned int l4_max_inflight;
-void l4_gate_exit(void);
 struct l4_gate *l4_gate_alloc(void);
 void l4_gate_get(struct l4_gate *gate);
 void l4_gate_put(struct l4_gate *gate);
 void l4_gate_kill(struct l4_gate *gate);
-struct l4_ipc *l4_ipc_alloc(void);
+struct l4_ipc *l4_ipc_alloc(struct l4_gate *gate);
 struct l4_ipc *l4_ipc_alloc_notify(void);
 void l4_ipc_put(struct l4_ipc *ipc);
 int l4_gate_send(struct l4_gate *gate, struct l4_ipc *ipc);

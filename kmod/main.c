@@ -71,7 +71,6 @@ static void __exit l4_exit(void)
 	l4_netlink_exit();
 	l4_space_exit();
 	l4_frame_exit();
-	l4_gate_exit();
 }
 
 module_init(l4_init);
