@@ -218,7 +218,7 @@ static long l4_map_ioctl(struct l4_space *dst, struct l4_map __user *uarg)
 {
 	struct l4_transfer t;
 	struct l4_space *src;
-	struct l4_map req;
+	struct l4_map req __uninitialized;	/* all of it from user space */
 	struct fd f;
 	u64 pages = 0;
 	long ret;
@@ -253,7 +253,7 @@ out:
 
 static long l4_unmap_ioctl(struct l4_space *space, struct l4_unmap __user *uarg)
 {
-	struct l4_unmap req;
+	struct l4_unmap req __uninitialized;	/* all of it from user space */
 	unsigned int order;
 	u64 addr, access = 0, revoked;
 	u8 rights;
@@ -439,17 +439,36 @@ err_space:
 /* Gates                                                               */
 /* ------------------------------------------------------------------ */
 
-static void l4_ipc_to_user_msg(struct l4_ipc *ipc, struct l4_msg *m)
+/*
+ * @ipc as a struct l4_msg at @um, field by field, unused ones as zeros: no
+ * struct on the stack to clear and copy (the kernels we run zero every
+ * stack variable, CONFIG_INIT_STACK_ALL_ZERO: one more string operation).
+ */
+static int l4_msg_to_user(struct l4_msg __user *um, const struct l4_ipc *ipc)
 {
-	memset(m, 0, sizeof(*m));
-	m->token = ipc->token;
-	m->label = ipc->label;
-	m->nwords = ipc->nwords;
-	memcpy(m->words, ipc->words, sizeof(m->words));
-	m->space_id = ipc->space_id;
-	m->thread_id = ipc->thread_id;
-	m->tid = pid_vnr(ipc->sender);
-	m->rcv_window = ipc->rcv_window;
+	s32 tid = pid_vnr(ipc->sender);
+	int i;
+
+	if (!user_write_access_begin(um, sizeof(*um)))
+		return -EFAULT;
+	unsafe_put_user(ipc->token, &um->token, fault);
+	unsafe_put_user(ipc->label, &um->label, fault);
+	unsafe_put_user(ipc->nwords, &um->nwords, fault);
+	unsafe_put_user(0, &um->flags, fault);
+	for (i = 0; i < L4_MSG_WORDS; i++)
+		unsafe_put_user(ipc->words[i], &um->words[i], fault);
+	unsafe_put_user(ipc->space_id, &um->space_id, fault);
+	unsafe_put_user(ipc->thread_id, &um->thread_id, fault);
+	unsafe_put_user(tid, &um->tid, fault);
+	unsafe_put_user(0, &um->pad, fault);
+	unsafe_put_user(ipc->rcv_window, &um->rcv_window, fault);
+	for (i = 0; i < ARRAY_SIZE(um->reserved); i++)
+		unsafe_put_user(0, &um->reserved[i], fault);
+	user_write_access_end();
+	return 0;
+fault:
+	user_write_access_end();
+	return -EFAULT;
 }
 
 /* Receive one message into @um; blocks (interruptibly) unless @nonblock. */
@@ -457,13 +476,11 @@ static int l4_gate_recv(struct l4_gate *gate, struct l4_msg __user *um,
 			bool nonblock)
 {
 	struct l4_ipc *ipc;
-	struct l4_msg m;
 
 	ipc = l4_gate_receive(gate, nonblock);
 	if (IS_ERR(ipc))
 		return PTR_ERR(ipc);
-	l4_ipc_to_user_msg(ipc, &m);
-	if (l4_put_user_struct(um, &m)) {
+	if (l4_msg_to_user(um, ipc)) {
 		l4_gate_unreceive(gate, ipc);
 		return -EFAULT;
 	}
@@ -537,7 +554,8 @@ static int l4_reply_prepare(struct l4_ipc *ipc, const struct l4_reply *r,
  */
 static int l4_gate_reply(struct l4_gate *gate, const struct l4_reply *r)
 {
-	struct l4_reply_ctx ctx = { .n = 0 };
+	/* filled up to ctx.n: not cleared first (INIT_STACK_ALL_ZERO) */
+	struct l4_reply_ctx ctx __uninitialized;
 	struct l4_ipc *ipc;
 	long err;
 	u64 pages;
@@ -578,7 +596,7 @@ static int l4_gate_reply(struct l4_gate *gate, const struct l4_reply *r)
 
 static long l4_gate_reply_ioctl(struct l4_gate *gate, struct l4_reply __user *ur)
 {
-	struct l4_reply r;
+	struct l4_reply r __uninitialized;	/* all of it from user space */
 
 	if (l4_get_user_struct(&r, ur))
 		return -EFAULT;
@@ -588,7 +606,7 @@ static long l4_gate_reply_ioctl(struct l4_gate *gate, struct l4_reply __user *ur
 static long l4_gate_reply_wait_ioctl(struct file *file, struct l4_gate *gate,
 				     struct l4_reply_wait __user *urw)
 {
-	struct l4_reply r;
+	struct l4_reply r __uninitialized;	/* all of it from user space */
 	int err;
 
 	if (l4_get_user_struct(&r, &urw->reply))
@@ -630,7 +648,7 @@ static long l4_gate_call_ioctl(struct l4_gate *gate, struct l4_call __user *uc)
 {
 	struct l4_space *rcv;
 	struct l4_ipc *ipc;
-	struct l4_call c;
+	struct l4_call c __uninitialized;	/* all of it from user space */
 	long timeout;
 	int err;
 
