@@ -706,18 +706,19 @@ static long l4_gate_info_ioctl(struct l4_gate *gate,
 /* A send capability of @gate: a new fd. */
 static long l4_gate_send_cap_ioctl(struct l4_gate *gate, unsigned long arg)
 {
-	struct l4_ipc *notify;
+	struct l4_ipc *notify = NULL;
 	int fd;
 
 	if (arg)
 		return -EINVAL;
-	/* the notification this capability's end may need, made now */
-	notify = l4_ipc_alloc_notify();
-	if (!notify)
-		return -ENOMEM;
-	fd = l4_gate_sender_add(gate, &notify);
+	/* the notification this capability's end may need, made if none is ready */
+	while ((fd = l4_gate_sender_add(gate, &notify)) == -EAGAIN) {
+		notify = l4_ipc_alloc_notify();
+		if (!notify)
+			return -ENOMEM;
+	}
 	if (notify)
-		l4_ipc_put(notify);	/* one was ready already */
+		l4_ipc_put(notify);	/* not needed after all */
 	if (fd)
 		return fd;
 	fd = anon_inode_getfd("l4-gate-send", &l4_gate_send_fops, gate,

@@ -623,7 +623,9 @@ void l4_gate_answer(struct l4_ipc *ipc)
 /*
  * A send capability of @gate is made: count it, and keep *@notify as the
  * gate's ready NO_SENDERS notification if it has none (then *@notify
- * becomes NULL; the caller puts what is left). -EPIPE if the gate is dead.
+ * becomes NULL; the caller puts what is left). -EPIPE if the gate is dead,
+ * -EAGAIN if it has none ready and *@notify is NULL: make one and call
+ * again (most capabilities find one ready and need none).
  */
 int l4_gate_sender_add(struct l4_gate *gate, struct l4_ipc **notify)
 {
@@ -632,8 +634,13 @@ int l4_gate_sender_add(struct l4_gate *gate, struct l4_ipc **notify)
 		xa_unlock(&gate->inflight);
 		return -EPIPE;
 	}
-	if (!gate->no_senders)
+	if (!gate->no_senders) {
+		if (!*notify) {
+			xa_unlock(&gate->inflight);
+			return -EAGAIN;
+		}
 		swap(gate->no_senders, *notify);
+	}
 	gate->senders++;
 	kref_get(&gate->ref);		/* the capability's */
 	xa_unlock(&gate->inflight);
