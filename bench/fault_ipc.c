@@ -32,8 +32,10 @@
  * Every touch is a store of 8 bytes at offset 8 of the page (a write
  * fault: no fault-around on either side); afterwards the first 16 bytes of
  * every page are checked (offset 0: the source's marker, offset 8: the
- * store). Each measurement runs 3 times: "best" is the minimum, "med" the
- * median; the ratios use the best. Each l4 row is compared with the
+ * store). Each measurement runs 3 times (section 1: 5, its rows
+ * interleaved run by run, so that slow phases of the shared host hit every
+ * row alike): "best" is the minimum, "med" the median; the ratios use the
+ * best. The faulter runs on CPU 0 and every pager thread on CPU 1. Each l4 row is compared with the
  * fastest peer row of its kind (uffd: a user pager; native: the kernel
  * alone), found by measurement. The limits of the issues come as one
  * "goal:" line each (bench.h); the exit status is non-zero only for a
@@ -58,6 +60,7 @@
 #include <linux/userfaultfd.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -126,6 +129,26 @@ static double now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+/*
+ * Every measurement runs its faulting (or pinging) thread on CPU 0 and its
+ * pager (or ponger) on CPU 1, as a skilled user of either mechanism would
+ * place them: left to the scheduler, the two sometimes shared a CPU for a
+ * run, and that run measured the scheduler. No-op on a single CPU.
+ */
+static int pin_cpus;
+
+static void pin_self(int cpu)
+{
+	cpu_set_t set;
+
+	if (!pin_cpus)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		die("sched_setaffinity(CPU %d): %s", cpu, strerror(errno));
 }
 
 static void thp_shmem_restore(void);
@@ -324,14 +347,14 @@ struct result {
 };
 
 /* runs[]: ns per page of each run; pages: the fewest pages of a run */
-static struct result summarize(double *runs, size_t pages, unsigned long msgs,
-			       unsigned long kfaults)
+static struct result summarize_n(double *runs, int n, size_t pages, unsigned long msgs,
+				 unsigned long kfaults)
 {
 	struct result r;
 
-	qsort(runs, REPS, sizeof(runs[0]), cmp_double);
+	qsort(runs, n, sizeof(runs[0]), cmp_double);
 	r.best = runs[0];
-	r.med = runs[REPS / 2];
+	r.med = runs[n / 2];
 	r.pages = pages;
 	r.msgs = msgs;
 	r.kfaults = kfaults;
@@ -340,6 +363,12 @@ static struct result summarize(double *runs, size_t pages, unsigned long msgs,
 	touch_cpu_pages = 0;
 	r.valid = 1;
 	return r;
+}
+
+static struct result summarize(double *runs, size_t pages, unsigned long msgs,
+			       unsigned long kfaults)
+{
+	return summarize_n(runs, REPS, pages, msgs, kfaults);
 }
 
 static void print_row(const char *name, const struct result *r, const struct result *base)
@@ -467,6 +496,8 @@ static void *l4_pager_main(void *arg)
 {
 	struct l4_pager_ctx *c = arg;
 	struct l4_reply_wait rw;
+
+	pin_self(1);
 
 	memset(&rw, 0, sizeof(rw));
 	for (;;) {
@@ -769,6 +800,8 @@ static void *uffd_pager_main(void *arg)
 	struct uffd_ctx *c = arg;
 	struct uffd_msg msg;
 
+	pin_self(1);
+
 	for (;;) {
 		unsigned long addr;
 
@@ -922,6 +955,8 @@ static void *pong_main(void *arg)
 {
 	struct pingpong *pp = arg;
 	uint64_t v;
+
+	pin_self(1);
 
 	for (;;) {
 		sys(read(pp->a, &v, sizeof(v)), "pong: read eventfd");
@@ -1105,50 +1140,161 @@ static const struct uffd_row uffd_rows_4k[] = {
 
 #define NUFFD4K		(sizeof(uffd_rows_4k) / sizeof(uffd_rows_4k[0]))
 
-/* an l4 row of section [1]: its own source space and pager (@busy: polling) */
-static struct result l4_row_4k(const char *what, const char *label, size_t npages, int busy)
-{
-	int src = l4_source_space(npages * PAGE, 0, 1);
-	struct l4_pager_ctx pager;
-	struct result r;
+/*
+ * Section [1]'s rows run interleaved: one run of each row per round,
+ * REPS_4K rounds, and each row's best and median over its runs. The
+ * shared 2-core test host has slow phases of seconds to minutes in which
+ * every row, eventfd's too, runs up to 1.5x slower; rows measured one
+ * after the other met different phases (one module's ratio against the
+ * fastest uffd row spread 0.38x-0.73x over a day's runs). Interleaved,
+ * every row meets every phase.
+ */
+#define REPS_4K		5
 
-	l4_pager_start(&pager, src, npages * PAGE, busy);
-	r = l4_fault_bench(what, &pager, npages, 12, 1);
-	l4_pager_stop(&pager);
-	close(src);
-	print_row(label, &r, NULL);
-	return r;
+enum row4k_kind { ROW_L4, ROW_L4_BUSY, ROW_L4_NOSPIN, ROW_UFFD };
+
+struct row4k {
+	enum row4k_kind kind;
+	const char *what, *label;
+	const struct uffd_row *u;	/* ROW_UFFD */
+	int src;			/* l4 rows: a source space each */
+	double runs[REPS_4K];
+	size_t pages;
+	unsigned long msgs, kfaults;
+	double cpu_ns;
+	size_t cpu_pages;
+};
+
+/* one run of @r, recorded as its @rep-th */
+static void row4k_run(struct row4k *r, int rep, size_t npages, char *usrc, int memfd,
+		      long spin)
+{
+	unsigned long msgs, kfaults = (unsigned long)-1;
+	double t, cpu0 = touch_cpu_ns;
+	size_t pages0 = touch_cpu_pages, done;
+
+	current_what = r->what;
+	alarm(WATCHDOG_S);
+	if (r->kind == ROW_UFFD) {
+		int cont = r->u->mode == UFFD_CONTINUE;
+
+		t = uffd_run(r->u->mode, r->u->wait, usrc, memfd, npages, r->u->chunk,
+			     2 + cont, &done, &msgs);
+	} else {
+		struct l4_pager_ctx pager;
+
+		/* a pager thread per run: a busy one must not poll through other rows */
+		l4_pager_start(&pager, r->src, npages * PAGE, r->kind == ROW_L4_BUSY);
+		if (r->kind == ROW_L4_NOSPIN)
+			check(l4u_param_set("spin_ns", 0), "set l4.ko's spin_ns to 0");
+		t = l4_fault_run(&pager, npages, 12, 1, &done, &msgs, &kfaults);
+		if (r->kind == ROW_L4_NOSPIN)
+			check(l4u_param_set("spin_ns", spin), "set l4.ko's spin_ns back");
+		l4_pager_stop(&pager);
+	}
+	alarm(0);
+	r->runs[rep] = t / done;
+	if (!rep || done <= r->pages) {
+		r->pages = done;
+		r->msgs = msgs;
+		r->kfaults = kfaults;
+	}
+	r->cpu_ns += touch_cpu_ns - cpu0;
+	r->cpu_pages += touch_cpu_pages - pages0;
+}
+
+static struct result row4k_result(struct row4k *r)
+{
+	struct result res;
+
+	touch_cpu_ns = r->cpu_ns;
+	touch_cpu_pages = r->cpu_pages;
+	res = summarize_n(r->runs, REPS_4K, r->pages, r->msgs, r->kfaults);
+	if (r->kind != ROW_UFFD)
+		print_row(r->label, &res, NULL);
+	return res;
 }
 
 static void section1(size_t npages)
 {
 	struct result l4 = { .valid = 0 }, nospin = { .valid = 0 }, busy = { .valid = 0 };
+	struct row4k rows[3 + NUFFD4K];
 	struct peer uffd[NUFFD4K];
 	long spin = spin_get();
+	size_t n = 0, i;
+	char *usrc = NULL;
+	int memfd = -1, rep;
 
-	printf("\n[1] 4 KiB fault round trip (touch -> pager -> map -> resume), %zu pages\n",
-	       npages);
+	printf("\n[1] 4 KiB fault round trip (touch -> pager -> map -> resume), %zu pages,\n"
+	       "    rows interleaved: %d rounds of one run each\n", npages, REPS_4K);
 	print_header(NULL);
 
+	memset(rows, 0, sizeof(rows));
 	if (row_wanted("l4"))
-		l4 = l4_row_4k("1 l4 REPLY_WAIT 4K", "l4 pager, REPLY_WAIT, 4 KiB map items",
-			       npages, 0);
+		rows[n++] = (struct row4k){ .kind = ROW_L4, .what = "1 l4 REPLY_WAIT 4K",
+					    .label = "l4 pager, REPLY_WAIT, 4 KiB map items" };
 	/* l4 at its best too: a pager that polls its gate and never sleeps */
 	if (row_wanted("l4-busy"))
-		busy = l4_row_4k("1 l4 busy REPLY_WAIT 4K",
-				 "l4 pager, busy-polling REPLY_WAIT, 4 KiB", npages, 1);
+		rows[n++] = (struct row4k){ .kind = ROW_L4_BUSY,
+					    .what = "1 l4 busy REPLY_WAIT 4K",
+					    .label = "l4 pager, busy-polling REPLY_WAIT, 4 KiB" };
 	/* the same without the faulter's spin before it sleeps */
-	if (spin > 0 && row_wanted("nospin")) {
-		check(l4u_param_set("spin_ns", 0), "set l4.ko's spin_ns to 0");
-		nospin = l4_row_4k("1 l4 REPLY_WAIT 4K spin_ns=0",
-				   "l4 pager, REPLY_WAIT, 4 KiB, spin_ns=0", npages, 0);
-		check(l4u_param_set("spin_ns", spin), "set l4.ko's spin_ns back");
-		if (wake_get() >= 0)
-			printf("  (its sleeping faulters measured a wake-up: wake_ns=%lld)\n",
-			       wake_get());
+	if (spin > 0 && row_wanted("nospin"))
+		rows[n++] = (struct row4k){ .kind = ROW_L4_NOSPIN,
+					    .what = "1 l4 REPLY_WAIT 4K spin_ns=0",
+					    .label = "l4 pager, REPLY_WAIT, 4 KiB, spin_ns=0" };
+	for (i = 0; i < n; i++)
+		rows[i].src = l4_source_space(npages * PAGE, 0, 1);
+	for (i = 0; i < NUFFD4K; i++) {
+		const struct uffd_row *u = &uffd_rows_4k[i];
+
+		uffd[i] = (struct peer){ .key = u->key, .r = { .valid = 0 } };
+		if ((u->only && !row_wanted(u->only)) ||
+		    (u->mode == UFFD_CONTINUE && !minor_shmem_ok))
+			continue;
+		if (u->mode == UFFD_COPY && !usrc) {
+			usrc = map_anon(npages * PAGE);
+			fill_markers(usrc, npages, 2);
+		}
+		if (u->mode == UFFD_CONTINUE && memfd < 0)
+			memfd = populated_memfd(npages, 3);
+		rows[n++] = (struct row4k){ .kind = ROW_UFFD, .what = u->label,
+					    .label = u->label, .u = u };
 	}
 
-	uffd_rows_bench(uffd_rows_4k, NUFFD4K, uffd, npages, 2, NULL);
+	for (rep = 0; rep < REPS_4K; rep++)
+		for (i = 0; i < n; i++)
+			row4k_run(&rows[i], rep, npages, usrc, memfd, spin);
+
+	for (i = 0; i < n; i++) {
+		struct result res = row4k_result(&rows[i]);
+
+		switch (rows[i].kind) {
+		case ROW_L4:
+			l4 = res;
+			break;
+		case ROW_L4_BUSY:
+			busy = res;
+			break;
+		case ROW_L4_NOSPIN:
+			nospin = res;
+			if (wake_get() >= 0)
+				printf("  (its sleeping faulters measured a wake-up: wake_ns=%lld)\n",
+				       wake_get());
+			break;
+		case ROW_UFFD:
+			uffd[rows[i].u - uffd_rows_4k].r = res;
+			break;
+		}
+		if (rows[i].kind != ROW_UFFD)
+			close(rows[i].src);
+	}
+	for (i = 0; i < NUFFD4K; i++)
+		print_row(uffd_rows_4k[i].label, &uffd[i].r, NULL);
+	if (usrc)
+		munmap(usrc, npages * PAGE);
+	if (memfd >= 0)
+		close(memfd);
 
 	if (only)
 		return;
@@ -1517,6 +1663,8 @@ int main(int argc, char **argv)
 		die("usage: fault_ipc [pages [MiB, a power of two >= 2 [seconds per run]]]");
 	run_budget_ns = budget_s * 1e9;
 	sigaction(SIGALRM, &sa, NULL);
+	pin_cpus = sysconf(_SC_NPROCESSORS_ONLN) >= 2;
+	pin_self(0);
 	dev = check(l4u_open(), "open " L4_DEVICE_PATH);
 	check(l4u_version(dev, &ver), "L4_IOC_VERSION");
 	if (!(ver.features & L4_FEAT_IPC))
@@ -1544,8 +1692,9 @@ int main(int argc, char **argv)
 	printf("fault_ipc: kernel %s: 2 MiB first touch limit %.1fx of uffd CONTINUE 2 MiB "
 	       "(1.0x from 7.3 on, the newest kernel of the test bed; 2.0x before)\n",
 	       uts.release, kernel_at_least(7, 3) ? 1.0 : 2.0);
-	printf("fault_ipc: every touch is an 8-byte store; pagers are threads of this process; "
-	       "best/median of %d runs\n", REPS);
+	printf("fault_ipc: every touch is an 8-byte store; pagers are threads of this process%s; "
+	       "best/median of %d runs (section [1]: %d, interleaved)\n",
+	       pin_cpus ? " on CPU 1, the faulter on CPU 0" : "", REPS, REPS_4K);
 	printf("fault_ipc: l4.ko spin_ns=%ld, wake_ns=%lld (a faulter or caller spins up to twice "
 	       "what a wake-up costs, at most spin_ns, before it sleeps); cpu = process CPU time "
 	       "per page, all threads\n", spin_get(), wake_get());
