@@ -46,6 +46,12 @@
 
 enum { L4_VERDICT_SEGV = 1, L4_VERDICT_BUS = 2 };
 
+/* What a fault returns for a verdict. */
+static vm_fault_t l4_verdict_fault(int verdict)
+{
+	return verdict == L4_VERDICT_SEGV ? VM_FAULT_SIGSEGV : VM_FAULT_SIGBUS;
+}
+
 static void l4_verdict_set(struct l4_space *space, pgoff_t index, int verdict)
 {
 	/* a failed store only loses the signal: the retry asks again */
@@ -71,7 +77,7 @@ vm_fault_t l4_fault_verdict(struct vm_fault *vmf)
 	val = xa_to_value(entry);
 	if ((val >> 2) != vmf->pgoff)
 		return 0;	/* stale: left by a fault elsewhere */
-	return (val & 3) == L4_VERDICT_SEGV ? VM_FAULT_SIGSEGV : VM_FAULT_SIGBUS;
+	return l4_verdict_fault(val & 3);
 }
 
 /* Would a fault of the current thread in @space go to a pager? */
@@ -134,10 +140,9 @@ vm_fault_t l4_fault_to_pager(struct vm_fault *vmf, u8 rights, bool present,
 	}
 
 	ipc = l4_ipc_alloc(gate);
-	if (!ipc) {
-		l4_gate_put(gate);
+	l4_gate_put(gate);	/* from here on the message holds the gate */
+	if (!ipc)
 		return VM_FAULT_SIGBUS;
-	}
 	pfa = ((u64)index << PAGE_SHIFT) | (vmf->real_address & ~PAGE_MASK);
 	ipc->label = L4_LABEL_PAGE_FAULT;
 	ipc->nwords = 2;
@@ -159,17 +164,13 @@ vm_fault_t l4_fault_to_pager(struct vm_fault *vmf, u8 rights, bool present,
 	if (err) {
 		l4_count_dec(pager_faults);
 		l4_ipc_put(ipc);
-		l4_gate_put(gate);
 		return VM_FAULT_SIGBUS;
 	}
 
 	if (hold && l4_gate_spin(gate, ipc)) {
 		verdict = l4_fault_answer_verdict(ipc->error, ipc);
 		l4_ipc_put(ipc);
-		l4_gate_put(gate);
-		if (!verdict)
-			return 0;
-		return verdict == L4_VERDICT_SEGV ? VM_FAULT_SIGSEGV : VM_FAULT_SIGBUS;
+		return verdict ? l4_verdict_fault(verdict) : 0;
 	}
 
 	state = (vmf->flags & FAULT_FLAG_INTERRUPTIBLE) &&
@@ -185,7 +186,6 @@ vm_fault_t l4_fault_to_pager(struct vm_fault *vmf, u8 rights, bool present,
 	if (verdict)
 		l4_verdict_set(space, index, verdict);
 	l4_ipc_put(ipc);
-	l4_gate_put(gate);
 	fput(window);
 	/* MAJOR: a retry after a VMA-locked attempt is then marked TRIED too */
 	return VM_FAULT_RETRY | VM_FAULT_MAJOR;

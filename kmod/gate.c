@@ -172,13 +172,22 @@ static void l4_ipc_free(struct l4_ipc *ipc)
 	l4_gate_put(gate);
 }
 
-static struct l4_ipc *l4_ipc_new(void)
+/* A message, @spare reused or a new one: one reference, on no list. */
+static struct l4_ipc *l4_ipc_new(struct l4_ipc *spare)
 {
-	struct l4_ipc *ipc = kzalloc(sizeof(*ipc), L4_GFP_META);
+	struct l4_ipc *ipc = spare;
 
-	if (!ipc)
-		return NULL;
-	init_completion(&ipc->done);
+	if (ipc) {
+		/* the completion stays initialised (no new lockdep class) */
+		memset((char *)ipc + offsetofend(struct l4_ipc, done), 0,
+		       sizeof(*ipc) - offsetofend(struct l4_ipc, done));
+		reinit_completion(&ipc->done);
+	} else {
+		ipc = kzalloc(sizeof(*ipc), L4_GFP_META);
+		if (!ipc)
+			return NULL;
+		init_completion(&ipc->done);
+	}
 	refcount_set(&ipc->ref, 1);
 	INIT_LIST_HEAD(&ipc->link);
 	return ipc;
@@ -187,20 +196,10 @@ static struct l4_ipc *l4_ipc_new(void)
 /* A message from the current task to @gate. */
 struct l4_ipc *l4_ipc_alloc(struct l4_gate *gate)
 {
-	struct l4_ipc *ipc = xchg(&gate->spare, NULL);
+	struct l4_ipc *ipc = l4_ipc_new(xchg(&gate->spare, NULL));
 
-	if (ipc) {
-		/* the completion stays initialised (no new lockdep class) */
-		memset((char *)ipc + offsetofend(struct l4_ipc, done), 0,
-		       sizeof(*ipc) - offsetofend(struct l4_ipc, done));
-		reinit_completion(&ipc->done);
-		refcount_set(&ipc->ref, 1);
-		INIT_LIST_HEAD(&ipc->link);
-	} else {
-		ipc = l4_ipc_new();
-		if (!ipc)
-			return NULL;
-	}
+	if (!ipc)
+		return NULL;
 	ipc->sender = get_pid(task_pid(current));
 	l4_gate_get(gate);
 	ipc->gate = gate;
@@ -210,7 +209,7 @@ struct l4_ipc *l4_ipc_alloc(struct l4_gate *gate)
 /* A NO_SENDERS notification, made when a send capability is. */
 struct l4_ipc *l4_ipc_alloc_notify(void)
 {
-	struct l4_ipc *ipc = l4_ipc_new();
+	struct l4_ipc *ipc = l4_ipc_new(NULL);
 
 	if (!ipc)
 		return NULL;
@@ -394,7 +393,6 @@ int l4_gate_wait(struct l4_gate *gate, struct l4_ipc *ipc, unsigned int state,
 	return l4_gate_sleep(gate, ipc, state, timeout);
 }
 
-
 /*
  * Take the first pending message, give it a token and move it in flight.
  * Returns it (the gate's reference now belongs to the token table), NULL
@@ -480,12 +478,6 @@ void l4_gate_info(struct l4_gate *gate, struct l4_gate_info *info)
 }
 
 /*
- * Receive one message: it is in flight under its token (a notification:
- * out of the gate with token 0). Blocks (interruptibly) unless @nonblock.
- * The caller delivers it and then calls l4_gate_delivered(), or, if it
- * could not, l4_gate_unreceive().
- */
-/*
  * Before a receiver sleeps it spins for the next message the way a sender
  * spins for its answer (l4_gate_spin()), with the same limit and the same
  * tests: a pager answering a stream of faults with REPLY_WAIT then finds
@@ -509,6 +501,12 @@ static bool l4_gate_spin_receive(struct l4_gate *gate)
 	return true;
 }
 
+/*
+ * Receive one message: it is in flight under its token (a notification:
+ * out of the gate with token 0). Blocks (interruptibly) unless @nonblock.
+ * The caller delivers it and then calls l4_gate_delivered(), or, if it
+ * could not, l4_gate_unreceive().
+ */
 struct l4_ipc *l4_gate_receive(struct l4_gate *gate, bool nonblock)
 {
 	struct l4_ipc *ipc;

@@ -282,9 +282,10 @@ static vm_fault_t l4_window_page_mkwrite(struct vm_fault *vmf)
 	 * Right after our ->fault validated this very write (the PTE was
 	 * none: do_shared_fault() unlocks the page in between), ->fault left
 	 * the fault's vmf in its folio's private under the lock. Every revoker
-	 * clears it under the page lock (l4_fault_barrier()), and any other
-	 * fault overwrites it, so finding it unchanged means nothing came in
-	 * between: no second lookup. The pointer is a token, never followed.
+	 * clears it under the frame lock, the folio lock
+	 * (l4_frame_void_handoff()), and any other fault overwrites it, so
+	 * finding it unchanged means nothing came in between: no second
+	 * lookup. The pointer is a token, never followed.
 	 * A write-protect fault (a present PTE) always looks again.
 	 */
 	if (pte_none(vmf->orig_pte) && l4_window_token_take(page, vmf))
