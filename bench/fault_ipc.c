@@ -1207,9 +1207,9 @@ static struct result row4k_result(struct row4k *r)
 {
 	struct result res;
 
-	touch_cpu_ns = r->cpu_ns;
-	touch_cpu_pages = r->cpu_pages;
 	res = summarize_n(r->runs, REPS_4K, r->pages, r->msgs, r->kfaults);
+	/* the CPU time of this row's runs, not of the rows interleaved with it */
+	res.cpu = r->cpu_pages ? r->cpu_ns / r->cpu_pages : -1;
 	if (r->kind != ROW_UFFD)
 		print_row(r->label, &res, NULL);
 	return res;

@@ -5,7 +5,9 @@
  * answer), a pager dying under its waiters, a faulter dying under its
  * pager, threads racing on the same pages, a two-level pager hierarchy,
  * per-thread pagers, calls with a restricted receive window, readiness,
- * malformed replies, a multi-threaded pager and the ioctls' errnos.
+ * malformed replies, a multi-threaded pager, faults answered while their
+ * faulter spins (a pager thread of the faulter's process) and the ioctls'
+ * errnos.
  *
  * Pagers and faulters are forked children that die with the test process
  * (PR_SET_PDEATHSIG); only the main thread forks. No sleeps: children and
