@@ -261,6 +261,38 @@ int l4_gate_send(struct l4_gate *gate, struct l4_ipc *ipc)
 }
 
 /*
+ * A spin polls its condition L4_SPIN_POLLS times per cpu_relax() and per
+ * look at the clock. A pause is not free for the other CPUs everywhere:
+ * under QEMU's TCG, our test bed, a pause leaves the translated code
+ * through the vCPU loop, which takes the emulator's global lock, and so
+ * does every exception another vCPU delivers. A pager pausing on every
+ * poll while it waited for the next fault slowed its faulter's round trip
+ * by 2.4 us of 25 -- the faulter's page fault waited for that lock --
+ * and 16 polls per pause took it back (docs/benchmarks.md). Under KVM, a
+ * pause loop tighter than the pause-loop-exiting gap is a VM exit. A poll
+ * is a few loads: pausing every 16 still keeps a spinning hyperthread
+ * from starving its sibling. The clock is read as seldom: where the TSC
+ * is unstable (it is under TCG), local_clock() costs more than a poll.
+ */
+#define L4_SPIN_POLLS	16
+
+/*
+ * May a spin that started at @start go on after @polls polls? Not if
+ * anything else could run here, a signal is pending or @limit has passed.
+ */
+static bool l4_spin_go_on(unsigned int polls, u64 start, u64 limit)
+{
+	if (!single_task_running() || need_resched() || signal_pending(current))
+		return false;
+	if (polls % L4_SPIN_POLLS)
+		return true;
+	if (local_clock() - start > limit)
+		return false;
+	cpu_relax();
+	return true;
+}
+
+/*
  * Before it sleeps, a sender spins for its answer, the way a mutex waiter
  * spins on a running owner: going to sleep and being woken up costs more
  * than a short answer (a wake-up of an idle CPU is the bulk of a fault
@@ -281,6 +313,7 @@ bool l4_gate_spin(struct l4_gate *gate, struct l4_ipc *ipc)
 {
 	u64 limit = min_t(u64, READ_ONCE(l4_spin_ns), 2 * READ_ONCE(gate->wake_ns));
 	struct task_struct *seen = NULL, *rcv;
+	unsigned int polls = 0;
 	u64 start;
 
 	if (!limit)
@@ -303,10 +336,8 @@ bool l4_gate_spin(struct l4_gate *gate, struct l4_ipc *ipc)
 				start = local_clock();
 			}
 		}
-		if (!single_task_running() || need_resched() ||
-		    signal_pending(current) || local_clock() - start > limit)
+		if (!l4_spin_go_on(++polls, start, limit))
 			return false;
-		cpu_relax();
 	}
 }
 
@@ -487,17 +518,15 @@ void l4_gate_info(struct l4_gate *gate, struct l4_gate_info *info)
 static bool l4_gate_spin_receive(struct l4_gate *gate)
 {
 	u64 limit = min_t(u64, READ_ONCE(l4_spin_ns), 2 * READ_ONCE(gate->wake_ns));
+	unsigned int polls;
 	u64 start;
 
 	if (!limit)
 		return false;
 	start = local_clock();
-	while (!l4_gate_readable(gate)) {
-		if (!single_task_running() || need_resched() ||
-		    signal_pending(current) || local_clock() - start > limit)
+	for (polls = 1; !l4_gate_readable(gate); polls++)
+		if (!l4_spin_go_on(polls, start, limit))
 			return false;
-		cpu_relax();
-	}
 	return true;
 }
 
