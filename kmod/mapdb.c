@@ -782,28 +782,76 @@ static bool l4_is_child(struct l4_node *dnode, struct l4_node *snode,
 }
 
 /*
+ * Put a new child of @snode for its pages (@order, @pgoff) with @rights into
+ * the slot @didx of @dst: 1 << @order, or -EAGAIN if the slot (or a slot of
+ * the range) is taken, -ENOMEM, -ESRCH (@dst is going away). *@child: a node
+ * a failed attempt left, or NULL; what is left there, never visible, the
+ * caller frees.
+ */
+static long l4_map_child(struct l4_node *snode, struct l4_space *dst,
+			 unsigned long didx, unsigned int order,
+			 unsigned int pgoff, u8 rights, struct l4_node **child)
+{
+	struct l4_node *node = *child;
+	long ret;
+
+	if (!node) {
+		node = kmalloc(sizeof(*node), L4_GFP_META);
+		if (!node)
+			return -ENOMEM;
+		*child = node;
+	}
+	node->frame = snode->frame;
+	node->space = dst;
+	node->word = l4_node_word(didx, pgoff, order, l4_node_depth(snode) + 1,
+				  rights);
+	ret = l4_slot_insert(dst, didx, node);
+	if (ret == -EAGAIN || ret == -ENOMEM)
+		return ret;		/* never stored */
+	*child = NULL;
+	if (ret) {
+		/* it was visible to lock-free readers for a moment */
+		kvfree_rcu_mightsleep(node);
+		return ret;
+	}
+	/* its parent's first child: pre-order holds */
+	node->next = snode->next;
+	snode->next = node;
+	ret = 1L << order;
+	atomic_long_add(ret, &dst->maps);
+	l4_count_add(maps, ret);
+	return ret;
+}
+
+/*
  * Map (or grant) what the node at @step->sidx of @src offers to @dst with
  * at most @rights: all of it to one node if it is a superpage and
  * @step->whole says the transfer takes all of it to an aligned place, else
  * the one page at sidx to a 4 KiB node. Returns the number of pages mapped
  * (0 if the source slot is empty or nothing could be mapped), or -errno.
+ *
+ * A map tries the usual case first, a new child into an empty slot, which
+ * looks at the slot once (the insert's own look); only when the slot is
+ * taken does it find out by what.
  */
 static long l4_map_one(struct l4_space *src, struct l4_space *dst,
 		       struct l4_map_step *step, u8 rights, bool grant)
 {
 	unsigned long sidx = step->sidx, didx, start;
-	struct l4_node *snode, *dnode, *child;
+	struct l4_node *snode, *dnode, *child = NULL;
 	unsigned int order, pgoff;
 	struct l4_frame *frame;
-	bool ours;
+	bool ours, deep;
 	long ret;
 
 again:
 	didx = step->didx;
 	step->next = sidx + 1;
 	snode = l4_slot_lock(src, sidx, true);
-	if (IS_ERR_OR_NULL(snode))
-		return PTR_ERR_OR_ZERO(snode);
+	if (IS_ERR_OR_NULL(snode)) {
+		ret = PTR_ERR_OR_ZERO(snode);
+		goto free;
+	}
 	frame = snode->frame;
 	start = l4_node_index(snode);
 	order = l4_node_order(snode);
@@ -823,6 +871,13 @@ again:
 	ret = 0;
 	if (!rights)
 		goto out;
+
+	deep = l4_node_depth(snode) >= L4_MAPDB_MAX_DEPTH;
+	if (!grant && !deep) {
+		ret = l4_map_child(snode, dst, didx, order, pgoff, rights, &child);
+		if (ret != -EAGAIN)
+			goto out;
+	}
 
 	/*
 	 * A node of another frame there may be freed under us: RCU for the
@@ -848,59 +903,41 @@ again:
 	if (dnode || (order && l4_range_busy(dst, didx, order))) {
 		/* anything else there goes first, with its subtree */
 		l4_frame_unlock(frame);
-		if (l4_flush_range(dst, didx, order))
-			return -EINTR;
+		if (l4_flush_range(dst, didx, order)) {
+			ret = -EINTR;
+			goto free;
+		}
 		goto again;
 	}
 
-	if (grant) {
-		ret = l4_node_move(snode, dst, didx);
-		if (ret == -EAGAIN) {
-			l4_frame_unlock(frame);
-			goto again;
-		}
-		if (ret)
+	if (!grant) {
+		ret = -EMLINK;
+		if (deep)
 			goto out;
-		if (rights != l4_node_rights(snode)) {
-			l4_node_set_rights(snode, rights);
-			l4_downgrade_tree(snode, (u8)~rights & L4_FPAGE_RWX, false,
-					  &l4_whole_frame);
-		}
-		ret = 1L << order;
-		atomic_long_add(ret, &dst->grants);
-		l4_count_add(grants, ret);
-		goto out;
+		/* emptied since the insert found it taken */
+		l4_frame_unlock(frame);
+		goto again;
 	}
 
-	ret = -EMLINK;
-	if (l4_node_depth(snode) >= L4_MAPDB_MAX_DEPTH)
-		goto out;
-	ret = -ENOMEM;
-	child = kmalloc(sizeof(*child), L4_GFP_META);
-	if (!child)
-		goto out;
-	child->frame = frame;
-	child->space = dst;
-	child->word = l4_node_word(didx, pgoff, order, l4_node_depth(snode) + 1,
-				   rights);
-	ret = l4_slot_insert(dst, didx, child);
-	if (ret) {
-		/* it may have been visible to lock-free readers for a moment */
-		kvfree_rcu_mightsleep(child);
-		if (ret == -EAGAIN) {
-			l4_frame_unlock(frame);
-			goto again;
-		}
-		goto out;
+	ret = l4_node_move(snode, dst, didx);
+	if (ret == -EAGAIN) {
+		l4_frame_unlock(frame);
+		goto again;
 	}
-	/* its parent's first child: pre-order holds */
-	child->next = snode->next;
-	snode->next = child;
+	if (ret)
+		goto out;
+	if (rights != l4_node_rights(snode)) {
+		l4_node_set_rights(snode, rights);
+		l4_downgrade_tree(snode, (u8)~rights & L4_FPAGE_RWX, false,
+				  &l4_whole_frame);
+	}
 	ret = 1L << order;
-	atomic_long_add(ret, &dst->maps);
-	l4_count_add(maps, ret);
+	atomic_long_add(ret, &dst->grants);
+	l4_count_add(grants, ret);
 out:
 	l4_frame_unlock(frame);
+free:
+	kfree(child);
 	return ret;
 }
 
@@ -919,8 +956,12 @@ long l4_map_apply(const struct l4_transfer *t, u64 *pages)
 
 	*pages = 0;
 	last = first + (1UL << (t->order - PAGE_SHIFT)) - 1;
-	/* only present source pages: holes are skipped by the xarray search */
-	while (xa_find(&t->src->entries, &index, last, XA_PRESENT)) {
+	/*
+	 * Only present source pages: holes are skipped by the xarray search.
+	 * One page needs no search: l4_map_one() finds an empty slot itself.
+	 */
+	while (first == last ||
+	       xa_find(&t->src->entries, &index, last, XA_PRESENT)) {
 		step.sidx = index;
 		step.didx = (t->to >> PAGE_SHIFT) + (index - first);
 		ret = l4_map_one(t->src, t->dst, &step, t->rights, t->grant);
