@@ -584,13 +584,14 @@ static int l4_gate_reply(struct l4_gate *gate, const struct l4_reply *r)
 		err = l4_map_apply(&ctx.t[i], &pages);
 		ipc->pages += pages;
 	}
-	l4_reply_ctx_release(&ctx);
 	/*
 	 * The sender resumes either way; a failed map (nothing in the source
 	 * range, out of memory) is the replier's error, and a faulter then
-	 * simply faults again.
+	 * simply faults again. The files go after the answer: the sender
+	 * need not wait for that.
 	 */
 	l4_gate_answer(ipc);
+	l4_reply_ctx_release(&ctx);
 	return err < 0 ? err : 0;
 }
 
@@ -662,6 +663,7 @@ static long l4_gate_call_ioctl(struct l4_gate *gate, struct l4_call __user *uc)
 	if (IS_ERR(rcv))
 		return PTR_ERR(rcv);
 
+	l4_gate_get(gate);
 	ipc = l4_ipc_alloc(gate);
 	if (!ipc) {
 		l4_space_put(rcv);
@@ -768,6 +770,8 @@ static __poll_t l4_gate_poll(struct file *file, poll_table *wait)
 	struct l4_gate *gate = file->private_data;
 
 	poll_wait(file, l4_gate_waitq(gate), wait);
+	/* on the wait queue before the look: pairs with l4_gate_send() */
+	smp_mb();
 	return l4_gate_readable(gate) ? EPOLLIN | EPOLLRDNORM : 0;
 }
 

@@ -139,8 +139,7 @@ vm_fault_t l4_fault_to_pager(struct vm_fault *vmf, u8 rights, bool present,
 		return VM_FAULT_RETRY;
 	}
 
-	ipc = l4_ipc_alloc(gate);
-	l4_gate_put(gate);	/* from here on the message holds the gate */
+	ipc = l4_ipc_alloc(gate);	/* our gate reference is the message's */
 	if (!ipc)
 		return VM_FAULT_SIGBUS;
 	pfa = ((u64)index << PAGE_SHIFT) | (vmf->real_address & ~PAGE_MASK);

@@ -193,15 +193,19 @@ static struct l4_ipc *l4_ipc_new(struct l4_ipc *spare)
 	return ipc;
 }
 
-/* A message from the current task to @gate. */
+/*
+ * A message from the current task to @gate. The caller's reference on
+ * @gate becomes the message's (and is dropped if there is no memory).
+ */
 struct l4_ipc *l4_ipc_alloc(struct l4_gate *gate)
 {
 	struct l4_ipc *ipc = l4_ipc_new(xchg(&gate->spare, NULL));
 
-	if (!ipc)
+	if (!ipc) {
+		l4_gate_put(gate);
 		return NULL;
+	}
 	ipc->sender = get_pid(task_pid(current));
-	l4_gate_get(gate);
 	ipc->gate = gate;
 	return ipc;
 }
@@ -238,7 +242,9 @@ void l4_ipc_put(struct l4_ipc *ipc)
 static void l4_ipc_finish(struct l4_ipc *ipc, int error)
 {
 	ipc->error = error;
-	ipc->done_ns = local_clock();
+	/* only a sender that sleeps measures its wake-up (the clock is not free) */
+	if (READ_ONCE(ipc->sleeps))
+		ipc->done_ns = local_clock();
 	/* the answer before the state: a spinning sender takes it without the lock */
 	smp_store_release(&ipc->state, L4_IPC_DONE);
 	complete(&ipc->done);
@@ -256,7 +262,14 @@ int l4_gate_send(struct l4_gate *gate, struct l4_ipc *ipc)
 	ipc->state = L4_IPC_QUEUED;
 	list_add_tail(&ipc->link, &gate->pending);
 	xa_unlock(&gate->inflight);
-	wake_up_interruptible_poll(&gate->wq, EPOLLIN | EPOLLRDNORM);
+	/*
+	 * A receiver spinning for it needs no wake-up: only sleepers and
+	 * pollers do. The barrier in wq_has_sleeper() pairs with the one in
+	 * set_current_state() of a sleeping receiver and with the one after
+	 * poll_wait() in l4_gate_poll().
+	 */
+	if (wq_has_sleeper(&gate->wq))
+		wake_up_interruptible_poll(&gate->wq, EPOLLIN | EPOLLRDNORM);
 	return 0;
 }
 
@@ -360,7 +373,7 @@ static void l4_wake_sample(struct l4_gate *gate, const struct l4_ipc *ipc)
 {
 	s64 d = local_clock() - ipc->done_ns;
 
-	if (d <= 0 || d > 10 * NSEC_PER_MSEC)
+	if (!ipc->done_ns || d <= 0 || d > 10 * NSEC_PER_MSEC)
 		return;
 	l4_wake_average(&gate->wake_ns, d);
 	l4_wake_average(&l4_wake_ns, d);
@@ -379,6 +392,8 @@ int l4_gate_sleep(struct l4_gate *gate, struct l4_ipc *ipc, unsigned int state,
 {
 	long left;
 
+	/* may come too late for the answer: then there is no sample */
+	WRITE_ONCE(ipc->sleeps, true);
 	if (state == TASK_INTERRUPTIBLE)
 		left = wait_for_completion_interruptible_timeout(&ipc->done, timeout);
 	else

@@ -231,6 +231,7 @@ struct l4_ipc {
 	int state;
 	int error;			/* ours: 0 or -errno (-EPIPE: dead gate) */
 	bool notify;			/* a notification: no sender, no reply */
+	bool sleeps;			/* the sender sleeps for the answer */
 	struct l4_gate *gate;		/* one reference; NULL for a notification */
 	/* the message */
 	s64 label;
@@ -242,7 +243,7 @@ struct l4_ipc {
 	struct l4_space *rcv_space;	/* one reference, or NULL */
 	u64 rcv_window;
 	/* the answer */
-	u64 done_ns;			/* local_clock() when answered */
+	u64 done_ns;			/* local_clock() when answered, if it sleeps */
 	int status;			/* the server's: 0 or its errno (> 0) */
 	s64 reply_label;
 	u64 pages;
