@@ -488,8 +488,9 @@ static int l4_gate_recv(struct l4_gate *gate, struct l4_msg __user *um,
 	return 0;
 }
 
-/* Resolved reply items: their source spaces are pinned by the files. */
+/* A reply and its resolved items: their source spaces are pinned by the files. */
 struct l4_reply_ctx {
+	const struct l4_reply *r;
 	struct fd files[L4_MSG_ITEMS];
 	struct l4_transfer t[L4_MSG_ITEMS];
 	unsigned int n;
@@ -518,12 +519,14 @@ static int l4_reply_check(const struct l4_reply *r)
 }
 
 /*
- * Check every item of @r against @ipc's receive window before anything
- * happens (a malformed reply has no side effect).
+ * Check every item of the reply in @arg (a struct l4_reply_ctx) against
+ * @ipc's receive window before anything happens (a malformed reply has no
+ * side effect). Under the gate lock (l4_gate_claim()): nothing here sleeps.
  */
-static int l4_reply_prepare(struct l4_ipc *ipc, const struct l4_reply *r,
-			    struct l4_reply_ctx *ctx)
+static int l4_reply_prepare(const struct l4_ipc *ipc, void *arg)
 {
+	struct l4_reply_ctx *ctx = arg;
+	const struct l4_reply *r = ctx->r;
 	const struct l4_reply_item *it;
 	struct l4_space *src;
 	struct fd f;
@@ -564,16 +567,13 @@ static int l4_gate_reply(struct l4_gate *gate, const struct l4_reply *r)
 	err = l4_reply_check(r);
 	if (err)
 		return err;
-	ipc = l4_gate_claim(gate, r->token);
-	if (IS_ERR(ipc))
-		return PTR_ERR(ipc);
-	err = l4_reply_prepare(ipc, r, &ctx);
-	if (err) {
+	ctx.r = r;
+	ctx.n = 0;
+	ipc = l4_gate_claim(gate, r->token, l4_reply_prepare, &ctx);
+	if (IS_ERR(ipc)) {
 		l4_reply_ctx_release(&ctx);
-		l4_gate_unclaim(gate, ipc);
-		return err;
+		return PTR_ERR(ipc);
 	}
-	l4_gate_unslot(gate, ipc);
 
 	ipc->status = r->error;
 	ipc->reply_label = r->label;

@@ -13,11 +13,12 @@
  *             message is pending or in flight. States:
  *               QUEUED    on gate->pending
  *               RECEIVED  in gate->inflight under its token
- *               CLAIMED   a replier is answering it (still in the table)
+ *               CLAIMED   a good answer is being applied (out of the
+ *                         table: no other answer can find it)
  *               DONE      answered (or failed); `done` completed
  *               ABANDONED the sender left (killed, timed out) while the
  *                         message was RECEIVED or CLAIMED: a late reply
- *                         gets ESRCH; a reply at work finishes alone
+ *                         gets ESRCH; an answer at work finishes alone
  * A sender that gives up never waits for anyone: a killed task gets out.
  * The last receive fd of a gate closing makes it dead: every QUEUED and
  * RECEIVED message fails with EPIPE, and every later send too. No receiver
@@ -415,9 +416,8 @@ int l4_gate_sleep(struct l4_gate *gate, struct l4_ipc *ipc, unsigned int state,
 	case L4_IPC_CLAIMED:
 		/*
 		 * The token stays until a reply (ESRCH) or the gate's death;
-		 * a replier at work finishes without us (a good reply still
-		 * maps, a refused one drops the message). Never wait here: a
-		 * killed task must get out.
+		 * an answer at work finishes without us (it still maps).
+		 * Never wait here: a killed task must get out.
 		 */
 		ipc->state = L4_IPC_ABANDONED;
 		xa_unlock(&gate->inflight);
@@ -600,59 +600,40 @@ void l4_gate_unreceive(struct l4_gate *gate, struct l4_ipc *ipc)
 }
 
 /*
- * Claim the message @token names: nobody else may answer it from here on.
- * It stays in the table until the answer is known to be good
- * (l4_gate_unslot()), so a refused one needs no memory to go back
- * (l4_gate_unclaim()). ERR_PTR: -ENOENT no such message, -EBUSY another
- * answer is at work, -ESRCH its sender left (the message is dropped).
+ * Claim the message @token names for an answer that @accept finds good:
+ * it leaves the token table, so that nobody else can answer it, in one
+ * hold of the gate lock with the check. @accept runs under that lock and
+ * must not sleep. The message's sender still waits, or left (then nothing
+ * waits for the answer, which still maps). ERR_PTR: -ENOENT no such
+ * message (or it is answered, or being answered), -ESRCH its sender left
+ * (the message is dropped), or @accept's error (the message stays in
+ * flight under its token, as it was).
  */
-struct l4_ipc *l4_gate_claim(struct l4_gate *gate, u64 token)
+struct l4_ipc *l4_gate_claim(struct l4_gate *gate, u64 token,
+			     int (*accept)(const struct l4_ipc *ipc, void *arg),
+			     void *arg)
 {
 	struct l4_ipc *ipc;
+	int err;
 
 	xa_lock(&gate->inflight);
 	ipc = l4_gate_lookup(gate, token);
-	if (!ipc || ipc->state == L4_IPC_CLAIMED) {
-		xa_unlock(&gate->inflight);
-		return ERR_PTR(ipc ? -EBUSY : -ENOENT);
-	}
-	if (ipc->state == L4_IPC_ABANDONED) {
+	if (ipc && ipc->state == L4_IPC_ABANDONED) {
 		__xa_erase(&gate->inflight, token & L4_TOKEN_SLOT_MASK);
 		xa_unlock(&gate->inflight);
-		l4_ipc_put(ipc);
+		l4_ipc_put(ipc);	/* the table's */
 		return ERR_PTR(-ESRCH);
 	}
-	ipc->state = L4_IPC_CLAIMED;
-	xa_unlock(&gate->inflight);
-	return ipc;
-}
-
-/* A refused answer: in flight again under its token, or dropped if its sender left. */
-void l4_gate_unclaim(struct l4_gate *gate, struct l4_ipc *ipc)
-{
-	xa_lock(&gate->inflight);
-	if (ipc->state != L4_IPC_ABANDONED) {
-		ipc->state = L4_IPC_RECEIVED;
-		xa_unlock(&gate->inflight);
-		return;
+	err = ipc ? accept(ipc, arg) : -ENOENT;
+	if (!err) {
+		__xa_erase(&gate->inflight, token & L4_TOKEN_SLOT_MASK);
+		ipc->state = L4_IPC_CLAIMED;
 	}
-	__xa_erase(&gate->inflight, ipc->token & L4_TOKEN_SLOT_MASK);
 	xa_unlock(&gate->inflight);
-	l4_ipc_put(ipc);
+	return err ? ERR_PTR(err) : ipc;
 }
 
-/*
- * A good answer: the message leaves the token table; its sender still
- * waits, or left (then nothing waits for the answer, which still maps).
- */
-void l4_gate_unslot(struct l4_gate *gate, struct l4_ipc *ipc)
-{
-	xa_lock(&gate->inflight);
-	__xa_erase(&gate->inflight, ipc->token & L4_TOKEN_SLOT_MASK);
-	xa_unlock(&gate->inflight);
-}
-
-/* Wake the sender of an unslotted message with its answer (in @ipc). */
+/* Wake the sender of a claimed message with its answer (in @ipc). */
 void l4_gate_answer(struct l4_ipc *ipc)
 {
 	/* counted and observed before its sender can run */

@@ -371,9 +371,9 @@ int l4_gate_wait(struct l4_gate *gate, struct l4_ipc *ipc, unsigned int state,
 struct l4_ipc *l4_gate_receive(struct l4_gate *gate, bool nonblock);
 void l4_gate_delivered(struct l4_ipc *ipc);
 void l4_gate_unreceive(struct l4_gate *gate, struct l4_ipc *ipc);
-struct l4_ipc *l4_gate_claim(struct l4_gate *gate, u64 token);
-void l4_gate_unclaim(struct l4_gate *gate, struct l4_ipc *ipc);
-void l4_gate_unslot(struct l4_gate *gate, struct l4_ipc *ipc);
+struct l4_ipc *l4_gate_claim(struct l4_gate *gate, u64 token,
+			     int (*accept)(const struct l4_ipc *ipc, void *arg),
+			     void *arg);
 void l4_gate_answer(struct l4_ipc *ipc);
 bool l4_gate_readable(struct l4_gate *gate);
 bool l4_gate_dead(struct l4_gate *gate);

@@ -537,7 +537,7 @@ static int srv_gate(struct l4u_server *srv, struct l4u_server_gate *g)
 		if (ret && rw.reply.token) {
 			/* answered although applying it failed (ENOMEM, EMLINK,
 			 * EINTR: the caller sees fewer pages), or abandoned
-			 * (ENOENT, EBUSY): go on receiving */
+			 * (ENOENT): go on receiving */
 			memset(&rw, 0, sizeof(rw));
 			continue;
 		}

@@ -368,8 +368,8 @@ struct l4_reply_item {
  * faulting address -- or in SIGBUS for EIO and EPIPE (the memory behind
  * the address is gone, e.g. its dataspace manager died), as for a dead
  * pager. Malformed replies are refused with an errno and leave
- * the message unanswered: EINVAL bad field or flag, ENOENT unknown token,
- * EBUSY another reply to the same message is being applied,
+ * the message unanswered: EINVAL bad field or flag, ENOENT unknown token
+ * (or the message is answered, or another reply to it is being applied),
  * ESRCH the sender is gone (the message is then dropped), EBADF/EINVAL an
  * item's src_fd, EINVAL an item whose target would leave the receiver's
  * space (by the offset rule an item never lands outside the receive
