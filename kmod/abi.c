@@ -591,6 +591,9 @@ static int l4_gate_reply(struct l4_gate *gate, const struct l4_reply *r)
 	 * need not wait for that.
 	 */
 	l4_gate_answer(ipc);
+	/* the next fault's node, made while this one's faulter goes on */
+	for (i = 0; i < ctx.n; i++)
+		l4_space_stock_node(ctx.t[i].src);
 	l4_reply_ctx_release(&ctx);
 	return err < 0 ? err : 0;
 }

@@ -192,6 +192,7 @@ struct l4_space {
 	struct xarray entries;		/* page index -> struct l4_node * */
 	struct inode *inode;		/* own inode, one reference */
 	bool dead;			/* file released: no new entries */
+	struct l4_node *spare_node;	/* made ahead for a map out of it (mapdb.c) */
 
 	/* the threads' xa_lock is the pager lock: it covers these three */
 	struct xarray threads;		/* Linux tid -> struct l4_thread * */
@@ -332,6 +333,7 @@ void l4_space_put(struct l4_space *space);
 struct l4_space *l4_space_get_next(u64 *id);
 
 /* mapdb.c */
+void l4_space_stock_node(struct l4_space *space);
 long l4_map_apply(const struct l4_transfer *t, u64 *pages);
 long l4_unmap(struct l4_space *space, u64 addr, unsigned int order, u8 rights,
 	      bool self, u64 *access, u64 *revoked);

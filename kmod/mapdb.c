@@ -782,11 +782,45 @@ static bool l4_is_child(struct l4_node *dnode, struct l4_node *snode,
 }
 
 /*
+ * One node made ahead per space, for the next map out of it. A reply to a
+ * page fault maps one page while its faulter waits, and the new node's
+ * allocation -- with its memory cgroup charge the costliest step of a 4 KiB
+ * map -- can be made before: after the answer went out, while the faulter
+ * is on its way (l4_space_stock_node()). A map takes it, and a node it made
+ * and did not use goes there. The spare stays charged to whoever made it:
+ * one node per space, the rule of the gate's spare message.
+ */
+void l4_space_stock_node(struct l4_space *space)
+{
+	struct l4_node *node;
+
+	if (READ_ONCE(space->spare_node))
+		return;
+	node = kmalloc(sizeof(*node), L4_GFP_META);
+	if (node && cmpxchg(&space->spare_node, NULL, node))
+		kfree(node);
+}
+
+/* A node for a map out of @space: its spare, or a new one. */
+static struct l4_node *l4_node_alloc(struct l4_space *space)
+{
+	return xchg(&space->spare_node, NULL) ?: kmalloc(sizeof(struct l4_node),
+							 L4_GFP_META);
+}
+
+/* A node a map made and did not use: @space's spare if it has none. */
+static void l4_node_unused(struct l4_space *space, struct l4_node *node)
+{
+	if (node && cmpxchg(&space->spare_node, NULL, node))
+		kfree(node);
+}
+
+/*
  * Put a new child of @snode for its pages (@order, @pgoff) with @rights into
  * the slot @didx of @dst: 1 << @order, or -EAGAIN if the slot (or a slot of
  * the range) is taken, -ENOMEM, -ESRCH (@dst is going away). *@child: a node
  * a failed attempt left, or NULL; what is left there, never visible, the
- * caller frees.
+ * caller hands to l4_node_unused().
  */
 static long l4_map_child(struct l4_node *snode, struct l4_space *dst,
 			 unsigned long didx, unsigned int order,
@@ -796,7 +830,7 @@ static long l4_map_child(struct l4_node *snode, struct l4_space *dst,
 	long ret;
 
 	if (!node) {
-		node = kmalloc(sizeof(*node), L4_GFP_META);
+		node = l4_node_alloc(snode->space);
 		if (!node)
 			return -ENOMEM;
 		*child = node;
@@ -937,7 +971,7 @@ again:
 out:
 	l4_frame_unlock(frame);
 free:
-	kfree(child);
+	l4_node_unused(src, child);
 	return ret;
 }
 

@@ -44,6 +44,7 @@ static void l4_space_destroy(struct kref *ref)
 	xa_destroy(&space->entries);
 	/* faulters that slept may still leave verdicts until their last put */
 	xa_destroy(&space->verdicts);
+	kfree(space->spare_node);
 	iput(space->inode);
 	put_pid(space->owner);
 	l4_count_dec(spaces);
