@@ -281,14 +281,16 @@ int l4_gate_send(struct l4_gate *gate, struct l4_ipc *ipc)
  * through the vCPU loop, which takes the emulator's global lock, and so
  * does every exception another vCPU delivers. A pager pausing on every
  * poll while it waited for the next fault slowed its faulter's round trip
- * by 2.4 us of 25 -- the faulter's page fault waited for that lock --
- * and 16 polls per pause took it back (docs/benchmarks.md). Under KVM, a
- * pause loop tighter than the pause-loop-exiting gap is a VM exit. A poll
- * is a few loads: pausing every 16 still keeps a spinning hyperthread
- * from starving its sibling. The clock is read as seldom: where the TSC
- * is unstable (it is under TCG), local_clock() costs more than a poll.
+ * by 2.4 us of 25 -- the faulter's page fault waited for that lock; a
+ * pause every 16 polls took that back and one every 64 another 4 %
+ * (docs/benchmarks.md). Under KVM, pauses closer together than the
+ * pause-loop-exiting gap make a VM exit. A poll is a few loads: 64 of
+ * them take well under a microsecond on hardware, so a spinning
+ * hyperthread still pauses often enough for its sibling. The clock is
+ * read as seldom: where the TSC is unstable (it is under TCG),
+ * local_clock() costs more than a poll.
  */
-#define L4_SPIN_POLLS	16
+#define L4_SPIN_POLLS	64
 
 /*
  * May a spin that started at @start go on after @polls polls? Not if
