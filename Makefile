@@ -23,7 +23,8 @@
 #   make run PROG=path   one static program (yours) in the 6.1 guest instead; ARGS="..."
 #   make bench           the benchmarks (bench/) in the 6.1 guest; B=name for one, KERNEL=...
 #   make bench-compare   an older l4.ko (OLD=commit) against this one in one 6.1 guest:
-#                        the same benchmarks (B=, default fault_ipc mapdb), ROUNDS=n
+#                        the same benchmarks (B=, default fault_ipc mapdb), ROUNDS=n;
+#                          PAIRED="l4 cont-busy" ROUNDS=30: those rows, paired ratios
 #   make modules-matrix  l4.ko built against every kernel tree found here: a table
 #   scripts/profile.sh   perf profile of bench/fault_ipc rows in a guest (l4 cont ...)
 #   make clean
@@ -213,9 +214,10 @@ bench: bench-build
 		DEMO_BIN=$(BUILD)/bench/$$b KERNEL="$(KERNEL)" scripts/demo.sh || exit 1; done
 
 # old module against new in one guest (issue 13): make bench-compare [OLD=commit] [ROUNDS=n]
+# [PAIRED="l4 cont-busy"]: those fault_ipc rows alone, old and new in turn, paired ratios
 bench-compare: bench-build
 	+@scripts/bench-compare.sh $(if $(OLD),-o $(OLD)) $(if $(ROUNDS),-r $(ROUNDS)) \
-		$(if $(filter command line,$(origin B)),$(B))
+		$(if $(PAIRED),-p "$(PAIRED)") $(if $(filter command line,$(origin B)),$(B))
 
 clean:
 	rm -rf $(BUILD)

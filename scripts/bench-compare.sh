@@ -3,6 +3,7 @@
 # before the redesign, measured in one guest run, old against new").
 #
 # usage: scripts/bench-compare.sh [-o COMMIT] [-r ROUNDS] [BENCH...]
+#        scripts/bench-compare.sh [-o COMMIT] [-r ROUNDS] -p "ROW..."
 #        scripts/bench-compare.sh -t LOG     the table of an earlier run's log again
 #   -o  the old module's commit (default a6f43da: the tree right before the first
 #       commit of the redesign, fc91312; its kmod/ is that of 2bc505e)
@@ -10,6 +11,13 @@
 #       on, so that a drift of the machine's load does not favour one side; the
 #       table takes the best value of each side over the rounds
 #   BENCH  programs of bench/ (default: fault_ipc mapdb)
+#   -p  paired: rows of fault_ipc's section [1] (l4 l4-busy nospin copy copy-read
+#       copy-busy cont cont-read cont-busy), each run alone (FAULT_IPC_ONLY, a few
+#       seconds), old and new in turn for ROUNDS rounds (30 tell a 4 % change from
+#       the noise of a shared host); prints per row the median over the rounds of
+#       new/old of the round's two runs, and in how many rounds new was faster. A
+#       row neither module touches (a uffd row) is the control: its median tells
+#       how far the pairing itself is off
 #
 # The old module is built from `git archive COMMIT Kbuild kmod uapi` in
 # build/old-kmod/COMMIT (the old sources are never committed anywhere) against the
@@ -27,17 +35,29 @@ set -euo pipefail
 . "$(dirname "$0")/vm/lib.sh"
 cd "$l4u_root"
 
-old=a6f43da rounds=1 table=''
-while getopts o:r:t: opt; do
+old=a6f43da rounds=1 table='' paired=''
+usage="usage: scripts/bench-compare.sh [-o COMMIT] [-r ROUNDS] [BENCH... | -p \"ROW...\"] | -t LOG"
+while getopts o:r:t:p: opt; do
 	case $opt in
 	o) old=$OPTARG ;;
 	r) rounds=$OPTARG ;;
 	t) table=$OPTARG ;;
-	*) die "usage: scripts/bench-compare.sh [-o COMMIT] [-r ROUNDS] [BENCH...] | -t LOG" ;;
+	p) paired=$OPTARG ;;
+	*) die "$usage" ;;
 	esac
 done
 shift $((OPTIND - 1))
 benches=${*:-fault_ipc mapdb}
+if [ -n "$paired" ]; then
+	if [ $# -gt 0 ] || [ -n "$table" ]; then
+		die "$usage"
+	fi
+	benches=fault_ipc
+	for row in $paired; do
+		[[ " l4 l4-busy nospin copy copy-read copy-busy cont cont-read cont-busy " == *" $row "* ]] ||
+			die "-p: no row '$row' of fault_ipc's section [1]"
+	done
+fi
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || die "-r $rounds: a number of rounds, 1 or more"
 # build the old module, stage it with the benchmarks, run the guest into $out
 run_guest() {
@@ -68,10 +88,12 @@ run_guest() {
 	export VM_TIMEOUT=${VM_TIMEOUT:-$((TEST_TIMEOUT + 300))}
 	echo "-- old: $old ($(git log -1 --format=%s "$old" | cut -c1-50)...), new: the" \
 		"working tree ($(git describe --always --dirty)); $rounds round(s) of: $benches"
+	args="$rounds $benches"
+	[ -n "$paired" ] && args="-p $rounds $paired"
 	# shellcheck disable=SC2086 # the benchmarks are words
-	DEMO_BIN=$l4u_root/scripts/bench-compare-guest.sh DEMO_ARGS="$rounds $benches" \
+	DEMO_BIN=$l4u_root/scripts/bench-compare-guest.sh DEMO_ARGS="$args" \
 		DEMO_EXTRA=$stage/extra KERNEL=6.1 scripts/demo.sh >"$out" 2>&1 || rc=$?
-	grep -q '^@@cmp end' "$out" ||
+	grep -q '^@@\(cmp end\|pair \)' "$out" ||
 		{ tail -n 40 "$out" >&2; die "no benchmark ran (build/logs/bench-compare.log)"; }
 }
 
@@ -83,6 +105,35 @@ if [ -n "$table" ]; then
 	rounds=$(grep -c '^@@cmp begin old ' "$out" | awk -v n="$(wc -w <<<"$benches")" '{ print int($1 / n) }')
 else
 	run_guest
+fi
+
+# Paired rows: "@@pair WHICH ROW ROUND NS", one run each; new/old per round.
+if [ -n "$paired" ]; then
+	tr -d '\r' <"$out" | awk -v rounds="$rounds" '
+	function median(a, n,   i, j, t) {
+		for (i = 2; i <= n; i++)
+			for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	}
+	$1 == "@@pair" && $5 ~ /^[0-9]+$/ { v[$2, $3, $4] = $5; if (!($3 in seen)) { seen[$3] = 1; order[++n] = $3 } }
+	END {
+		printf "%-10s %11s %11s %9s %13s %7s\n", "row", "old median", "new median", "new/old", "new faster in", "pairs"
+		for (i = 1; i <= n; i++) {
+			row = order[i]; k = 0; faster = 0
+			for (r = 1; r <= rounds; r++) {
+				if (!(("old", row, r) in v) || !(("new", row, r) in v)) continue
+				k++; q[k] = v["new", row, r] / v["old", row, r]; o[k] = v["old", row, r]; w[k] = v["new", row, r]
+				if (q[k] < 1) faster++
+			}
+			if (!k) { printf "%-10s  no pair measured\n", row; continue }
+			mo = median(o, k); mw = median(w, k)
+			printf "%-10s %11.0f %11.0f %8.3fx %8d of %-3d %5d\n", row, mo, mw, median(q, k), faster, k, k
+		}
+		printf "\nns per fault, each run the best of fault_ipc'"'"'s 5; new/old: the median of the rounds'"'"' ratios\n"
+	}'
+	echo
+	echo "bench-compare: the guest's whole output: build/logs/bench-compare.log"
+	exit "$rc"
 fi
 
 # Old beside new. A row is "  <label: 44 columns> <number> ..." (the number: the
