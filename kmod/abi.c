@@ -593,7 +593,8 @@ static int l4_gate_reply(struct l4_gate *gate, const struct l4_reply *r)
 	l4_gate_answer(ipc);
 	/* the next fault's node, made while this one's faulter goes on */
 	for (i = 0; i < ctx.n; i++)
-		l4_space_stock_node(ctx.t[i].src);
+		if (!ctx.t[i].grant)	/* a grant moves its node */
+			l4_space_stock_node(ctx.t[i].src);
 	l4_reply_ctx_release(&ctx);
 	return err < 0 ? err : 0;
 }

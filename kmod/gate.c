@@ -292,6 +292,12 @@ int l4_gate_send(struct l4_gate *gate, struct l4_ipc *ipc)
  */
 #define L4_SPIN_POLLS	64
 
+/* How long a spin at @gate may last, in ns: see l4_gate_spin(); 0: none. */
+static u64 l4_spin_limit(struct l4_gate *gate)
+{
+	return min_t(u64, READ_ONCE(l4_spin_ns), 2 * READ_ONCE(gate->wake_ns));
+}
+
 /*
  * May a spin that started at @start go on after @polls polls? Not if
  * anything else could run here, a signal is pending or @limit has passed.
@@ -327,7 +333,7 @@ static bool l4_spin_go_on(unsigned int polls, u64 start, u64 limit)
  */
 bool l4_gate_spin(struct l4_gate *gate, struct l4_ipc *ipc)
 {
-	u64 limit = min_t(u64, READ_ONCE(l4_spin_ns), 2 * READ_ONCE(gate->wake_ns));
+	u64 limit = l4_spin_limit(gate);
 	struct task_struct *seen = NULL, *rcv;
 	unsigned int polls = 0;
 	u64 start;
@@ -534,7 +540,7 @@ void l4_gate_info(struct l4_gate *gate, struct l4_gate_info *info)
  */
 static bool l4_gate_spin_receive(struct l4_gate *gate)
 {
-	u64 limit = min_t(u64, READ_ONCE(l4_spin_ns), 2 * READ_ONCE(gate->wake_ns));
+	u64 limit = l4_spin_limit(gate);
 	unsigned int polls;
 	u64 start;
 

@@ -781,6 +781,24 @@ static bool l4_is_child(struct l4_node *dnode, struct l4_node *snode,
 	       l4_node_parent(dnode) == snode;
 }
 
+static struct l4_node *l4_node_new(void)
+{
+	return kmalloc(sizeof(struct l4_node), L4_GFP_META);
+}
+
+/* A node for a map out of @space: its spare, or a new one. */
+static struct l4_node *l4_node_alloc(struct l4_space *space)
+{
+	return xchg(&space->spare_node, NULL) ?: l4_node_new();
+}
+
+/* A node a map made and did not use: @space's spare if it has none. */
+static void l4_node_unused(struct l4_space *space, struct l4_node *node)
+{
+	if (node && cmpxchg(&space->spare_node, NULL, node))
+		kfree(node);
+}
+
 /*
  * One node made ahead per space, for the next map out of it. A reply to a
  * page fault maps one page while its faulter waits, and the new node's
@@ -792,27 +810,8 @@ static bool l4_is_child(struct l4_node *dnode, struct l4_node *snode,
  */
 void l4_space_stock_node(struct l4_space *space)
 {
-	struct l4_node *node;
-
-	if (READ_ONCE(space->spare_node))
-		return;
-	node = kmalloc(sizeof(*node), L4_GFP_META);
-	if (node && cmpxchg(&space->spare_node, NULL, node))
-		kfree(node);
-}
-
-/* A node for a map out of @space: its spare, or a new one. */
-static struct l4_node *l4_node_alloc(struct l4_space *space)
-{
-	return xchg(&space->spare_node, NULL) ?: kmalloc(sizeof(struct l4_node),
-							 L4_GFP_META);
-}
-
-/* A node a map made and did not use: @space's spare if it has none. */
-static void l4_node_unused(struct l4_space *space, struct l4_node *node)
-{
-	if (node && cmpxchg(&space->spare_node, NULL, node))
-		kfree(node);
+	if (!READ_ONCE(space->spare_node))
+		l4_node_unused(space, l4_node_new());
 }
 
 /*
